@@ -1,0 +1,199 @@
+//! Account operations shared by every door and the CLI. Each takes an open transaction.
+
+use std::collections::BTreeMap;
+
+use super::{User, UserStatus};
+use crate::authn::password;
+use crate::pools::{Pool, UsernameAttribute, is_valid_attribute_name};
+use crate::store::{self, Db};
+use crate::{Error, Result};
+
+pub struct NewUser {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    /// Plain password, checked against the pool policy; None leaves the user without one.
+    pub password: Option<String>,
+    /// A pre-computed Argon2id PHC hash (bootstrap and import); used when `password` is None.
+    pub password_hash: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+    pub confirmed: bool,
+    pub email_verified: bool,
+}
+
+pub const MAX_ATTRIBUTE_LEN: usize = 2048;
+
+pub fn normalize_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::invalid("email address"))
+    }
+}
+
+pub fn validate_attributes(attributes: &BTreeMap<String, String>) -> Result<()> {
+    for (k, v) in attributes {
+        if !is_valid_attribute_name(k) || k == "email" {
+            return Err(Error::invalid(format!("attribute {k:?}")));
+        }
+        if v.len() > MAX_ATTRIBUTE_LEN || v.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(Error::invalid(format!("value of attribute {k:?}")));
+        }
+    }
+    Ok(())
+}
+
+pub fn create(db: &Db, pool: &Pool, new: NewUser, now: i64) -> Result<User> {
+    let email = new.email.as_deref().map(normalize_email).transpose()?;
+    validate_attributes(&new.attributes)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let username = match pool.settings.username_attribute {
+        // Cognito gives email-username pools a UUID username (equal to sub).
+        UsernameAttribute::Email => {
+            if email.is_none() {
+                return Err(Error::invalid(
+                    "email: required as the username of this pool",
+                ));
+            }
+            id.clone()
+        }
+        UsernameAttribute::Username => {
+            let u = new
+                .username
+                .ok_or_else(|| Error::invalid("username: required"))?;
+            validate_username(&u)?;
+            u
+        }
+    };
+    for attr in &pool.settings.required_attributes {
+        let present = if attr == "email" {
+            email.is_some()
+        } else {
+            new.attributes
+                .get(attr)
+                .is_some_and(|v| !v.trim().is_empty())
+        };
+        if !present {
+            return Err(Error::invalid(format!("{attr}: required by the pool")));
+        }
+    }
+    let password_hash = match (&new.password, new.password_hash) {
+        (Some(p), _) => {
+            password::check_policy(p, pool.settings.password_policy).map_err(Error::Invalid)?;
+            Some(password::hash(p))
+        }
+        (None, Some(h)) => {
+            argon2::password_hash::PasswordHash::new(&h)
+                .map_err(|_| Error::invalid("password_hash: not a PHC string"))?;
+            Some(h)
+        }
+        (None, None) => None,
+    };
+    if let Some(e) = &email
+        && store::users::by_email(db, &pool.id, e)?.is_some()
+    {
+        return Err(Error::AlreadyExists("a user with this email".into()));
+    }
+    if store::users::by_username(db, &pool.id, &username)?.is_some() {
+        return Err(Error::AlreadyExists("a user with this username".into()));
+    }
+    let user = User {
+        id,
+        pool_id: pool.id.clone(),
+        username,
+        email,
+        status: if new.confirmed {
+            UserStatus::Confirmed
+        } else {
+            UserStatus::Unconfirmed
+        },
+        enabled: true,
+        email_verified: new.email_verified,
+        password_hash,
+        attributes: new.attributes,
+        created_at: now,
+        updated_at: now,
+    };
+    store::users::insert(db, &user)?;
+    Ok(user)
+}
+
+fn validate_username(u: &str) -> Result<()> {
+    if u.is_empty() || u.len() > 128 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::invalid("username"));
+    }
+    Ok(())
+}
+
+/// Finds a user by what they type at sign-in: email (in email pools, or as an alias), username, or sub.
+pub fn find_by_login(db: &Db, pool: &Pool, login: &str) -> Result<Option<User>> {
+    let login = login.trim();
+    if login.is_empty() || login.len() > 256 {
+        return Ok(None);
+    }
+    if login.contains('@')
+        && let Ok(email) = normalize_email(login)
+        && let Some(u) = store::users::by_email(db, &pool.id, &email)?
+    {
+        return Ok(Some(u));
+    }
+    if let Some(u) = store::users::by_username(db, &pool.id, login)? {
+        return Ok(Some(u));
+    }
+    Ok(store::users::get(db, &pool.id, login)?)
+}
+
+/// Like `find_by_login`, but a missing user is an error (for the CLI and admin calls).
+pub fn require(db: &Db, pool: &Pool, login: &str) -> Result<User> {
+    find_by_login(db, pool, login)?.ok_or_else(|| Error::not_found(format!("user {login:?}")))
+}
+
+pub fn set_password(
+    db: &Db,
+    pool: &Pool,
+    user: &mut User,
+    new_password: &str,
+    permanent: bool,
+    now: i64,
+) -> Result<()> {
+    password::check_policy(new_password, pool.settings.password_policy).map_err(Error::Invalid)?;
+    user.password_hash = Some(password::hash(new_password));
+    if permanent {
+        if user.status == UserStatus::ForceChangePassword {
+            user.status = UserStatus::Confirmed;
+        }
+    } else {
+        user.status = UserStatus::ForceChangePassword;
+    }
+    user.updated_at = now;
+    store::users::update(db, user)?;
+    Ok(())
+}
+
+pub fn add_to_group(db: &Db, pool: &Pool, user: &User, group: &str) -> Result<()> {
+    if !store::groups::exists(db, &pool.id, group)? {
+        return Err(Error::not_found(format!("group {group:?}")));
+    }
+    store::groups::add_member(db, &pool.id, group, &user.id)?;
+    Ok(())
+}
+
+pub fn validate_group_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 128
+        || name.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::invalid(format!("group name {name:?}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! The `incognito` command line: `serve` and the admin verbs. `main.rs` only calls `run`.
+
+pub mod admin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::clock::Clock;
+use crate::config::{Config, LogFormat};
+use crate::startup::Application;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "incognito",
+    version,
+    about = "A self-hosted OpenID Connect server that Cognito clients can talk to"
+)]
+pub struct Cli {
+    /// TOML configuration file (also INCOGNITO_CONFIG).
+    #[arg(long, global = true, env = "INCOGNITO_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory holding the SQLite database (overrides the config's data_dir).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Print one JSON object or array instead of text (admin verbs).
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    #[command(flatten)]
+    Admin(admin::AdminCommand),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:9229.
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Public base URL (when behind a proxy or on another host name).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Bootstrap file to apply at start-up.
+    #[arg(long)]
+    pub bootstrap: Option<PathBuf>,
+}
+
+/// Parses arguments, runs the command, and turns every failure into one line and exit code 1.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn load_config(cli: &Cli) -> Result<Config, String> {
+    let mut config = Config::load(cli.config.as_deref()).map_err(|e| e.to_string())?;
+    if let Some(d) = &cli.data_dir {
+        config.data_dir = d.clone();
+    }
+    Ok(config)
+}
+
+fn execute(cli: Cli) -> Result<(), String> {
+    let mut config = load_config(&cli)?;
+    match cli.command {
+        Command::Serve(args) => {
+            if let Some(l) = args.listen {
+                config.listen = l;
+            }
+            if let Some(u) = args.public_url {
+                config.public_url = Some(u);
+            }
+            if let Some(b) = args.bootstrap {
+                config.bootstrap = Some(b);
+            }
+            config.validate().map_err(|e| e.to_string())?;
+            init_logging(&config);
+            serve(config)
+        }
+        Command::Admin(cmd) => admin::execute(cmd, &config, cli.json),
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(config: Config) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let app = Application::build(config, Clock::System).map_err(|e| e.to_string())?;
+        let state = app.state.clone();
+        let public_url = state.public_url.clone();
+        tracing::info!(listen = %state.config.listen, public_url = %public_url, data_dir = %state.config.data_dir.display(), "incognito is ready");
+        print_welcome(&app);
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    })
+}
+
+fn print_welcome(app: &Application) {
+    let url = &app.state.public_url;
+    let pools = app
+        .state
+        .store
+        .read_sync(|db| crate::store::pools::list(db))
+        .unwrap_or_default();
+    println!("Incognito is listening on {url}");
+    if let Some(d) = &app.default_setup {
+        println!("Created a default user pool and a public app client (PKCE):");
+        println!("  issuer:        {url}/{}", d.pool_id);
+        println!("  client id:     {}", d.client_id);
+        println!("  redirect URI:  {}", d.redirect_uri);
+    }
+    for pool in pools {
+        println!("Pool {:?}", pool.name);
+        println!("  issuer:     {url}/{}", pool.id);
+        println!(
+            "  discovery:  {url}/{}/.well-known/openid-configuration",
+            pool.id
+        );
+        println!("  login page: {url}/{}/login", pool.id);
+    }
+}

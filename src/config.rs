@@ -1,0 +1,270 @@
+//! Configuration: defaults, then an optional TOML file, then `INCOGNITO_*` environment
+//! variables, then command-line flags. Validated once into a typed `Config`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+    #[error("setting `{name}`: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+/// A secret string that never appears in Debug output or logs.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Every setting, as the file spells it. Environment variables use the upper-cased name with
+/// an `INCOGNITO_` prefix (e.g. `INCOGNITO_PUBLIC_URL`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Base URL clients use to reach the server; issuers are `{public_url}/{pool_id}`.
+    pub public_url: Option<String>,
+    /// Directory holding the SQLite database (created when missing).
+    pub data_dir: PathBuf,
+    /// Region prefix of generated pool ids (`{region}_{id}`).
+    pub region: String,
+    /// Signing algorithm of newly generated keys: RS256, ES256 or EdDSA.
+    pub key_algorithm: String,
+    /// Encrypts private signing keys at rest (any long random string).
+    pub master_key: Option<Secret>,
+    /// Declarative bootstrap file applied at start-up.
+    pub bootstrap: Option<PathBuf>,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `incognito=debug`.
+    pub log_level: String,
+    /// Lifetime of an authorization code, seconds (at most 600).
+    pub code_ttl_secs: i64,
+    /// Idle timeout of a browser session, seconds.
+    pub session_idle_secs: i64,
+    /// Absolute lifetime of a browser session, seconds.
+    pub session_max_secs: i64,
+    /// Grace period in which a just-rotated refresh token may be presented again, seconds.
+    pub refresh_reuse_grace_secs: i64,
+    /// Whether to create a default pool and client when the database has no pool.
+    pub create_default_pool: bool,
+    /// Worker threads for HTTP (0 = number of cores).
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen: "127.0.0.1:9229".parse().expect("valid default address"),
+            public_url: None,
+            data_dir: PathBuf::from("./incognito-data"),
+            region: "local".into(),
+            key_algorithm: "RS256".into(),
+            master_key: None,
+            bootstrap: None,
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            code_ttl_secs: 300,
+            session_idle_secs: 8 * 3600,
+            session_max_secs: 7 * 24 * 3600,
+            refresh_reuse_grace_secs: 0,
+            create_default_pool: true,
+            workers: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid by the file (when given) and then by `INCOGNITO_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Parse {
+                        path: path.into(),
+                        message: e.message().to_string(),
+                    })?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in std::env::vars() {
+            let Some(key) = name.strip_prefix("INCOGNITO_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            if key == "config" {
+                continue;
+            }
+            if !Self::KEYS.contains(&key.as_str()) {
+                // SMTP settings and others belong to later features; ignore them quietly.
+                continue;
+            }
+            table.insert(
+                key.clone(),
+                Self::env_value(&key, &value)
+                    .map_err(|message| ConfigError::Env { name, message })?,
+            );
+        }
+        let config: Config =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: file
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| "environment".into()),
+                    message: e.message().to_string(),
+                })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    const KEYS: &'static [&'static str] = &[
+        "listen",
+        "public_url",
+        "data_dir",
+        "region",
+        "key_algorithm",
+        "master_key",
+        "bootstrap",
+        "log_format",
+        "log_level",
+        "code_ttl_secs",
+        "session_idle_secs",
+        "session_max_secs",
+        "refresh_reuse_grace_secs",
+        "create_default_pool",
+        "workers",
+    ];
+
+    fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
+        let numeric = key.ends_with("_secs") || key == "workers";
+        if numeric {
+            return raw
+                .trim()
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .map_err(|_| format!("expected a whole number, got {raw:?}"));
+        }
+        if key == "create_default_pool" {
+            return match raw.trim() {
+                "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
+                "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
+                _ => Err(format!("expected true or false, got {raw:?}")),
+            };
+        }
+        Ok(toml::Value::String(raw.to_string()))
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url {
+            let parsed = url::Url::parse(url).map_err(|e| ConfigError::Invalid {
+                name: "public_url",
+                message: e.to_string(),
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https")
+                || parsed.query().is_some()
+                || parsed.fragment().is_some()
+            {
+                return Err(ConfigError::Invalid {
+                    name: "public_url",
+                    message: "must be an http(s) URL without query or fragment".into(),
+                });
+            }
+        }
+        if self.region.is_empty()
+            || !self
+                .region
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(ConfigError::Invalid {
+                name: "region",
+                message: "letters, digits and '-' only".into(),
+            });
+        }
+        if crate::keys::Alg::parse(&self.key_algorithm).is_none() {
+            return Err(ConfigError::Invalid {
+                name: "key_algorithm",
+                message: "one of RS256, ES256, EdDSA".into(),
+            });
+        }
+        if !(30..=600).contains(&self.code_ttl_secs) {
+            return Err(ConfigError::Invalid {
+                name: "code_ttl_secs",
+                message: "between 30 and 600".into(),
+            });
+        }
+        for (name, v) in [
+            ("session_idle_secs", self.session_idle_secs),
+            ("session_max_secs", self.session_max_secs),
+        ] {
+            if v <= 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: "must be positive".into(),
+                });
+            }
+        }
+        if !(0..=300).contains(&self.refresh_reuse_grace_secs) {
+            return Err(ConfigError::Invalid {
+                name: "refresh_reuse_grace_secs",
+                message: "between 0 and 300".into(),
+            });
+        }
+        if let Some(m) = &self.master_key
+            && m.0.len() < 16
+        {
+            return Err(ConfigError::Invalid {
+                name: "master_key",
+                message: "use at least 16 characters of random".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("incognito.sqlite3")
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+}

@@ -1,0 +1,23 @@
+//! Incognito: a self-hosted OpenID Connect / OAuth 2.0 server that speaks Cognito's dialects.
+//!
+//! Three front doors (`oidc`, `ui`, `cognito`) over one core (`pools`, `accounts`, `authn`,
+//! `tokens`) over one store. See DESIGN.md in the shared docs.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod authn;
+pub mod bootstrap;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod oidc;
+pub mod pools;
+pub mod random;
+pub mod startup;
+pub mod state;
+pub mod store;
+
+pub use error::{Error, Result};

@@ -1,0 +1,138 @@
+//! The one place where core errors become OAuth 2.0 / OIDC error responses (RFC 6749 §5.2).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::json;
+
+use crate::http::{NO_CACHE, NO_STORE};
+
+#[derive(Debug, Clone)]
+pub struct OAuthError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub description: Option<String>,
+    /// `WWW-Authenticate` value for 401s.
+    pub challenge: Option<String>,
+}
+
+impl OAuthError {
+    pub fn new(code: &'static str, description: impl Into<String>) -> OAuthError {
+        OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            description: Some(description.into()),
+            challenge: None,
+        }
+    }
+    pub fn invalid_request(d: impl Into<String>) -> OAuthError {
+        OAuthError::new("invalid_request", d)
+    }
+    pub fn invalid_grant(d: impl Into<String>) -> OAuthError {
+        OAuthError::new("invalid_grant", d)
+    }
+    pub fn invalid_scope(d: impl Into<String>) -> OAuthError {
+        OAuthError::new("invalid_scope", d)
+    }
+    pub fn unauthorized_client(d: impl Into<String>) -> OAuthError {
+        OAuthError::new("unauthorized_client", d)
+    }
+    pub fn unsupported_grant_type(d: impl Into<String>) -> OAuthError {
+        OAuthError::new("unsupported_grant_type", d)
+    }
+    /// 401 with a Basic challenge when the client used the Authorization header (RFC 6749 §5.2).
+    pub fn invalid_client(used_basic: bool) -> OAuthError {
+        OAuthError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_client",
+            description: Some("client authentication failed".into()),
+            challenge: Some(
+                if used_basic {
+                    "Basic realm=\"incognito\""
+                } else {
+                    "Basic realm=\"incognito\""
+                }
+                .into(),
+            ),
+        }
+    }
+    /// Bearer-token errors (RFC 6750 §3), for userinfo.
+    pub fn invalid_token(d: &str) -> OAuthError {
+        OAuthError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_token",
+            description: Some(d.into()),
+            challenge: Some(format!(
+                "Bearer error=\"invalid_token\", error_description=\"{d}\""
+            )),
+        }
+    }
+    pub fn not_found() -> OAuthError {
+        OAuthError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            description: Some("no such user pool".into()),
+            challenge: None,
+        }
+    }
+    pub fn server_error() -> OAuthError {
+        OAuthError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "server_error",
+            description: None,
+            challenge: None,
+        }
+    }
+    pub fn too_many_requests() -> OAuthError {
+        OAuthError {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "slow_down",
+            description: Some("too many attempts; try again later".into()),
+            challenge: None,
+        }
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.code)
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+    fn error_response(&self) -> HttpResponse {
+        let mut body = json!({ "error": self.code });
+        if let Some(d) = &self.description {
+            body["error_description"] = json!(d);
+        }
+        let mut r = HttpResponse::build(self.status);
+        r.insert_header(NO_STORE).insert_header(NO_CACHE);
+        if let Some(c) = &self.challenge {
+            r.insert_header((header::WWW_AUTHENTICATE, c.as_str()));
+        }
+        r.json(body)
+    }
+}
+
+impl From<crate::Error> for OAuthError {
+    fn from(e: crate::Error) -> OAuthError {
+        match e {
+            crate::Error::Invalid(what) => OAuthError::invalid_request(format!("invalid {what}")),
+            crate::Error::NotFound(_) => OAuthError::not_found(),
+            crate::Error::NotAuthorized => OAuthError::invalid_grant("not authorized"),
+            other => {
+                tracing::error!(error = %other, "internal error");
+                OAuthError::server_error()
+            }
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> OAuthError {
+        crate::Error::from(e).into()
+    }
+}

@@ -1,0 +1,32 @@
+//! The OpenID Connect / OAuth 2.0 front door.
+
+pub mod discovery;
+pub mod error;
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::pools::directory::PoolEntry;
+use crate::state::AppState;
+use error::OAuthError;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/{pool_id}/.well-known/openid-configuration",
+        web::get().to(discovery::openid_configuration),
+    )
+    .route(
+        "/{pool_id}/.well-known/oauth-authorization-server",
+        web::get().to(discovery::openid_configuration),
+    )
+    .route(
+        "/{pool_id}/.well-known/jwks.json",
+        web::get().to(discovery::jwks),
+    );
+}
+
+/// Resolves the pool named in the path, or answers 404 in OAuth's error shape.
+pub async fn pool_entry(state: &AppState, pool_id: &str) -> Result<Arc<PoolEntry>, OAuthError> {
+    state.pool(pool_id).await?.ok_or_else(OAuthError::not_found)
+}

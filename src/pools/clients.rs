@@ -1,0 +1,264 @@
+//! App clients: confidential (with a secret) or public (PKCE), with their redirect URIs,
+//! flows, scopes and token lifetimes.
+
+use serde::{Deserialize, Serialize};
+
+use super::{MAX_REFRESH_TTL, MAX_TOKEN_TTL, MIN_REFRESH_TTL, MIN_TOKEN_TTL, Pool, check_ttl};
+use crate::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthFlow {
+    Code,
+    ClientCredentials,
+}
+
+impl std::str::FromStr for OAuthFlow {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "code" | "authorization_code" => Ok(OAuthFlow::Code),
+            "client_credentials" => Ok(OAuthFlow::ClientCredentials),
+            _ => Err("expected code or client_credentials".into()),
+        }
+    }
+}
+
+/// The standard OIDC scopes a client may be allowed.
+pub const STANDARD_SCOPES: &[&str] = &[
+    "openid",
+    "email",
+    "profile",
+    "phone",
+    "address",
+    "offline_access",
+    "aws.cognito.signin.user.admin",
+];
+
+/// Cognito's explicit auth flows for the JSON API.
+pub const AUTH_FLOWS: &[&str] = &[
+    "ALLOW_USER_SRP_AUTH",
+    "ALLOW_USER_PASSWORD_AUTH",
+    "ALLOW_REFRESH_TOKEN_AUTH",
+    "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+    "ALLOW_CUSTOM_AUTH",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientSettings {
+    pub redirect_uris: Vec<String>,
+    pub logout_uris: Vec<String>,
+    pub flows: Vec<OAuthFlow>,
+    pub scopes: Vec<String>,
+    pub auth_flows: Vec<String>,
+    pub id_token_ttl_secs: Option<i64>,
+    pub access_token_ttl_secs: Option<i64>,
+    pub refresh_token_ttl_secs: Option<i64>,
+    /// Issue a refresh token on every code exchange even without `offline_access` (Cognito's behaviour).
+    pub always_issue_refresh_token: bool,
+    /// Rotate refresh tokens on use (RFC 9700); off gives Cognito's reusable refresh tokens.
+    pub rotate_refresh_tokens: bool,
+    /// A first-party client never shows the consent page, even with `prompt=consent`.
+    pub first_party: bool,
+}
+
+impl Default for ClientSettings {
+    fn default() -> ClientSettings {
+        ClientSettings {
+            redirect_uris: vec![],
+            logout_uris: vec![],
+            flows: vec![OAuthFlow::Code],
+            scopes: vec!["openid".into(), "email".into(), "profile".into()],
+            auth_flows: vec![
+                "ALLOW_USER_SRP_AUTH".into(),
+                "ALLOW_REFRESH_TOKEN_AUTH".into(),
+            ],
+            id_token_ttl_secs: None,
+            access_token_ttl_secs: None,
+            refresh_token_ttl_secs: None,
+            always_issue_refresh_token: false,
+            rotate_refresh_tokens: true,
+            first_party: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Client {
+    pub id: String,
+    pub pool_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub secret_hash: Option<String>,
+    pub settings: ClientSettings,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn is_public(&self) -> bool {
+        self.secret_hash.is_none()
+    }
+
+    pub fn allows(&self, flow: OAuthFlow) -> bool {
+        self.settings.flows.contains(&flow)
+    }
+
+    pub fn id_token_ttl(&self, pool: &Pool) -> i64 {
+        self.settings
+            .id_token_ttl_secs
+            .unwrap_or(pool.settings.id_token_ttl_secs)
+    }
+    pub fn access_token_ttl(&self, pool: &Pool) -> i64 {
+        self.settings
+            .access_token_ttl_secs
+            .unwrap_or(pool.settings.access_token_ttl_secs)
+    }
+    pub fn refresh_token_ttl(&self, pool: &Pool) -> i64 {
+        self.settings
+            .refresh_token_ttl_secs
+            .unwrap_or(pool.settings.refresh_token_ttl_secs)
+    }
+
+    /// Checks a presented secret against the stored hash in constant time.
+    pub fn secret_matches(&self, presented: &str) -> bool {
+        match &self.secret_hash {
+            Some(hash) => crate::random::ct_eq(&crate::random::sha256_hex(presented), hash),
+            None => false,
+        }
+    }
+
+    /// Exact match against the registered redirect URIs; the port of a loopback
+    /// `http://127.0.0.1` / `http://[::1]` URI may differ (RFC 8252 §7.3).
+    pub fn redirect_uri_registered(&self, uri: &str) -> bool {
+        self.settings
+            .redirect_uris
+            .iter()
+            .any(|r| r == uri || loopback_port_variant(r, uri))
+    }
+
+    /// Browser origins (scheme://host[:port]) of the registered redirect URIs, for CORS.
+    pub fn origins(&self) -> Vec<String> {
+        self.settings
+            .redirect_uris
+            .iter()
+            .filter_map(|u| url::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+            .collect()
+    }
+}
+
+fn loopback_port_variant(registered: &str, presented: &str) -> bool {
+    let (Ok(r), Ok(p)) = (url::Url::parse(registered), url::Url::parse(presented)) else {
+        return false;
+    };
+    let loopback = |u: &url::Url| {
+        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1") | Some("[::1]"))
+    };
+    if !loopback(&r) || !loopback(&p) || r.host_str() != p.host_str() {
+        return false;
+    }
+    // Compare everything except the port, on the raw strings, so no normalisation sneaks in.
+    let strip = |s: &str, u: &url::Url| match u.port() {
+        Some(port) => s.replacen(&format!(":{port}"), "", 1),
+        None => s.to_string(),
+    };
+    strip(registered, &r) == strip(presented, &p)
+}
+
+/// A redirect or logout URI a client may register: absolute, no fragment, https or loopback
+/// http or a private-use scheme for native apps.
+pub fn validate_redirect_uri(uri: &str) -> Result<(), Error> {
+    let parsed =
+        url::Url::parse(uri).map_err(|_| Error::invalid(format!("redirect URI {uri:?}")))?;
+    if parsed.fragment().is_some() || uri.len() > 1024 {
+        return Err(Error::invalid(format!(
+            "redirect URI {uri:?}: no fragments, at most 1024 characters"
+        )));
+    }
+    let ok = match parsed.scheme() {
+        "https" => true,
+        "http" => matches!(
+            parsed.host_str(),
+            Some("localhost") | Some("127.0.0.1") | Some("[::1]")
+        ),
+        "javascript" | "data" | "file" | "vbscript" => false,
+        other => other.contains('.'),
+    };
+    if !ok {
+        return Err(Error::invalid(format!(
+            "redirect URI {uri:?}: use https, http on localhost/loopback, or a reverse-DNS app scheme"
+        )));
+    }
+    Ok(())
+}
+
+/// A scope a client may be given: standard, or `resource-server/scope`.
+pub fn is_valid_scope(scope: &str) -> bool {
+    STANDARD_SCOPES.contains(&scope) || is_resource_scope(scope)
+}
+
+pub fn is_resource_scope(scope: &str) -> bool {
+    match scope.split_once('/') {
+        Some((server, name)) => {
+            let ok = |s: &str| {
+                !s.is_empty()
+                    && s.len() <= 128
+                    && s.chars()
+                        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' && c != '/')
+            };
+            ok(server) && ok(name)
+        }
+        None => false,
+    }
+}
+
+impl ClientSettings {
+    pub fn validate(&self) -> Result<(), Error> {
+        for u in self.redirect_uris.iter().chain(&self.logout_uris) {
+            validate_redirect_uri(u)?;
+        }
+        if self.flows.contains(&OAuthFlow::Code) && self.redirect_uris.is_empty() {
+            // Allowed (the CLI may add URIs later) but such a client cannot start a login.
+        }
+        for s in &self.scopes {
+            if !is_valid_scope(s) {
+                return Err(Error::invalid(format!("scope {s:?}")));
+            }
+        }
+        for f in &self.auth_flows {
+            if !AUTH_FLOWS.contains(&f.as_str()) {
+                return Err(Error::invalid(format!(
+                    "auth flow {f:?} (one of {})",
+                    AUTH_FLOWS.join(", ")
+                )));
+            }
+        }
+        if let Some(v) = self.id_token_ttl_secs {
+            check_ttl("id_token_ttl_secs", v, MIN_TOKEN_TTL, MAX_TOKEN_TTL)?;
+        }
+        if let Some(v) = self.access_token_ttl_secs {
+            check_ttl("access_token_ttl_secs", v, MIN_TOKEN_TTL, MAX_TOKEN_TTL)?;
+        }
+        if let Some(v) = self.refresh_token_ttl_secs {
+            check_ttl(
+                "refresh_token_ttl_secs",
+                v,
+                MIN_REFRESH_TTL,
+                MAX_REFRESH_TTL,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Normalises CLI-style auth flow names: `USER_SRP_AUTH` becomes `ALLOW_USER_SRP_AUTH`.
+pub fn normalize_auth_flow(flow: &str) -> String {
+    let upper = flow.trim().to_ascii_uppercase();
+    if upper.starts_with("ALLOW_") {
+        upper
+    } else {
+        format!("ALLOW_{upper}")
+    }
+}

@@ -1,0 +1,177 @@
+//! Pool, client and key administration shared by the CLI, bootstrap and start-up.
+
+use super::clients::{ClientSettings, is_resource_scope};
+use super::{Client, Pool, PoolSettings, is_valid_pool_id, new_pool_id};
+use crate::keys::{self, Alg, KeyMaterial, KeySet, LoadedKey, seal::Sealer};
+use crate::store::{self, Db};
+use crate::{Error, Result};
+
+pub fn create_pool(
+    db: &Db,
+    id: Option<&str>,
+    name: &str,
+    region: &str,
+    settings: PoolSettings,
+    alg: Alg,
+    sealer: &Sealer,
+    now: i64,
+) -> Result<Pool> {
+    validate_name(name)?;
+    settings.validate()?;
+    let id = match id {
+        Some(id) if is_valid_pool_id(id) => id.to_string(),
+        Some(id) => {
+            return Err(Error::invalid(format!(
+                "pool id {id:?}: expected region_alphanumerics"
+            )));
+        }
+        None => new_pool_id(region),
+    };
+    if store::pools::get(db, &id)?.is_some() {
+        return Err(Error::AlreadyExists(format!("pool {id}")));
+    }
+    let pool = Pool {
+        id,
+        name: name.to_string(),
+        settings,
+        created_at: now,
+        updated_at: now,
+    };
+    store::pools::insert(db, &pool)?;
+    add_key(db, &pool.id, alg, sealer, now)?;
+    Ok(pool)
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.len() > 128 || name.chars().any(char::is_control) {
+        return Err(Error::invalid("name: 1 to 128 printable characters"));
+    }
+    Ok(())
+}
+
+pub fn require_pool(db: &Db, id: &str) -> Result<Pool> {
+    store::pools::get(db, id)?.ok_or_else(|| Error::not_found(format!("pool {id:?}")))
+}
+
+pub fn update_pool(db: &Db, pool: &mut Pool, now: i64) -> Result<()> {
+    validate_name(&pool.name)?;
+    pool.settings.validate()?;
+    pool.updated_at = now;
+    store::pools::update(db, pool)?;
+    Ok(())
+}
+
+/// How a new client gets its secret.
+pub enum SecretChoice {
+    Public,
+    Generate,
+    Fixed(String),
+}
+
+pub fn create_client(
+    db: &Db,
+    pool: &Pool,
+    id: Option<&str>,
+    name: &str,
+    settings: ClientSettings,
+    secret: SecretChoice,
+    now: i64,
+) -> Result<(Client, Option<String>)> {
+    validate_name(name)?;
+    settings.validate()?;
+    let id = match id {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 128
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            id.to_string()
+        }
+        Some(id) => return Err(Error::invalid(format!("client id {id:?}"))),
+        None => crate::random::lower_alnum(26),
+    };
+    let secret = match secret {
+        SecretChoice::Public => None,
+        SecretChoice::Generate => Some(crate::random::alnum(51)),
+        SecretChoice::Fixed(s) if s.len() >= 16 && s.len() <= 256 => Some(s),
+        SecretChoice::Fixed(_) => {
+            return Err(Error::invalid("client secret: 16 to 256 characters"));
+        }
+    };
+    let client = Client {
+        id,
+        pool_id: pool.id.clone(),
+        name: name.to_string(),
+        secret_hash: secret.as_deref().map(crate::random::sha256_hex),
+        settings,
+        created_at: now,
+    };
+    if store::clients::get(db, &pool.id, &client.id)?.is_some() {
+        return Err(Error::AlreadyExists(format!("client {}", client.id)));
+    }
+    store::clients::insert(db, &client).map_err(|e| {
+        if e.is_unique_violation() {
+            Error::AlreadyExists(format!("client {}", client.id))
+        } else {
+            e.into()
+        }
+    })?;
+    declare_scopes(db, pool, &client.settings.scopes)?;
+    Ok((client, secret))
+}
+
+/// Naming a resource-server scope on a client declares it in the pool (like Cognito's resource servers).
+pub fn declare_scopes(db: &Db, pool: &Pool, scopes: &[String]) -> Result<()> {
+    for s in scopes.iter().filter(|s| is_resource_scope(s)) {
+        store::pools::add_resource_scope(db, &pool.id, s)?;
+    }
+    Ok(())
+}
+
+pub fn require_client(db: &Db, pool: &Pool, id: &str) -> Result<Client> {
+    store::clients::get(db, &pool.id, id)?.ok_or_else(|| Error::not_found(format!("client {id:?}")))
+}
+
+pub fn add_key(db: &Db, pool_id: &str, alg: Alg, sealer: &Sealer, now: i64) -> Result<String> {
+    let new = keys::generate(alg).map_err(|e| Error::Crypto(e.to_string()))?;
+    store::keys::insert(
+        db,
+        pool_id,
+        &store::keys::KeyRow {
+            kid: new.kid.clone(),
+            alg: alg.name().to_string(),
+            private_jwk: sealer.seal(&new.private_jwk),
+            public_jwk: new.public_jwk,
+            created_at: now,
+            active: true,
+            retired_at: None,
+        },
+    )?;
+    Ok(new.kid)
+}
+
+/// Makes a new key active; the old one stops signing but stays in the JWKS until the tokens it
+/// signed have expired.
+pub fn rotate_key(db: &Db, pool_id: &str, alg: Alg, sealer: &Sealer, now: i64) -> Result<String> {
+    store::keys::retire_active(db, pool_id, now)?;
+    add_key(db, pool_id, alg, sealer, now)
+}
+
+pub fn load_keyset(db: &Db, pool_id: &str, sealer: &Sealer, now: i64) -> Result<KeySet> {
+    let rows = store::keys::published(db, pool_id, now - keys::RETIRED_KEY_PUBLISHED_SECS)?;
+    let mut loaded = Vec::with_capacity(rows.len());
+    for row in rows {
+        let private_jwk = sealer.open(&row.private_jwk).map_err(Error::Crypto)?;
+        let material = KeyMaterial {
+            kid: row.kid,
+            alg: row.alg,
+            private_jwk,
+            public_jwk: row.public_jwk,
+            active: row.active,
+        };
+        loaded.push(LoadedKey::load(&material).map_err(|e| Error::Crypto(e.to_string()))?);
+    }
+    Ok(KeySet::new(loaded))
+}

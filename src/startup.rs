@@ -1,0 +1,273 @@
+//! `Application::build(config)` → a bound server. Used by `incognito serve` and by the tests.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::{Alg, seal::Sealer};
+use crate::pools::directory::Directory;
+use crate::pools::service::{self, SecretChoice};
+use crate::pools::{ClientSettings, PoolSettings};
+use crate::state::AppState;
+use crate::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Core(#[from] crate::Error),
+    #[error("bootstrap: {0}")]
+    Bootstrap(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// What a fresh install created, printed at start so a person can use it at once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DefaultSetup {
+    pub pool_id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+}
+
+/// Opens the store in the configured data directory (creating it), ready for the CLI or the server.
+pub fn open_store(config: &Config) -> Result<Store, StartupError> {
+    let dir = &config.data_dir;
+    std::fs::create_dir_all(dir).map_err(|source| StartupError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    // Fail early and clearly on a read-only directory, before SQLite says something vaguer.
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"ok").map_err(|source| StartupError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let _ = std::fs::remove_file(probe);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
+    Ok(Store::open(&config.database_path(), workers * 2 + 2)?)
+}
+
+pub fn sealer(config: &Config) -> Sealer {
+    Sealer::new(config.master_key.as_ref().map(|s| s.0.as_str()))
+}
+
+/// Creates a default pool with one public client when the database has no pool at all.
+pub fn ensure_default_pool(
+    store: &Store,
+    config: &Config,
+    sealer: &Sealer,
+    now: i64,
+) -> Result<Option<DefaultSetup>, StartupError> {
+    let alg = Alg::parse(&config.key_algorithm).unwrap_or(Alg::RS256);
+    let region = config.region.clone();
+    let sealer = sealer.clone();
+    Ok(
+        store.write_sync(move |db| -> crate::Result<Option<DefaultSetup>> {
+            if !crate::store::pools::list(db)?.is_empty() {
+                return Ok(None);
+            }
+            let settings = PoolSettings {
+                required_attributes: vec!["email".into(), "name".into(), "locale".into()],
+                ..PoolSettings::default()
+            };
+            let pool = service::create_pool(
+                db,
+                None,
+                "Default pool",
+                &region,
+                settings,
+                alg,
+                &sealer,
+                now,
+            )?;
+            let redirect_uri = "http://127.0.0.1:8080/callback".to_string();
+            let client_settings = ClientSettings {
+                redirect_uris: vec![redirect_uri.clone()],
+                logout_uris: vec!["http://127.0.0.1:8080/".into()],
+                scopes: vec![
+                    "openid".into(),
+                    "email".into(),
+                    "profile".into(),
+                    "offline_access".into(),
+                ],
+                ..ClientSettings::default()
+            };
+            let (client, _) = service::create_client(
+                db,
+                &pool,
+                None,
+                "Default client",
+                client_settings,
+                SecretChoice::Public,
+                now,
+            )?;
+            Ok(Some(DefaultSetup {
+                pool_id: pool.id,
+                client_id: client.id,
+                redirect_uri,
+            }))
+        })?,
+    )
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: AppState,
+    pub default_setup: Option<DefaultSetup>,
+}
+
+impl Application {
+    pub fn build(config: Config, clock: Clock) -> Result<Application, StartupError> {
+        let store = open_store(&config)?;
+        let sealer = sealer(&config);
+        let now = clock.now();
+        let default_setup = if config.create_default_pool {
+            ensure_default_pool(&store, &config, &sealer, now)?
+        } else {
+            None
+        };
+        if let Some(path) = &config.bootstrap {
+            let report = crate::bootstrap::apply_file(&store, &config, &sealer, path, now)
+                .map_err(|e| StartupError::Bootstrap(e.to_string()))?;
+            tracing::info!(
+                pools = report.pools,
+                clients = report.clients,
+                users = report.users,
+                "bootstrap applied"
+            );
+        }
+        let directory = Arc::new(Directory::new(store.clone(), sealer.clone()));
+        directory.refresh_sync().map_err(StartupError::Core)?;
+        let listener = TcpListener::bind(config.listen).map_err(|source| StartupError::Bind {
+            addr: config.listen.to_string(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: config.listen.to_string(),
+                source,
+            })?
+            .port();
+        let mut config = config;
+        if config.public_url.is_none() {
+            // Port 0 (tests) resolves to the real port here.
+            config.public_url = Some(format!("http://{}:{port}", config.listen.ip()));
+        }
+        let public_url: Arc<str> = config.public_url().into();
+        let state = AppState {
+            config: Arc::new(config),
+            public_url,
+            store,
+            sealer,
+            directory,
+            clock,
+        };
+        let server = serve(listener, state.clone())?;
+        Ok(Application {
+            port,
+            server,
+            state,
+            default_setup,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        spawn_cache_watch(self.state.clone());
+        self.server.await
+    }
+}
+
+/// Notices changes made by the CLI (or another instance) to pools, keys and scopes.
+fn spawn_cache_watch(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let directory = state.directory.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || directory.refresh_sync()).await
+            {
+                tracing::warn!(error = %e, "cache refresh failed");
+            }
+        }
+    });
+}
+
+fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
+    let workers = match state.config.workers {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+        n => n,
+    };
+    let https = state.config.is_https();
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(64 * 1024))
+            .wrap(crate::http::security_headers(https))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .configure(crate::oidc::routes)
+            .default_service(web::to(not_found))
+    })
+    .workers(workers)
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        addr: "listener".into(),
+        source,
+    })?
+    .run();
+    Ok(server)
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let store = state.store.clone();
+    match store
+        .read(|db| -> crate::Result<i64> {
+            Ok(db
+                .query_row("SELECT 1", [], |r| r.get(0))
+                .map_err(crate::store::StoreError::from)?)
+        })
+        .await
+    {
+        Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ready"),
+        Err(e) => {
+            tracing::error!(error = %e, "readiness check failed");
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable")
+        }
+    }
+}
+
+async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({ "error": "not_found" }))
+}

@@ -1,0 +1,42 @@
+//! Everything a request handler may touch.
+
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::keys::seal::Sealer;
+use crate::pools::directory::{Directory, PoolEntry};
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub public_url: Arc<str>,
+    pub store: Store,
+    pub sealer: Sealer,
+    pub directory: Arc<Directory>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// A pool's cached entry: straight from memory on a hit, from the store on the blocking pool otherwise.
+    pub async fn pool(&self, pool_id: &str) -> crate::Result<Option<Arc<PoolEntry>>> {
+        if let Some(e) = self.directory.cached(pool_id) {
+            return Ok(Some(e));
+        }
+        let directory = self.directory.clone();
+        let id = pool_id.to_string();
+        let now = self.now();
+        tokio::task::spawn_blocking(move || directory.get_sync(&id, now))
+            .await
+            .map_err(|_| crate::Error::Store(crate::store::StoreError::Join))?
+    }
+
+    pub fn issuer(&self, pool_id: &str) -> String {
+        format!("{}/{pool_id}", self.public_url)
+    }
+}

@@ -1,0 +1,208 @@
+//! The only owner of rusqlite: a pooled SQLite database in WAL mode, versioned migrations,
+//! and one file per table family. Core code receives a `&Db` inside `read`/`write`.
+
+pub mod clients;
+// pub mod codes;
+pub mod groups;
+pub mod keys;
+pub mod pools;
+// pub mod sessions;
+// pub mod throttle;
+// pub mod tokens;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+/// A connection or an open transaction (a transaction derefs to its connection).
+pub type Db = Connection;
+pub use rusqlite::Error as SqlError;
+pub use rusqlite::OptionalExtension;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("stored JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("migration {name}: {source}")]
+    Migration {
+        name: &'static str,
+        source: rusqlite::Error,
+    },
+    #[error("database schema version {found} is newer than this build knows ({known})")]
+    TooNew { found: i64, known: i64 },
+    #[error("blocking task failed")]
+    Join,
+}
+
+impl StoreError {
+    /// True when the statement broke a UNIQUE or PRIMARY KEY constraint.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sql(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    }
+}
+
+const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+
+struct Manager {
+    path: std::path::PathBuf,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> Result<Connection, rusqlite::Error> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), rusqlite::Error> {
+        conn.execute_batch("")
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        false
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file, switches it to WAL and applies migrations.
+    pub fn open(path: &Path, connections: u32) -> Result<Store, StoreError> {
+        let first = Manager {
+            path: path.to_path_buf(),
+        }
+        .connect_checked()?;
+        first.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(first)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(2))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager {
+                path: path.to_path_buf(),
+            })?;
+        Ok(Store { pool })
+    }
+
+    /// Runs `f` on a pooled connection (blocking: call from the blocking pool or the CLI).
+    pub fn read_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let conn = self.pool.get().map_err(StoreError::from)?;
+        f(&conn)
+    }
+
+    /// Runs `f` in one IMMEDIATE write transaction: committed when `f` returns Ok, rolled back otherwise.
+    pub fn write_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(out)
+    }
+
+    /// `read_sync` on the blocking pool, so the async executor never waits on SQLite.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_sync(f))
+            .await
+            .map_err(|_| StoreError::Join)?
+    }
+
+    /// `write_sync` on the blocking pool.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.write_sync(f))
+            .await
+            .map_err(|_| StoreError::Join)?
+    }
+
+    pub fn cache_generation(&self) -> Result<i64, StoreError> {
+        self.read_sync(|db| {
+            Ok(db
+                .prepare_cached("SELECT value FROM meta WHERE key = 'cache_generation'")?
+                .query_row([], |r| r.get(0))?)
+        })
+    }
+}
+
+trait ConnectChecked {
+    fn connect_checked(&self) -> Result<Connection, rusqlite::Error>;
+}
+
+impl ConnectChecked for Manager {
+    fn connect_checked(&self) -> Result<Connection, rusqlite::Error> {
+        use r2d2::ManageConnection;
+        self.connect()
+    }
+}
+
+fn migrate(mut conn: Connection) -> Result<(), StoreError> {
+    let known = MIGRATIONS.len() as i64;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        // Another process may have migrated while we waited for the lock.
+        let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if now > index as i64 {
+            continue;
+        }
+        tx.execute_batch(sql)
+            .map_err(|source| StoreError::Migration { name, source })?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Reads a JSON column into a typed value.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    Ok(serde_json::from_str(text)?)
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(value)?)
+}
