@@ -2,6 +2,12 @@
 
 pub mod discovery;
 pub mod error;
+pub mod introspect;
+pub mod params;
+pub mod pkce;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
 
 use std::sync::Arc;
 
@@ -23,6 +29,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/{pool_id}/.well-known/jwks.json",
         web::get().to(discovery::jwks),
+    )
+    .route("/{pool_id}/oauth2/token", web::post().to(token::token))
+    .route(
+        "/{pool_id}/oauth2/userInfo",
+        web::get().to(userinfo::userinfo),
+    )
+    .route(
+        "/{pool_id}/oauth2/userInfo",
+        web::post().to(userinfo::userinfo),
+    )
+    .route("/{pool_id}/oauth2/revoke", web::post().to(revoke::revoke))
+    .route(
+        "/{pool_id}/oauth2/introspect",
+        web::post().to(introspect::introspect),
     );
 }
 

@@ -2,7 +2,7 @@
 //! and one file per table family. Core code receives a `&Db` inside `read`/`write`.
 
 pub mod clients;
-// pub mod codes;
+pub mod codes;
 pub mod groups;
 pub mod keys;
 pub mod pools;

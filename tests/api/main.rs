@@ -1,0 +1,6 @@
+//! One integration binary: every test starts the real server on an ephemeral loopback port
+//! with a temporary SQLite database and drives it as its users do.
+
+mod helpers;
+
+mod foundation;
