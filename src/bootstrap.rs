@@ -1,17 +1,46 @@
 //! Declarative bootstrap: pools, clients, groups and users from a TOML file, applied idempotently.
+//!
+//! The whole file is applied in ONE write transaction: a bad file changes nothing. Pools,
+//! clients and groups are configuration: what the file says (with defaults for what it omits)
+//! is what they become. Users are data that people change themselves: the file creates them,
+//! sets the attributes and groups it names, and confirms them, but sets a password only on
+//! creation (unless `reset_password = true`). Nothing is ever deleted by a bootstrap file.
+//! See docs/bootstrap.md for the format.
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use crate::config::Config;
-use crate::keys::seal::Sealer;
-use crate::store::Store;
+use serde::Deserialize;
 
+use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::{User, UserStatus};
+use crate::authn::password;
+use crate::config::Config;
+use crate::keys::Alg;
+use crate::keys::seal::Sealer;
+use crate::pools::clients::normalize_auth_flow;
+use crate::pools::service::{self as pools, SecretChoice};
+use crate::pools::{
+    Client, ClientSettings, MfaMode, OAuthFlow, PasswordPolicy, Pool, PoolSettings,
+    UsernameAttribute,
+};
+use crate::store::{self, Db, Store, StoreError};
+use crate::{Error, Result};
+
+/// What an application of a file did. `pools`..`users` count the declarations; `created`,
+/// `updated` and `unchanged` count the objects (a second application of the same file
+/// reports nothing created or updated).
 #[derive(Debug, Default, Clone, serde::Serialize)]
 pub struct Report {
     pub pools: usize,
     pub clients: usize,
     pub groups: usize,
     pub users: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// The ids of the declared pools, in file order (generated ones included).
+    pub pool_ids: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,14 +54,636 @@ pub enum BootstrapError {
     Parse { path: String, message: String },
     #[error("{0}")]
     Apply(#[from] crate::Error),
+    /// A declaration the core refused; `at` names it, e.g. `pool "Example", user "a@b.c"`.
+    #[error("{path}: {at}: {source}")]
+    Invalid {
+        path: String,
+        at: String,
+        source: Box<crate::Error>,
+    },
 }
 
+// ---------------------------------------------------------------------------------------------
+// The file format
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BootstrapFile {
+    #[serde(default)]
+    pool: Vec<PoolDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolDecl {
+    /// Fixed id (`region_alphanumerics`); without it the pool is matched by name.
+    id: Option<String>,
+    name: String,
+    /// Region prefix of a generated id (default: the config's `region`).
+    region: Option<String>,
+    username_attribute: Option<UsernameAttribute>,
+    required_attributes: Option<Vec<String>>,
+    self_signup: Option<bool>,
+    password_policy: Option<PasswordPolicy>,
+    mfa: Option<MfaMode>,
+    pkce_required_for_confidential: Option<bool>,
+    id_token_ttl_secs: Option<i64>,
+    access_token_ttl_secs: Option<i64>,
+    refresh_token_ttl_secs: Option<i64>,
+    #[serde(default)]
+    client: Vec<ClientDecl>,
+    #[serde(default)]
+    group: Vec<GroupDecl>,
+    #[serde(default)]
+    user: Vec<UserDecl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientDecl {
+    /// Fixed client id; without it the client is matched by name within the pool.
+    id: Option<String>,
+    name: String,
+    /// A fixed secret (16 to 256 characters): a confidential client. Absent: a public client.
+    secret: Option<String>,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    #[serde(default)]
+    logout_uris: Vec<String>,
+    flows: Option<Vec<String>>,
+    scopes: Option<Vec<String>>,
+    auth_flows: Option<Vec<String>>,
+    id_token_ttl_secs: Option<i64>,
+    access_token_ttl_secs: Option<i64>,
+    refresh_token_ttl_secs: Option<i64>,
+    always_issue_refresh_token: Option<bool>,
+    rotate_refresh_tokens: Option<bool>,
+    first_party: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupDecl {
+    name: String,
+    description: Option<String>,
+    precedence: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserDecl {
+    email: Option<String>,
+    /// Username pools only.
+    username: Option<String>,
+    password: Option<String>,
+    /// A pre-computed Argon2id PHC string, instead of `password`.
+    password_hash: Option<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    confirmed: bool,
+    email_verified: Option<bool>,
+    /// Set the password from the file even though the user exists.
+    #[serde(default)]
+    reset_password: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Applying it
+// ---------------------------------------------------------------------------------------------
+
 pub fn apply_file(
-    _store: &Store,
-    _config: &Config,
-    _sealer: &Sealer,
-    _path: &Path,
-    _now: i64,
+    store: &Store,
+    config: &Config,
+    sealer: &Sealer,
+    path: &Path,
+    now: i64,
 ) -> Result<Report, BootstrapError> {
-    Ok(Report::default())
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| BootstrapError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let file = parse(&text).map_err(|message| BootstrapError::Parse {
+        path: shown.clone(),
+        message,
+    })?;
+    store
+        .write_sync(|db| apply(db, &file, config, sealer, now))
+        .map_err(|f: Failure| match f.at {
+            None => BootstrapError::Apply(f.source),
+            Some(at) => BootstrapError::Invalid {
+                path: shown,
+                at,
+                source: Box::new(f.source),
+            },
+        })
+}
+
+fn parse(text: &str) -> std::result::Result<BootstrapFile, String> {
+    toml::from_str::<BootstrapFile>(text).map_err(|e| {
+        let message = e.message().trim().to_string();
+        match e.span() {
+            Some(span) => {
+                let before = &text[..span.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                format!("line {line}, column {column}: {message}")
+            }
+            None => message,
+        }
+    })
+}
+
+/// An error with the declaration it came from.
+struct Failure {
+    at: Option<String>,
+    source: Error,
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Failure {
+        Failure {
+            at: None,
+            source: e.into(),
+        }
+    }
+}
+
+trait At<T> {
+    fn at(self, label: &str) -> std::result::Result<T, Failure>;
+}
+
+impl<T, E: Into<Error>> At<T> for std::result::Result<T, E> {
+    fn at(self, label: &str) -> std::result::Result<T, Failure> {
+        self.map_err(|e| Failure {
+            at: Some(label.to_string()),
+            source: e.into(),
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Report {
+    fn count(&mut self, o: Outcome) {
+        match o {
+            Outcome::Created => self.created += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+fn apply(
+    db: &Db,
+    file: &BootstrapFile,
+    config: &Config,
+    sealer: &Sealer,
+    now: i64,
+) -> std::result::Result<Report, Failure> {
+    let mut report = Report::default();
+    let mut seen_pools = HashSet::new();
+    for decl in &file.pool {
+        let label = format!("pool {:?}", decl.id.as_deref().unwrap_or(&decl.name));
+        let (pool, outcome) = apply_pool(db, decl, config, sealer, now).at(&label)?;
+        if !seen_pools.insert(pool.id.clone()) {
+            return Err(Error::invalid(format!(
+                "pool {} is declared twice in the file",
+                pool.id
+            )))
+            .at(&label);
+        }
+        report.pools += 1;
+        report.count(outcome);
+        report.pool_ids.push(pool.id.clone());
+
+        let mut seen = HashSet::new();
+        for g in &decl.group {
+            let at = format!("{label}, group {:?}", g.name);
+            if !seen.insert(g.name.clone()) {
+                return Err(Error::invalid("group declared twice in the pool")).at(&at);
+            }
+            report.groups += 1;
+            report.count(apply_group(db, &pool, g, now).at(&at)?);
+        }
+
+        let mut seen = HashSet::new();
+        for c in &decl.client {
+            let at = format!("{label}, client {:?}", c.id.as_deref().unwrap_or(&c.name));
+            let (client_id, outcome) = apply_client(db, &pool, c, now).at(&at)?;
+            if !seen.insert(client_id) {
+                return Err(Error::invalid("client declared twice in the pool")).at(&at);
+            }
+            report.clients += 1;
+            report.count(outcome);
+        }
+
+        let mut seen = HashSet::new();
+        for u in &decl.user {
+            let who = u.email.as_deref().or(u.username.as_deref()).unwrap_or("?");
+            let at = format!("{label}, user {who:?}");
+            let (user_id, outcome) = apply_user(db, &pool, u, now).at(&at)?;
+            if !seen.insert(user_id) {
+                return Err(Error::invalid("user declared twice in the pool")).at(&at);
+            }
+            report.users += 1;
+            report.count(outcome);
+        }
+    }
+    Ok(report)
+}
+
+fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
+    match (serde_json::to_value(a), serde_json::to_value(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn pool_settings(decl: &PoolDecl) -> PoolSettings {
+    let d = PoolSettings::default();
+    PoolSettings {
+        username_attribute: decl.username_attribute.unwrap_or(d.username_attribute),
+        required_attributes: decl
+            .required_attributes
+            .clone()
+            .unwrap_or(d.required_attributes),
+        self_signup: decl.self_signup.unwrap_or(d.self_signup),
+        password_policy: decl.password_policy.unwrap_or(d.password_policy),
+        mfa: decl.mfa.unwrap_or(d.mfa),
+        pkce_required_for_confidential: decl
+            .pkce_required_for_confidential
+            .unwrap_or(d.pkce_required_for_confidential),
+        id_token_ttl_secs: decl.id_token_ttl_secs.unwrap_or(d.id_token_ttl_secs),
+        access_token_ttl_secs: decl
+            .access_token_ttl_secs
+            .unwrap_or(d.access_token_ttl_secs),
+        refresh_token_ttl_secs: decl
+            .refresh_token_ttl_secs
+            .unwrap_or(d.refresh_token_ttl_secs),
+    }
+}
+
+fn apply_pool(
+    db: &Db,
+    decl: &PoolDecl,
+    config: &Config,
+    sealer: &Sealer,
+    now: i64,
+) -> Result<(Pool, Outcome)> {
+    let settings = pool_settings(decl);
+    let existing = match &decl.id {
+        Some(id) => store::pools::get(db, id)?,
+        None => {
+            let mut named: Vec<Pool> = store::pools::list(db)?
+                .into_iter()
+                .filter(|p| p.name == decl.name)
+                .collect();
+            if named.len() > 1 {
+                return Err(Error::invalid(format!(
+                    "pool name: {} pools are named {:?}; give this pool an `id`",
+                    named.len(),
+                    decl.name
+                )));
+            }
+            named.pop()
+        }
+    };
+    match existing {
+        Some(mut pool) => {
+            if pool.name == decl.name && same(&pool.settings, &settings) {
+                return Ok((pool, Outcome::Unchanged));
+            }
+            pool.name = decl.name.clone();
+            pool.settings = settings;
+            pools::update_pool(db, &mut pool, now)?;
+            Ok((pool, Outcome::Updated))
+        }
+        None => {
+            let region = decl.region.as_deref().unwrap_or(&config.region);
+            if decl.id.is_none()
+                && (region.is_empty()
+                    || !region
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            {
+                return Err(Error::invalid(format!(
+                    "region {region:?}: letters, digits and '-' only"
+                )));
+            }
+            let alg = Alg::parse(&config.key_algorithm).unwrap_or(Alg::RS256);
+            let pool = pools::create_pool(
+                db,
+                decl.id.as_deref(),
+                &decl.name,
+                region,
+                settings,
+                alg,
+                sealer,
+                now,
+            )?;
+            Ok((pool, Outcome::Created))
+        }
+    }
+}
+
+fn apply_group(db: &Db, pool: &Pool, decl: &GroupDecl, now: i64) -> Result<Outcome> {
+    let description = decl.description.clone().unwrap_or_default();
+    accounts::check_group(&decl.name, &description, decl.precedence)?;
+    let group = store::groups::Group {
+        pool_id: pool.id.clone(),
+        name: decl.name.clone(),
+        description,
+        precedence: decl.precedence,
+        created_at: now,
+    };
+    match store::groups::get(db, &pool.id, &decl.name)? {
+        None => {
+            store::groups::insert(db, &group)?;
+            Ok(Outcome::Created)
+        }
+        Some(g) if g.description == group.description && g.precedence == group.precedence => {
+            Ok(Outcome::Unchanged)
+        }
+        Some(_) => {
+            store::groups::upsert(db, &group)?;
+            Ok(Outcome::Updated)
+        }
+    }
+}
+
+fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
+    let mut s = ClientSettings {
+        redirect_uris: decl.redirect_uris.clone(),
+        logout_uris: decl.logout_uris.clone(),
+        id_token_ttl_secs: decl.id_token_ttl_secs,
+        access_token_ttl_secs: decl.access_token_ttl_secs,
+        refresh_token_ttl_secs: decl.refresh_token_ttl_secs,
+        ..ClientSettings::default()
+    };
+    if let Some(flows) = &decl.flows {
+        let mut parsed: Vec<OAuthFlow> = Vec::new();
+        for f in flows {
+            let flow = f
+                .parse::<OAuthFlow>()
+                .map_err(|e| Error::invalid(format!("flow {f:?}: {e}")))?;
+            if !parsed.contains(&flow) {
+                parsed.push(flow);
+            }
+        }
+        s.flows = parsed;
+    }
+    if let Some(scopes) = &decl.scopes {
+        s.scopes = dedup(scopes.iter().cloned());
+    }
+    if let Some(flows) = &decl.auth_flows {
+        s.auth_flows = dedup(flows.iter().map(|f| normalize_auth_flow(f)));
+    }
+    if let Some(v) = decl.always_issue_refresh_token {
+        s.always_issue_refresh_token = v;
+    }
+    if let Some(v) = decl.rotate_refresh_tokens {
+        s.rotate_refresh_tokens = v;
+    }
+    if let Some(v) = decl.first_party {
+        s.first_party = v;
+    }
+    if decl.secret.is_none() && s.flows.contains(&OAuthFlow::ClientCredentials) {
+        return Err(Error::invalid(
+            "flows: client_credentials needs a confidential client (set `secret`)",
+        ));
+    }
+    Ok(s)
+}
+
+fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn apply_client(db: &Db, pool: &Pool, decl: &ClientDecl, now: i64) -> Result<(String, Outcome)> {
+    let settings = client_settings(decl)?;
+    let secret_hash = decl
+        .secret
+        .as_deref()
+        .map(pools::hash_client_secret)
+        .transpose()?;
+    let existing = match &decl.id {
+        Some(id) => store::clients::get(db, &pool.id, id)?,
+        None => {
+            let mut named: Vec<Client> = store::clients::list(db, &pool.id)?
+                .into_iter()
+                .filter(|c| c.name == decl.name)
+                .collect();
+            if named.len() > 1 {
+                return Err(Error::invalid(format!(
+                    "client name: {} clients of this pool are named {:?}; give this client an `id`",
+                    named.len(),
+                    decl.name
+                )));
+            }
+            named.pop()
+        }
+    };
+    match existing {
+        Some(mut client) => {
+            if client.name == decl.name
+                && client.secret_hash == secret_hash
+                && same(&client.settings, &settings)
+            {
+                return Ok((client.id, Outcome::Unchanged));
+            }
+            client.name = decl.name.clone();
+            client.secret_hash = secret_hash;
+            client.settings = settings;
+            pools::update_client(db, pool, &client)?;
+            Ok((client.id, Outcome::Updated))
+        }
+        None => {
+            let secret = match &decl.secret {
+                Some(s) => SecretChoice::Fixed(s.clone()),
+                None => SecretChoice::Public,
+            };
+            let (client, _) = pools::create_client(
+                db,
+                pool,
+                decl.id.as_deref(),
+                &decl.name,
+                settings,
+                secret,
+                now,
+            )
+            .map_err(|e| match e {
+                Error::AlreadyExists(what) => {
+                    Error::AlreadyExists(format!("{what} (in another pool: client ids are global)"))
+                }
+                other => other,
+            })?;
+            Ok((client.id, Outcome::Created))
+        }
+    }
+}
+
+fn apply_user(db: &Db, pool: &Pool, decl: &UserDecl, now: i64) -> Result<(String, Outcome)> {
+    if decl.password.is_some() && decl.password_hash.is_some() {
+        return Err(Error::invalid(
+            "password: give `password` or `password_hash`, not both",
+        ));
+    }
+    if let Some(h) = &decl.password_hash {
+        accounts::validate_password_hash(h)?;
+    }
+    if decl.attributes.contains_key("email") {
+        return Err(Error::invalid(
+            "attribute \"email\": put the address in `email`",
+        ));
+    }
+    accounts::validate_attributes(&decl.attributes)?;
+    let email = decl
+        .email
+        .as_deref()
+        .map(accounts::normalize_email)
+        .transpose()?;
+    let existing = match pool.settings.username_attribute {
+        UsernameAttribute::Email => {
+            if decl.username.is_some() {
+                return Err(Error::invalid(
+                    "username: this pool signs users in by email; its usernames are generated",
+                ));
+            }
+            let e = email
+                .as_deref()
+                .ok_or_else(|| Error::invalid("email: required (this pool signs in by email)"))?;
+            store::users::by_email(db, &pool.id, e)?
+        }
+        UsernameAttribute::Username => {
+            let u = decl
+                .username
+                .as_deref()
+                .ok_or_else(|| Error::invalid("username: required in a username pool"))?;
+            store::users::by_username(db, &pool.id, u)?
+        }
+    };
+    let Some(user) = existing else {
+        let user = accounts::create(
+            db,
+            pool,
+            NewUser {
+                username: decl.username.clone(),
+                email: email.clone(),
+                password: decl.password.clone(),
+                password_hash: decl.password_hash.clone(),
+                attributes: decl.attributes.clone(),
+                confirmed: decl.confirmed,
+                email_verified: email.is_some() && decl.email_verified.unwrap_or(decl.confirmed),
+            },
+            now,
+        )?;
+        for g in &decl.groups {
+            accounts::add_to_group(db, pool, &user, g)?;
+        }
+        return Ok((user.id, Outcome::Created));
+    };
+    let changed = update_user(db, pool, user.clone(), decl, email, now)?;
+    let mut groups_changed = false;
+    let current = store::groups::of_user(db, &user.id)?;
+    for g in &decl.groups {
+        if !current.contains(g) {
+            accounts::add_to_group(db, pool, &user, g)?;
+            groups_changed = true;
+        }
+    }
+    let outcome = if changed || groups_changed {
+        Outcome::Updated
+    } else {
+        Outcome::Unchanged
+    };
+    Ok((user.id, outcome))
+}
+
+/// Brings an existing user in line with the declaration; true if anything changed.
+fn update_user(
+    db: &Db,
+    pool: &Pool,
+    mut user: User,
+    decl: &UserDecl,
+    email: Option<String>,
+    now: i64,
+) -> Result<bool> {
+    let before = user.clone();
+    // In username pools the email is an ordinary, changeable attribute.
+    if let Some(e) = email
+        && user.email.as_deref() != Some(e.as_str())
+    {
+        if store::users::by_email(db, &pool.id, &e)?.is_some() {
+            return Err(Error::AlreadyExists("a user with this email".into()));
+        }
+        user.email = Some(e);
+        user.email_verified = decl.email_verified.unwrap_or(decl.confirmed);
+    }
+    for (k, v) in &decl.attributes {
+        user.attributes.insert(k.clone(), v.clone());
+    }
+    if decl.confirmed && user.status == UserStatus::Unconfirmed {
+        user.status = UserStatus::Confirmed;
+        if user.email.is_some() && decl.email_verified.is_none() {
+            user.email_verified = true;
+        }
+    }
+    if let Some(v) = decl.email_verified
+        && user.email.is_some()
+    {
+        user.email_verified = v;
+    }
+    let mut password_changed = false;
+    if decl.reset_password {
+        match (&decl.password, &decl.password_hash) {
+            (Some(p), _) => {
+                let current = user
+                    .password_hash
+                    .as_deref()
+                    .is_some_and(|h| password::verify(p, h) != password::Verified::No);
+                if !current {
+                    password::check_policy(p, pool.settings.password_policy)
+                        .map_err(Error::Invalid)?;
+                    user.password_hash = Some(password::hash(p));
+                    password_changed = true;
+                }
+            }
+            (None, Some(h)) => {
+                if user.password_hash.as_deref() != Some(h.as_str()) {
+                    user.password_hash = Some(h.clone());
+                    password_changed = true;
+                }
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "reset_password: needs `password` or `password_hash`",
+                ));
+            }
+        }
+        if password_changed && user.status == UserStatus::ForceChangePassword {
+            user.status = UserStatus::Confirmed;
+        }
+    }
+    if !password_changed && same(&before, &user) {
+        return Ok(false);
+    }
+    user.updated_at = now;
+    store::users::update(db, &user)?;
+    Ok(true)
 }

@@ -19,5 +19,7 @@ pub mod random;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod tokens;
+pub mod ui;
 
 pub use error::{Error, Result};

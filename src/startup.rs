@@ -180,6 +180,7 @@ impl Application {
             sealer,
             directory,
             clock,
+            address_limiter: Arc::new(crate::authn::throttle::AddressLimiter::new(100, 300)),
         };
         let server = serve(listener, state.clone())?;
         Ok(Application {
@@ -232,6 +233,8 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .configure(crate::oidc::routes)
+            .configure(crate::oidc::authorize::routes)
+            .configure(crate::ui::routes)
             .default_service(web::to(not_found))
     })
     .workers(workers)

@@ -16,6 +16,8 @@ pub struct AppState {
     pub sealer: Sealer,
     pub directory: Arc<Directory>,
     pub clock: Clock,
+    /// Failed sign-ins per client address (password spraying).
+    pub address_limiter: Arc<crate::authn::throttle::AddressLimiter>,
 }
 
 impl AppState {

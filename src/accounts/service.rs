@@ -197,3 +197,30 @@ pub fn validate_group_name(name: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Checks a pre-computed password hash (bootstrap, import): an Argon2 PHC string, as
+/// `authn::password::verify` understands it.
+pub fn validate_password_hash(hash: &str) -> Result<()> {
+    let parsed = argon2::password_hash::PasswordHash::new(hash)
+        .map_err(|_| Error::invalid("password_hash: not a PHC string"))?;
+    if !parsed.algorithm.as_str().starts_with("argon2") {
+        return Err(Error::invalid(
+            "password_hash: must be an Argon2 (argon2id) PHC string",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a group's name, description and precedence before it is stored (CLI, bootstrap).
+pub fn check_group(name: &str, description: &str, precedence: Option<i64>) -> Result<()> {
+    validate_group_name(name)?;
+    if description.len() > 2048 || description.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::invalid(
+            "group description: at most 2048 printable characters",
+        ));
+    }
+    if precedence.is_some_and(|p| p < 0) {
+        return Err(Error::invalid("group precedence: 0 or more"));
+    }
+    Ok(())
+}

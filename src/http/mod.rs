@@ -1,4 +1,7 @@
-//! actix plumbing shared by the doors: security headers, cookies, client addresses.
+//! actix plumbing shared by the doors: security headers, cookies, pages, client addresses.
+
+pub mod cookies;
+pub mod pages;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::DefaultHeaders;
@@ -29,3 +32,10 @@ pub const NO_STORE: (header::HeaderName, HeaderValue) =
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 pub const NO_CACHE: (header::HeaderName, HeaderValue) =
     (header::PRAGMA, HeaderValue::from_static("no-cache"));
+
+/// The client's address: the TCP peer (X-Forwarded-For is not trusted without a proxy list).
+pub fn client_ip(req: &actix_web::HttpRequest) -> std::net::IpAddr {
+    req.peer_addr()
+        .map(|a| a.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}

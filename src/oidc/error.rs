@@ -67,6 +67,37 @@ impl OAuthError {
             )),
         }
     }
+    /// No bearer token at all (RFC 6750 §3.1: a bare challenge, no error code in it).
+    pub fn bearer_missing() -> OAuthError {
+        OAuthError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_token",
+            description: Some("missing bearer token".into()),
+            challenge: Some("Bearer realm=\"incognito\"".into()),
+        }
+    }
+    /// A malformed bearer request (token in the URL, or sent more than one way).
+    pub fn bearer_invalid_request(d: &str) -> OAuthError {
+        OAuthError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            description: Some(d.into()),
+            challenge: Some(format!(
+                "Bearer error=\"invalid_request\", error_description=\"{d}\""
+            )),
+        }
+    }
+    /// The token lacks a scope the resource needs (RFC 6750 §3.1).
+    pub fn insufficient_scope(scope: &str) -> OAuthError {
+        OAuthError {
+            status: StatusCode::FORBIDDEN,
+            code: "insufficient_scope",
+            description: Some(format!("the token needs the {scope} scope")),
+            challenge: Some(format!(
+                "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
+            )),
+        }
+    }
     pub fn not_found() -> OAuthError {
         OAuthError {
             status: StatusCode::NOT_FOUND,

@@ -1,8 +1,13 @@
 //! The OpenID Connect / OAuth 2.0 front door.
 
+pub mod authorize;
+pub mod client_auth;
+pub mod cors;
 pub mod discovery;
 pub mod error;
+pub mod grants;
 pub mod introspect;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod revoke;
@@ -11,6 +16,7 @@ pub mod userinfo;
 
 use std::sync::Arc;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 use crate::pools::directory::PoolEntry;
@@ -20,17 +26,41 @@ use error::OAuthError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
         "/{pool_id}/.well-known/openid-configuration",
-        web::get().to(discovery::openid_configuration),
+        web::get().to(cors::openid_configuration),
     )
     .route(
         "/{pool_id}/.well-known/oauth-authorization-server",
-        web::get().to(discovery::openid_configuration),
+        web::get().to(cors::openid_configuration),
     )
     .route(
         "/{pool_id}/.well-known/jwks.json",
-        web::get().to(discovery::jwks),
+        web::get().to(cors::jwks),
+    )
+    .route(
+        "/{pool_id}/.well-known/openid-configuration",
+        web::method(Method::OPTIONS).to(cors::public_preflight),
+    )
+    .route(
+        "/{pool_id}/.well-known/oauth-authorization-server",
+        web::method(Method::OPTIONS).to(cors::public_preflight),
+    )
+    .route(
+        "/{pool_id}/.well-known/jwks.json",
+        web::method(Method::OPTIONS).to(cors::public_preflight),
     )
     .route("/{pool_id}/oauth2/token", web::post().to(token::token))
+    .route(
+        "/{pool_id}/oauth2/token",
+        web::method(Method::OPTIONS).to(cors::preflight),
+    )
+    .route(
+        "/{pool_id}/oauth2/userInfo",
+        web::method(Method::OPTIONS).to(cors::preflight),
+    )
+    .route(
+        "/{pool_id}/oauth2/revoke",
+        web::method(Method::OPTIONS).to(cors::preflight),
+    )
     .route(
         "/{pool_id}/oauth2/userInfo",
         web::get().to(userinfo::userinfo),

@@ -1,15 +1,105 @@
-//! Stub: implemented by the token-endpoint work.
+//! The token endpoint (RFC 6749 §3.2): form body only, strict parameters, client
+//! authentication, then one grant in one write transaction. Every answer, success or error,
+//! carries `Cache-Control: no-store` and `Pragma: no-cache`.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
 
+use super::client_auth::{self, Allow};
 use super::error::OAuthError;
+use super::grants::{self, GrantType};
+use super::params::Params;
+use crate::http::{NO_CACHE, NO_STORE};
 use crate::state::AppState;
+use crate::tokens::TokenSet;
+
+/// Largest form body the OAuth endpoints read.
+pub const MAX_BODY: usize = 64 * 1024;
 
 pub async fn token(
-    _state: web::Data<AppState>,
-    _path: web::Path<String>,
-    _req: HttpRequest,
-    _body: web::Bytes,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> HttpResponse {
+    let pool_id = path.into_inner();
+    let result = handle(&state, &pool_id, &req, body).await;
+    super::cors::respond(&state, &pool_id, &req, result).await
+}
+
+async fn handle(
+    state: &AppState,
+    pool_id: &str,
+    req: &HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
 ) -> Result<HttpResponse, OAuthError> {
-    Err(OAuthError::server_error())
+    let entry = super::pool_entry(state, pool_id).await?;
+    let params = form_params(req, body)?;
+    let grant_type = GrantType::parse(params.require("grant_type")?)?;
+    let auth = client_auth::authenticate(state, pool_id, req, &params, Allow::PublicToo).await?;
+    let set = match grant_type {
+        GrantType::AuthorizationCode => {
+            grants::authorization_code::grant(state, entry, auth.client, &params).await?
+        }
+        GrantType::RefreshToken => {
+            grants::refresh_token::grant(state, entry, auth.client, &params).await?
+        }
+        GrantType::ClientCredentials => {
+            grants::client_credentials::grant(state, entry, auth.client, &params).await?
+        }
+    };
+    Ok(success(&set))
+}
+
+/// The successful token response (RFC 6749 §5.1).
+pub fn success(set: &TokenSet) -> HttpResponse {
+    let mut body = json!({
+        "access_token": set.access_token,
+        "token_type": "Bearer",
+        "expires_in": set.expires_in,
+        "scope": set.scope,
+    });
+    if let Some(t) = &set.id_token {
+        body["id_token"] = json!(t);
+    }
+    if let Some(t) = &set.refresh_token {
+        body["refresh_token"] = json!(t);
+    }
+    HttpResponse::Ok()
+        .insert_header(NO_STORE)
+        .insert_header(NO_CACHE)
+        .json(body)
+}
+
+/// True when the request's content type is `application/x-www-form-urlencoded`
+/// (parameters such as `charset=UTF-8` allowed).
+pub fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// Reads a form body strictly: the content type must be a form, the body within
+/// `MAX_BODY`, valid UTF-8 after decoding, and no parameter repeated.
+pub fn form_params(
+    req: &HttpRequest,
+    body: Result<web::Bytes, actix_web::Error>,
+) -> Result<Params, OAuthError> {
+    if !is_form(req) {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let body = body.map_err(|_| OAuthError::invalid_request("unreadable or oversized body"))?;
+    if body.len() > MAX_BODY {
+        return Err(OAuthError::invalid_request("oversized body"));
+    }
+    Ok(Params::parse(&body)?)
 }

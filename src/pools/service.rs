@@ -175,3 +175,39 @@ pub fn load_keyset(db: &Db, pool_id: &str, sealer: &Sealer, now: i64) -> Result<
     }
     Ok(KeySet::new(loaded))
 }
+
+/// Saves a changed client (name, secret hash, settings) after the same checks as
+/// `create_client`, and declares the resource-server scopes it names.
+pub fn update_client(db: &Db, pool: &Pool, client: &Client) -> Result<()> {
+    validate_name(&client.name)?;
+    client.settings.validate()?;
+    store::clients::update(db, client)?;
+    declare_scopes(db, pool, &client.settings.scopes)?;
+    Ok(())
+}
+
+/// The stored form of a fixed client secret, with the same length rule as `create_client`.
+pub fn hash_client_secret(secret: &str) -> Result<String> {
+    if secret.len() < 16 || secret.len() > 256 {
+        return Err(Error::invalid("client secret: 16 to 256 characters"));
+    }
+    Ok(crate::random::sha256_hex(secret))
+}
+
+/// A pool by id, or else by its name when exactly one pool carries it (for the CLI).
+pub fn find_pool(db: &Db, id_or_name: &str) -> Result<Pool> {
+    if let Some(pool) = store::pools::get(db, id_or_name)? {
+        return Ok(pool);
+    }
+    let mut named: Vec<Pool> = store::pools::list(db)?
+        .into_iter()
+        .filter(|p| p.name == id_or_name)
+        .collect();
+    match named.len() {
+        1 => Ok(named.remove(0)),
+        0 => Err(Error::not_found(format!("pool {id_or_name:?}"))),
+        n => Err(Error::invalid(format!(
+            "pool {id_or_name:?}: {n} pools have this name, use the pool id"
+        ))),
+    }
+}

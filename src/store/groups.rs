@@ -67,3 +67,31 @@ pub fn of_user(db: &Db, user_id: &str) -> Result<Vec<String>, StoreError> {
         .query_map([user_id], |r| r.get(0))?
         .collect::<Result<Vec<String>, _>>()?)
 }
+
+/// One group of a pool.
+pub fn get(db: &Db, pool_id: &str, name: &str) -> Result<Option<Group>, StoreError> {
+    use super::OptionalExtension;
+    Ok(db
+        .prepare_cached(
+            "SELECT pool_id, name, description, precedence, created_at FROM groups WHERE pool_id = ?1 AND name = ?2",
+        )?
+        .query_row([pool_id, name], |r| {
+            Ok(Group {
+                pool_id: r.get(0)?,
+                name: r.get(1)?,
+                description: r.get(2)?,
+                precedence: r.get(3)?,
+                created_at: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// How many users belong to a group.
+pub fn member_count(db: &Db, pool_id: &str, name: &str) -> Result<i64, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT COUNT(*) FROM group_members WHERE pool_id = ?1 AND group_name = ?2",
+        )?
+        .query_row([pool_id, name], |r| r.get(0))?)
+}

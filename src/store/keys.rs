@@ -48,3 +48,24 @@ pub fn published(db: &Db, pool_id: &str, published_since: i64) -> Result<Vec<Key
         })?
         .collect::<Result<Vec<_>, _>>()?)
 }
+
+/// Every key of a pool, newest first, published or not (for `incognito keys list`).
+pub fn list_all(db: &Db, pool_id: &str) -> Result<Vec<KeyRow>, StoreError> {
+    let mut stmt = db.prepare_cached(
+        "SELECT kid, alg, private_jwk, public_jwk, created_at, active, retired_at FROM signing_keys
+         WHERE pool_id = ?1 ORDER BY created_at DESC, active DESC, kid",
+    )?;
+    Ok(stmt
+        .query_map([pool_id], |r| {
+            Ok(KeyRow {
+                kid: r.get(0)?,
+                alg: r.get(1)?,
+                private_jwk: r.get(2)?,
+                public_jwk: r.get(3)?,
+                created_at: r.get(4)?,
+                active: r.get(5)?,
+                retired_at: r.get(6)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
+}

@@ -6,9 +6,9 @@ pub mod codes;
 pub mod groups;
 pub mod keys;
 pub mod pools;
-// pub mod sessions;
-// pub mod throttle;
-// pub mod tokens;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
 pub mod users;
 
 use std::path::Path;

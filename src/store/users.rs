@@ -99,3 +99,20 @@ pub fn delete(db: &Db, pool_id: &str, id: &str) -> Result<bool, StoreError> {
         .execute([pool_id, id])?
         == 1)
 }
+
+/// Every user of a pool, ordered by username (for the CLI and bootstrap; pages through `list`).
+pub fn list_all(db: &Db, pool_id: &str) -> Result<Vec<User>, StoreError> {
+    let mut all = Vec::new();
+    loop {
+        let after = all
+            .last()
+            .map(|u: &User| u.username.clone())
+            .unwrap_or_default();
+        let page = list(db, pool_id, 500, &after)?;
+        let done = page.len() < 500;
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
+}

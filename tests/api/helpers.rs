@@ -78,3 +78,176 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_incognito"))
 }
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Creates a confirmed user in the app's default pool and returns its sub.
+pub fn create_user(app: &TestApp, email: &str, name: &str) -> String {
+    let pool_id = app.pool_id.clone();
+    let (email, name) = (email.to_string(), name.to_string());
+    app.state
+        .store
+        .write_sync(move |db| -> incognito::Result<String> {
+            let pool = incognito::store::pools::get(db, &pool_id)?.expect("pool");
+            let mut attributes = std::collections::BTreeMap::new();
+            attributes.insert("name".to_string(), name);
+            attributes.insert("locale".to_string(), "en".to_string());
+            let user = incognito::accounts::service::create(
+                db,
+                &pool,
+                incognito::accounts::service::NewUser {
+                    username: None,
+                    email: Some(email),
+                    password: Some(PASSWORD.to_string()),
+                    password_hash: None,
+                    attributes,
+                    confirmed: true,
+                    email_verified: true,
+                },
+                0,
+            )?;
+            Ok(user.id)
+        })
+        .expect("user created")
+}
+
+/// PKCE verifier and S256 challenge.
+pub fn pkce_pair() -> (String, String) {
+    let verifier = incognito::random::token(32);
+    let challenge = incognito::oidc::pkce::s256(&verifier);
+    (verifier, challenge)
+}
+
+/// The value of a hidden input in an HTML page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(
+        html[start..end]
+            .replace("&#x2f;", "/")
+            .replace("&amp;", "&"),
+    )
+}
+
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("location")
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The query parameters of a URL as a map.
+pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+impl TestApp {
+    pub fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
+        let mut url = url::Url::parse(&self.url("/oauth2/authorize")).unwrap();
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("redirect_uri", &self.redirect_uri)
+            .append_pair("response_type", "code");
+        for (k, v) in extra {
+            url.query_pairs_mut().append_pair(k, v);
+        }
+        url.to_string()
+    }
+
+    /// Follows the login page of a pending request: GET the form, POST the credentials.
+    /// Returns the response to the POST.
+    pub async fn submit_login(
+        &self,
+        browser: &reqwest::Client,
+        login_path: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = browser
+            .get(format!("{}{}", self.address, login_path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "login page shows");
+        let html = page.text().await.unwrap();
+        let csrf = hidden_field(&html, "csrf_token").expect("csrf token in the form");
+        browser
+            .post(format!("{}{}", self.address, login_path))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("username", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs authorize → login → redirect and returns the redirect's query parameters.
+    pub async fn login_for_code(
+        &self,
+        browser: &reqwest::Client,
+        email: &str,
+        extra: &[(&str, &str)],
+    ) -> std::collections::HashMap<String, String> {
+        let r = browser.get(self.authorize_url(extra)).send().await.unwrap();
+        assert_eq!(r.status(), 302);
+        let login = location(&r);
+        let r = self.submit_login(browser, &login, email, PASSWORD).await;
+        assert_eq!(r.status(), 303, "login redirects with 303");
+        let target = location(&r);
+        assert!(
+            target.starts_with(&self.redirect_uri),
+            "redirects to the client: {target}"
+        );
+        query_of(&target)
+    }
+}
+
+/// Creates an app client in the default pool; returns (client id, secret if confidential).
+pub fn create_client(
+    app: &TestApp,
+    settings: incognito::pools::ClientSettings,
+    confidential: bool,
+) -> (String, Option<String>) {
+    let pool_id = app.pool_id.clone();
+    app.state
+        .store
+        .write_sync(move |db| -> incognito::Result<(String, Option<String>)> {
+            let pool = incognito::store::pools::get(db, &pool_id)?.expect("pool");
+            let choice = if confidential {
+                incognito::pools::service::SecretChoice::Generate
+            } else {
+                incognito::pools::service::SecretChoice::Public
+            };
+            let (client, secret) = incognito::pools::service::create_client(
+                db, &pool, None, "Test app", settings, choice, 0,
+            )?;
+            Ok((client.id, secret))
+        })
+        .expect("client created")
+}
+
+/// A loopback HTTP endpoint that answers every request with 200, standing in for a relying
+/// party's redirect URI. Returns its base URL.
+pub fn callback_listener() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 11\r\nConnection: close\r\n\r\ncallback ok");
+        }
+    });
+    format!("http://{addr}")
+}

@@ -3,4 +3,8 @@
 
 mod helpers;
 
+mod authorize;
+mod bootstrap;
+mod browser;
+mod cli;
 mod foundation;

@@ -1,0 +1,565 @@
+//! The authorization endpoint (code flow only) and the completion of a request once the
+//! browser has a session: used by this endpoint and resumed by the hosted pages.
+
+use std::sync::Arc;
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::{Deserialize, Serialize};
+
+use super::params::{Params, split_scope};
+use super::pkce;
+use crate::authn::sessions;
+use crate::config::Config;
+use crate::http::{cookies, pages};
+use crate::pools::directory::PoolEntry;
+use crate::pools::{Client, OAuthFlow};
+use crate::random::{sha256_hex, token};
+use crate::state::AppState;
+use crate::store::{self, Db, codes::AuthCode, sessions::BrowserSession};
+
+/// How long a sign-in may take between the authorize request and the login POST.
+pub const PENDING_TTL_SECS: i64 = 30 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// A validated authorization request: client and redirect URI verified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub prompt_none: bool,
+    pub prompt_login: bool,
+    pub prompt_consent: bool,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+}
+
+/// Where an error or a code goes, once the client and its redirect URI are known.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub redirect_uri: String,
+    pub mode: ResponseMode,
+    pub issuer: String,
+    pub params: Vec<(&'static str, String)>,
+}
+
+impl Redirect {
+    pub fn error(
+        req: &AuthorizeRequest,
+        issuer: &str,
+        code: &'static str,
+        description: &str,
+    ) -> Redirect {
+        let mut params = vec![
+            ("error", code.to_string()),
+            ("error_description", description.to_string()),
+        ];
+        if let Some(s) = &req.state {
+            params.push(("state", s.clone()));
+        }
+        Redirect {
+            redirect_uri: req.redirect_uri.clone(),
+            mode: req.response_mode,
+            issuer: issuer.to_string(),
+            params,
+        }
+    }
+
+    /// The HTTP answer: a redirect (303 after a POST, RFC 9700 §4.11) or an auto-submitted form.
+    pub fn respond(self, after_post: bool) -> HttpResponse {
+        let mut all = self.params;
+        all.push(("iss", self.issuer));
+        match self.mode {
+            ResponseMode::Query => {
+                let mut url =
+                    url::Url::parse(&self.redirect_uri).expect("registered redirect URIs parse");
+                url.query_pairs_mut()
+                    .extend_pairs(all.iter().map(|(k, v)| (*k, v.as_str())));
+                let status = if after_post {
+                    StatusCode::SEE_OTHER
+                } else {
+                    StatusCode::FOUND
+                };
+                HttpResponse::build(status)
+                    .insert_header((header::LOCATION, url.to_string()))
+                    .insert_header((header::CACHE_CONTROL, "no-store"))
+                    .finish()
+            }
+            ResponseMode::FormPost => pages::render(
+                StatusCode::OK,
+                &FormPostPage {
+                    action: self.redirect_uri,
+                    fields: all.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                },
+            ),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ui/form_post.html")]
+struct FormPostPage {
+    action: String,
+    fields: Vec<(String, String)>,
+}
+
+/// Why a request cannot proceed.
+#[derive(Debug)]
+pub enum AuthorizeError {
+    /// Client or redirect URI not verified: never redirect, show a page.
+    Page {
+        title: &'static str,
+        message: String,
+    },
+    /// Verified: send the error to the client.
+    Redirect(Redirect),
+    Internal(crate::Error),
+}
+
+impl From<crate::Error> for AuthorizeError {
+    fn from(e: crate::Error) -> AuthorizeError {
+        AuthorizeError::Internal(e)
+    }
+}
+impl From<crate::store::StoreError> for AuthorizeError {
+    fn from(e: crate::store::StoreError) -> AuthorizeError {
+        AuthorizeError::Internal(e.into())
+    }
+}
+
+fn page(title: &'static str, message: impl Into<String>) -> AuthorizeError {
+    AuthorizeError::Page {
+        title,
+        message: message.into(),
+    }
+}
+
+impl AuthorizeError {
+    pub fn respond(self, brand: &str, after_post: bool) -> HttpResponse {
+        match self {
+            AuthorizeError::Page { title, message } => {
+                pages::error_page(StatusCode::BAD_REQUEST, brand, title, &message)
+            }
+            AuthorizeError::Redirect(r) => r.respond(after_post),
+            AuthorizeError::Internal(e) => {
+                tracing::error!(error = %e, "authorize failed");
+                pages::error_page(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    brand,
+                    "Something went wrong",
+                    "Please try again later.",
+                )
+            }
+        }
+    }
+}
+
+/// Checks client and redirect URI first (errors as a page), then everything else (errors to the client).
+pub fn validate(
+    db: &Db,
+    entry: &PoolEntry,
+    issuer: &str,
+    p: &Params,
+) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
+    let client_id = p
+        .get("client_id")
+        .ok_or_else(|| page("Invalid request", "The request has no client_id."))?;
+    let client = store::clients::get(db, &entry.pool.id, client_id)?.ok_or_else(|| {
+        page(
+            "Unknown application",
+            "This application is not registered with this user pool.",
+        )
+    })?;
+    let redirect_uri = match p.get("redirect_uri") {
+        Some(uri) if client.redirect_uri_registered(uri) => uri.to_string(),
+        Some(_) => {
+            return Err(page(
+                "Invalid redirect URI",
+                "The redirect_uri is not registered for this application.",
+            ));
+        }
+        None if client.settings.redirect_uris.len() == 1 => {
+            client.settings.redirect_uris[0].clone()
+        }
+        None => return Err(page("Invalid request", "The request has no redirect_uri.")),
+    };
+    let response_mode = match p.get("response_mode") {
+        None | Some("query") => ResponseMode::Query,
+        Some("form_post") => ResponseMode::FormPost,
+        Some(_) => ResponseMode::Query,
+    };
+    let mut req = AuthorizeRequest {
+        client_id: client.id.clone(),
+        redirect_uri,
+        response_mode,
+        scope: vec![],
+        state: p.get("state").map(str::to_string),
+        nonce: None,
+        code_challenge: None,
+        prompt_none: false,
+        prompt_login: false,
+        prompt_consent: false,
+        max_age: None,
+        login_hint: None,
+        ui_locales: None,
+    };
+    let fail = |req: &AuthorizeRequest, code: &'static str, d: &str| {
+        AuthorizeError::Redirect(Redirect::error(req, issuer, code, d))
+    };
+
+    if let Some(m) = p.get("response_mode")
+        && !matches!(m, "query" | "form_post")
+    {
+        return Err(fail(
+            &req,
+            "invalid_request",
+            "response_mode must be query or form_post",
+        ));
+    }
+    if p.contains("request") {
+        return Err(fail(
+            &req,
+            "request_not_supported",
+            "request objects are not supported",
+        ));
+    }
+    if p.contains("request_uri") {
+        return Err(fail(
+            &req,
+            "request_uri_not_supported",
+            "request_uri is not supported",
+        ));
+    }
+    match p.get("response_type") {
+        Some("code") => {}
+        None => return Err(fail(&req, "invalid_request", "missing response_type")),
+        Some(_) => {
+            return Err(fail(
+                &req,
+                "unsupported_response_type",
+                "only response_type=code is supported",
+            ));
+        }
+    }
+    if !client.allows(OAuthFlow::Code) {
+        return Err(fail(
+            &req,
+            "unauthorized_client",
+            "the client may not use the authorization code flow",
+        ));
+    }
+    req.scope = match p.get("scope") {
+        Some(s) => split_scope(s),
+        None => client.settings.scopes.clone(),
+    };
+    if let Some(bad) = req
+        .scope
+        .iter()
+        .find(|s| !client.settings.scopes.contains(s))
+    {
+        let msg = format!("scope {bad} is not allowed for this client");
+        return Err(fail(&req, "invalid_scope", &msg));
+    }
+    match (p.get("code_challenge"), p.get("code_challenge_method")) {
+        (Some(c), Some("S256")) if pkce::valid_challenge(c) => {
+            req.code_challenge = Some(c.to_string())
+        }
+        (Some(_), Some("S256")) => {
+            return Err(fail(
+                &req,
+                "invalid_request",
+                "code_challenge must be 43 base64url characters",
+            ));
+        }
+        (Some(_), _) => {
+            return Err(fail(
+                &req,
+                "invalid_request",
+                "code_challenge_method must be S256",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(fail(
+                &req,
+                "invalid_request",
+                "code_challenge_method without code_challenge",
+            ));
+        }
+        (None, None) => {}
+    }
+    if req.code_challenge.is_none()
+        && (client.is_public() || entry.pool.settings.pkce_required_for_confidential)
+    {
+        return Err(fail(
+            &req,
+            "invalid_request",
+            "PKCE (code_challenge with S256) is required",
+        ));
+    }
+    if let Some(prompt) = p.get("prompt") {
+        for v in prompt.split(' ').filter(|v| !v.is_empty()) {
+            match v {
+                "none" => req.prompt_none = true,
+                "login" => req.prompt_login = true,
+                "consent" => req.prompt_consent = true,
+                "select_account" => {}
+                _ => return Err(fail(&req, "invalid_request", "unknown prompt value")),
+            }
+        }
+        if req.prompt_none && (req.prompt_login || req.prompt_consent) {
+            return Err(fail(
+                &req,
+                "invalid_request",
+                "prompt=none cannot be combined with other values",
+            ));
+        }
+    }
+    if let Some(m) = p.get("max_age") {
+        req.max_age = Some(m.parse::<i64>().ok().filter(|v| *v >= 0).ok_or_else(|| {
+            fail(
+                &req,
+                "invalid_request",
+                "max_age must be a non-negative integer",
+            )
+        })?);
+    }
+    for name in ["nonce", "login_hint", "ui_locales"] {
+        if p.get(name).is_some_and(|v| v.len() > 512) {
+            let msg = format!("{name} is too long");
+            return Err(fail(&req, "invalid_request", &msg));
+        }
+    }
+    req.nonce = p.get("nonce").map(str::to_string);
+    req.login_hint = p.get("login_hint").map(str::to_string);
+    req.ui_locales = p.get("ui_locales").map(str::to_string);
+    Ok((req, client))
+}
+
+/// What happens next for a validated request.
+pub enum Next {
+    /// Send the code (or an error) to the client.
+    Respond(Redirect),
+    /// Show the login page for this pending request.
+    Login(String),
+    /// Show the consent page for this pending request.
+    Consent(String),
+}
+
+/// Decides, for a request and the browser's session (if any): code now, login, or consent.
+/// `fresh_login` says the user signed in for this very request (prompt=login/max_age satisfied);
+/// `consented` that the consent page was answered with "allow".
+#[allow(clippy::too_many_arguments)]
+pub fn proceed(
+    db: &Db,
+    config: &Config,
+    entry: &PoolEntry,
+    client: &Client,
+    issuer: &str,
+    req: &AuthorizeRequest,
+    session: Option<&BrowserSession>,
+    fresh_login: bool,
+    consented: bool,
+    now: i64,
+) -> crate::Result<Next> {
+    let needs_login = match session {
+        None => true,
+        Some(s) => {
+            !fresh_login && (req.prompt_login || req.max_age.is_some_and(|m| now - s.auth_time > m))
+        }
+    };
+    if needs_login {
+        if req.prompt_none {
+            return Ok(Next::Respond(Redirect::error(
+                req,
+                issuer,
+                "login_required",
+                "the user is not signed in",
+            )));
+        }
+        return Ok(Next::Login(save_pending(db, &entry.pool.id, req, now)?));
+    }
+    let session = session.expect("a session exists when no login is needed");
+    if req.prompt_consent && !client.settings.first_party && !consented {
+        return Ok(Next::Consent(save_pending(db, &entry.pool.id, req, now)?));
+    }
+    let code = token(32);
+    store::codes::insert(
+        db,
+        &AuthCode {
+            code_hash: sha256_hex(&code),
+            pool_id: entry.pool.id.clone(),
+            client_id: client.id.clone(),
+            user_id: session.user_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.join(" "),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            created_at: now,
+            expires_at: now + config.code_ttl_secs,
+            consumed_at: None,
+            family_id: None,
+        },
+    )?;
+    let mut params = vec![("code", code)];
+    if let Some(s) = &req.state {
+        params.push(("state", s.clone()));
+    }
+    Ok(Next::Respond(Redirect {
+        redirect_uri: req.redirect_uri.clone(),
+        mode: req.response_mode,
+        issuer: issuer.to_string(),
+        params,
+    }))
+}
+
+fn save_pending(db: &Db, pool_id: &str, req: &AuthorizeRequest, now: i64) -> crate::Result<String> {
+    let id = token(24);
+    let json = serde_json::to_string(req).map_err(crate::store::StoreError::from)?;
+    store::sessions::insert_pending(db, &id, pool_id, &json, now, now + PENDING_TTL_SECS)?;
+    Ok(id)
+}
+
+/// A pending request by id, with its client (None when unknown or expired).
+pub fn load_pending(
+    db: &Db,
+    pool_id: &str,
+    id: &str,
+    now: i64,
+) -> crate::Result<Option<(AuthorizeRequest, Client)>> {
+    if id.len() > 64 {
+        return Ok(None);
+    }
+    let Some((json, _)) = store::sessions::get_pending(db, pool_id, id, now)? else {
+        return Ok(None);
+    };
+    let Ok(req) = serde_json::from_str::<AuthorizeRequest>(&json) else {
+        return Ok(None);
+    };
+    let Some(client) = store::clients::get(db, pool_id, &req.client_id)? else {
+        return Ok(None);
+    };
+    // The client's registration may have changed since: re-check the redirect URI.
+    if !client.redirect_uri_registered(&req.redirect_uri) {
+        return Ok(None);
+    }
+    Ok(Some((req, client)))
+}
+
+/// Where the hosted pages live for a pending request.
+pub fn login_location(pool_id: &str, pending: &str) -> String {
+    format!("/{pool_id}/login?request={pending}")
+}
+pub fn consent_location(pool_id: &str, pending: &str) -> String {
+    format!("/{pool_id}/consent?request={pending}")
+}
+
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// `GET|POST /{pool_id}/oauth2/authorize`
+pub async fn authorize(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Ok(Some(entry)) = state.pool(&path).await else {
+        return pages::error_page(
+            StatusCode::NOT_FOUND,
+            "Incognito",
+            "Unknown user pool",
+            "This sign-in link is not valid.",
+        );
+    };
+    let brand = entry.pool.name.clone();
+    let is_post = req.method() == actix_web::http::Method::POST;
+    let params = Params::parse(req.query_string().as_bytes()).and_then(|q| {
+        if is_post {
+            q.merge(Params::parse(&body)?)
+        } else {
+            Ok(q)
+        }
+    });
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => {
+            return pages::error_page(
+                StatusCode::BAD_REQUEST,
+                &brand,
+                "Invalid request",
+                &e.to_string(),
+            );
+        }
+    };
+    let https = state.config.is_https();
+    let cookie = cookies::read(&req, &cookies::session_name(&entry.pool.id, https));
+    let issuer = state.issuer(&entry.pool.id);
+    let (config, now) = (state.config.clone(), state.now());
+    let pool_id = entry.pool.id.clone();
+    let outcome = state
+        .store
+        .write(move |db| -> Result<Next, AuthorizeError> {
+            let (request, client) = validate(db, &entry, &issuer, &params)?;
+            let session = match &cookie {
+                Some(c) => sessions::resolve(db, &config, &entry.pool.id, c, now)?.map(|(s, _)| s),
+                None => None,
+            };
+            Ok(proceed(
+                db,
+                &config,
+                &entry,
+                &client,
+                &issuer,
+                &request,
+                session.as_ref(),
+                false,
+                false,
+                now,
+            )?)
+        })
+        .await;
+    match outcome {
+        Ok(Next::Respond(r)) => r.respond(is_post),
+        Ok(Next::Login(pending)) => found(&login_location(&pool_id, &pending)),
+        Ok(Next::Consent(pending)) => found(&consent_location(&pool_id, &pending)),
+        Err(e) => e.respond(&brand, is_post),
+    }
+}
+
+fn found(location: &str) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Resolves a pool for the hosted pages (None: unknown).
+pub async fn entry_for(state: &AppState, pool_id: &str) -> Option<Arc<PoolEntry>> {
+    state.pool(pool_id).await.ok().flatten()
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/{pool_id}/oauth2/authorize", web::get().to(authorize))
+        .route("/{pool_id}/oauth2/authorize", web::post().to(authorize))
+        .route("/{pool_id}/logout", web::get().to(super::logout::logout))
+        .route("/{pool_id}/logout", web::post().to(super::logout::logout));
+}

@@ -1,0 +1,65 @@
+//! `grant_type=refresh_token` (RFC 6749 §6): rotation and reuse detection live in the core
+//! (`tokens::refresh`); a detected reuse commits the family's revocation before the error.
+
+use std::sync::Arc;
+
+use crate::oidc::error::OAuthError;
+use crate::oidc::params::{Params, split_scope};
+use crate::pools::directory::PoolEntry;
+use crate::pools::{Client, OAuthFlow};
+use crate::state::AppState;
+use crate::tokens::TokenSet;
+use crate::tokens::refresh::{self, RefreshOutcome, RefreshRequest, Rejection};
+
+pub async fn grant(
+    state: &AppState,
+    entry: Arc<PoolEntry>,
+    client: Client,
+    params: &Params,
+) -> Result<TokenSet, OAuthError> {
+    let allowed = client.allows(OAuthFlow::Code)
+        || client
+            .settings
+            .auth_flows
+            .iter()
+            .any(|f| f == "ALLOW_REFRESH_TOKEN_AUTH");
+    if !allowed {
+        return Err(OAuthError::unauthorized_client(
+            "the refresh token grant is not enabled for this client",
+        ));
+    }
+    let token = params.require("refresh_token")?.to_string();
+    let scope = params.get("scope").map(split_scope);
+    let issuer = state.issuer(&entry.pool.id);
+    let now = state.now();
+    let grace_secs = state.config.refresh_reuse_grace_secs;
+    let outcome = state
+        .store
+        .write(move |db| {
+            refresh::refresh(
+                db,
+                &entry,
+                &client,
+                &RefreshRequest {
+                    token: &token,
+                    scope: scope.as_deref(),
+                    grace_secs,
+                },
+                &issuer,
+                now,
+            )
+        })
+        .await?;
+    match outcome {
+        RefreshOutcome::Issued(set) => Ok(set),
+        RefreshOutcome::Rejected(Rejection::WiderScope) => Err(OAuthError::invalid_scope(
+            "the requested scope exceeds the granted scope",
+        )),
+        RefreshOutcome::Rejected(Rejection::Reused) => {
+            Err(OAuthError::invalid_grant("refresh token already used"))
+        }
+        RefreshOutcome::Rejected(Rejection::Invalid) => {
+            Err(OAuthError::invalid_grant("invalid refresh token"))
+        }
+    }
+}

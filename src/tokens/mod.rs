@@ -1,0 +1,407 @@
+//! Token issuance and verification, shared by every door (OAuth token endpoint, Cognito API).
+//!
+//! - `issue` signs an ID token and an access token for a user and optionally a refresh token,
+//!   inside a token family (`token_families`; its id is the access tokens' `origin_jti`).
+//! - `issue_client_credentials` signs a machine access token.
+//! - `refresh::refresh` redeems a refresh token (rotation, reuse detection).
+//! - `verify_access_token` is how every endpoint accepting an access token checks it,
+//!   including whether its family was revoked.
+//!
+//! All functions take an open store connection (inside the caller's transaction) and `now`.
+
+pub mod claims;
+pub mod refresh;
+
+use serde_json::{Map, Value};
+
+use crate::accounts::User;
+use crate::pools::Client;
+use crate::pools::directory::PoolEntry;
+use crate::store::{self, Db, StoreError};
+use crate::{Error, Result};
+
+/// What one authentication (or one refresh) grants.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    /// Granted scope, already checked against the client.
+    pub scope: Vec<String>,
+    /// When the user authenticated (unchanged by refreshes).
+    pub auth_time: i64,
+    /// Authentication methods, e.g. ["pwd"] or ["pwd", "otp"].
+    pub amr: Vec<String>,
+    /// The authorization request's nonce (code flow only; never on refresh).
+    pub nonce: Option<String>,
+    /// An existing family (refresh), or None to start a new one.
+    pub family_id: Option<String>,
+    /// Hand out a (new) refresh token in the family.
+    pub refresh_token: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: String,
+    /// When the scope contains `openid` (or the Cognito API scope) and a user is involved.
+    pub id_token: Option<String>,
+    pub refresh_token: Option<String>,
+    /// Lifetime of the access token, seconds.
+    pub expires_in: i64,
+    /// The access token's scope, space-separated.
+    pub scope: String,
+    /// The family (`origin_jti`).
+    pub family_id: String,
+}
+
+/// A verified access token.
+#[derive(Debug, Clone)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub client_id: String,
+    /// Absent for client-credentials tokens.
+    pub username: Option<String>,
+    /// The user id (sub) for user tokens; None for client-credentials tokens.
+    pub user_id: Option<String>,
+    pub scope: Vec<String>,
+    pub groups: Vec<String>,
+    pub iss: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: Option<i64>,
+    pub jti: String,
+    pub origin_jti: String,
+    /// Every claim, as signed.
+    pub claims: Map<String, Value>,
+}
+
+impl AccessClaims {
+    pub fn has_scope(&self, s: &str) -> bool {
+        self.scope.iter().any(|x| x == s)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token is not acceptable; the reason is for logs, not for clients.
+    #[error("invalid token: {0}")]
+    Invalid(&'static str),
+    #[error(transparent)]
+    Core(#[from] Error),
+}
+
+impl From<StoreError> for TokenError {
+    fn from(e: StoreError) -> TokenError {
+        TokenError::Core(e.into())
+    }
+}
+
+fn sign(entry: &PoolEntry, claims: Map<String, Value>, typ: &str) -> Result<String> {
+    entry
+        .keys
+        .sign(claims, typ)
+        .map_err(|e| Error::Crypto(e.to_string()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_family(
+    db: &Db,
+    entry: &PoolEntry,
+    client: &Client,
+    user_id: Option<&str>,
+    scope: &[String],
+    auth_time: i64,
+    amr: &[String],
+    now: i64,
+    lifetime: i64,
+) -> Result<String> {
+    let id = uuid::Uuid::new_v4().to_string();
+    store::tokens::insert_family(
+        db,
+        &store::tokens::Family {
+            id: id.clone(),
+            pool_id: entry.pool.id.clone(),
+            client_id: client.id.clone(),
+            user_id: user_id.map(String::from),
+            scope: scope.join(" "),
+            auth_time,
+            amr: serde_json::to_string(amr).map_err(StoreError::from)?,
+            created_at: now,
+            expires_at: now + lifetime,
+            revoked_at: None,
+        },
+    )?;
+    Ok(id)
+}
+
+/// Adds a fresh refresh token to a family and returns its plaintext (stored hashed).
+pub(crate) fn new_refresh_token(db: &Db, family_id: &str, now: i64) -> Result<String> {
+    let token = crate::random::token(32);
+    store::tokens::insert_refresh(db, &crate::random::sha256_hex(&token), family_id, now)?;
+    Ok(token)
+}
+
+/// Issues the tokens of one user grant. Starts a family when `grant.family_id` is None (its
+/// absolute lifetime is the client's refresh-token lifetime when a refresh token is issued,
+/// else the access token's). The caller has checked the user may sign in and the scope.
+pub fn issue(
+    db: &Db,
+    entry: &PoolEntry,
+    client: &Client,
+    user: &User,
+    grant: &Grant,
+    issuer: &str,
+    now: i64,
+) -> Result<TokenSet> {
+    let pool = &entry.pool;
+    let access_ttl = client.access_token_ttl(pool);
+    let id_ttl = client.id_token_ttl(pool);
+    let family_id = match &grant.family_id {
+        Some(id) => id.clone(),
+        None => {
+            let lifetime = if grant.refresh_token {
+                client.refresh_token_ttl(pool)
+            } else {
+                access_ttl.max(id_ttl)
+            };
+            new_family(
+                db,
+                entry,
+                client,
+                Some(&user.id),
+                &grant.scope,
+                grant.auth_time,
+                &grant.amr,
+                now,
+                lifetime,
+            )?
+        }
+    };
+    let groups = store::groups::of_user(db, &user.id)?;
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let access_jti = uuid::Uuid::new_v4().to_string();
+    let access_token = sign(
+        entry,
+        claims::access_token(&claims::AccessTokenFields {
+            issuer,
+            sub: &user.id,
+            client_id: &client.id,
+            username: Some(&user.username),
+            groups: &groups,
+            scope: &grant.scope,
+            auth_time: grant.auth_time,
+            jti: &access_jti,
+            origin_jti: &family_id,
+            event_id: &event_id,
+            iat: now,
+            exp: now + access_ttl,
+        }),
+        "at+jwt",
+    )?;
+    let id_token = if claims::wants_id_token(&grant.scope) {
+        let alg = entry
+            .keys
+            .active()
+            .map(|k| k.alg)
+            .ok_or_else(|| Error::Crypto("pool has no active signing key".into()))?;
+        let at_hash = claims::at_hash(&access_token, alg);
+        let jti = uuid::Uuid::new_v4().to_string();
+        Some(sign(
+            entry,
+            claims::id_token(&claims::IdTokenFields {
+                issuer,
+                client_id: &client.id,
+                user,
+                groups: &groups,
+                scope: &grant.scope,
+                auth_time: grant.auth_time,
+                amr: &grant.amr,
+                nonce: grant.nonce.as_deref(),
+                at_hash: &at_hash,
+                jti: &jti,
+                origin_jti: &family_id,
+                event_id: &event_id,
+                iat: now,
+                exp: now + id_ttl,
+            }),
+            "JWT",
+        )?)
+    } else {
+        None
+    };
+    let refresh_token = if grant.refresh_token {
+        Some(new_refresh_token(db, &family_id, now)?)
+    } else {
+        None
+    };
+    Ok(TokenSet {
+        access_token,
+        id_token,
+        refresh_token,
+        expires_in: access_ttl,
+        scope: grant.scope.join(" "),
+        family_id,
+    })
+}
+
+/// Issues a client-credentials access token (`sub` = client id, no ID or refresh token). It
+/// gets its own family so that revoking it works like revoking any other access token.
+pub fn issue_client_credentials(
+    db: &Db,
+    entry: &PoolEntry,
+    client: &Client,
+    scope: &[String],
+    issuer: &str,
+    now: i64,
+) -> Result<TokenSet> {
+    let access_ttl = client.access_token_ttl(&entry.pool);
+    let family_id = new_family(db, entry, client, None, scope, now, &[], now, access_ttl)?;
+    let jti = uuid::Uuid::new_v4().to_string();
+    let event_id = uuid::Uuid::new_v4().to_string();
+    let access_token = sign(
+        entry,
+        claims::access_token(&claims::AccessTokenFields {
+            issuer,
+            sub: &client.id,
+            client_id: &client.id,
+            username: None,
+            groups: &[],
+            scope,
+            auth_time: now,
+            jti: &jti,
+            origin_jti: &family_id,
+            event_id: &event_id,
+            iat: now,
+            exp: now + access_ttl,
+        }),
+        "at+jwt",
+    )?;
+    Ok(TokenSet {
+        access_token,
+        id_token: None,
+        refresh_token: None,
+        expires_in: access_ttl,
+        scope: scope.join(" "),
+        family_id,
+    })
+}
+
+fn str_claim(c: &Map<String, Value>, name: &'static str) -> Result<String, TokenError> {
+    c.get(name)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .ok_or(TokenError::Invalid(name))
+}
+
+fn int_claim(c: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, TokenError> {
+    match c.get(name) {
+        None => Ok(None),
+        Some(v) => v.as_i64().map(Some).ok_or(TokenError::Invalid(name)),
+    }
+}
+
+/// Verifies an access token of this pool: signature (algorithm pinned by `kid`; `none` and
+/// HMAC never accepted), `iss`, `token_use == "access"` (an ID token is never an access
+/// token), `exp`, `nbf`, and that its family (`origin_jti`) exists and is not revoked.
+pub fn verify_access_token(
+    db: &Db,
+    entry: &PoolEntry,
+    issuer: &str,
+    token: &str,
+    now: i64,
+) -> Result<AccessClaims, TokenError> {
+    let c = entry
+        .keys
+        .verify(token)
+        .map_err(|_| TokenError::Invalid("signature"))?;
+    let claims = check_access_claims(c, issuer, now)?;
+    let family = store::tokens::get_family(db, &entry.pool.id, &claims.origin_jti)?
+        .ok_or(TokenError::Invalid("unknown family"))?;
+    if family.revoked_at.is_some() {
+        return Err(TokenError::Invalid("revoked"));
+    }
+    if family.client_id != claims.client_id {
+        return Err(TokenError::Invalid("client_id"));
+    }
+    Ok(AccessClaims {
+        user_id: family.user_id,
+        ..claims
+    })
+}
+
+/// The stateless checks of `verify_access_token` (everything but the family lookup).
+fn check_access_claims(
+    c: Map<String, Value>,
+    issuer: &str,
+    now: i64,
+) -> Result<AccessClaims, TokenError> {
+    let iss = str_claim(&c, "iss")?;
+    if iss != issuer {
+        return Err(TokenError::Invalid("iss"));
+    }
+    if c.get("token_use").and_then(Value::as_str) != Some("access") {
+        return Err(TokenError::Invalid("token_use"));
+    }
+    let exp = int_claim(&c, "exp")?.ok_or(TokenError::Invalid("exp"))?;
+    if exp <= now {
+        return Err(TokenError::Invalid("expired"));
+    }
+    if let Some(nbf) = int_claim(&c, "nbf")?
+        && nbf > now
+    {
+        return Err(TokenError::Invalid("nbf"));
+    }
+    let iat = int_claim(&c, "iat")?.ok_or(TokenError::Invalid("iat"))?;
+    let scope = c
+        .get("scope")
+        .map(|v| v.as_str().ok_or(TokenError::Invalid("scope")))
+        .transpose()?
+        .map(split_scope)
+        .unwrap_or_default();
+    let groups = match c.get("cognito:groups") {
+        None => vec![],
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|g| g.as_str().map(String::from))
+            .collect::<Option<Vec<_>>>()
+            .ok_or(TokenError::Invalid("cognito:groups"))?,
+        Some(_) => return Err(TokenError::Invalid("cognito:groups")),
+    };
+    Ok(AccessClaims {
+        sub: str_claim(&c, "sub")?,
+        client_id: str_claim(&c, "client_id")?,
+        username: c.get("username").and_then(Value::as_str).map(String::from),
+        user_id: None,
+        scope,
+        groups,
+        iss,
+        exp,
+        iat,
+        auth_time: int_claim(&c, "auth_time")?,
+        jti: str_claim(&c, "jti")?,
+        origin_jti: str_claim(&c, "origin_jti")?,
+        claims: c,
+    })
+}
+
+/// Revokes a family: its refresh tokens stop working and its access tokens are refused by
+/// `verify_access_token`. Returns true when it was active.
+pub fn revoke_family(db: &Db, pool_id: &str, family_id: &str, now: i64) -> Result<bool> {
+    Ok(store::tokens::revoke_family(db, pool_id, family_id, now)?)
+}
+
+/// Revokes every family of a user (global sign-out, password reset, disable, delete).
+pub fn revoke_user(db: &Db, pool_id: &str, user_id: &str, now: i64) -> Result<usize> {
+    Ok(store::tokens::revoke_user_families(
+        db, pool_id, user_id, now,
+    )?)
+}
+
+/// Splits a space-delimited scope string into distinct scopes, preserving order.
+pub fn split_scope(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in scope.split(' ').filter(|s| !s.is_empty()) {
+        if !out.iter().any(|o| o == s) {
+            out.push(s.to_string());
+        }
+    }
+    out
+}
