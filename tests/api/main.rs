@@ -8,3 +8,4 @@ mod bootstrap;
 mod browser;
 mod cli;
 mod foundation;
+mod relying_party;
