@@ -91,6 +91,9 @@ struct PoolDecl {
     id_token_ttl_secs: Option<i64>,
     access_token_ttl_secs: Option<i64>,
     refresh_token_ttl_secs: Option<i64>,
+    confirm_code_ttl_secs: Option<i64>,
+    reset_code_ttl_secs: Option<i64>,
+    branding: Option<crate::pools::Branding>,
     #[serde(default)]
     client: Vec<ClientDecl>,
     #[serde(default)]
@@ -330,6 +333,12 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
         refresh_token_ttl_secs: decl
             .refresh_token_ttl_secs
             .unwrap_or(d.refresh_token_ttl_secs),
+        confirm_code_ttl_secs: decl
+            .confirm_code_ttl_secs
+            .unwrap_or(d.confirm_code_ttl_secs),
+        reset_code_ttl_secs: decl.reset_code_ttl_secs.unwrap_or(d.reset_code_ttl_secs),
+        branding: decl.branding.clone().unwrap_or_default(),
+        email_overrides: d.email_overrides,
     }
 }
 
@@ -659,7 +668,7 @@ fn update_user(
                     .is_some_and(|h| password::verify(p, h) != password::Verified::No);
                 if !current {
                     password::check_policy(p, pool.settings.password_policy)
-                        .map_err(Error::Invalid)?;
+                        .map_err(|e| Error::Invalid(e.to_string()))?;
                     user.password_hash = Some(password::hash(p));
                     password_changed = true;
                 }

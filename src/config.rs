@@ -41,6 +41,19 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text (a local relay or a test sink only).
+    None,
+    /// Plain connection upgraded with STARTTLS (required); port 587 by default.
+    #[default]
+    Starttls,
+    /// TLS from the first byte ("SMTPS"); port 465 by default.
+    Tls,
+}
+
 /// Every setting, as the file spells it. Environment variables use the upper-cased name with
 /// an `INCOGNITO_` prefix (e.g. `INCOGNITO_PUBLIC_URL`).
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +89,17 @@ pub struct Config {
     pub create_default_pool: bool,
     /// Worker threads for HTTP (0 = number of cores).
     pub workers: usize,
+    /// SMTP server host name; without it mail is written to `{data_dir}/outbox/` as `.eml` files.
+    pub smtp_host: Option<String>,
+    /// SMTP port (default 25, 587 or 465 by `smtp_tls`).
+    pub smtp_port: Option<u16>,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: SmtpTls,
+    /// SMTP user name (with `smtp_password`).
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<Secret>,
+    /// Sender of every message, e.g. `Example <no-reply@example.com>`.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -96,6 +120,12 @@ impl Default for Config {
             refresh_reuse_grace_secs: 0,
             create_default_pool: true,
             workers: 0,
+            smtp_host: None,
+            smtp_port: None,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_from: "Incognito <no-reply@localhost>".into(),
         }
     }
 }
@@ -126,7 +156,6 @@ impl Config {
                 continue;
             }
             if !Self::KEYS.contains(&key.as_str()) {
-                // SMTP settings and others belong to later features; ignore them quietly.
                 continue;
             }
             table.insert(
@@ -164,6 +193,12 @@ impl Config {
         "refresh_reuse_grace_secs",
         "create_default_pool",
         "workers",
+        "smtp_host",
+        "smtp_port",
+        "smtp_tls",
+        "smtp_username",
+        "smtp_password",
+        "smtp_from",
     ];
 
     fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
@@ -174,6 +209,15 @@ impl Config {
                 .parse::<i64>()
                 .map(toml::Value::Integer)
                 .map_err(|_| format!("expected a whole number, got {raw:?}"));
+        }
+        if key == "smtp_port" {
+            return match raw.trim().parse::<u16>() {
+                Ok(port) if port > 0 => Ok(toml::Value::Integer(i64::from(port))),
+                _ => Err(format!("expected a port number (1-65535), got {raw:?}")),
+            };
+        }
+        if key == "smtp_tls" {
+            return Ok(toml::Value::String(raw.trim().to_ascii_lowercase()));
         }
         if key == "create_default_pool" {
             return match raw.trim() {
@@ -239,6 +283,24 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "refresh_reuse_grace_secs",
                 message: "between 0 and 300".into(),
+            });
+        }
+        if self.smtp_port == Some(0) {
+            return Err(ConfigError::Invalid {
+                name: "smtp_port",
+                message: "a port number between 1 and 65535".into(),
+            });
+        }
+        if let Err(message) = crate::mail::parse_mailbox(&self.smtp_from) {
+            return Err(ConfigError::Invalid {
+                name: "smtp_from",
+                message,
+            });
+        }
+        if self.smtp_username.is_some() != self.smtp_password.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "smtp_username",
+                message: "set smtp_username and smtp_password together".into(),
             });
         }
         if let Some(m) = &self.master_key

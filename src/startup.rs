@@ -29,6 +29,8 @@ pub enum StartupError {
     Core(#[from] crate::Error),
     #[error("bootstrap: {0}")]
     Bootstrap(String),
+    #[error("mail: {0}")]
+    Mail(#[from] crate::mail::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -136,10 +138,25 @@ pub struct Application {
 
 impl Application {
     pub fn build(config: Config, clock: Clock) -> Result<Application, StartupError> {
+        Application::build_with_mailer(config, clock, None)
+    }
+
+    /// `build` with a given mailer (tests pass `Mailer::memory()`); `None` builds it from the
+    /// SMTP settings.
+    pub fn build_with_mailer(
+        config: Config,
+        clock: Clock,
+        mailer: Option<crate::mail::Mailer>,
+    ) -> Result<Application, StartupError> {
+        let mailer = match mailer {
+            Some(m) => m,
+            None => crate::mail::Mailer::from_config(&config)?,
+        };
         let store = open_store(&config)?;
         let sealer = sealer(&config);
         let now = clock.now();
-        let default_setup = if config.create_default_pool {
+        // A bootstrap file declares the pools itself.
+        let default_setup = if config.create_default_pool && config.bootstrap.is_none() {
             ensure_default_pool(&store, &config, &sealer, now)?
         } else {
             None
@@ -180,6 +197,7 @@ impl Application {
             sealer,
             directory,
             clock,
+            mailer: Arc::new(mailer),
             address_limiter: Arc::new(crate::authn::throttle::AddressLimiter::new(100, 300)),
         };
         let server = serve(listener, state.clone())?;
@@ -197,6 +215,11 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         spawn_cache_watch(self.state.clone());
+        crate::mail::spawn_delivery(
+            self.state.store.clone(),
+            self.state.mailer.clone(),
+            self.state.clock.clone(),
+        );
         self.server.await
     }
 }

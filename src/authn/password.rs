@@ -113,19 +113,34 @@ const COMMON: &[&str] = &[
     "Qwerty123!",
 ];
 
-/// Checks a new password against the pool's policy; the error is a sentence for the user.
-pub fn check_policy(password: &str, policy: PasswordPolicy) -> Result<(), String> {
+/// Why a new password was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("Password must have at least 8 characters.")]
+    TooShort,
+    #[error("Password must have at most 256 characters.")]
+    TooLong,
+    #[error("This password is too common. Choose another one.")]
+    TooCommon,
+    #[error(
+        "Password must contain an upper-case letter, a lower-case letter, a digit and a symbol."
+    )]
+    Composition,
+}
+
+/// Checks a new password against the pool's policy.
+pub fn check_policy(password: &str, policy: PasswordPolicy) -> Result<(), PolicyError> {
     let chars = password.chars().count();
     if chars < MIN_LEN {
-        return Err(format!("Password must have at least {MIN_LEN} characters."));
+        return Err(PolicyError::TooShort);
     }
     if chars > MAX_LEN {
-        return Err(format!("Password must have at most {MAX_LEN} characters."));
+        return Err(PolicyError::TooLong);
     }
     match policy {
         PasswordPolicy::Default => {
             if COMMON.iter().any(|c| c.eq_ignore_ascii_case(password)) {
-                return Err("This password is too common. Choose another one.".into());
+                return Err(PolicyError::TooCommon);
             }
         }
         PasswordPolicy::CognitoDefault => {
@@ -136,7 +151,7 @@ pub fn check_policy(password: &str, policy: PasswordPolicy) -> Result<(), String
                 .chars()
                 .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
             if !(upper && lower && digit && symbol) {
-                return Err("Password must contain an upper-case letter, a lower-case letter, a digit and a symbol.".into());
+                return Err(PolicyError::Composition);
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Brute-force protection. Per login name (stored, so every instance agrees): like Cognito,
-//! the first 5 failures are free, then each failure doubles a lock-out up to 15 minutes,
+//! the first 5 failures are free, then each failure doubles a lock-out (15 s, 30 s, …) up to
+//! 15 minutes,
 //! the same for unknown names. Per client address (in memory): a cap on failures per window
 //! against password spraying.
 
@@ -11,6 +12,8 @@ use crate::store::{self, Db};
 
 pub const FREE_FAILURES: i64 = 5;
 pub const MAX_LOCK_SECS: i64 = 15 * 60;
+/// The first lock-out; each further failure doubles it.
+pub const FIRST_LOCK_SECS: i64 = 15;
 
 /// Seconds until the subject may try again, if it is locked out now.
 pub fn locked_for(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Result<Option<i64>> {
@@ -22,7 +25,7 @@ pub fn record_failure(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate:
     let failures = store::throttle::get(db, pool_id, subject)?.map_or(0, |(f, _)| f) + 1;
     let locked_until = if failures >= FREE_FAILURES {
         let exp = (failures - FREE_FAILURES).min(20) as u32;
-        now + 2i64.pow(exp).min(MAX_LOCK_SECS)
+        now + (FIRST_LOCK_SECS << exp.min(16)).min(MAX_LOCK_SECS)
     } else {
         0
     };

@@ -1,14 +1,50 @@
-//! Rendering helpers for HTML pages: the error page every door may show, and embedded assets.
+//! Rendering helpers for HTML pages: the chrome every page shares (language, pool branding),
+//! the error page any door may show, and the embedded static assets.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::i18n::{EN, Tr};
+use crate::pools::Pool;
+
+/// What base.html needs: the language and the pool's look.
+pub struct Chrome {
+    pub tr: &'static Tr,
+    pub brand_name: String,
+    pub pool_id: String,
+    pub logo_url: Option<String>,
+    pub custom_css: bool,
+}
+
+impl Chrome {
+    pub fn new(pool: &Pool, tr: &'static Tr) -> Chrome {
+        let b = &pool.settings.branding;
+        Chrome {
+            tr,
+            brand_name: pool.display_name().to_string(),
+            pool_id: pool.id.clone(),
+            logo_url: b.logo_url.clone(),
+            custom_css: b.has_css(),
+        }
+    }
+
+    /// For pages outside any pool (an unknown pool in the URL).
+    pub fn bare(tr: &'static Tr) -> Chrome {
+        Chrome {
+            tr,
+            brand_name: "Incognito".into(),
+            pool_id: String::new(),
+            logo_url: None,
+            custom_css: false,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "ui/error.html")]
 pub struct ErrorPage<'a> {
-    pub lang: &'a str,
-    pub brand_name: &'a str,
+    pub c: Chrome,
     pub title: &'a str,
     pub message: &'a str,
 }
@@ -33,21 +69,41 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
     }
 }
 
-pub fn error_page(
-    status: StatusCode,
-    brand_name: &str,
-    title: &str,
-    message: &str,
-) -> HttpResponse {
-    render(
-        status,
-        &ErrorPage {
-            lang: "en",
-            brand_name,
-            title,
-            message,
-        },
+pub fn error_page(status: StatusCode, c: Chrome, title: &str, message: &str) -> HttpResponse {
+    render(status, &ErrorPage { c, title, message })
+}
+
+pub fn unknown_pool(tr: &'static Tr) -> HttpResponse {
+    error_page(
+        StatusCode::NOT_FOUND,
+        Chrome::bare(tr),
+        tr.unknown_pool_title,
+        tr.unknown_pool_msg,
     )
+}
+
+pub fn internal_error(c: Chrome, e: impl std::fmt::Display) -> HttpResponse {
+    tracing::error!(error = %e, "page failed");
+    let tr = c.tr;
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        c,
+        tr.err_generic_title,
+        tr.err_generic,
+    )
+}
+
+/// The language for a request without a user yet: `ui_locales`, then Accept-Language.
+pub fn request_tr(req: &actix_web::HttpRequest, ui_locales: Option<&str>) -> &'static Tr {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::i18n::choose(ui_locales, None, accept)
+}
+
+pub fn default_tr() -> &'static Tr {
+    &EN
 }
 
 const STYLE_CSS: &str = include_str!("../../static/style.css");
@@ -68,4 +124,21 @@ pub async fn asset(name: web::Path<String>) -> HttpResponse {
         .content_type(mime)
         .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
         .body(body)
+}
+
+/// `/{pool_id}/branding.css`: the pool's colour and extra CSS (served as a file: the CSP
+/// forbids inline styles).
+pub fn branding_css(pool: &Pool) -> HttpResponse {
+    let b = &pool.settings.branding;
+    let mut css = String::new();
+    if let Some(c) = &b.primary_color {
+        css.push_str(&format!(":root {{ --primary: {c}; --focus: {c}; }}\n"));
+    }
+    if let Some(extra) = &b.extra_css {
+        css.push_str(extra);
+    }
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
+        .body(css)
 }

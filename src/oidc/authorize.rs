@@ -12,7 +12,9 @@ use super::params::{Params, split_scope};
 use super::pkce;
 use crate::authn::sessions;
 use crate::config::Config;
-use crate::http::{cookies, pages};
+use crate::http::cookies;
+use crate::http::pages::{self, Chrome};
+use crate::i18n::Tr;
 use crate::pools::directory::PoolEntry;
 use crate::pools::{Client, OAuthFlow};
 use crate::random::{sha256_hex, token};
@@ -120,10 +122,7 @@ struct FormPostPage {
 #[derive(Debug)]
 pub enum AuthorizeError {
     /// Client or redirect URI not verified: never redirect, show a page.
-    Page {
-        title: &'static str,
-        message: String,
-    },
+    Page(PageError),
     /// Verified: send the error to the client.
     Redirect(Redirect),
     Internal(crate::Error),
@@ -140,29 +139,39 @@ impl From<crate::store::StoreError> for AuthorizeError {
     }
 }
 
-fn page(title: &'static str, message: impl Into<String>) -> AuthorizeError {
-    AuthorizeError::Page {
-        title,
-        message: message.into(),
+/// Problems shown to the user on a page, because the client cannot be trusted with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageError {
+    NoClientId,
+    UnknownClient,
+    BadRedirectUri,
+    NoRedirectUri,
+    Malformed,
+}
+
+impl PageError {
+    pub fn texts(self, tr: &'static Tr) -> (&'static str, &'static str) {
+        match self {
+            PageError::NoClientId => (tr.invalid_request_title, tr.no_client_id_msg),
+            PageError::UnknownClient => (tr.unknown_client_title, tr.unknown_client_msg),
+            PageError::BadRedirectUri => (tr.bad_redirect_title, tr.bad_redirect_msg),
+            PageError::NoRedirectUri => (tr.invalid_request_title, tr.no_redirect_msg),
+            PageError::Malformed => (tr.invalid_request_title, tr.malformed_msg),
+        }
+    }
+
+    pub fn respond(self, c: Chrome) -> HttpResponse {
+        let (title, message) = self.texts(c.tr);
+        pages::error_page(StatusCode::BAD_REQUEST, c, title, message)
     }
 }
 
 impl AuthorizeError {
-    pub fn respond(self, brand: &str, after_post: bool) -> HttpResponse {
+    pub fn respond(self, c: Chrome, after_post: bool) -> HttpResponse {
         match self {
-            AuthorizeError::Page { title, message } => {
-                pages::error_page(StatusCode::BAD_REQUEST, brand, title, &message)
-            }
+            AuthorizeError::Page(e) => e.respond(c),
             AuthorizeError::Redirect(r) => r.respond(after_post),
-            AuthorizeError::Internal(e) => {
-                tracing::error!(error = %e, "authorize failed");
-                pages::error_page(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    brand,
-                    "Something went wrong",
-                    "Please try again later.",
-                )
-            }
+            AuthorizeError::Internal(e) => pages::internal_error(c, e),
         }
     }
 }
@@ -174,27 +183,17 @@ pub fn validate(
     issuer: &str,
     p: &Params,
 ) -> Result<(AuthorizeRequest, Client), AuthorizeError> {
-    let client_id = p
-        .get("client_id")
-        .ok_or_else(|| page("Invalid request", "The request has no client_id."))?;
-    let client = store::clients::get(db, &entry.pool.id, client_id)?.ok_or_else(|| {
-        page(
-            "Unknown application",
-            "This application is not registered with this user pool.",
-        )
-    })?;
+    let page = AuthorizeError::Page;
+    let client_id = p.get("client_id").ok_or(page(PageError::NoClientId))?;
+    let client = store::clients::get(db, &entry.pool.id, client_id)?
+        .ok_or(page(PageError::UnknownClient))?;
     let redirect_uri = match p.get("redirect_uri") {
         Some(uri) if client.redirect_uri_registered(uri) => uri.to_string(),
-        Some(_) => {
-            return Err(page(
-                "Invalid redirect URI",
-                "The redirect_uri is not registered for this application.",
-            ));
-        }
+        Some(_) => return Err(page(PageError::BadRedirectUri)),
         None if client.settings.redirect_uris.len() == 1 => {
             client.settings.redirect_uris[0].clone()
         }
-        None => return Err(page("Invalid request", "The request has no redirect_uri.")),
+        None => return Err(page(PageError::NoRedirectUri)),
     };
     let response_mode = match p.get("response_mode") {
         None | Some("query") => ResponseMode::Query,
@@ -482,33 +481,22 @@ pub async fn authorize(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let tr = pages::request_tr(&req, query.as_ref().ok().and_then(|q| q.get("ui_locales")));
     let Ok(Some(entry)) = state.pool(&path).await else {
-        return pages::error_page(
-            StatusCode::NOT_FOUND,
-            "Incognito",
-            "Unknown user pool",
-            "This sign-in link is not valid.",
-        );
+        return pages::unknown_pool(tr);
     };
-    let brand = entry.pool.name.clone();
+    let chrome = Chrome::new(&entry.pool, tr);
     let is_post = req.method() == actix_web::http::Method::POST;
-    let params = Params::parse(req.query_string().as_bytes()).and_then(|q| {
+    let params = query.and_then(|q| {
         if is_post {
             q.merge(Params::parse(&body)?)
         } else {
             Ok(q)
         }
     });
-    let params = match params {
-        Ok(p) => p,
-        Err(e) => {
-            return pages::error_page(
-                StatusCode::BAD_REQUEST,
-                &brand,
-                "Invalid request",
-                &e.to_string(),
-            );
-        }
+    let Ok(params) = params else {
+        return PageError::Malformed.respond(chrome);
     };
     let https = state.config.is_https();
     let cookie = cookies::read(&req, &cookies::session_name(&entry.pool.id, https));
@@ -541,7 +529,7 @@ pub async fn authorize(
         Ok(Next::Respond(r)) => r.respond(is_post),
         Ok(Next::Login(pending)) => found(&login_location(&pool_id, &pending)),
         Ok(Next::Consent(pending)) => found(&consent_location(&pool_id, &pending)),
-        Err(e) => e.respond(&brand, is_post),
+        Err(e) => e.respond(chrome, is_post),
     }
 }
 

@@ -46,14 +46,7 @@ impl OAuthError {
             status: StatusCode::UNAUTHORIZED,
             code: "invalid_client",
             description: Some("client authentication failed".into()),
-            challenge: Some(
-                if used_basic {
-                    "Basic realm=\"incognito\""
-                } else {
-                    "Basic realm=\"incognito\""
-                }
-                .into(),
-            ),
+            challenge: Some(basic_challenge(used_basic)),
         }
     }
     /// Bearer-token errors (RFC 6750 §3), for userinfo.
@@ -122,6 +115,12 @@ impl OAuthError {
             challenge: None,
         }
     }
+}
+
+/// RFC 6749 §5.2 requires the Basic challenge when the header was used; we send it either way
+/// so that clients using client_secret_post learn which scheme to use.
+fn basic_challenge(_used_basic: bool) -> String {
+    "Basic realm=\"incognito\"".into()
 }
 
 impl std::fmt::Display for OAuthError {

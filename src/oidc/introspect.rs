@@ -58,6 +58,13 @@ pub fn inspect(
     if token.split('.').count() == 3 {
         return match tokens::verify_access_token(db, entry, issuer, token, now) {
             Ok(c) => {
+                // A user token is active only while its user may still sign in.
+                if let Some(user_id) = &c.user_id {
+                    match store::users::get(db, &entry.pool.id, user_id)? {
+                        Some(u) if u.can_sign_in() => {}
+                        _ => return Ok(inactive()),
+                    }
+                }
                 let mut out = json!({
                     "active": true,
                     "scope": c.scope.join(" "),

@@ -9,15 +9,15 @@ use serde_json::Value;
 
 use super::params::Params;
 use crate::authn::sessions;
-use crate::http::{cookies, pages};
+use crate::http::cookies;
+use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
 use crate::store;
 
 #[derive(Template)]
 #[template(path = "ui/logged_out.html")]
 struct LoggedOutPage {
-    lang: String,
-    brand_name: String,
+    c: Chrome,
 }
 
 /// The client an `id_token_hint` was issued to (signature and issuer checked; expiry is not,
@@ -42,57 +42,36 @@ pub async fn logout(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
+    let query = Params::parse(req.query_string().as_bytes());
+    let tr = pages::request_tr(&req, query.as_ref().ok().and_then(|q| q.get("ui_locales")));
     let Ok(Some(entry)) = state.pool(&path).await else {
-        return pages::error_page(
-            StatusCode::NOT_FOUND,
-            "Incognito",
-            "Unknown user pool",
-            "This page does not exist.",
-        );
+        return pages::unknown_pool(tr);
     };
-    let brand = entry.pool.name.clone();
+    let chrome = || Chrome::new(&entry.pool, tr);
+    let refuse = |title: &str, message: &str| {
+        pages::error_page(StatusCode::BAD_REQUEST, chrome(), title, message)
+    };
     let is_post = req.method() == actix_web::http::Method::POST;
-    let params = Params::parse(req.query_string().as_bytes()).and_then(|q| {
+    let Ok(p) = query.and_then(|q| {
         if is_post {
             q.merge(Params::parse(&body)?)
         } else {
             Ok(q)
         }
-    });
-    let p = match params {
-        Ok(p) => p,
-        Err(e) => {
-            return pages::error_page(
-                StatusCode::BAD_REQUEST,
-                &brand,
-                "Invalid request",
-                &e.to_string(),
-            );
-        }
+    }) else {
+        return refuse(tr.invalid_request_title, tr.malformed_msg);
     };
     let issuer = state.issuer(&entry.pool.id);
     let hinted = match p.get("id_token_hint") {
         Some(h) => match client_of_hint(&entry.keys, &issuer, h) {
             Some(c) => Some(c),
-            None => {
-                return pages::error_page(
-                    StatusCode::BAD_REQUEST,
-                    &brand,
-                    "Invalid request",
-                    "The id_token_hint is not valid.",
-                );
-            }
+            None => return refuse(tr.invalid_request_title, tr.bad_hint_msg),
         },
         None => None,
     };
     let client_id = match (p.get("client_id"), hinted.as_deref()) {
         (Some(a), Some(b)) if a != b => {
-            return pages::error_page(
-                StatusCode::BAD_REQUEST,
-                &brand,
-                "Invalid request",
-                "client_id does not match the id_token_hint.",
-            );
+            return refuse(tr.invalid_request_title, tr.client_mismatch_msg);
         }
         (Some(a), _) => Some(a.to_string()),
         (None, b) => b.map(str::to_string),
@@ -114,39 +93,25 @@ pub async fn logout(
                 .await
             {
                 Ok(Some(c)) => Some(c),
-                Ok(None) => {
-                    return pages::error_page(
-                        StatusCode::BAD_REQUEST,
-                        &brand,
-                        "Unknown application",
-                        "This application is not registered.",
-                    );
-                }
-                Err(e) => return crate::ui::pages::internal(&brand, e),
+                Ok(None) => return refuse(tr.unknown_client_title, tr.unknown_client_msg),
+                Err(e) => return pages::internal_error(chrome(), e),
             }
         }
         None => None,
     };
     if let Some(t) = &target {
-        let registered = client
+        if client.is_none() {
+            return refuse(tr.invalid_request_title, tr.logout_needs_client_msg);
+        }
+        if !client
             .as_ref()
-            .is_some_and(|c| c.settings.logout_uris.iter().any(|u| u == t));
-        if !registered {
-            return pages::error_page(
-                StatusCode::BAD_REQUEST,
-                &brand,
-                "Invalid logout URI",
-                "The logout URI is not registered for this application.",
-            );
+            .is_some_and(|c| c.settings.logout_uris.iter().any(|u| u == t))
+        {
+            return refuse(tr.bad_logout_title, tr.bad_logout_msg);
         }
     }
     if relogin && client.is_none() {
-        return pages::error_page(
-            StatusCode::BAD_REQUEST,
-            &brand,
-            "Invalid request",
-            "client_id is required.",
-        );
+        return refuse(tr.invalid_request_title, tr.logout_needs_client_msg);
     }
 
     let https = state.config.is_https();
@@ -158,7 +123,7 @@ pub async fn logout(
             .write(move |db| sessions::end(db, &pool_id, &cookie))
             .await
         {
-            return crate::ui::pages::internal(&brand, e);
+            return pages::internal_error(chrome(), e);
         }
     }
     let mut resp = if let Some(t) = target {
@@ -190,13 +155,7 @@ pub async fn logout(
             .insert_header((header::LOCATION, url.to_string()))
             .finish()
     } else {
-        pages::render(
-            StatusCode::OK,
-            &LoggedOutPage {
-                lang: "en".into(),
-                brand_name: brand.clone(),
-            },
-        )
+        pages::render(StatusCode::OK, &LoggedOutPage { c: chrome() })
     };
     resp.headers_mut().insert(
         header::CACHE_CONTROL,

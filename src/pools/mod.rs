@@ -69,6 +69,68 @@ pub struct PoolSettings {
     pub id_token_ttl_secs: i64,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// Lifetime of email verification codes, seconds (24 h).
+    pub confirm_code_ttl_secs: i64,
+    /// Lifetime of password-reset codes, seconds (15 min; Cognito uses 1 h).
+    pub reset_code_ttl_secs: i64,
+    /// Hosted-page customisation, like Cognito's hosted UI branding.
+    pub branding: Branding,
+    /// Per-message overrides of the emails (subject, text, html with placeholders).
+    pub email_overrides: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Look of the hosted pages for one pool.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq, Eq)]
+#[serde(default)]
+pub struct Branding {
+    /// Shown instead of the pool name.
+    pub display_name: Option<String>,
+    /// A same-origin path or a `data:` URL (the CSP allows no third-party images).
+    pub logo_url: Option<String>,
+    /// A CSS colour in hex, e.g. `#0b7285`.
+    pub primary_color: Option<String>,
+    /// Extra CSS, served from `/{pool_id}/branding.css`.
+    pub extra_css: Option<String>,
+}
+
+impl Branding {
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        if let Some(c) = &self.primary_color {
+            let hex = c.strip_prefix('#').unwrap_or("");
+            if !(hex.len() == 6 || hex.len() == 3) || !hex.chars().all(|ch| ch.is_ascii_hexdigit())
+            {
+                return Err(crate::Error::invalid(
+                    "branding primary_color: use #rgb or #rrggbb",
+                ));
+            }
+        }
+        if let Some(l) = &self.logo_url
+            && !(l.starts_with("data:image/") || (l.starts_with('/') && !l.starts_with("//")))
+        {
+            return Err(crate::Error::invalid(
+                "branding logo_url: a same-origin path or a data:image URL",
+            ));
+        }
+        if self
+            .extra_css
+            .as_ref()
+            .is_some_and(|c| c.len() > 64 * 1024 || c.contains("</"))
+        {
+            return Err(crate::Error::invalid(
+                "branding extra_css: at most 64 KiB, no markup",
+            ));
+        }
+        if self.display_name.as_ref().is_some_and(|n| n.len() > 128) {
+            return Err(crate::Error::invalid(
+                "branding display_name: at most 128 characters",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn has_css(&self) -> bool {
+        self.primary_color.is_some() || self.extra_css.is_some()
+    }
 }
 
 impl Default for PoolSettings {
@@ -83,6 +145,10 @@ impl Default for PoolSettings {
             id_token_ttl_secs: 3600,
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
+            confirm_code_ttl_secs: 24 * 3600,
+            reset_code_ttl_secs: 15 * 60,
+            branding: Branding::default(),
+            email_overrides: Default::default(),
         }
     }
 }
@@ -156,6 +222,14 @@ impl PoolSettings {
             MIN_REFRESH_TTL,
             MAX_REFRESH_TTL,
         )?;
+        check_ttl(
+            "confirm_code_ttl_secs",
+            self.confirm_code_ttl_secs,
+            300,
+            7 * 24 * 3600,
+        )?;
+        check_ttl("reset_code_ttl_secs", self.reset_code_ttl_secs, 300, 3600)?;
+        self.branding.validate()?;
         Ok(())
     }
 }
@@ -180,6 +254,15 @@ pub struct Pool {
 }
 
 impl Pool {
+    /// The name the hosted pages show.
+    pub fn display_name(&self) -> &str {
+        self.settings
+            .branding
+            .display_name
+            .as_deref()
+            .unwrap_or(&self.name)
+    }
+
     pub fn issuer(&self, public_url: &str) -> String {
         format!("{public_url}/{}", self.id)
     }

@@ -6,6 +6,7 @@ use crate::keys::{self, Alg, KeyMaterial, KeySet, LoadedKey, seal::Sealer};
 use crate::store::{self, Db};
 use crate::{Error, Result};
 
+#[allow(clippy::too_many_arguments)]
 pub fn create_pool(
     db: &Db,
     id: Option<&str>,

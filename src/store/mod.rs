@@ -3,8 +3,10 @@
 
 pub mod clients;
 pub mod codes;
+pub mod email_codes;
 pub mod groups;
 pub mod keys;
+pub mod outbox;
 pub mod pools;
 pub mod sessions;
 pub mod throttle;
@@ -49,8 +51,13 @@ impl StoreError {
     }
 }
 
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0002_email",
+        include_str!("../../migrations/0002_email.sql"),
+    ),
+];
 
 struct Manager {
     path: std::path::PathBuf,

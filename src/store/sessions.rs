@@ -105,3 +105,37 @@ pub fn purge_expired(db: &Db, now: i64) -> Result<usize, StoreError> {
         .execute([now])?;
     Ok(a + b)
 }
+
+pub fn list_for_user(db: &Db, user_id: &str, now: i64) -> Result<Vec<BrowserSession>, StoreError> {
+    let mut stmt = db.prepare_cached(
+        "SELECT id_hash, pool_id, user_id, auth_time, amr, created_at, last_seen, expires_at
+         FROM browser_sessions WHERE user_id = ?1 AND expires_at > ?2 ORDER BY last_seen DESC LIMIT 50",
+    )?;
+    let rows = stmt.query_map(rusqlite::params![user_id, now], |r| {
+        Ok(BrowserSession {
+            id_hash: r.get(0)?,
+            pool_id: r.get(1)?,
+            user_id: r.get(2)?,
+            auth_time: r.get(3)?,
+            amr: r.get(4)?,
+            created_at: r.get(5)?,
+            last_seen: r.get(6)?,
+            expires_at: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Ends one session of a user (the user may only end their own).
+pub fn delete_for_user_by_hash(db: &Db, user_id: &str, id_hash: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached("DELETE FROM browser_sessions WHERE user_id = ?1 AND id_hash = ?2")?
+        .execute([user_id, id_hash])?
+        == 1)
+}
+
+pub fn delete_others(db: &Db, user_id: &str, keep_hash: &str) -> Result<usize, StoreError> {
+    Ok(db
+        .prepare_cached("DELETE FROM browser_sessions WHERE user_id = ?1 AND id_hash != ?2")?
+        .execute([user_id, keep_hash])?)
+}

@@ -1,15 +1,58 @@
-//! The hosted pages: sign-in, consent and the account page (sign-up, reset and MFA come next).
+//! The hosted pages: sign-in, sign-up and confirmation, password reset, consent, account.
 
 pub mod csrf;
 pub mod pages;
 
 use actix_web::web;
 
+use pages::{account, confirm, consent, login, recovery, signup};
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/{name}", web::get().to(crate::http::pages::asset))
-        .route("/{pool_id}/login", web::get().to(pages::login::show))
-        .route("/{pool_id}/login", web::post().to(pages::login::submit))
-        .route("/{pool_id}/consent", web::get().to(pages::consent::show))
-        .route("/{pool_id}/consent", web::post().to(pages::consent::submit))
-        .route("/{pool_id}/account", web::get().to(pages::account::show));
+        .route(
+            "/{pool_id}/branding.css",
+            web::get().to(pages::branding_css),
+        )
+        .route("/{pool_id}/login", web::get().to(login::show))
+        .route("/{pool_id}/login", web::post().to(login::submit))
+        .route("/{pool_id}/signup", web::get().to(signup::show))
+        .route("/{pool_id}/signup", web::post().to(signup::submit))
+        .route("/{pool_id}/confirm", web::get().to(confirm::show))
+        .route("/{pool_id}/confirm", web::post().to(confirm::submit))
+        .route("/{pool_id}/confirm/resend", web::post().to(confirm::resend))
+        .route(
+            "/{pool_id}/forgot-password",
+            web::get().to(recovery::show_forgot),
+        )
+        .route(
+            "/{pool_id}/forgot-password",
+            web::post().to(recovery::submit_forgot),
+        )
+        .route(
+            "/{pool_id}/reset-password",
+            web::get().to(recovery::show_reset),
+        )
+        .route(
+            "/{pool_id}/reset-password",
+            web::post().to(recovery::submit_reset),
+        )
+        .route("/{pool_id}/consent", web::get().to(consent::show))
+        .route("/{pool_id}/consent", web::post().to(consent::submit))
+        .route("/{pool_id}/account", web::get().to(account::show))
+        .route(
+            "/{pool_id}/account/profile",
+            web::post().to(account::update_profile),
+        )
+        .route(
+            "/{pool_id}/account/password",
+            web::post().to(account::change_password),
+        )
+        .route(
+            "/{pool_id}/account/sessions/revoke",
+            web::post().to(account::revoke_session),
+        )
+        .route(
+            "/{pool_id}/account/signout-all",
+            web::post().to(account::sign_out_everywhere),
+        );
 }

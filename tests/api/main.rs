@@ -9,3 +9,4 @@ mod browser;
 mod cli;
 mod foundation;
 mod relying_party;
+mod token;

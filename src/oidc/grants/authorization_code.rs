@@ -37,7 +37,7 @@ pub async fn grant(
         ));
     }
     let code = params.require("code")?;
-    let redirect_uri = params.require("redirect_uri")?.to_string();
+    let redirect_uri = params.get("redirect_uri").map(String::from);
     let verifier = params.get("code_verifier").map(String::from);
     if code.len() > 512 {
         return Err(OAuthError::invalid_grant("invalid authorization code"));
@@ -53,7 +53,7 @@ pub async fn grant(
                 &entry,
                 &client,
                 &code_hash,
-                &redirect_uri,
+                redirect_uri.as_deref(),
                 verifier.as_deref(),
                 &issuer,
                 now,
@@ -73,7 +73,7 @@ fn redeem(
     entry: &PoolEntry,
     client: &Client,
     code_hash: &str,
-    redirect_uri: &str,
+    redirect_uri: Option<&str>,
     verifier: Option<&str>,
     issuer: &str,
     now: i64,
@@ -85,7 +85,14 @@ fn redeem(
     if code.client_id != client.id {
         return Ok(Outcome::Rejected("invalid authorization code"));
     }
-    if code.redirect_uri != redirect_uri {
+    // Exact string match. RFC 6749 lets a client omit redirect_uri when its authorization
+    // request did; the code does not record that, so omission is accepted only when the
+    // client has a single registered URI, the code's (no other value was possible).
+    let redirect_ok = match redirect_uri {
+        Some(uri) => code.redirect_uri == uri,
+        None => client.settings.redirect_uris == [code.redirect_uri.as_str()],
+    };
+    if !redirect_ok {
         return Ok(Outcome::Rejected("redirect_uri does not match"));
     }
     match (code.code_challenge.as_deref(), verifier) {

@@ -1,37 +1,354 @@
-//! The account page of the signed-in user (a first version: who is signed in, and sign out).
+//! The account page of the signed-in user: profile attributes, password change (current
+//! password required), sessions (end one, or all).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Path, current_session, unknown_pool};
-use crate::http::pages;
-use crate::oidc::authorize;
+use super::{Ctx, Path, mail_queued, policy_hint, policy_message, see_other, with_csrf};
+use crate::accounts::notices::{self, Notice};
+use crate::accounts::{User, recovery, service::MAX_ATTRIBUTE_LEN};
+use crate::authn::password;
+use crate::http::cookies;
+use crate::http::pages::{self, Chrome};
+use crate::i18n::{LOCALES, Tr, is_known_locale};
 use crate::state::AppState;
+use crate::store::{self, sessions::BrowserSession};
+use crate::ui::csrf;
+
+pub struct SessionRow {
+    pub id: String,
+    pub current: bool,
+    pub started: String,
+    pub last_seen: String,
+}
 
 #[derive(Template)]
 #[template(path = "ui/account.html")]
 struct AccountPage {
-    lang: String,
-    brand_name: String,
+    c: Chrome,
+    base: String,
+    csrf_token: String,
     email: String,
     name: String,
-    logout_url: String,
+    locale: String,
+    locales: &'static [(&'static str, &'static str)],
+    policy_hint: &'static str,
+    sessions: Vec<SessionRow>,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+/// UTC date and time, for the sessions list.
+fn when(ts: i64) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60
+    )
+}
+
+/// The account page's language: the user's locale first, then the browser's.
+fn tr_for(req: &HttpRequest, user: &User) -> &'static Tr {
+    let accept = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::i18n::choose(
+        None,
+        user.attributes.get("locale").map(String::as_str),
+        accept,
+    )
+}
+
+/// Loads the context and the signed-in user, or redirects to the sign-in page.
+async fn signed_in(
+    state: &AppState,
+    path: &str,
+    req: &HttpRequest,
+) -> Result<(Ctx, BrowserSession, User), HttpResponse> {
+    let mut ctx = Ctx::load(state, path, req).await?;
+    let Some((session, user)) = ctx.session(state, req).await else {
+        return Err(see_other(&format!("/{}/login", ctx.pool_id())));
+    };
+    ctx.tr = tr_for(req, &user);
+    Ok((ctx, session, user))
+}
+
+async fn render(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    session: &BrowserSession,
+    user: &User,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+) -> HttpResponse {
+    let (user_id, now) = (user.id.clone(), state.now());
+    let sessions = match state
+        .store
+        .read(move |db| store::sessions::list_for_user(db, &user_id, now))
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => return ctx.internal(e),
+    };
+    let token = csrf::issue(req, state.config.is_https());
+    let page = AccountPage {
+        c: ctx.chrome(),
+        base: format!("/{}", ctx.pool_id()),
+        csrf_token: token.value.clone(),
+        email: user.email.clone().unwrap_or_else(|| user.username.clone()),
+        name: user.attributes.get("name").cloned().unwrap_or_default(),
+        locale: user
+            .attributes
+            .get("locale")
+            .cloned()
+            .unwrap_or_else(|| "en".into()),
+        locales: LOCALES,
+        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        sessions: sessions
+            .into_iter()
+            .map(|s| SessionRow {
+                current: s.id_hash == session.id_hash,
+                started: when(s.created_at),
+                last_seen: when(s.last_seen),
+                id: s.id_hash,
+            })
+            .collect(),
+        notice,
+        error,
+    };
+    with_csrf(pages::render(status, &page), token)
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let Some(entry) = authorize::entry_for(&state, &path).await else {
-        return unknown_pool();
+    let (ctx, session, user) = match signed_in(&state, &path, &req).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let Some((_, user)) = current_session(&state, &entry, &req).await else {
-        return authorize::see_other(&format!("/{}/login", entry.pool.id));
+    let notice = match ctx.query.get("notice") {
+        Some("saved") => Some(ctx.tr.saved),
+        Some("password") => Some(ctx.tr.password_changed),
+        Some("revoked") => Some(ctx.tr.session_revoked),
+        _ => None,
     };
-    let page = AccountPage {
-        lang: "en".into(),
-        brand_name: entry.pool.name.clone(),
-        email: user.email.clone().unwrap_or_default(),
-        name: user.attributes.get("name").cloned().unwrap_or_default(),
-        logout_url: format!("/{}/logout", entry.pool.id),
+    render(
+        &state,
+        &ctx,
+        &req,
+        &session,
+        &user,
+        StatusCode::OK,
+        notice,
+        None,
+    )
+    .await
+}
+
+pub async fn update_profile(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (ctx, session, mut user) = match signed_in(&state, &path, &req).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    pages::render(StatusCode::OK, &page)
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let name = f.get("name").unwrap_or_default().trim().to_string();
+    let locale = f.get("locale").unwrap_or_default().to_string();
+    let required = &ctx.entry.pool.settings.required_attributes;
+    let error = if name.len() > MAX_ATTRIBUTE_LEN || name.chars().any(char::is_control) {
+        Some(ctx.tr.err_invalid_value)
+    } else if name.is_empty() && required.iter().any(|a| a == "name") {
+        Some(ctx.tr.err_required)
+    } else if !is_known_locale(&locale) {
+        Some(ctx.tr.err_locale)
+    } else {
+        None
+    };
+    if error.is_some() {
+        return render(
+            &state,
+            &ctx,
+            &req,
+            &session,
+            &user,
+            StatusCode::BAD_REQUEST,
+            None,
+            error,
+        )
+        .await;
+    }
+    if name.is_empty() {
+        user.attributes.remove("name");
+    } else {
+        user.attributes.insert("name".into(), name);
+    }
+    user.attributes.insert("locale".into(), locale);
+    user.updated_at = state.now();
+    let u = user.clone();
+    match state
+        .store
+        .write(move |db| store::users::update(db, &u))
+        .await
+    {
+        Ok(()) => see_other(&format!("/{}/account?notice=saved", ctx.pool_id())),
+        Err(e) => ctx.internal(e),
+    }
+}
+
+pub async fn change_password(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (ctx, session, user) = match signed_in(&state, &path, &req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let current = f.get("current_password").unwrap_or_default().to_string();
+    let new = f.get("password").unwrap_or_default().to_string();
+    let fail = |e| {
+        render(
+            &state,
+            &ctx,
+            &req,
+            &session,
+            &user,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(e),
+        )
+    };
+    if new != f.get("password2").unwrap_or_default() {
+        return fail(ctx.tr.err_pw_mismatch).await;
+    }
+    if let Err(e) = password::check_policy(&new, ctx.entry.pool.settings.password_policy) {
+        return fail(policy_message(ctx.tr, e)).await;
+    }
+    let stored = user.password_hash.clone().unwrap_or_default();
+    let ok = web::block(move || password::verify(&current, &stored) != password::Verified::No)
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return fail(ctx.tr.err_current_password).await;
+    }
+    let (pool, now, keep, lang) = (
+        ctx.entry.pool.clone(),
+        state.now(),
+        session.id_hash.clone(),
+        ctx.tr.lang.to_string(),
+    );
+    let mut u = user.clone();
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<()> {
+            crate::accounts::service::set_password(db, &pool, &mut u, &new, true, now)?;
+            // Other browsers and every refresh token lose access; this browser stays signed in.
+            store::sessions::delete_others(db, &u.id, &keep)?;
+            crate::tokens::revoke_user(db, &pool.id, &u.id, now)?;
+            if let Some(to) = u.email.clone() {
+                notices::deliver(db, &pool, &Notice::PasswordChanged { to, lang }, now)?;
+            }
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => {
+            mail_queued(&state);
+            see_other(&format!("/{}/account?notice=password", ctx.pool_id()))
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (ctx, _, user) = match signed_in(&state, &path, &req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let target = f.get("session").unwrap_or_default().to_string();
+    let user_id = user.id.clone();
+    match state
+        .store
+        .write(move |db| store::sessions::delete_for_user_by_hash(db, &user_id, &target))
+        .await
+    {
+        Ok(_) => see_other(&format!("/{}/account?notice=revoked", ctx.pool_id())),
+        Err(e) => ctx.internal(e),
+    }
+}
+
+pub async fn sign_out_everywhere(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (ctx, _, user) = match signed_in(&state, &path, &req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if let Err(r) = ctx.form(&state, &req, &body) {
+        return r;
+    }
+    let (pool, now, user_id) = (ctx.entry.pool.clone(), state.now(), user.id.clone());
+    match state
+        .store
+        .write(move |db| recovery::revoke_everything(db, &pool, &user_id, now))
+        .await
+    {
+        Ok(()) => {
+            let https = state.config.is_https();
+            let mut resp = see_other(&format!("/{}/logout", ctx.pool_id()));
+            let _ = resp.add_cookie(&cookies::removal(
+                cookies::session_name(ctx.pool_id(), https),
+                https,
+            ));
+            resp
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_render_in_utc() {
+        assert_eq!(super::when(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::when(1_795_000_000), "2026-11-18 11:06 UTC");
+    }
 }

@@ -4,10 +4,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{
-    Path, current_session, expired_request, forbidden, form, internal, query, unknown_pool,
-};
-use crate::http::pages;
+use super::{Ctx, Path, see_other, with_csrf};
+use crate::http::pages::{self, Chrome};
 use crate::oidc::authorize::{self, Next, Redirect};
 use crate::state::AppState;
 use crate::ui::csrf;
@@ -15,8 +13,7 @@ use crate::ui::csrf;
 #[derive(Template)]
 #[template(path = "ui/consent.html")]
 struct ConsentPage {
-    lang: String,
-    brand_name: String,
+    c: Chrome,
     action: String,
     csrf_token: String,
     client_name: String,
@@ -25,40 +22,31 @@ struct ConsentPage {
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let Some(entry) = authorize::entry_for(&state, &path).await else {
-        return unknown_pool();
+    let mut ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    let Some(id) = query(&req).get("request").map(str::to_string) else {
-        return expired_request(&entry.pool.name);
+    let Some(id) = ctx.pending_id() else {
+        return ctx.expired();
     };
-    let Some((_, user)) = current_session(&state, &entry, &req).await else {
-        return authorize::see_other(&authorize::login_location(&entry.pool.id, &id));
+    let Some((_, user)) = ctx.session(&state, &req).await else {
+        return see_other(&authorize::login_location(ctx.pool_id(), &id));
     };
-    let (pool_id, now, pending_id) = (entry.pool.id.clone(), state.now(), id.clone());
-    let (request, client) = match state
-        .store
-        .read(move |db| authorize::load_pending(db, &pool_id, &pending_id, now))
-        .await
-    {
+    let (request, client) = match ctx.pending(&state).await {
         Ok(Some(p)) => p,
-        Ok(None) => return expired_request(&entry.pool.name),
-        Err(e) => return internal(&entry.pool.name, e),
+        Ok(None) => return ctx.expired(),
+        Err(r) => return r,
     };
     let token = csrf::issue(&req, state.config.is_https());
     let page = ConsentPage {
-        lang: "en".into(),
-        brand_name: entry.pool.name.clone(),
-        action: authorize::consent_location(&entry.pool.id, &id),
-        csrf_token: token.value,
+        c: ctx.chrome(),
+        action: ctx.link("consent"),
+        csrf_token: token.value.clone(),
         client_name: client.name,
         scopes: request.scope,
         username: user.email.unwrap_or(user.username),
     };
-    let mut resp = pages::render(StatusCode::OK, &page);
-    if let Some(c) = token.cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    with_csrf(pages::render(StatusCode::OK, &page), token)
 }
 
 pub async fn submit(
@@ -67,38 +55,31 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Some(entry) = authorize::entry_for(&state, &path).await else {
-        return unknown_pool();
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    let brand = entry.pool.name.clone();
-    let Some(f) = form(&body) else {
-        return forbidden(&brand);
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
     };
-    if !csrf::check(
-        &req,
-        state.config.is_https(),
-        &state.public_url,
-        f.get("csrf_token"),
-    ) {
-        return forbidden(&brand);
-    }
-    let Some(id) = query(&req).get("request").map(str::to_string) else {
-        return expired_request(&brand);
+    let Some(id) = ctx.pending_id() else {
+        return ctx.expired();
     };
-    let Some((session, _)) = current_session(&state, &entry, &req).await else {
-        return authorize::see_other(&authorize::login_location(&entry.pool.id, &id));
+    let Some((session, _)) = ctx.session(&state, &req).await else {
+        return see_other(&authorize::login_location(ctx.pool_id(), &id));
     };
     let allow = f.get("decision") == Some("allow");
-    let (config, issuer, now, entry2) = (
+    let (config, issuer, now, entry) = (
         state.config.clone(),
-        state.issuer(&entry.pool.id),
+        state.issuer(ctx.pool_id()),
         state.now(),
-        entry.clone(),
+        ctx.entry.clone(),
     );
     let result = state
         .store
         .write(move |db| -> crate::Result<Option<Next>> {
-            let Some((request, client)) = authorize::load_pending(db, &entry2.pool.id, &id, now)?
+            let Some((request, client)) = authorize::load_pending(db, &entry.pool.id, &id, now)?
             else {
                 return Ok(None);
             };
@@ -114,7 +95,7 @@ pub async fn submit(
             Ok(Some(authorize::proceed(
                 db,
                 &config,
-                &entry2,
+                &entry,
                 &client,
                 &issuer,
                 &request,
@@ -127,8 +108,8 @@ pub async fn submit(
         .await;
     match result {
         Ok(Some(Next::Respond(r))) => r.respond(true),
-        Ok(Some(_)) => internal(&brand, "consent loop"),
-        Ok(None) => expired_request(&brand),
-        Err(e) => internal(&brand, e),
+        Ok(Some(_)) => ctx.internal("consent loop"),
+        Ok(None) => ctx.expired(),
+        Err(e) => ctx.internal(e),
     }
 }

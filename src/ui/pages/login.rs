@@ -6,82 +6,74 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Path, expired_request, forbidden, form, internal, query, unknown_pool};
+use super::{Ctx, Path, see_other, with_csrf};
 use crate::authn::flow::{self, LoginError};
 use crate::authn::sessions;
-use crate::http::{client_ip, cookies, pages};
+use crate::http::pages::{self, Chrome};
+use crate::http::{client_ip, cookies};
 use crate::oidc::authorize::{self, Next};
+use crate::pools::UsernameAttribute;
 use crate::state::AppState;
 use crate::ui::csrf;
 
 #[derive(Template)]
 #[template(path = "ui/login.html")]
 struct LoginPage {
-    lang: String,
-    brand_name: String,
+    c: Chrome,
     action: String,
     csrf_token: String,
     username: String,
-    error: Option<String>,
+    email_login: bool,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
     client_name: String,
     signup_url: Option<String>,
     forgot_url: Option<String>,
 }
 
-fn action(pool_id: &str, pending: Option<&str>) -> String {
-    match pending {
-        Some(p) => format!("/{pool_id}/login?request={p}"),
-        None => format!("/{pool_id}/login"),
+impl LoginPage {
+    fn new(ctx: &Ctx, csrf_token: String, client_name: String, username: String) -> LoginPage {
+        let pool = &ctx.entry.pool;
+        LoginPage {
+            c: ctx.chrome(),
+            action: ctx.link("login"),
+            csrf_token,
+            username,
+            email_login: pool.settings.username_attribute == UsernameAttribute::Email,
+            notice: match ctx.query.get("notice") {
+                Some("confirmed") => Some(ctx.tr.confirmed_sign_in),
+                Some("reset") => Some(ctx.tr.reset_done),
+                _ => None,
+            },
+            error: None,
+            client_name,
+            signup_url: pool.settings.self_signup.then(|| ctx.link("signup")),
+            forgot_url: Some(ctx.link("forgot-password")),
+        }
     }
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let Some(entry) = authorize::entry_for(&state, &path).await else {
-        return unknown_pool();
+    let mut ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    let q = query(&req);
     // Cognito's hosted UI accepts the authorize parameters on /login itself.
-    if q.contains("client_id") {
-        return authorize::see_other(&format!(
+    if ctx.query.contains("client_id") {
+        return see_other(&format!(
             "/{}/oauth2/authorize?{}",
-            entry.pool.id,
+            ctx.pool_id(),
             req.query_string()
         ));
     }
-    let pending = q.get("request").map(str::to_string);
-    let (mut client_name, mut username) = (entry.pool.name.clone(), String::new());
-    if let Some(id) = pending.clone() {
-        let (pool_id, now) = (entry.pool.id.clone(), state.now());
-        match state
-            .store
-            .read(move |db| authorize::load_pending(db, &pool_id, &id, now))
-            .await
-        {
-            Ok(Some((request, client))) => {
-                client_name = client.name;
-                username = request.login_hint.unwrap_or_default();
-            }
-            Ok(None) => return expired_request(&entry.pool.name),
-            Err(e) => return internal(&entry.pool.name, e),
-        }
-    }
-    let token = csrf::issue(&req, state.config.is_https());
-    let page = LoginPage {
-        lang: "en".into(),
-        brand_name: entry.pool.name.clone(),
-        action: action(&entry.pool.id, pending.as_deref()),
-        csrf_token: token.value,
-        username,
-        error: None,
-        client_name,
-        signup_url: None,
-        forgot_url: None,
+    let (client_name, username) = match ctx.pending(&state).await {
+        Ok(Some((request, client))) => (client.name, request.login_hint.unwrap_or_default()),
+        Ok(None) => (ctx.entry.pool.display_name().to_string(), String::new()),
+        Err(r) => return r,
     };
-    let mut resp = pages::render(StatusCode::OK, &page);
-    if let Some(c) = token.cookie {
-        let _ = resp.add_cookie(&c);
-    }
-    resp
+    let token = csrf::issue(&req, state.config.is_https());
+    let page = LoginPage::new(&ctx, token.value.clone(), client_name, username);
+    with_csrf(pages::render(StatusCode::OK, &page), token)
 }
 
 pub async fn submit(
@@ -90,46 +82,43 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let Some(entry) = authorize::entry_for(&state, &path).await else {
-        return unknown_pool();
+    let mut ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
     };
-    let brand = entry.pool.name.clone();
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let client_name = match ctx.pending(&state).await {
+        Ok(Some((_, client))) => client.name,
+        Ok(None) => ctx.entry.pool.display_name().to_string(),
+        Err(r) => return r,
+    };
     let https = state.config.is_https();
-    let Some(f) = form(&body) else {
-        return forbidden(&brand);
-    };
-    if !csrf::check(&req, https, &state.public_url, f.get("csrf_token")) {
-        return forbidden(&brand);
-    }
-    let pending = query(&req).get("request").map(str::to_string);
     let username = f.get("username").unwrap_or_default().to_string();
     let password = f.get("password").unwrap_or_default().to_string();
-    let retry = |status: StatusCode, message: &str| {
-        let page = LoginPage {
-            lang: "en".into(),
-            brand_name: brand.clone(),
-            action: action(&entry.pool.id, pending.as_deref()),
-            csrf_token: f.get("csrf_token").unwrap_or_default().to_string(),
-            username: username.clone(),
-            error: Some(message.to_string()),
-            client_name: brand.clone(),
-            signup_url: None,
-            forgot_url: None,
-        };
+    let tr = ctx.tr;
+    let retry = |status: StatusCode, message: &'static str| {
+        let mut page = LoginPage::new(
+            &ctx,
+            f.get("csrf_token").unwrap_or_default().to_string(),
+            client_name.clone(),
+            username.clone(),
+        );
+        page.notice = None;
+        page.error = Some(message);
         pages::render(status, &page)
     };
     let ip = client_ip(&req);
     let now = state.now();
     if state.address_limiter.is_blocked(ip, now) {
-        return retry(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many failed attempts from your network. Try again in a few minutes.",
-        );
+        return retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled);
     }
     if username.is_empty() || password.is_empty() {
-        return retry(StatusCode::BAD_REQUEST, "Enter your email and password.");
+        return retry(StatusCode::BAD_REQUEST, tr.err_missing_credentials);
     }
-    let (store, pool) = (state.store.clone(), entry.pool.clone());
+    let (store, pool) = (state.store.clone(), ctx.entry.pool.clone());
     let login_name = username.clone();
     let login =
         web::block(move || flow::password_login(&store, &pool, &login_name, &password, now)).await;
@@ -137,70 +126,62 @@ pub async fn submit(
         Ok(Ok(a)) => a,
         Ok(Err(LoginError::InvalidCredentials)) => {
             state.address_limiter.record_failure(ip, now);
-            return retry(StatusCode::UNAUTHORIZED, "Incorrect email or password.");
+            return retry(StatusCode::UNAUTHORIZED, tr.err_credentials);
         }
         Ok(Err(LoginError::Throttled(_))) => {
-            return retry(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Too many failed attempts. Wait a few minutes and try again.",
-            );
+            return retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled);
         }
         Ok(Err(LoginError::NotConfirmed)) => {
-            return retry(
-                StatusCode::FORBIDDEN,
-                "Your account is not confirmed yet. Use the code we sent to your email to confirm it.",
-            );
+            return see_other(&ctx.link_with("confirm", "email", &username));
         }
         Ok(Err(LoginError::NewPasswordRequired(_))) => {
-            return retry(
-                StatusCode::FORBIDDEN,
-                "Your password must be changed before you can sign in. Ask your administrator.",
-            );
+            return retry(StatusCode::FORBIDDEN, tr.err_new_password_required);
         }
-        Ok(Err(LoginError::Internal(e))) => return internal(&brand, e),
-        Err(e) => return internal(&brand, e),
+        Ok(Err(LoginError::Internal(e))) => return ctx.internal(e),
+        Err(e) => return ctx.internal(e),
     };
 
     // A new session id on every sign-in (no fixation); the old session, if any, ends.
-    let old = cookies::read(&req, &cookies::session_name(&entry.pool.id, https));
-    let (config, issuer, entry2) = (
+    let old = cookies::read(&req, &cookies::session_name(ctx.pool_id(), https));
+    let (config, issuer, entry, pending) = (
         state.config.clone(),
-        state.issuer(&entry.pool.id),
-        entry.clone(),
+        state.issuer(ctx.pool_id()),
+        ctx.entry.clone(),
+        ctx.pending_id(),
     );
     let result = state
         .store
-        .write(move |db| -> crate::Result<(String, Option<Next>, bool)> {
+        .write(move |db| -> crate::Result<(String, Option<Next>)> {
             if let Some(old) = &old {
-                sessions::end(db, &entry2.pool.id, old)?;
+                sessions::end(db, &entry.pool.id, old)?;
             }
             let user = &authenticated.user;
             let cookie = sessions::create(
                 db,
                 &config,
-                &entry2.pool.id,
+                &entry.pool.id,
                 &user.id,
                 authenticated.auth_time,
                 &authenticated.amr,
                 now,
             )?;
             let Some(id) = pending else {
-                return Ok((cookie, None, false));
+                return Ok((cookie, None));
             };
-            let Some((request, client)) = authorize::load_pending(db, &entry2.pool.id, &id, now)?
+            let Some((request, client)) = authorize::load_pending(db, &entry.pool.id, &id, now)?
             else {
-                return Ok((cookie, None, true));
+                return Ok((cookie, None));
             };
             let session = crate::store::sessions::get(
                 db,
-                &entry2.pool.id,
+                &entry.pool.id,
                 &crate::random::sha256_hex(&cookie),
             )?
             .ok_or_else(|| crate::Error::not_found("new session"))?;
             let next = authorize::proceed(
                 db,
                 &config,
-                &entry2,
+                &entry,
                 &client,
                 &issuer,
                 &request,
@@ -212,24 +193,21 @@ pub async fn submit(
             if !matches!(next, Next::Consent(_)) {
                 crate::store::sessions::delete_pending(db, &id)?;
             }
-            Ok((cookie, Some(next), false))
+            Ok((cookie, Some(next)))
         })
         .await;
-    let (cookie, next, expired) = match result {
+    let (cookie, next) = match result {
         Ok(r) => r,
-        Err(e) => return internal(&brand, e),
+        Err(e) => return ctx.internal(e),
     };
     let mut resp = match next {
         Some(Next::Respond(r)) => r.respond(true),
-        Some(Next::Consent(p)) => {
-            authorize::see_other(&authorize::consent_location(&entry.pool.id, &p))
-        }
-        Some(Next::Login(_)) => return internal(&brand, "login loop"),
-        None if expired => expired_request(&brand),
-        None => authorize::see_other(&format!("/{}/account", entry.pool.id)),
+        Some(Next::Consent(p)) => see_other(&authorize::consent_location(ctx.pool_id(), &p)),
+        Some(Next::Login(_)) => return ctx.internal("login loop"),
+        None => see_other(&format!("/{}/account", ctx.pool_id())),
     };
     let _ = resp.add_cookie(&cookies::build(
-        cookies::session_name(&entry.pool.id, https),
+        cookies::session_name(ctx.pool_id(), https),
         cookie,
         https,
         None,

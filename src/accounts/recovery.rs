@@ -1,0 +1,98 @@
+//! Forgotten passwords: a short-lived code by email, then a new password under the policy,
+//! after which every session and refresh token of the user is revoked.
+
+use super::codes::{self, CodeError, Purpose};
+use super::notices::Notice;
+use super::service::{find_by_login, set_password};
+use crate::pools::Pool;
+use crate::store::{self, Db};
+use crate::{Error, Result};
+
+/// Starts a reset. Returns the email to send, or None when there is nobody to send it to;
+/// the caller answers the same either way.
+pub fn forgot_password(
+    db: &Db,
+    pool: &Pool,
+    login: &str,
+    lang: &str,
+    now: i64,
+) -> Result<Option<Notice>> {
+    let Some(user) = find_by_login(db, pool, login)? else {
+        return Ok(None);
+    };
+    let Some(to) = user.email.clone() else {
+        return Ok(None);
+    };
+    if !user.enabled {
+        return Ok(None);
+    }
+    if !codes::may_resend(db, &user.id, Purpose::ResetPassword, now)? {
+        return Ok(None);
+    }
+    let ttl = pool.settings.reset_code_ttl_secs;
+    let code = codes::issue(db, &pool.id, &user.id, Purpose::ResetPassword, ttl, now)?;
+    Ok(Some(Notice::ResetPassword {
+        to,
+        lang: lang.into(),
+        code,
+        minutes: ttl / 60,
+    }))
+}
+
+#[derive(Debug)]
+pub enum ResetError {
+    Code(CodeError),
+    /// The new password breaks the pool's policy (checked before the code is spent).
+    Policy(crate::authn::password::PolicyError),
+}
+
+/// Completes a reset: code checked and spent, password set, sessions and tokens revoked, and
+/// the notification to send returned. An unknown user looks like a wrong code.
+pub fn reset_password(
+    db: &Db,
+    pool: &Pool,
+    login: &str,
+    code: &str,
+    new_password: &str,
+    lang: &str,
+    now: i64,
+) -> Result<std::result::Result<Notice, ResetError>> {
+    if let Err(e) =
+        crate::authn::password::check_policy(new_password, pool.settings.password_policy)
+    {
+        return Ok(Err(ResetError::Policy(e)));
+    }
+    let Some(mut user) = find_by_login(db, pool, login)?.filter(|u| u.enabled) else {
+        return Ok(Err(ResetError::Code(if codes::is_well_formed(code) {
+            CodeError::Mismatch
+        } else {
+            CodeError::Malformed
+        })));
+    };
+    if let Err(e) = codes::verify(db, &user.id, Purpose::ResetPassword, code, now)? {
+        return Ok(Err(ResetError::Code(e)));
+    }
+    set_password(db, pool, &mut user, new_password, true, now)?;
+    // Proving control of the email also proves it is verified (and confirms a pending sign-up).
+    if user.status == super::UserStatus::Unconfirmed {
+        user.status = super::UserStatus::Confirmed;
+    }
+    user.email_verified = true;
+    store::users::update(db, &user)?;
+    revoke_everything(db, pool, &user.id, now)?;
+    let to = user
+        .email
+        .clone()
+        .ok_or_else(|| Error::invalid("user without email"))?;
+    Ok(Ok(Notice::PasswordChanged {
+        to,
+        lang: lang.into(),
+    }))
+}
+
+/// Ends every browser session and revokes every refresh-token family of a user.
+pub fn revoke_everything(db: &Db, pool: &Pool, user_id: &str, now: i64) -> Result<()> {
+    store::sessions::delete_for_user(db, user_id)?;
+    crate::tokens::revoke_user(db, &pool.id, user_id, now)?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! Self sign-up and its email confirmation, shared by the hosted pages and the Cognito API.
+
+use std::collections::BTreeMap;
+
+use super::codes::{self, CodeError, Purpose};
+use super::notices::Notice;
+use super::service::{NewUser, create, find_by_login};
+use super::{User, UserStatus};
+use crate::pools::Pool;
+use crate::store::{self, Db};
+use crate::{Error, Result};
+
+pub struct SignUp {
+    pub username: Option<String>,
+    pub email: String,
+    pub password: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What a sign-up did. The same answer goes back to the browser in every case, so it does not
+/// reveal whether the email was already registered.
+pub enum SignUpOutcome {
+    /// A new unconfirmed user; a code was issued and mailed.
+    Created(User, Notice),
+    /// The email belongs to an unconfirmed user: a fresh code was mailed to it (no new user).
+    ResentToUnconfirmed(Notice),
+    /// The email belongs to a confirmed user: nothing was created or sent.
+    AlreadyConfirmed,
+}
+
+/// `link` builds the one-click confirmation URL from the code.
+pub fn sign_up(
+    db: &Db,
+    pool: &Pool,
+    req: SignUp,
+    lang: &str,
+    link: impl Fn(&str) -> String,
+    now: i64,
+) -> Result<SignUpOutcome> {
+    if let Some(existing) = find_by_login(db, pool, &req.email)? {
+        if existing.status == UserStatus::Unconfirmed
+            && codes::may_resend(db, &existing.id, Purpose::ConfirmSignUp, now)?
+        {
+            let code = codes::issue(
+                db,
+                &pool.id,
+                &existing.id,
+                Purpose::ConfirmSignUp,
+                pool.settings.confirm_code_ttl_secs,
+                now,
+            )?;
+            let to = existing.email.clone().unwrap_or_default();
+            return Ok(SignUpOutcome::ResentToUnconfirmed(Notice::ConfirmSignUp {
+                to,
+                lang: lang.into(),
+                link: link(&code),
+                code,
+            }));
+        }
+        return Ok(SignUpOutcome::AlreadyConfirmed);
+    }
+    let user = create(
+        db,
+        pool,
+        NewUser {
+            username: req.username,
+            email: Some(req.email),
+            password: Some(req.password),
+            password_hash: None,
+            attributes: req.attributes,
+            confirmed: false,
+            email_verified: false,
+        },
+        now,
+    )?;
+    let code = codes::issue(
+        db,
+        &pool.id,
+        &user.id,
+        Purpose::ConfirmSignUp,
+        pool.settings.confirm_code_ttl_secs,
+        now,
+    )?;
+    let to = user.email.clone().unwrap_or_default();
+    Ok(SignUpOutcome::Created(
+        user,
+        Notice::ConfirmSignUp {
+            to,
+            lang: lang.into(),
+            link: link(&code),
+            code,
+        },
+    ))
+}
+
+#[derive(Debug)]
+pub enum ConfirmError {
+    Code(CodeError),
+    /// Already confirmed: nothing to do (the caller may say so; it is not a secret to the
+    /// holder of a valid session, but the hosted page shows a neutral message).
+    AlreadyConfirmed,
+}
+
+/// Confirms a sign-up with the emailed code: the user becomes CONFIRMED and the email verified.
+/// Unknown users get `Mismatch`, exactly like a wrong code.
+pub fn confirm(
+    db: &Db,
+    pool: &Pool,
+    login: &str,
+    code: &str,
+    now: i64,
+) -> Result<std::result::Result<User, ConfirmError>> {
+    let Some(mut user) = find_by_login(db, pool, login)? else {
+        return Ok(Err(ConfirmError::Code(if codes::is_well_formed(code) {
+            CodeError::Mismatch
+        } else {
+            CodeError::Malformed
+        })));
+    };
+    if user.status != UserStatus::Unconfirmed {
+        return Ok(Err(ConfirmError::AlreadyConfirmed));
+    }
+    if let Err(e) = codes::verify(db, &user.id, Purpose::ConfirmSignUp, code, now)? {
+        return Ok(Err(ConfirmError::Code(e)));
+    }
+    user.status = UserStatus::Confirmed;
+    user.email_verified = true;
+    user.updated_at = now;
+    store::users::update(db, &user)?;
+    Ok(Ok(user))
+}
+
+/// A new confirmation code for an unconfirmed user; `None` (and nothing sent) otherwise.
+pub fn resend_confirmation(
+    db: &Db,
+    pool: &Pool,
+    login: &str,
+    lang: &str,
+    link: impl Fn(&str) -> String,
+    now: i64,
+) -> Result<Option<Notice>> {
+    let Some(user) = find_by_login(db, pool, login)? else {
+        return Ok(None);
+    };
+    if user.status != UserStatus::Unconfirmed || !user.enabled {
+        return Ok(None);
+    }
+    if !codes::may_resend(db, &user.id, Purpose::ConfirmSignUp, now)? {
+        return Err(Error::invalid(
+            "resend: wait a minute before asking for another code",
+        ));
+    }
+    let code = codes::issue(
+        db,
+        &pool.id,
+        &user.id,
+        Purpose::ConfirmSignUp,
+        pool.settings.confirm_code_ttl_secs,
+        now,
+    )?;
+    let to = user.email.clone().unwrap_or_default();
+    Ok(Some(Notice::ConfirmSignUp {
+        to,
+        lang: lang.into(),
+        link: link(&code),
+        code,
+    }))
+}

@@ -1,0 +1,216 @@
+//! Every string the hosted pages show, in English and German. A page receives one `Tr` and
+//! its template reads fields from it, so a missing translation is a compile error.
+
+/// Locales a user can pick as their `locale` attribute (code, native name).
+pub const LOCALES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("ja", "日本語"),
+];
+
+pub fn is_known_locale(code: &str) -> bool {
+    LOCALES.iter().any(|(c, _)| *c == code)
+}
+
+macro_rules! catalogue {
+    ($($key:ident: $en:literal, $de:literal;)*) => {
+        pub struct Tr {
+            pub lang: &'static str,
+            $(pub $key: &'static str,)*
+        }
+        pub static EN: Tr = Tr { lang: "en", $($key: $en,)* };
+        pub static DE: Tr = Tr { lang: "de", $($key: $de,)* };
+    };
+}
+
+catalogue! {
+    secured_by: "Secured by Incognito", "Geschützt durch Incognito";
+    // Sign-in
+    sign_in_title: "Sign in", "Anmelden";
+    continue_to: "to continue to", "um fortzufahren zu";
+    email: "Email", "E-Mail";
+    username: "Username", "Benutzername";
+    password: "Password", "Passwort";
+    forgot_link: "Forgot your password?", "Passwort vergessen?";
+    sign_in_button: "Sign in", "Anmelden";
+    no_account: "Don’t have an account?", "Noch kein Konto?";
+    create_account_link: "Create an account", "Konto erstellen";
+    err_credentials: "Incorrect email or password.", "E-Mail-Adresse oder Passwort ist falsch.";
+    err_throttled: "Too many failed attempts. Wait a few minutes and try again.", "Zu viele Fehlversuche. Warten Sie einige Minuten und versuchen Sie es erneut.";
+    err_missing_credentials: "Enter your email and password.", "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.";
+    err_not_confirmed: "Your account is not confirmed yet. Enter the code we sent to your email.", "Ihr Konto ist noch nicht bestätigt. Geben Sie den Code ein, den wir Ihnen per E-Mail geschickt haben.";
+    err_new_password_required: "Your password must be changed before you can sign in. Use “Forgot your password?” to set a new one.", "Ihr Passwort muss geändert werden, bevor Sie sich anmelden können. Nutzen Sie „Passwort vergessen?“, um ein neues festzulegen.";
+    // Sign-up
+    signup_title: "Create your account", "Konto erstellen";
+    name: "Full name", "Vollständiger Name";
+    locale: "Language", "Sprache";
+    signup_button: "Create account", "Konto erstellen";
+    have_account: "Already have an account?", "Sie haben bereits ein Konto?";
+    sign_in_link: "Sign in", "Anmelden";
+    policy_default: "At least 8 characters. Common passwords are not allowed.", "Mindestens 8 Zeichen. Häufige Passwörter sind nicht erlaubt.";
+    policy_cognito: "At least 8 characters, with an upper-case letter, a lower-case letter, a digit and a symbol.", "Mindestens 8 Zeichen, mit Groß- und Kleinbuchstaben, einer Ziffer und einem Sonderzeichen.";
+    err_email_invalid: "Enter a valid email address.", "Geben Sie eine gültige E-Mail-Adresse ein.";
+    err_required: "This field is required.", "Dieses Feld ist erforderlich.";
+    err_too_long: "This value is too long.", "Dieser Wert ist zu lang.";
+    err_invalid_value: "This value is not valid.", "Dieser Wert ist ungültig.";
+    err_pw_short: "Password must have at least 8 characters.", "Das Passwort muss mindestens 8 Zeichen haben.";
+    err_pw_long: "Password must have at most 256 characters.", "Das Passwort darf höchstens 256 Zeichen haben.";
+    err_pw_common: "This password is too common. Choose another one.", "Dieses Passwort ist zu häufig. Wählen Sie ein anderes.";
+    err_pw_composition: "Password must contain an upper-case letter, a lower-case letter, a digit and a symbol.", "Das Passwort muss Groß- und Kleinbuchstaben, eine Ziffer und ein Sonderzeichen enthalten.";
+    err_pw_mismatch: "The passwords do not match.", "Die Passwörter stimmen nicht überein.";
+    err_locale: "Choose a language from the list.", "Wählen Sie eine Sprache aus der Liste.";
+    err_form: "Please correct the fields marked below.", "Bitte korrigieren Sie die markierten Felder.";
+    signup_disabled: "Sign-up is not available for this application.", "Die Registrierung ist für diese Anwendung nicht verfügbar.";
+    // Confirmation
+    confirm_title: "Check your email", "Prüfen Sie Ihre E-Mails";
+    confirm_intro: "If this address can receive a code, we sent a 6-digit code to it. Enter it below.", "Falls diese Adresse einen Code empfangen kann, haben wir einen 6-stelligen Code gesendet. Geben Sie ihn unten ein.";
+    code: "Verification code", "Bestätigungscode";
+    confirm_button: "Confirm", "Bestätigen";
+    resend_button: "Send a new code", "Neuen Code senden";
+    resent: "If the account exists and is waiting for a code, we sent a new one.", "Falls das Konto existiert und auf einen Code wartet, haben wir einen neuen gesendet.";
+    err_code_mismatch: "That code is not right. Check the email and try again.", "Dieser Code ist nicht richtig. Prüfen Sie die E-Mail und versuchen Sie es erneut.";
+    err_code_expired: "This code has expired or was replaced by a newer one. Request a new code.", "Dieser Code ist abgelaufen oder wurde durch einen neueren ersetzt. Fordern Sie einen neuen Code an.";
+    err_code_attempts: "Too many wrong codes. Request a new code.", "Zu viele falsche Codes. Fordern Sie einen neuen Code an.";
+    err_code_format: "Enter the 6 digits from the email.", "Geben Sie die 6 Ziffern aus der E-Mail ein.";
+    err_resend_wait: "Please wait a minute before requesting another code.", "Bitte warten Sie eine Minute, bevor Sie einen weiteren Code anfordern.";
+    confirmed: "Your account is confirmed.", "Ihr Konto ist bestätigt.";
+    confirmed_sign_in: "Your account is confirmed. Sign in to continue.", "Ihr Konto ist bestätigt. Melden Sie sich an, um fortzufahren.";
+    // Forgot and reset password
+    forgot_title: "Reset your password", "Passwort zurücksetzen";
+    forgot_intro: "Enter your email and we will send you a code to reset your password.", "Geben Sie Ihre E-Mail-Adresse ein. Wir senden Ihnen einen Code zum Zurücksetzen.";
+    send_code_button: "Send code", "Code senden";
+    forgot_sent: "If an account exists for that email, we sent a code to it. It is valid for a short time.", "Falls ein Konto zu dieser E-Mail-Adresse existiert, haben wir einen Code gesendet. Er ist kurze Zeit gültig.";
+    reset_title: "Choose a new password", "Neues Passwort wählen";
+    new_password: "New password", "Neues Passwort";
+    confirm_password: "Confirm new password", "Neues Passwort bestätigen";
+    reset_button: "Set new password", "Neues Passwort festlegen";
+    reset_done: "Your password has been changed. Sign in with your new password.", "Ihr Passwort wurde geändert. Melden Sie sich mit dem neuen Passwort an.";
+    back_to_sign_in: "Back to sign in", "Zurück zur Anmeldung";
+    // Account
+    account_title: "Your account", "Ihr Konto";
+    signed_in_as: "Signed in as", "Angemeldet als";
+    profile: "Profile", "Profil";
+    save_button: "Save", "Speichern";
+    saved: "Your changes have been saved.", "Ihre Änderungen wurden gespeichert.";
+    change_password: "Change password", "Passwort ändern";
+    current_password: "Current password", "Aktuelles Passwort";
+    change_password_button: "Change password", "Passwort ändern";
+    err_current_password: "Your current password is not right.", "Ihr aktuelles Passwort ist nicht richtig.";
+    password_changed: "Your password has been changed.", "Ihr Passwort wurde geändert.";
+    sessions: "Where you are signed in", "Wo Sie angemeldet sind";
+    this_device: "This device", "Dieses Gerät";
+    session_started: "Signed in", "Angemeldet";
+    session_last_seen: "Last active", "Zuletzt aktiv";
+    revoke_button: "Sign out", "Abmelden";
+    session_revoked: "The session has been signed out.", "Die Sitzung wurde abgemeldet.";
+    sign_out: "Sign out", "Abmelden";
+    sign_out_everywhere: "Sign out everywhere", "Überall abmelden";
+    // Consent
+    consent_title: "Authorize access", "Zugriff erlauben";
+    consent_intro: "is requesting access to your account.", "möchte auf Ihr Konto zugreifen.";
+    consent_scopes: "This will allow it to access:", "Dadurch erhält die Anwendung Zugriff auf:";
+    allow_button: "Allow", "Erlauben";
+    deny_button: "Deny", "Ablehnen";
+    // Errors and notices
+    err_generic_title: "Something went wrong", "Etwas ist schiefgelaufen";
+    err_generic: "Please try again later.", "Bitte versuchen Sie es später erneut.";
+    expired_title: "This link has expired", "Dieser Link ist abgelaufen";
+    expired_msg: "Go back to the application and start signing in again.", "Kehren Sie zur Anwendung zurück und melden Sie sich erneut an.";
+    refused_title: "Request refused", "Anfrage abgelehnt";
+    refused_msg: "The form was not accepted (it may have expired or come from another site). Go back, reload the page and try again.", "Das Formular wurde nicht angenommen (es ist vielleicht abgelaufen oder kam von einer anderen Website). Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es erneut.";
+    unknown_pool_title: "Page not found", "Seite nicht gefunden";
+    unknown_pool_msg: "This page does not exist.", "Diese Seite existiert nicht.";
+    logged_out_title: "Signed out", "Abgemeldet";
+    logged_out_msg: "You have been signed out.", "Sie wurden abgemeldet.";
+    close_window: "You can now close this window.", "Sie können dieses Fenster jetzt schließen.";
+    invalid_request_title: "Invalid request", "Ungültige Anfrage";
+    unknown_client_title: "Unknown application", "Unbekannte Anwendung";
+    unknown_client_msg: "This application is not registered with this user pool.", "Diese Anwendung ist bei diesem Benutzerpool nicht registriert.";
+    no_client_id_msg: "The request does not name an application (client_id).", "Die Anfrage nennt keine Anwendung (client_id).";
+    bad_redirect_title: "Invalid redirect URI", "Ungültige Weiterleitungsadresse";
+    bad_redirect_msg: "The redirect_uri is not registered for this application.", "Die redirect_uri ist für diese Anwendung nicht registriert.";
+    no_redirect_msg: "The request has no redirect_uri and the application has several.", "Die Anfrage enthält keine redirect_uri und die Anwendung hat mehrere.";
+    malformed_msg: "The request's parameters could not be read (a parameter may be repeated or too long).", "Die Parameter der Anfrage konnten nicht gelesen werden (ein Parameter ist vielleicht doppelt oder zu lang).";
+    bad_logout_title: "Invalid logout URI", "Ungültige Abmeldeadresse";
+    bad_logout_msg: "The logout URI is not registered for this application.", "Die Abmeldeadresse ist für diese Anwendung nicht registriert.";
+    bad_hint_msg: "The id_token_hint is not valid for this user pool.", "Der id_token_hint ist für diesen Benutzerpool nicht gültig.";
+    client_mismatch_msg: "The client_id does not match the id_token_hint.", "Die client_id passt nicht zum id_token_hint.";
+    logout_needs_client_msg: "A logout redirect needs the application's client_id.", "Eine Weiterleitung nach der Abmeldung benötigt die client_id der Anwendung.";
+}
+
+/// The catalogue for a BCP 47 tag (`de`, `de-DE`, …); English when unknown.
+pub fn for_tag(tag: &str) -> Option<&'static Tr> {
+    let primary = tag
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match primary.as_str() {
+        "en" => Some(&EN),
+        "de" => Some(&DE),
+        _ => None,
+    }
+}
+
+/// Chooses the language: `ui_locales` of the request, then the user's `locale`, then the
+/// browser's `Accept-Language` (in its order; q-values are ignored beyond ordering), then English.
+pub fn choose(
+    ui_locales: Option<&str>,
+    user_locale: Option<&str>,
+    accept_language: Option<&str>,
+) -> &'static Tr {
+    let from_ui = ui_locales.into_iter().flat_map(|s| s.split(' '));
+    let from_user = user_locale.into_iter();
+    let from_browser = accept_language
+        .into_iter()
+        .flat_map(|s| s.split(',').map(|p| p.split(';').next().unwrap_or("")));
+    from_ui
+        .chain(from_user)
+        .chain(from_browser)
+        .find_map(for_tag)
+        .unwrap_or(&EN)
+}
+
+/// The best of our `LOCALES` for a browser, to pre-fill the sign-up form.
+pub fn suggested_locale(accept_language: Option<&str>) -> &'static str {
+    accept_language
+        .into_iter()
+        .flat_map(|s| {
+            s.split(',')
+                .map(|p| p.split(';').next().unwrap_or("").trim())
+        })
+        .find_map(|tag| {
+            let primary = tag
+                .split(['-', '_'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            LOCALES.iter().find(|(c, _)| *c == primary).map(|(c, _)| *c)
+        })
+        .unwrap_or("en")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ui_locales_win_then_user_then_browser() {
+        assert_eq!(choose(Some("de"), Some("en"), Some("en")).lang, "de");
+        assert_eq!(choose(None, Some("de-AT"), Some("en")).lang, "de");
+        assert_eq!(choose(Some("xx"), None, Some("fr-FR, de;q=0.8")).lang, "de");
+        assert_eq!(choose(None, None, None).lang, "en");
+    }
+
+    #[test]
+    fn suggested_locale_uses_the_primary_subtag() {
+        assert_eq!(suggested_locale(Some("fr-CH, fr;q=0.9")), "fr");
+        assert_eq!(suggested_locale(Some("xx")), "en");
+    }
+}

@@ -1,0 +1,158 @@
+//! The sign-up confirmation page: the 6-digit code from the email (the email's link pre-fills
+//! it), and "send a new code". After confirming, the user signs in and the pending
+//! authorization request continues.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{Ctx, Path, code_message, mail_queued, see_other, with_csrf};
+use crate::accounts::notices;
+use crate::accounts::sign_up::{self, ConfirmError};
+use crate::http::pages::{self, Chrome};
+use crate::state::AppState;
+use crate::ui::csrf;
+
+#[derive(Template)]
+#[template(path = "ui/confirm.html")]
+struct ConfirmPage {
+    c: Chrome,
+    action: String,
+    resend_action: String,
+    csrf_token: String,
+    email: String,
+    code: String,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+}
+
+fn page(ctx: &Ctx, csrf_token: String, email: &str, code: &str) -> ConfirmPage {
+    ConfirmPage {
+        c: ctx.chrome(),
+        action: ctx.link("confirm"),
+        resend_action: ctx.link("confirm/resend"),
+        csrf_token,
+        email: email.chars().take(254).collect(),
+        code: code.chars().filter(char::is_ascii_digit).take(6).collect(),
+        notice: None,
+        error: None,
+    }
+}
+
+pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let token = csrf::issue(&req, state.config.is_https());
+    let p = page(
+        &ctx,
+        token.value.clone(),
+        ctx.query.get("email").unwrap_or_default(),
+        ctx.query.get("code").unwrap_or_default(),
+    );
+    with_csrf(pages::render(StatusCode::OK, &p), token)
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let email = f.get("email").unwrap_or_default().to_string();
+    let code = f.get("code").unwrap_or_default().trim().to_string();
+    let (pool, now) = (ctx.entry.pool.clone(), state.now());
+    let (e2, c2) = (email.clone(), code.clone());
+    let result = state
+        .store
+        .write(move |db| sign_up::confirm(db, &pool, &e2, &c2, now))
+        .await;
+    let mut p = page(
+        &ctx,
+        f.get("csrf_token").unwrap_or_default().to_string(),
+        &email,
+        "",
+    );
+    match result {
+        Ok(Ok(user)) => {
+            tracing::info!(pool = %ctx.pool_id(), user = %user.id, "sign-up confirmed");
+            see_other(&ctx.link_with("login", "notice", "confirmed"))
+        }
+        Ok(Err(ConfirmError::AlreadyConfirmed)) => {
+            see_other(&ctx.link_with("login", "notice", "confirmed"))
+        }
+        Ok(Err(ConfirmError::Code(e))) => {
+            p.error = Some(code_message(ctx.tr, e));
+            p.code = code.chars().filter(char::is_ascii_digit).take(6).collect();
+            pages::render(StatusCode::BAD_REQUEST, &p)
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+pub async fn resend(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let email = f.get("email").unwrap_or_default().to_string();
+    let confirm_base = format!(
+        "{}{}",
+        state.public_url,
+        ctx.link_with("confirm", "email", &email)
+    );
+    let (pool, now, lang, e2) = (
+        ctx.entry.pool.clone(),
+        state.now(),
+        ctx.tr.lang.to_string(),
+        email.clone(),
+    );
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<()> {
+            let link = |code: &str| format!("{confirm_base}&code={code}");
+            match sign_up::resend_confirmation(db, &pool, &e2, &lang, link, now) {
+                Ok(Some(notice)) => {
+                    notices::deliver(db, &pool, &notice, now)?;
+                    Ok(())
+                }
+                // Unknown, confirmed, or inside the cool-down: the same answer, nothing sent,
+                // so the form does not reveal which accounts exist.
+                Ok(None) | Err(crate::Error::Invalid(_)) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+    let mut p = page(
+        &ctx,
+        f.get("csrf_token").unwrap_or_default().to_string(),
+        &email,
+        "",
+    );
+    match result {
+        Ok(()) => {
+            mail_queued(&state);
+            p.notice = Some(ctx.tr.resent);
+            pages::render(StatusCode::OK, &p)
+        }
+        Err(e) => ctx.internal(e),
+    }
+}

@@ -1,0 +1,193 @@
+//! Forgot password (request a code by email; the same answer whether or not the account
+//! exists) and reset password (code + new password; every session and refresh token of the
+//! user is revoked and a notification is mailed).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{
+    Ctx, Path, code_message, mail_queued, policy_hint, policy_message, see_other, with_csrf,
+};
+use crate::accounts::recovery::{self, ResetError};
+use crate::accounts::{notices, service::normalize_email};
+use crate::http::pages::{self, Chrome};
+use crate::state::AppState;
+use crate::ui::csrf;
+
+#[derive(Template)]
+#[template(path = "ui/forgot.html")]
+struct ForgotPage {
+    c: Chrome,
+    action: String,
+    csrf_token: String,
+    email: String,
+    error: Option<&'static str>,
+    login_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/reset.html")]
+struct ResetPage {
+    c: Chrome,
+    action: String,
+    csrf_token: String,
+    email: String,
+    policy_hint: &'static str,
+    notice: Option<&'static str>,
+    error: Option<&'static str>,
+    login_url: String,
+}
+
+fn reset_page(ctx: &Ctx, csrf_token: String, email: &str) -> ResetPage {
+    ResetPage {
+        c: ctx.chrome(),
+        action: ctx.link("reset-password"),
+        csrf_token,
+        email: email.chars().take(254).collect(),
+        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        notice: None,
+        error: None,
+        login_url: ctx.link("login"),
+    }
+}
+
+pub async fn show_forgot(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let token = csrf::issue(&req, state.config.is_https());
+    let p = ForgotPage {
+        c: ctx.chrome(),
+        action: ctx.link("forgot-password"),
+        csrf_token: token.value.clone(),
+        email: String::new(),
+        error: None,
+        login_url: ctx.link("login"),
+    };
+    with_csrf(pages::render(StatusCode::OK, &p), token)
+}
+
+pub async fn submit_forgot(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let email = f.get("email").unwrap_or_default().to_string();
+    if normalize_email(&email).is_err() {
+        let p = ForgotPage {
+            c: ctx.chrome(),
+            action: ctx.link("forgot-password"),
+            csrf_token: f.get("csrf_token").unwrap_or_default().to_string(),
+            email: email.chars().take(254).collect(),
+            error: Some(ctx.tr.err_email_invalid),
+            login_url: ctx.link("login"),
+        };
+        return pages::render(StatusCode::BAD_REQUEST, &p);
+    }
+    let (pool, now, lang, e2) = (
+        ctx.entry.pool.clone(),
+        state.now(),
+        ctx.tr.lang.to_string(),
+        email.clone(),
+    );
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<()> {
+            if let Some(notice) = recovery::forgot_password(db, &pool, &e2, &lang, now)? {
+                notices::deliver(db, &pool, &notice, now)?;
+            }
+            Ok(())
+        })
+        .await;
+    match result {
+        Ok(()) => {
+            mail_queued(&state);
+            see_other(&ctx.link_with("reset-password", "email", &email))
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+pub async fn show_reset(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let token = csrf::issue(&req, state.config.is_https());
+    let mut p = reset_page(
+        &ctx,
+        token.value.clone(),
+        ctx.query.get("email").unwrap_or_default(),
+    );
+    p.notice = Some(ctx.tr.forgot_sent);
+    with_csrf(pages::render(StatusCode::OK, &p), token)
+}
+
+pub async fn submit_reset(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let email = f.get("email").unwrap_or_default().to_string();
+    let code = f.get("code").unwrap_or_default().trim().to_string();
+    let password = f.get("password").unwrap_or_default().to_string();
+    let mut p = reset_page(
+        &ctx,
+        f.get("csrf_token").unwrap_or_default().to_string(),
+        &email,
+    );
+    if password != f.get("password2").unwrap_or_default() {
+        p.error = Some(ctx.tr.err_pw_mismatch);
+        return pages::render(StatusCode::BAD_REQUEST, &p);
+    }
+    let (pool, now, lang) = (ctx.entry.pool.clone(), state.now(), ctx.tr.lang.to_string());
+    let e2 = email.clone();
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<Result<(), ResetError>> {
+            match recovery::reset_password(db, &pool, &e2, &code, &password, &lang, now)? {
+                Ok(notice) => {
+                    notices::deliver(db, &pool, &notice, now)?;
+                    Ok(Ok(()))
+                }
+                Err(e) => Ok(Err(e)),
+            }
+        })
+        .await;
+    match result {
+        Ok(Ok(())) => {
+            mail_queued(&state);
+            tracing::info!(pool = %ctx.pool_id(), "password reset completed");
+            see_other(&ctx.link_with("login", "notice", "reset"))
+        }
+        Ok(Err(ResetError::Code(e))) => {
+            p.error = Some(code_message(ctx.tr, e));
+            pages::render(StatusCode::BAD_REQUEST, &p)
+        }
+        Ok(Err(ResetError::Policy(e))) => {
+            p.error = Some(policy_message(ctx.tr, e));
+            pages::render(StatusCode::BAD_REQUEST, &p)
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
