@@ -28,7 +28,9 @@ impl AppState {
     }
 
     /// Tells the mail delivery task that a committed transaction queued mail.
-    pub fn wake_mailer(&self) {}
+    pub fn wake_mailer(&self) {
+        self.mailer.wake();
+    }
 
     /// A pool's cached entry: straight from memory on a hit, from the store on the blocking pool otherwise.
     pub async fn pool(&self, pool_id: &str) -> crate::Result<Option<Arc<PoolEntry>>> {

@@ -1,6 +1,7 @@
 //! Emails the account flows send, described as data; `deliver` renders and enqueues them in
 //! the caller's transaction, so a code and its email commit together.
 
+use crate::mail::{self, messages};
 use crate::store::Db;
 
 #[derive(Debug, Clone)]
@@ -25,6 +26,32 @@ pub enum Notice {
 
 /// Renders the notice in its language (with the pool's overrides) and puts it in the outbox.
 pub fn deliver(db: &Db, pool: &crate::pools::Pool, notice: &Notice, now: i64) -> crate::Result<()> {
-    let _ = (db, pool, notice, now);
+    let name = pool.display_name();
+    let overrides = |message: &str| pool.settings.email_overrides.get(message);
+    let (to, msg) = match notice {
+        Notice::ConfirmSignUp {
+            to,
+            lang,
+            code,
+            link,
+        } => (
+            to,
+            messages::confirm_signup(lang, name, code, link, overrides("confirm_signup")),
+        ),
+        Notice::ResetPassword {
+            to,
+            lang,
+            code,
+            minutes,
+        } => (
+            to,
+            messages::reset_password(lang, name, code, *minutes, overrides("reset_password")),
+        ),
+        Notice::PasswordChanged { to, lang } => (
+            to,
+            messages::password_changed(lang, name, overrides("password_changed")),
+        ),
+    };
+    mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to.clone()), now)?;
     Ok(())
 }

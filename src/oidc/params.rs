@@ -39,6 +39,11 @@ impl From<ParamError> for OAuthError {
 impl Params {
     /// Parses `application/x-www-form-urlencoded` text (a query string or a form body).
     pub fn parse(input: &[u8]) -> Result<Params, ParamError> {
+        Params::parse_limited(input, MAX_VALUE_LEN)
+    }
+
+    /// `parse` with another cap on each value (the hosted forms check lengths field by field).
+    pub fn parse_limited(input: &[u8], max_value_len: usize) -> Result<Params, ParamError> {
         let mut map = HashMap::new();
         for (count, (k, v)) in url::form_urlencoded::parse(input).enumerate() {
             if count >= MAX_PARAMS {
@@ -47,7 +52,7 @@ impl Params {
             if k.len() > 128 {
                 return Err(ParamError::Malformed);
             }
-            if v.len() > MAX_VALUE_LEN {
+            if v.len() > max_value_len {
                 return Err(ParamError::TooLong(k.into_owned()));
             }
             if map.insert(k.clone().into_owned(), v.into_owned()).is_some() {

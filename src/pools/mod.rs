@@ -76,7 +76,7 @@ pub struct PoolSettings {
     /// Hosted-page customisation, like Cognito's hosted UI branding.
     pub branding: Branding,
     /// Per-message overrides of the emails (subject, text, html with placeholders).
-    pub email_overrides: std::collections::BTreeMap<String, serde_json::Value>,
+    pub email_overrides: crate::mail::EmailOverrides,
 }
 
 /// Look of the hosted pages for one pool.
@@ -230,6 +230,7 @@ impl PoolSettings {
         )?;
         check_ttl("reset_code_ttl_secs", self.reset_code_ttl_secs, 300, 3600)?;
         self.branding.validate()?;
+        crate::mail::validate_overrides(&self.email_overrides).map_err(crate::Error::Invalid)?;
         Ok(())
     }
 }

@@ -8,5 +8,8 @@ mod bootstrap;
 mod browser;
 mod cli;
 mod foundation;
+mod hosted_ui;
+mod mail;
 mod relying_party;
+mod smtp;
 mod token;

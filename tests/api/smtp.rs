@@ -32,7 +32,9 @@ pub type Inbox = Arc<Mutex<Vec<String>>>;
 
 /// Starts the sink on an ephemeral loopback port; it runs until the test's runtime ends.
 pub async fn start_smtp_sink() -> (u16, Inbox) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind SMTP sink");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind SMTP sink");
     let port = listener.local_addr().expect("sink address").port();
     let inbox: Inbox = Arc::default();
     let kept = inbox.clone();
@@ -327,7 +329,9 @@ fn encoded_word(s: &str) -> Option<(String, usize)> {
     let end = rest.find("?=")?;
     let text = &rest[..end];
     let bytes = match kind.to_ascii_lowercase().as_str() {
-        "b" => base64::engine::general_purpose::STANDARD.decode(text).ok()?,
+        "b" => base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .ok()?,
         "q" => {
             let mut out = Vec::new();
             let b = text.as_bytes();

@@ -139,7 +139,8 @@ impl Ctx {
         req: &HttpRequest,
         body: &[u8],
     ) -> Result<Params, HttpResponse> {
-        let Ok(f) = Params::parse(body) else {
+        // Field lengths are checked by each page, with a message; only the body limit applies here.
+        let Ok(f) = Params::parse_limited(body, 64 * 1024) else {
             return Err(self.forbidden());
         };
         if !csrf::check(
