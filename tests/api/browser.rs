@@ -159,3 +159,132 @@ async fn chromium_signs_in_through_the_login_page() {
     assert!(alert.contains("Incorrect email or password"), "{alert}");
     c.close().await.unwrap();
 }
+
+async fn wait_for_url(c: &fantoccini::Client, prefix: &str) -> String {
+    let mut url = String::new();
+    for _ in 0..200 {
+        url = c.current_url().await.unwrap().to_string();
+        if url.starts_with(prefix) {
+            return url;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let html = c.source().await.unwrap_or_default();
+    panic!("browser did not reach {prefix}: at {url}\n{html}");
+}
+
+async fn fill(c: &fantoccini::Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.unwrap();
+    e.clear().await.unwrap();
+    e.send_keys(text).await.unwrap();
+}
+
+async fn click(c: &fantoccini::Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+/// The journey a person takes: sign up from the relying party's authorize URL, confirm with
+/// the emailed code, land on the relying party with a code whose tokens carry email, name and
+/// locale; then forgot password → code by mail → reset → sign in with the new password; then
+/// edit the profile on the account page.
+#[tokio::test]
+async fn chromium_sign_up_confirm_reset_and_account_journey() {
+    let (app, inbox) = spawn_app_with_smtp().await;
+    let callback = format!("{}/callback", callback_listener());
+    let settings = incognito::pools::ClientSettings {
+        redirect_uris: vec![callback.clone()],
+        scopes: vec!["openid".into(), "email".into(), "profile".into()],
+        ..Default::default()
+    };
+    let (client_id, _) = create_client(&app, settings, false);
+    let (verifier, challenge) = pkce_pair();
+    let mut url = url::Url::parse(&app.url("/oauth2/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", &callback)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid email profile")
+        .append_pair("state", "journey")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+
+    let driver = start_driver().await;
+    let c = chromium(&driver).await;
+    c.goto(url.as_str()).await.unwrap();
+    click(&c, "#signup-link").await;
+    fill(&c, "#email", "journey@example.com").await;
+    fill(&c, "#attr-name", "Journey Person").await;
+    c.find(Locator::Css("#attr-locale option[value='de']")).await.unwrap().click().await.unwrap();
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#sign-up").await;
+    wait_for_url(&c, &app.url("/confirm")).await;
+
+    let mail = crate::smtp::parse(&crate::smtp::wait_for_mail(&inbox, 1).await[0]);
+    let code = crate::smtp::find_code(&mail.text).expect("the code arrives by email");
+    assert!(mail.subject.contains("Bestätig") || mail.subject.to_lowercase().contains("code"), "German mail: {}", mail.subject);
+    fill(&c, "#code", &code).await;
+    click(&c, "#confirm").await;
+    wait_for_url(&c, &app.url("/login")).await;
+    fill(&c, "#username", "journey@example.com").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#sign-in").await;
+    let landed = wait_for_url(&c, &callback).await;
+    let q = query_of(&landed);
+    assert_eq!(q["state"], "journey");
+    let tokens: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", q["code"].as_str()),
+            ("redirect_uri", callback.as_str()),
+            ("client_id", client_id.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+    let claims: serde_json::Value = {
+        use base64::Engine;
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
+    };
+    assert_eq!(claims["email"], "journey@example.com");
+    assert_eq!(claims["name"], "Journey Person");
+    assert_eq!(claims["locale"], "de");
+
+    // Forgot password → code by mail → reset → the new password works, the old one fails.
+    c.goto(&app.url("/logout")).await.unwrap();
+    c.goto(url.as_str()).await.unwrap();
+    click(&c, "#forgot-link").await;
+    fill(&c, "#email", "journey@example.com").await;
+    click(&c, "#send-code").await;
+    wait_for_url(&c, &app.url("/reset-password")).await;
+    let mail = crate::smtp::parse(&crate::smtp::wait_for_mail(&inbox, 2).await[1]);
+    let code = crate::smtp::find_code(&mail.text).expect("a reset code");
+    fill(&c, "#code", &code).await;
+    fill(&c, "#password", "my new passphrase 42").await;
+    fill(&c, "#password2", "my new passphrase 42").await;
+    click(&c, "#reset").await;
+    wait_for_url(&c, &app.url("/login")).await;
+    fill(&c, "#username", "journey@example.com").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#sign-in").await;
+    let alert = c.wait().for_element(Locator::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+    assert!(!alert.is_empty(), "the old password fails");
+    fill(&c, "#username", "journey@example.com").await;
+    fill(&c, "#password", "my new passphrase 42").await;
+    click(&c, "#sign-in").await;
+    wait_for_url(&c, &callback).await;
+
+    // The account page: edit the name.
+    c.goto(&app.url("/account")).await.unwrap();
+    fill(&c, "#name", "Journey Renamed").await;
+    click(&c, "#save-profile").await;
+    wait_for_url(&c, &app.url("/account?notice=saved")).await;
+    let value = c.find(Locator::Css("#name")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(value.as_deref(), Some("Journey Renamed"));
+    c.close().await.unwrap();
+}

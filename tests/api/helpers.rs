@@ -251,3 +251,15 @@ pub fn callback_listener() -> String {
     });
     format!("http://{addr}")
 }
+
+/// A server whose mail goes through real SMTP to an in-test sink.
+pub async fn spawn_app_with_smtp() -> (TestApp, crate::smtp::Inbox) {
+    let (port, inbox) = crate::smtp::start_smtp_sink().await;
+    let app = spawn_app_with(|c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = Some(port);
+        c.smtp_tls = incognito::config::SmtpTls::None;
+    })
+    .await;
+    (app, inbox)
+}

@@ -5,14 +5,7 @@ use crate::helpers::*;
 use crate::smtp::{self, Inbox};
 
 async fn app_with_smtp() -> (TestApp, Inbox) {
-    let (port, inbox) = smtp::start_smtp_sink().await;
-    let app = spawn_app_with(|c| {
-        c.smtp_host = Some("127.0.0.1".into());
-        c.smtp_port = Some(port);
-        c.smtp_tls = incognito::config::SmtpTls::None;
-    })
-    .await;
-    (app, inbox)
+    spawn_app_with_smtp().await
 }
 
 async fn get_form(browser: &reqwest::Client, url: &str) -> (u16, String, String) {

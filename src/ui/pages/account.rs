@@ -87,6 +87,7 @@ async fn signed_in(
     Ok((ctx, session, user))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     ctx: &Ctx,

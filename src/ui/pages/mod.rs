@@ -1,6 +1,9 @@
 //! One file per page: its askama view, `show` and `submit`. Shared here: resolving the pool
 //! and the language, the CSRF-checked form, the session, and the common error pages.
 
+// Handlers return a ready `HttpResponse` as their error: it is the page to show.
+#![allow(clippy::result_large_err)]
+
 pub mod account;
 pub mod confirm;
 pub mod consent;
