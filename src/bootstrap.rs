@@ -94,6 +94,7 @@ struct PoolDecl {
     confirm_code_ttl_secs: Option<i64>,
     reset_code_ttl_secs: Option<i64>,
     branding: Option<crate::pools::Branding>,
+    remember_device_days: Option<i64>,
     #[serde(default)]
     client: Vec<ClientDecl>,
     #[serde(default)]
@@ -294,7 +295,7 @@ fn apply(
         for u in &decl.user {
             let who = u.email.as_deref().or(u.username.as_deref()).unwrap_or("?");
             let at = format!("{label}, user {who:?}");
-            let (user_id, outcome) = apply_user(db, &pool, u, now).at(&at)?;
+            let (user_id, outcome) = apply_user(db, &pool, sealer, u, now).at(&at)?;
             if !seen.insert(user_id) {
                 return Err(Error::invalid("user declared twice in the pool")).at(&at);
             }
@@ -338,6 +339,7 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
             .unwrap_or(d.confirm_code_ttl_secs),
         reset_code_ttl_secs: decl.reset_code_ttl_secs.unwrap_or(d.reset_code_ttl_secs),
         branding: decl.branding.clone().unwrap_or_default(),
+        remember_device_days: decl.remember_device_days.unwrap_or(d.remember_device_days),
         email_overrides: d.email_overrides,
     }
 }
@@ -547,7 +549,13 @@ fn apply_client(db: &Db, pool: &Pool, decl: &ClientDecl, now: i64) -> Result<(St
     }
 }
 
-fn apply_user(db: &Db, pool: &Pool, decl: &UserDecl, now: i64) -> Result<(String, Outcome)> {
+fn apply_user(
+    db: &Db,
+    pool: &Pool,
+    sealer: &Sealer,
+    decl: &UserDecl,
+    now: i64,
+) -> Result<(String, Outcome)> {
     if decl.password.is_some() && decl.password_hash.is_some() {
         return Err(Error::invalid(
             "password: give `password` or `password_hash`, not both",
@@ -591,6 +599,7 @@ fn apply_user(db: &Db, pool: &Pool, decl: &UserDecl, now: i64) -> Result<(String
         let user = accounts::create(
             db,
             pool,
+            sealer,
             NewUser {
                 username: decl.username.clone(),
                 email: email.clone(),
@@ -607,7 +616,7 @@ fn apply_user(db: &Db, pool: &Pool, decl: &UserDecl, now: i64) -> Result<(String
         }
         return Ok((user.id, Outcome::Created));
     };
-    let changed = update_user(db, pool, user.clone(), decl, email, now)?;
+    let changed = update_user(db, pool, sealer, user.clone(), decl, email, now)?;
     let mut groups_changed = false;
     let current = store::groups::of_user(db, &user.id)?;
     for g in &decl.groups {
@@ -628,6 +637,7 @@ fn apply_user(db: &Db, pool: &Pool, decl: &UserDecl, now: i64) -> Result<(String
 fn update_user(
     db: &Db,
     pool: &Pool,
+    sealer: &Sealer,
     mut user: User,
     decl: &UserDecl,
     email: Option<String>,
@@ -672,11 +682,16 @@ fn update_user(
                     user.password_hash = Some(password::hash(p));
                     password_changed = true;
                 }
+                // The SRP verifier follows every plaintext password (and is made if missing).
+                if password_changed || store::cognito::get_verifier(db, &user.id)?.is_none() {
+                    crate::authn::srp::store_verifier(db, &pool.id, sealer, &user, p, now)?;
+                }
             }
             (None, Some(h)) => {
                 if user.password_hash.as_deref() != Some(h.as_str()) {
                     user.password_hash = Some(h.clone());
                     password_changed = true;
+                    crate::authn::srp::forget_verifier(db, &user.id)?;
                 }
             }
             (None, None) => {

@@ -140,6 +140,33 @@ catalogue! {
     bad_logout_msg: "The logout URI is not registered for this application.", "Die Abmeldeadresse ist für diese Anwendung nicht registriert.";
     bad_hint_msg: "The id_token_hint is not valid for this user pool.", "Der id_token_hint ist für diesen Benutzerpool nicht gültig.";
     client_mismatch_msg: "The client_id does not match the id_token_hint.", "Die client_id passt nicht zum id_token_hint.";
+    mfa_title: "Two-step verification", "Bestätigung in zwei Schritten";
+    mfa_intro: "Enter the 6-digit code from your authenticator app, or one of your recovery codes.", "Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.";
+    mfa_code: "Code", "Code";
+    mfa_verify_button: "Verify", "Bestätigen";
+    mfa_remember: "Don’t ask again on this device for this many days:", "Auf diesem Gerät für diese Anzahl Tage nicht mehr fragen:";
+    err_mfa_wrong: "That code is not right.", "Dieser Code ist nicht richtig.";
+    err_mfa_replayed: "That code was already used. Wait for the next one.", "Dieser Code wurde schon verwendet. Warten Sie auf den nächsten.";
+    err_mfa_locked: "Too many wrong codes. Sign in again.", "Zu viele falsche Codes. Melden Sie sich erneut an.";
+    setup_title: "Set up your authenticator app", "Authenticator-App einrichten";
+    setup_intro: "Scan the QR code with an authenticator app, or type the key into it, then enter the 6-digit code it shows.", "Scannen Sie den QR-Code mit einer Authenticator-App oder geben Sie den Schlüssel ein, und geben Sie dann den angezeigten 6-stelligen Code ein.";
+    setup_required: "This account must use two-step verification.", "Für dieses Konto ist die Bestätigung in zwei Schritten vorgeschrieben.";
+    setup_key: "Key", "Schlüssel";
+    setup_button: "Turn on", "Einschalten";
+    recovery_title: "Save your recovery codes", "Wiederherstellungscodes sichern";
+    recovery_intro: "Each code works once if you lose your authenticator. Keep them somewhere safe: they are shown only now.", "Jeder Code funktioniert einmal, falls Sie Ihren Authenticator verlieren. Bewahren Sie sie sicher auf: Sie werden nur jetzt angezeigt.";
+    recovery_used: "You signed in with a recovery code. Recovery codes left:", "Sie haben sich mit einem Wiederherstellungscode angemeldet. Verbleibende Codes:";
+    continue_button: "Continue", "Weiter";
+    mfa_on: "On", "Ein";
+    mfa_off: "Off", "Aus";
+    mfa_manage: "Manage", "Verwalten";
+    regenerate_button: "New recovery codes", "Neue Wiederherstellungscodes";
+    disable_button: "Turn off", "Ausschalten";
+    disable_intro: "Enter a current code to turn two-step verification off.", "Geben Sie einen aktuellen Code ein, um die Bestätigung in zwei Schritten auszuschalten.";
+    forget_devices_button: "Forget remembered devices", "Gemerkte Geräte vergessen";
+    devices_forgotten: "Remembered devices have been forgotten.", "Gemerkte Geräte wurden vergessen.";
+    mfa_disabled: "Two-step verification is off.", "Die Bestätigung in zwei Schritten ist ausgeschaltet.";
+    mfa_enabled: "Two-step verification is on.", "Die Bestätigung in zwei Schritten ist eingeschaltet.";
     logout_needs_client_msg: "A logout redirect needs the application's client_id.", "Eine Weiterleitung nach der Abmeldung benötigt die client_id der Anwendung.";
 }
 

@@ -236,6 +236,17 @@ pub enum UserCmd {
     Delete(UserRef),
     /// Set a user's password (permanent, or `--temporary` to force a change at next sign-in).
     SetPassword(SetPasswordArgs),
+    /// Multi-factor authentication of a user.
+    Mfa {
+        #[command(subcommand)]
+        cmd: UserMfaCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserMfaCmd {
+    /// Remove the user's authenticator, recovery codes and remembered devices (a lost phone).
+    Reset(UserRef),
 }
 
 #[derive(Args, Debug)]
@@ -870,6 +881,7 @@ fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, String> {
                 let user = accounts::create(
                     db,
                     &pool,
+                    &ctx.sealer,
                     NewUser {
                         username: args.username,
                         email: args.email,
@@ -924,6 +936,32 @@ fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, String> {
             })?;
             Ok(user_output(&user, groups, "User"))
         }
+        UserCmd::Mfa {
+            cmd: UserMfaCmd::Reset(r),
+        } => {
+            let (user, had) = ctx.write(|db| {
+                let pool = pools::find_pool(db, &r.pool)?;
+                let user = accounts::require(db, &pool, &r.user)?;
+                let had = crate::authn::mfa::reset(db, &user.id)?;
+                Ok((user, had))
+            })?;
+            Ok(Output {
+                json: json!({ "mfa_reset": true, "had_factor": had, "sub": user.id, "email": user.email }),
+                text: if had {
+                    format!(
+                        "Removed the authenticator of user {} ({}).\n",
+                        display_name(&user),
+                        user.id
+                    )
+                } else {
+                    format!(
+                        "User {} ({}) had no authenticator; nothing to do.\n",
+                        display_name(&user),
+                        user.id
+                    )
+                },
+            })
+        }
         UserCmd::Delete(r) => {
             let user = ctx.write(|db| {
                 let pool = pools::find_pool(db, &r.pool)?;
@@ -949,6 +987,7 @@ fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, String> {
                 accounts::set_password(
                     db,
                     &pool,
+                    &ctx.sealer,
                     &mut user,
                     &args.password,
                     !args.temporary,

@@ -16,6 +16,16 @@ pub fn session_name(pool_id: &str, https: bool) -> String {
     name(&format!("incognito_session_{pool_id}"), https)
 }
 
+/// The sign-in waiting for its second factor.
+pub fn mfa_name(pool_id: &str, https: bool) -> String {
+    name(&format!("incognito_mfa_{pool_id}"), https)
+}
+
+/// "Remember this device": lets a browser skip the TOTP code for a while.
+pub fn device_name(pool_id: &str, https: bool) -> String {
+    name(&format!("incognito_device_{pool_id}"), https)
+}
+
 pub fn csrf_name(https: bool) -> String {
     name("incognito_csrf", https)
 }

@@ -47,6 +47,15 @@ pub struct AuthorizeRequest {
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
+    /// Requested authentication context (`mfa` asks for a second factor).
+    #[serde(default)]
+    pub acr_values: Option<String>,
+}
+
+impl AuthorizeRequest {
+    pub fn wants_mfa(&self) -> bool {
+        crate::authn::mfa::acr_wants_mfa(self.acr_values.as_deref())
+    }
 }
 
 /// Where an error or a code goes, once the client and its redirect URI are known.
@@ -214,6 +223,7 @@ pub fn validate(
         max_age: None,
         login_hint: None,
         ui_locales: None,
+        acr_values: None,
     };
     let fail = |req: &AuthorizeRequest, code: &'static str, d: &str| {
         AuthorizeError::Redirect(Redirect::error(req, issuer, code, d))
@@ -344,6 +354,7 @@ pub fn validate(
     req.nonce = p.get("nonce").map(str::to_string);
     req.login_hint = p.get("login_hint").map(str::to_string);
     req.ui_locales = p.get("ui_locales").map(str::to_string);
+    req.acr_values = p.get("acr_values").map(|v| v.chars().take(512).collect());
     Ok((req, client))
 }
 
@@ -376,7 +387,12 @@ pub fn proceed(
     let needs_login = match session {
         None => true,
         Some(s) => {
-            !fresh_login && (req.prompt_login || req.max_age.is_some_and(|m| now - s.auth_time > m))
+            let amr = crate::authn::sessions::amr_of(s);
+            let step_up = req.wants_mfa() && !amr.iter().any(|a| a == "otp");
+            !fresh_login
+                && (req.prompt_login
+                    || step_up
+                    || req.max_age.is_some_and(|m| m == 0 || now - s.auth_time > m))
         }
     };
     if needs_login {
@@ -431,6 +447,16 @@ fn save_pending(db: &Db, pool_id: &str, req: &AuthorizeRequest, now: i64) -> cra
     let json = serde_json::to_string(req).map_err(crate::store::StoreError::from)?;
     store::sessions::insert_pending(db, &id, pool_id, &json, now, now + PENDING_TTL_SECS)?;
     Ok(id)
+}
+
+/// When a pending request was created (a sign-in after it satisfies its prompt and max_age).
+pub fn pending_created_at(
+    db: &Db,
+    pool_id: &str,
+    id: &str,
+    now: i64,
+) -> crate::Result<Option<i64>> {
+    Ok(store::sessions::get_pending(db, pool_id, id, now)?.map(|(_, t)| t))
 }
 
 /// A pending request by id, with its client (None when unknown or expired).

@@ -73,7 +73,7 @@ pub fn document(issuer: &str, entry: &PoolEntry) -> serde_json::Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
-        "acr_values_supported": ["pwd"],
+        "acr_values_supported": ["pwd", "mfa"],
     })
 }
 

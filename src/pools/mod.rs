@@ -73,6 +73,8 @@ pub struct PoolSettings {
     pub confirm_code_ttl_secs: i64,
     /// Lifetime of password-reset codes, seconds (15 min; Cognito uses 1 h).
     pub reset_code_ttl_secs: i64,
+    /// Days a browser may skip the TOTP code after "remember this device" (0: off).
+    pub remember_device_days: i64,
     /// Hosted-page customisation, like Cognito's hosted UI branding.
     pub branding: Branding,
     /// Per-message overrides of the emails (subject, text, html with placeholders).
@@ -147,6 +149,7 @@ impl Default for PoolSettings {
             refresh_token_ttl_secs: 30 * 24 * 3600,
             confirm_code_ttl_secs: 24 * 3600,
             reset_code_ttl_secs: 15 * 60,
+            remember_device_days: 0,
             branding: Branding::default(),
             email_overrides: Default::default(),
         }
@@ -229,6 +232,9 @@ impl PoolSettings {
             7 * 24 * 3600,
         )?;
         check_ttl("reset_code_ttl_secs", self.reset_code_ttl_secs, 300, 3600)?;
+        if !(0..=365).contains(&self.remember_device_days) {
+            return Err(crate::Error::invalid("remember_device_days: 0 to 365"));
+        }
         self.branding.validate()?;
         crate::mail::validate_overrides(&self.email_overrides).map_err(crate::Error::Invalid)?;
         Ok(())

@@ -3,7 +3,9 @@
 
 pub mod clients;
 pub mod codes;
+pub mod cognito;
 pub mod email_codes;
+pub mod mfa;
 pub mod groups;
 pub mod keys;
 pub mod outbox;
@@ -56,6 +58,11 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0002_email",
         include_str!("../../migrations/0002_email.sql"),
+    ),
+    ("0003_mfa", include_str!("../../migrations/0003_mfa.sql")),
+    (
+        "0004_cognito",
+        include_str!("../../migrations/0004_cognito.sql"),
     ),
 ];
 

@@ -5,7 +5,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, confirm, consent, login, recovery, signup};
+use pages::{account, confirm, consent, login, mfa, recovery, signin, signup};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/{name}", web::get().to(crate::http::pages::asset))
@@ -15,6 +15,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{pool_id}/login", web::get().to(login::show))
         .route("/{pool_id}/login", web::post().to(login::submit))
+        .route("/{pool_id}/login/resume", web::get().to(signin::resume))
+        .route("/{pool_id}/mfa", web::get().to(mfa::show_code))
+        .route("/{pool_id}/mfa", web::post().to(mfa::submit_code))
+        .route("/{pool_id}/mfa/setup", web::get().to(mfa::show_setup))
+        .route("/{pool_id}/mfa/setup", web::post().to(mfa::submit_setup))
+        .route("/{pool_id}/account/mfa", web::get().to(mfa::account_show))
+        .route(
+            "/{pool_id}/account/mfa",
+            web::post().to(mfa::account_confirm),
+        )
+        .route(
+            "/{pool_id}/account/mfa/recovery",
+            web::post().to(mfa::account_regenerate),
+        )
+        .route(
+            "/{pool_id}/account/mfa/disable",
+            web::post().to(mfa::account_disable),
+        )
+        .route(
+            "/{pool_id}/account/mfa/forget-devices",
+            web::post().to(mfa::account_forget_devices),
+        )
         .route("/{pool_id}/signup", web::get().to(signup::show))
         .route("/{pool_id}/signup", web::post().to(signup::submit))
         .route("/{pool_id}/confirm", web::get().to(confirm::show))

@@ -13,3 +13,4 @@ mod mail;
 mod relying_party;
 mod smtp;
 mod token;
+mod mfa;

@@ -37,6 +37,8 @@ struct AccountPage {
     sessions: Vec<SessionRow>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
+    mfa_available: bool,
+    mfa_on: bool,
 }
 
 /// UTC date and time, for the sessions list.
@@ -99,9 +101,14 @@ async fn render(
     error: Option<&'static str>,
 ) -> HttpResponse {
     let (user_id, now) = (user.id.clone(), state.now());
-    let sessions = match state
+    let (sessions, mfa_on) = match state
         .store
-        .read(move |db| store::sessions::list_for_user(db, &user_id, now))
+        .read(move |db| -> crate::Result<_> {
+            Ok((
+                store::sessions::list_for_user(db, &user_id, now)?,
+                crate::authn::mfa::is_enabled(db, &user_id)?,
+            ))
+        })
         .await
     {
         Ok(s) => s,
@@ -132,6 +139,8 @@ async fn render(
             .collect(),
         notice,
         error,
+        mfa_available: ctx.entry.pool.settings.mfa != crate::pools::MfaMode::Off,
+        mfa_on,
     };
     with_csrf(pages::render(status, &page), token)
 }
@@ -145,6 +154,7 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
         Some("saved") => Some(ctx.tr.saved),
         Some("password") => Some(ctx.tr.password_changed),
         Some("revoked") => Some(ctx.tr.session_revoked),
+        Some("mfa-off") => Some(ctx.tr.mfa_disabled),
         _ => None,
     };
     render(
@@ -265,10 +275,11 @@ pub async fn change_password(
         ctx.tr.lang.to_string(),
     );
     let mut u = user.clone();
+    let sealer = state.sealer.clone();
     let result = state
         .store
         .write(move |db| -> crate::Result<()> {
-            crate::accounts::service::set_password(db, &pool, &mut u, &new, true, now)?;
+            crate::accounts::service::set_password(db, &pool, &sealer, &mut u, &new, true, now)?;
             // Other browsers and every refresh token lose access; this browser stays signed in.
             store::sessions::delete_others(db, &u.id, &keep)?;
             crate::tokens::revoke_user(db, &pool.id, &u.id, now)?;

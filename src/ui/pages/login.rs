@@ -6,12 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Ctx, Path, see_other, with_csrf};
+use super::{Ctx, Path, see_other, signin, with_csrf};
 use crate::authn::flow::{self, LoginError};
-use crate::authn::sessions;
+use crate::authn::mfa::{self, AfterPassword};
 use crate::http::pages::{self, Chrome};
 use crate::http::{client_ip, cookies};
-use crate::oidc::authorize::{self, Next};
 use crate::pools::UsernameAttribute;
 use crate::state::AppState;
 use crate::ui::csrf;
@@ -141,76 +140,51 @@ pub async fn submit(
         Err(e) => return ctx.internal(e),
     };
 
-    // A new session id on every sign-in (no fixation); the old session, if any, ends.
-    let old = cookies::read(&req, &cookies::session_name(ctx.pool_id(), https));
-    let (config, issuer, entry, pending) = (
-        state.config.clone(),
-        state.issuer(ctx.pool_id()),
-        ctx.entry.clone(),
-        ctx.pending_id(),
-    );
-    let result = state
+    // The second factor, when one is needed, comes before any session exists.
+    let wants_mfa = match ctx.pending(&state).await {
+        Ok(Some((request, _))) => request.wants_mfa(),
+        _ => false,
+    };
+    let device = cookies::read(&req, &cookies::device_name(ctx.pool_id(), https));
+    let (pool, user) = (ctx.entry.pool.clone(), authenticated.user.clone());
+    let auth_time = authenticated.auth_time;
+    let decided = state
         .store
-        .write(move |db| -> crate::Result<(String, Option<Next>)> {
-            if let Some(old) = &old {
-                sessions::end(db, &entry.pool.id, old)?;
-            }
-            let user = &authenticated.user;
-            let cookie = sessions::create(
+        .write(move |db| {
+            mfa::after_password(
                 db,
-                &config,
-                &entry.pool.id,
-                &user.id,
-                authenticated.auth_time,
-                &authenticated.amr,
+                &pool,
+                &user,
+                wants_mfa,
+                device.as_deref(),
+                auth_time,
                 now,
-            )?;
-            let Some(id) = pending else {
-                return Ok((cookie, None));
-            };
-            let Some((request, client)) = authorize::load_pending(db, &entry.pool.id, &id, now)?
-            else {
-                return Ok((cookie, None));
-            };
-            let session = crate::store::sessions::get(
-                db,
-                &entry.pool.id,
-                &crate::random::sha256_hex(&cookie),
-            )?
-            .ok_or_else(|| crate::Error::not_found("new session"))?;
-            let next = authorize::proceed(
-                db,
-                &config,
-                &entry,
-                &client,
-                &issuer,
-                &request,
-                Some(&session),
-                true,
-                false,
-                now,
-            )?;
-            if !matches!(next, Next::Consent(_)) {
-                crate::store::sessions::delete_pending(db, &id)?;
-            }
-            Ok((cookie, Some(next)))
+            )
         })
         .await;
-    let (cookie, next) = match result {
-        Ok(r) => r,
-        Err(e) => return ctx.internal(e),
-    };
-    let mut resp = match next {
-        Some(Next::Respond(r)) => r.respond(true),
-        Some(Next::Consent(p)) => see_other(&authorize::consent_location(ctx.pool_id(), &p)),
-        Some(Next::Login(_)) => return ctx.internal("login loop"),
-        None => see_other(&format!("/{}/account", ctx.pool_id())),
-    };
-    let _ = resp.add_cookie(&cookies::build(
-        cookies::session_name(ctx.pool_id(), https),
-        cookie,
-        https,
-        None,
-    ));
-    resp
+    match decided {
+        Ok(AfterPassword::SignedIn(amr)) => {
+            signin::complete(
+                &state,
+                &ctx,
+                &req,
+                &authenticated.user.id,
+                auth_time,
+                amr,
+                Vec::new(),
+            )
+            .await
+        }
+        Ok(AfterPassword::Challenge { token, enrol }) => {
+            let mut resp = see_other(&ctx.link(if enrol { "mfa/setup" } else { "mfa" }));
+            let _ = resp.add_cookie(&cookies::build(
+                cookies::mfa_name(ctx.pool_id(), https),
+                token,
+                https,
+                Some(mfa::CHALLENGE_TTL_SECS),
+            ));
+            resp
+        }
+        Err(e) => ctx.internal(e),
+    }
 }

@@ -8,7 +8,9 @@ pub mod account;
 pub mod confirm;
 pub mod consent;
 pub mod login;
+pub mod mfa;
 pub mod recovery;
+pub mod signin;
 pub mod signup;
 
 use std::sync::Arc;

@@ -162,10 +162,11 @@ pub async fn submit_reset(
     }
     let (pool, now, lang) = (ctx.entry.pool.clone(), state.now(), ctx.tr.lang.to_string());
     let e2 = email.clone();
+    let sealer = state.sealer.clone();
     let result = state
         .store
         .write(move |db| -> crate::Result<Result<(), ResetError>> {
-            match recovery::reset_password(db, &pool, &e2, &code, &password, &lang, now)? {
+            match recovery::reset_password(db, &pool, &sealer, &e2, &code, &password, &lang, now)? {
                 Ok(notice) => {
                     notices::deliver(db, &pool, &notice, now)?;
                     Ok(Ok(()))

@@ -237,13 +237,14 @@ pub async fn submit(
         ctx.link_with("confirm", "email", &email)
     );
     let (pool, now) = (ctx.entry.pool.clone(), state.now());
+    let sealer = state.sealer.clone();
     let result = state
         .store
         .write(move |db| -> crate::Result<()> {
             let link = |code: &str| format!("{confirm_base}&code={code}");
             // Argon2 inside the write transaction is acceptable here: sign-ups are rare and
             // the user row must not exist half-made.
-            let notice = match sign_up::sign_up(db, &pool, request, &lang, link, now)? {
+            let notice = match sign_up::sign_up(db, &pool, &sealer, request, &lang, link, now)? {
                 SignUpOutcome::Created(user, notice) => {
                     tracing::info!(pool = %pool.id, user = %user.id, "user signed up");
                     Some(notice)

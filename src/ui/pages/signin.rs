@@ -1,0 +1,176 @@
+//! The end of every hosted sign-in (password, then the second factor if any): a new session
+//! and the pending authorization request resumed.
+
+use actix_web::cookie::Cookie;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{Ctx, Path, see_other};
+use crate::authn::sessions;
+use crate::http::cookies;
+use crate::oidc::authorize::{self, Next};
+use crate::state::AppState;
+
+/// Starts a new session (a new id on every sign-in: no fixation; the old one ends) and, when
+/// the page belongs to a pending request, decides what follows for it.
+pub async fn start_session(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    user_id: &str,
+    auth_time: i64,
+    amr: Vec<String>,
+    resume: bool,
+) -> Result<(Cookie<'static>, Option<Next>), HttpResponse> {
+    let https = state.config.is_https();
+    let old = cookies::read(req, &cookies::session_name(ctx.pool_id(), https));
+    let (config, issuer, entry, pending, now) = (
+        state.config.clone(),
+        state.issuer(ctx.pool_id()),
+        ctx.entry.clone(),
+        ctx.pending_id(),
+        state.now(),
+    );
+    let user_id = user_id.to_string();
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<(String, Option<Next>)> {
+            if let Some(old) = &old {
+                sessions::end(db, &entry.pool.id, old)?;
+            }
+            let cookie =
+                sessions::create(db, &config, &entry.pool.id, &user_id, auth_time, &amr, now)?;
+            let Some(id) = pending.filter(|_| resume) else {
+                return Ok((cookie, None));
+            };
+            let Some((request, client)) = authorize::load_pending(db, &entry.pool.id, &id, now)?
+            else {
+                return Ok((cookie, None));
+            };
+            let session = crate::store::sessions::get(
+                db,
+                &entry.pool.id,
+                &crate::random::sha256_hex(&cookie),
+            )?
+            .ok_or_else(|| crate::Error::not_found("new session"))?;
+            let next = authorize::proceed(
+                db,
+                &config,
+                &entry,
+                &client,
+                &issuer,
+                &request,
+                Some(&session),
+                true,
+                false,
+                now,
+            )?;
+            if !matches!(next, Next::Consent(_)) {
+                crate::store::sessions::delete_pending(db, &id)?;
+            }
+            Ok((cookie, Some(next)))
+        })
+        .await;
+    match result {
+        Ok((value, next)) => Ok((
+            cookies::build(
+                cookies::session_name(ctx.pool_id(), https),
+                value,
+                https,
+                None,
+            ),
+            next,
+        )),
+        Err(e) => Err(ctx.internal(e)),
+    }
+}
+
+/// The answer for what follows a sign-in: the client's redirect, the consent page, or the
+/// account page when the sign-in was not for a client.
+pub fn respond(ctx: &Ctx, next: Option<Next>) -> HttpResponse {
+    match next {
+        Some(Next::Respond(r)) => r.respond(true),
+        Some(Next::Consent(p)) => see_other(&authorize::consent_location(ctx.pool_id(), &p)),
+        Some(Next::Login(_)) => ctx.internal("login loop"),
+        None => see_other(&format!("/{}/account", ctx.pool_id())),
+    }
+}
+
+/// Signs in and goes on at once.
+pub async fn complete(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    user_id: &str,
+    auth_time: i64,
+    amr: Vec<String>,
+    extra: Vec<Cookie<'static>>,
+) -> HttpResponse {
+    match start_session(state, ctx, req, user_id, auth_time, amr, true).await {
+        Ok((cookie, next)) => {
+            let mut resp = respond(ctx, next);
+            let _ = resp.add_cookie(&cookie);
+            for c in extra {
+                let _ = resp.add_cookie(&c);
+            }
+            resp
+        }
+        Err(r) => r,
+    }
+}
+
+/// `GET /{pool_id}/login/resume?request=…`: continues a pending request for a browser that has
+/// just signed in (after a page in between, such as the recovery codes).
+pub async fn resume(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Some(id) = ctx.pending_id() else {
+        return see_other(&format!("/{}/account", ctx.pool_id()));
+    };
+    let Some((session, _)) = ctx.session(&state, &req).await else {
+        return see_other(&authorize::login_location(ctx.pool_id(), &id));
+    };
+    let (config, issuer, entry, now) = (
+        state.config.clone(),
+        state.issuer(ctx.pool_id()),
+        ctx.entry.clone(),
+        state.now(),
+    );
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<Option<Next>> {
+            let Some(created) = authorize::pending_created_at(db, &entry.pool.id, &id, now)? else {
+                return Ok(None);
+            };
+            let Some((request, client)) = authorize::load_pending(db, &entry.pool.id, &id, now)?
+            else {
+                return Ok(None);
+            };
+            // Signed in after the request was made: that sign-in satisfies prompt=login and max_age.
+            let fresh = session.auth_time >= created;
+            let next = authorize::proceed(
+                db,
+                &config,
+                &entry,
+                &client,
+                &issuer,
+                &request,
+                Some(&session),
+                fresh,
+                false,
+                now,
+            )?;
+            if matches!(next, Next::Respond(_)) {
+                crate::store::sessions::delete_pending(db, &id)?;
+            }
+            Ok(Some(next))
+        })
+        .await;
+    match result {
+        Ok(Some(Next::Login(p))) => see_other(&authorize::login_location(ctx.pool_id(), &p)),
+        Ok(Some(next)) => respond(&ctx, Some(next)),
+        Ok(None) => ctx.expired(),
+        Err(e) => ctx.internal(e),
+    }
+}
