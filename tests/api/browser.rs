@@ -180,7 +180,12 @@ async fn fill(c: &fantoccini::Client, css: &str, text: &str) {
 }
 
 async fn click(c: &fantoccini::Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
 /// The journey a person takes: sign up from the relying party's authorize URL, confirm with
@@ -214,14 +219,23 @@ async fn chromium_sign_up_confirm_reset_and_account_journey() {
     click(&c, "#signup-link").await;
     fill(&c, "#email", "journey@example.com").await;
     fill(&c, "#attr-name", "Journey Person").await;
-    c.find(Locator::Css("#attr-locale option[value='de']")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#attr-locale option[value='de']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     fill(&c, "#password", PASSWORD).await;
     click(&c, "#sign-up").await;
     wait_for_url(&c, &app.url("/confirm")).await;
 
     let mail = crate::smtp::parse(&crate::smtp::wait_for_mail(&inbox, 1).await[0]);
     let code = crate::smtp::find_code(&mail.text).expect("the code arrives by email");
-    assert!(mail.subject.contains("Bestätig") || mail.subject.to_lowercase().contains("code"), "German mail: {}", mail.subject);
+    assert!(
+        mail.subject.contains("Bestätig") || mail.subject.to_lowercase().contains("code"),
+        "German mail: {}",
+        mail.subject
+    );
     fill(&c, "#code", &code).await;
     click(&c, "#confirm").await;
     wait_for_url(&c, &app.url("/login")).await;
@@ -249,7 +263,12 @@ async fn chromium_sign_up_confirm_reset_and_account_journey() {
     let id_token = tokens["id_token"].as_str().expect("an ID token");
     let claims: serde_json::Value = {
         use base64::Engine;
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(id_token.split('.').nth(1).unwrap()).unwrap()).unwrap()
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(id_token.split('.').nth(1).unwrap())
+                .unwrap(),
+        )
+        .unwrap()
     };
     assert_eq!(claims["email"], "journey@example.com");
     assert_eq!(claims["name"], "Journey Person");
@@ -272,7 +291,14 @@ async fn chromium_sign_up_confirm_reset_and_account_journey() {
     fill(&c, "#username", "journey@example.com").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "#sign-in").await;
-    let alert = c.wait().for_element(Locator::Css("[role=alert]")).await.unwrap().text().await.unwrap();
+    let alert = c
+        .wait()
+        .for_element(Locator::Css("[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!alert.is_empty(), "the old password fails");
     fill(&c, "#username", "journey@example.com").await;
     fill(&c, "#password", "my new passphrase 42").await;
@@ -284,7 +310,86 @@ async fn chromium_sign_up_confirm_reset_and_account_journey() {
     fill(&c, "#name", "Journey Renamed").await;
     click(&c, "#save-profile").await;
     wait_for_url(&c, &app.url("/account?notice=saved")).await;
-    let value = c.find(Locator::Css("#name")).await.unwrap().prop("value").await.unwrap();
+    let value = c
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
     assert_eq!(value.as_deref(), Some("Journey Renamed"));
+    c.close().await.unwrap();
+}
+
+/// Required MFA in a real browser: the set-up page's key is read from the page, a code is
+/// computed from it (independent RFC 6238), and the relying party gets its code.
+#[tokio::test]
+async fn chromium_enrols_totp_from_the_page_and_signs_in_with_a_code() {
+    let app = spawn_app().await;
+    crate::mfa::set_pool(&app, incognito::pools::MfaMode::Required, 0);
+    create_user(&app, "totp@example.com", "Totp User");
+    let callback = format!("{}/callback", callback_listener());
+    let settings = incognito::pools::ClientSettings {
+        redirect_uris: vec![callback.clone()],
+        ..Default::default()
+    };
+    let (client_id, _) = create_client(&app, settings, false);
+    let (_, challenge) = pkce_pair();
+    let mut url = url::Url::parse(&app.url("/oauth2/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", &callback)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid email")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let driver = start_driver().await;
+    let c = chromium(&driver).await;
+    c.goto(url.as_str()).await.unwrap();
+    fill(&c, "#username", "totp@example.com").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#sign-in").await;
+    wait_for_url(&c, &app.url("/mfa/setup")).await;
+    let qr = c.find(Locator::Css("#qr")).await.unwrap();
+    let src = qr.attr("src").await.unwrap().unwrap_or_default();
+    assert!(
+        src.starts_with("data:image/png;base64,"),
+        "the QR code is an image"
+    );
+    let alt = qr.attr("alt").await.unwrap().unwrap_or_default();
+    let secret = c
+        .find(Locator::Css("#secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        alt.contains(&format!("secret={secret}")),
+        "the QR code encodes the key shown: {alt}"
+    );
+    fill(
+        &c,
+        "#code",
+        &crate::mfa::totp_at(&secret, crate::mfa::now()),
+    )
+    .await;
+    click(&c, "#turn-on").await;
+    let codes = c
+        .wait()
+        .for_element(Locator::Css("#recovery-codes"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        codes.lines().filter(|l| !l.trim().is_empty()).count(),
+        10,
+        "{codes}"
+    );
+    click(&c, "#continue").await;
+    let landed = wait_for_url(&c, &callback).await;
+    assert!(query_of(&landed).contains_key("code"));
     c.close().await.unwrap();
 }

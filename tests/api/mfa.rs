@@ -44,11 +44,11 @@ fn hotp(key: &[u8], counter: u64, digits: u32) -> String {
     )
 }
 
-fn totp_at(secret_b32: &str, unix: u64) -> String {
+pub fn totp_at(secret_b32: &str, unix: u64) -> String {
     hotp(&base32_decode(secret_b32), unix / 30, 6)
 }
 
-fn now() -> u64 {
+pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -73,7 +73,7 @@ fn independent_totp_matches_rfc6238_vectors() {
 
 // ---- Helpers for the flows. ----
 
-fn set_pool(app: &TestApp, mfa: MfaMode, remember_days: i64) {
+pub fn set_pool(app: &TestApp, mfa: MfaMode, remember_days: i64) {
     let pool_id = app.pool_id.clone();
     app.state
         .store
