@@ -59,3 +59,10 @@ pub fn consume(db: &Db, id: i64, now: i64) -> Result<(), StoreError> {
         .execute(rusqlite::params![id, now])?;
     Ok(())
 }
+
+/// Deletes codes that expired more than a day ago.
+pub fn purge_expired(db: &Db, now: i64) -> Result<usize, StoreError> {
+    Ok(db
+        .prepare_cached("DELETE FROM email_codes WHERE expires_at < ?1")?
+        .execute([now - 86_400])?)
+}

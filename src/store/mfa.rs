@@ -177,3 +177,13 @@ pub fn forget_devices(db: &Db, user_id: &str) -> Result<usize, StoreError> {
         .prepare_cached("DELETE FROM remembered_devices WHERE user_id = ?1")?
         .execute([user_id])?)
 }
+
+pub fn purge_expired(db: &Db, now: i64) -> Result<usize, StoreError> {
+    let a = db
+        .prepare_cached("DELETE FROM mfa_challenges WHERE expires_at < ?1")?
+        .execute([now])?;
+    let b = db
+        .prepare_cached("DELETE FROM remembered_devices WHERE expires_at < ?1")?
+        .execute([now])?;
+    Ok(a + b)
+}

@@ -91,3 +91,89 @@ async fn unknown_pool_is_404_and_health_endpoints_answer() {
         200
     );
 }
+
+#[tokio::test]
+async fn eddsa_and_es256_pools_publish_and_sign_with_their_keys() {
+    for alg in ["EdDSA", "ES256"] {
+        let app = crate::helpers::spawn_app_with(|c| c.key_algorithm = alg.into()).await;
+        let http = reqwest::Client::new();
+        let doc: serde_json::Value = http
+            .get(app.url("/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            doc["id_token_signing_alg_values_supported"],
+            serde_json::json!([alg])
+        );
+        let jwks: serde_json::Value = http
+            .get(app.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let key = &jwks["keys"][0];
+        assert_eq!(key["alg"], alg);
+        assert_eq!(key["kty"], if alg == "EdDSA" { "OKP" } else { "EC" });
+        assert!(key.get("d").is_none());
+        // A token signed by the pool verifies against the published key set.
+        let entry = app.state.pool(&app.pool_id).await.unwrap().unwrap();
+        let mut claims = serde_json::Map::new();
+        claims.insert("sub".into(), "x".into());
+        let jwt = entry.keys.sign(claims, "JWT").unwrap();
+        let header: serde_json::Value = {
+            use base64::Engine;
+            serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(jwt.split('.').next().unwrap())
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        assert_eq!(header["alg"], alg);
+        assert_eq!(header["kid"], key["kid"]);
+        assert_eq!(entry.keys.verify(&jwt).unwrap()["sub"], "x");
+    }
+}
+
+#[tokio::test]
+async fn housekeeping_purges_expired_sessions_and_codes() {
+    let app = crate::helpers::spawn_app().await;
+    let sub = crate::helpers::create_user(&app, "old@example.com", "Old");
+    let pool_id = app.pool_id.clone();
+    let purged = app
+        .state
+        .store
+        .write_sync(move |db| -> incognito::Result<(usize, bool)> {
+            let session = incognito::store::sessions::BrowserSession {
+                id_hash: "h".repeat(64),
+                pool_id: pool_id.clone(),
+                user_id: sub.clone(),
+                auth_time: 1,
+                amr: "[\"pwd\"]".into(),
+                created_at: 1,
+                last_seen: 1,
+                expires_at: 2,
+            };
+            incognito::store::sessions::insert(db, &session)?;
+            incognito::accounts::codes::issue(
+                db,
+                &pool_id,
+                &sub,
+                incognito::accounts::codes::Purpose::ResetPassword,
+                60,
+                1,
+            )?;
+            let n = incognito::jobs::purge(db, 1_000_000)?;
+            let left = incognito::store::sessions::get(db, &pool_id, &"h".repeat(64))?.is_some();
+            Ok((n, left))
+        })
+        .unwrap();
+    assert!(purged.0 >= 2, "the session and the code went: {}", purged.0);
+    assert!(!purged.1);
+}
