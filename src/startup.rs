@@ -215,6 +215,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         spawn_cache_watch(self.state.clone());
+        crate::jobs::spawn_purge(self.state.clone());
         crate::mail::spawn_delivery(
             self.state.store.clone(),
             self.state.mailer.clone(),
@@ -258,6 +259,7 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
             .configure(crate::oidc::routes)
             .configure(crate::oidc::authorize::routes)
             .configure(crate::ui::routes)
+            .configure(crate::cognito::routes)
             .default_service(web::to(not_found))
     })
     .workers(workers)

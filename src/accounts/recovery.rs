@@ -48,9 +48,11 @@ pub enum ResetError {
 
 /// Completes a reset: code checked and spent, password set, sessions and tokens revoked, and
 /// the notification to send returned. An unknown user looks like a wrong code.
+#[allow(clippy::too_many_arguments)]
 pub fn reset_password(
     db: &Db,
     pool: &Pool,
+    sealer: &crate::keys::seal::Sealer,
     login: &str,
     code: &str,
     new_password: &str,
@@ -72,7 +74,7 @@ pub fn reset_password(
     if let Err(e) = codes::verify(db, &user.id, Purpose::ResetPassword, code, now)? {
         return Ok(Err(ResetError::Code(e)));
     }
-    set_password(db, pool, &mut user, new_password, true, now)?;
+    set_password(db, pool, sealer, &mut user, new_password, true, now)?;
     // Proving control of the email also proves it is verified (and confirms a pending sign-up).
     if user.status == super::UserStatus::Unconfirmed {
         user.status = super::UserStatus::Confirmed;

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{User, UserStatus};
-use crate::authn::password;
+use crate::authn::{password, srp};
+use crate::keys::seal::Sealer;
 use crate::pools::{Pool, UsernameAttribute, is_valid_attribute_name};
 use crate::store::{self, Db};
 use crate::{Error, Result};
@@ -53,7 +54,8 @@ pub fn validate_attributes(attributes: &BTreeMap<String, String>) -> Result<()> 
     Ok(())
 }
 
-pub fn create(db: &Db, pool: &Pool, new: NewUser, now: i64) -> Result<User> {
+/// Creates a user. A plaintext password also gets its SRP verifier (sealed with `sealer`).
+pub fn create(db: &Db, pool: &Pool, sealer: &Sealer, new: NewUser, now: i64) -> Result<User> {
     let email = new.email.as_deref().map(normalize_email).transpose()?;
     validate_attributes(&new.attributes)?;
     let id = uuid::Uuid::new_v4().to_string();
@@ -126,6 +128,9 @@ pub fn create(db: &Db, pool: &Pool, new: NewUser, now: i64) -> Result<User> {
         updated_at: now,
     };
     store::users::insert(db, &user)?;
+    if let Some(p) = &new.password {
+        srp::store_verifier(db, &pool.id, sealer, &user, p, now)?;
+    }
     Ok(user)
 }
 
@@ -159,9 +164,11 @@ pub fn require(db: &Db, pool: &Pool, login: &str) -> Result<User> {
     find_by_login(db, pool, login)?.ok_or_else(|| Error::not_found(format!("user {login:?}")))
 }
 
+/// Sets a new password (checked against the policy) and its SRP verifier.
 pub fn set_password(
     db: &Db,
     pool: &Pool,
+    sealer: &Sealer,
     user: &mut User,
     new_password: &str,
     permanent: bool,
@@ -179,6 +186,7 @@ pub fn set_password(
     }
     user.updated_at = now;
     store::users::update(db, user)?;
+    srp::store_verifier(db, &pool.id, sealer, user, new_password, now)?;
     Ok(())
 }
 

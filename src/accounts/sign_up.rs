@@ -32,6 +32,7 @@ pub enum SignUpOutcome {
 pub fn sign_up(
     db: &Db,
     pool: &Pool,
+    sealer: &crate::keys::seal::Sealer,
     req: SignUp,
     lang: &str,
     link: impl Fn(&str) -> String,
@@ -62,6 +63,7 @@ pub fn sign_up(
     let user = create(
         db,
         pool,
+        sealer,
         NewUser {
             username: req.username,
             email: Some(req.email),

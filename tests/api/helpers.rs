@@ -95,6 +95,7 @@ pub fn create_user(app: &TestApp, email: &str, name: &str) -> String {
             let user = incognito::accounts::service::create(
                 db,
                 &pool,
+                &app.state.sealer,
                 incognito::accounts::service::NewUser {
                     username: None,
                     email: Some(email),

@@ -1,0 +1,71 @@
+//! ConfirmForgotPassword: code + new password; every session and refresh token of the user is
+//! revoked (the core's reset).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::recovery::{self, ResetError};
+use crate::accounts::{notices, service::find_by_login};
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::wire::{self, StringMap};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    client_id: String,
+    username: String,
+    confirmation_code: String,
+    password: String,
+    secret_hash: Option<String>,
+    #[serde(default)]
+    client_metadata: StringMap,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    wire::check_id("username", &r.username)?;
+    wire::check_len("confirmationCode", &r.confirmation_code, 1, 2048)?;
+    wire::check_len("password", &r.password, 1, 256)?;
+    wire::check_map("ClientMetadata", &r.client_metadata)?;
+    let client = shared::client(ctx, &r.client_id).await?;
+    let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
+    ctx.write(move |db| {
+        shared::check_secret_hash(
+            db,
+            &sealer,
+            &client.client,
+            &[&r.username],
+            r.secret_hash.as_deref(),
+        )?;
+        let pool = &client.entry.pool;
+        let user = find_by_login(db, pool, &r.username)?;
+        if user.is_none() && !client.client.settings.prevent_user_existence_errors {
+            return Err(CognitoError::user_not_found());
+        }
+        let lang = user
+            .as_ref()
+            .map(shared::lang_of)
+            .unwrap_or_else(|| "en".into());
+        match recovery::reset_password(
+            db,
+            pool,
+            &sealer,
+            &r.username,
+            r.confirmation_code.trim(),
+            &r.password,
+            &lang,
+            now,
+        )? {
+            Ok(notice) => {
+                notices::deliver(db, pool, &notice, now)?;
+                tracing::info!(pool = %pool.id, "password reset (Cognito API)");
+                Ok(json!({}))
+            }
+            Err(ResetError::Code(e)) => Err(e.into()),
+            Err(ResetError::Policy(e)) => Err(e.into()),
+        }
+    })
+    .await
+    .inspect(|_| ctx.state.wake_mailer())
+}

@@ -1,0 +1,56 @@
+//! ConfirmSignUp: the emailed code confirms the user and verifies the email.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::service::find_by_login;
+use crate::accounts::sign_up::{self, ConfirmError};
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::wire;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    client_id: String,
+    username: String,
+    confirmation_code: String,
+    secret_hash: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    force_alias_creation: bool,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    wire::check_id("username", &r.username)?;
+    wire::check_len("confirmationCode", &r.confirmation_code, 1, 2048)?;
+    let client = shared::client(ctx, &r.client_id).await?;
+    let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
+    ctx.write(move |db| {
+        shared::check_secret_hash(
+            db,
+            &sealer,
+            &client.client,
+            &[&r.username],
+            r.secret_hash.as_deref(),
+        )?;
+        let pool = &client.entry.pool;
+        if !client.client.settings.prevent_user_existence_errors
+            && find_by_login(db, pool, &r.username)?.is_none()
+        {
+            return Err(CognitoError::user_not_found());
+        }
+        match sign_up::confirm(db, pool, &r.username, r.confirmation_code.trim(), now)? {
+            Ok(user) => {
+                tracing::info!(pool = %pool.id, user = %user.id, "sign-up confirmed (Cognito API)");
+                Ok(json!({}))
+            }
+            Err(ConfirmError::Code(e)) => Err(e.into()),
+            Err(ConfirmError::AlreadyConfirmed) => Err(CognitoError::not_authorized(
+                "User cannot be confirmed. Current status is CONFIRMED",
+            )),
+        }
+    })
+    .await
+}

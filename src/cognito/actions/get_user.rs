@@ -1,0 +1,39 @@
+//! GetUser: the signed-in user's attributes (access token with the
+//! `aws.cognito.signin.user.admin` scope).
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::User;
+use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::wire;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    access_token: String,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    let (_, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
+    Ok(json!({
+        "Username": user.username,
+        "UserAttributes": attributes(&user),
+        "UserMFASettingList": [],
+    }))
+}
+
+/// A user's attributes as Cognito lists them: `sub`, `email`, `email_verified` (as a string),
+/// then the others.
+pub fn attributes(user: &User) -> Vec<Value> {
+    let mut out = vec![json!({ "Name": "sub", "Value": user.id })];
+    if let Some(e) = &user.email {
+        out.push(json!({ "Name": "email", "Value": e }));
+        out.push(json!({ "Name": "email_verified", "Value": user.email_verified.to_string() }));
+    }
+    for (k, v) in &user.attributes {
+        out.push(json!({ "Name": k, "Value": v }));
+    }
+    out
+}

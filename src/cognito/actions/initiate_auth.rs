@@ -1,0 +1,207 @@
+//! InitiateAuth: USER_SRP_AUTH (→ PASSWORD_VERIFIER), USER_PASSWORD_AUTH, and
+//! REFRESH_TOKEN_AUTH / REFRESH_TOKEN, each only when the client allows the flow.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::authn::flow::{self, LoginError};
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, ClientRef, Ctx, Result};
+use crate::cognito::srp_auth;
+use crate::cognito::wire::{self, StringMap};
+use crate::tokens::refresh::{self, RefreshOutcome, RefreshRequest, Rejection};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    auth_flow: String,
+    client_id: String,
+    #[serde(default)]
+    auth_parameters: StringMap,
+    #[serde(default)]
+    client_metadata: StringMap,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    wire::check_map("AuthParameters", &r.auth_parameters)?;
+    wire::check_map("ClientMetadata", &r.client_metadata)?;
+    let client = shared::client(ctx, &r.client_id).await?;
+    let p = &r.auth_parameters;
+    match r.auth_flow.as_str() {
+        "USER_SRP_AUTH" => {
+            client.require_flow("ALLOW_USER_SRP_AUTH")?;
+            let username = required(p, "USERNAME")?;
+            let srp_a = required(p, "SRP_A")?;
+            check_secret(ctx, &client, username, p.get("SECRET_HASH")).await?;
+            srp_auth::start(ctx, &client, username, srp_a).await
+        }
+        "USER_PASSWORD_AUTH" => {
+            client.require_flow("ALLOW_USER_PASSWORD_AUTH")?;
+            let username = required(p, "USERNAME")?;
+            let password = required(p, "PASSWORD")?;
+            check_secret(ctx, &client, username, p.get("SECRET_HASH")).await?;
+            password_sign_in(ctx, &client, username, password).await
+        }
+        "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
+            client.require_flow("ALLOW_REFRESH_TOKEN_AUTH")?;
+            let token = required(p, "REFRESH_TOKEN")?;
+            let result = refresh_tokens(
+                ctx,
+                &client,
+                token,
+                SecretProof::Hash(p.get("SECRET_HASH").cloned()),
+            )
+            .await?;
+            Ok(json!({ "ChallengeParameters": {}, "AuthenticationResult": result }))
+        }
+        "CUSTOM_AUTH" | "USER_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+            Err(CognitoError::invalid_parameter(format!(
+                "{} flow not enabled for this client",
+                r.auth_flow
+            )))
+        }
+        _ => Err(CognitoError::invalid_parameter(
+            "1 validation error detected: Value at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set",
+        )),
+    }
+}
+
+pub fn required<'a>(p: &'a StringMap, name: &str) -> Result<&'a str> {
+    match p.get(name).map(String::as_str) {
+        Some(v) if !v.is_empty() => Ok(v),
+        _ => Err(CognitoError::invalid_parameter(format!(
+            "Missing required parameter {name}"
+        ))),
+    }
+}
+
+async fn check_secret(
+    ctx: &Ctx,
+    client: &ClientRef,
+    username: &str,
+    hash: Option<&String>,
+) -> Result<()> {
+    if client.client.is_public() {
+        return Ok(());
+    }
+    let (c, sealer, u, h) = (
+        client.client.clone(),
+        ctx.state.sealer.clone(),
+        username.to_string(),
+        hash.cloned(),
+    );
+    ctx.read(move |db| shared::check_secret_hash(db, &sealer, &c, &[&u], h.as_deref()))
+        .await
+}
+
+/// USER_PASSWORD_AUTH (and the admin password flow): the core's password sign-in.
+pub async fn password_sign_in(
+    ctx: &Ctx,
+    client: &ClientRef,
+    username: &str,
+    password: &str,
+) -> Result<Value> {
+    if ctx.state.address_limiter.is_blocked(ctx.ip, ctx.now) {
+        return Err(CognitoError::new(
+            "TooManyRequestsException",
+            "Too many requests.",
+        ));
+    }
+    let (store, pool, login, pass, now) = (
+        ctx.state.store.clone(),
+        client.entry.pool.clone(),
+        username.to_string(),
+        password.to_string(),
+        ctx.now,
+    );
+    let prevent = client.client.settings.prevent_user_existence_errors;
+    let outcome = actix_web::web::block(move || {
+        if !prevent {
+            let exists =
+                store.read_sync(|db| crate::accounts::service::find_by_login(db, &pool, &login))?;
+            if exists.is_none() {
+                return Ok(Err(None));
+            }
+        }
+        Ok::<_, crate::Error>(flow::password_login(&store, &pool, &login, &pass, now).map_err(Some))
+    })
+    .await
+    .map_err(|_| CognitoError::internal())??;
+    let (user, amr, auth_time) = match outcome {
+        Ok(a) => (a.user, a.amr, a.auth_time),
+        Err(None) => return Err(CognitoError::user_not_found()),
+        Err(Some(LoginError::NewPasswordRequired(user))) => (*user, vec!["pwd".to_string()], now),
+        Err(Some(LoginError::InvalidCredentials)) => {
+            ctx.state.address_limiter.record_failure(ctx.ip, now);
+            return Err(CognitoError::bad_credentials());
+        }
+        Err(Some(e)) => return Err(e.into()),
+    };
+    let (c, issuer, sealer, pw) = (
+        client.clone(),
+        ctx.issuer(client.pool_id()),
+        ctx.state.sealer.clone(),
+        password.to_string(),
+    );
+    ctx.write(move |db| {
+        // Users whose password came as a hash (import) get their SRP verifier now.
+        if crate::store::cognito::get_verifier(db, &user.id)?.is_none() {
+            crate::authn::srp::store_verifier(db, c.pool_id(), &sealer, &user, &pw, now)?;
+        }
+        shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now)
+    })
+    .await
+}
+
+/// How a refresh proves the client: `SECRET_HASH` (InitiateAuth) or the secret itself.
+pub enum SecretProof {
+    Hash(Option<String>),
+    Secret(Option<String>),
+}
+
+/// Redeems a refresh token for `client`: the `AuthenticationResult` (with a `RefreshToken`
+/// only when the client rotates them).
+pub async fn refresh_tokens(
+    ctx: &Ctx,
+    client: &ClientRef,
+    token: &str,
+    proof: SecretProof,
+) -> Result<Value> {
+    if let SecretProof::Secret(s) = &proof {
+        shared::check_client_secret(&client.client, s.as_deref())?;
+    }
+    let (c, token, now) = (client.clone(), token.to_string(), ctx.now);
+    let (issuer, sealer) = (ctx.issuer(client.pool_id()), ctx.state.sealer.clone());
+    let grace = ctx.state.config.refresh_reuse_grace_secs;
+    ctx.write(move |db| {
+        if let SecretProof::Hash(h) = &proof
+            && !c.client.is_public()
+        {
+            // The hash is over the internal username (cognito:username) of the token's user.
+            let username = refresh::lookup(db, c.pool_id(), &token)?
+                .and_then(|(_, f)| f.user_id)
+                .map(|id| crate::store::users::get(db, c.pool_id(), &id))
+                .transpose()?
+                .flatten()
+                .map(|u| u.username)
+                .unwrap_or_default();
+            shared::check_secret_hash(db, &sealer, &c.client, &[&username], h.as_deref())?;
+        }
+        let req = RefreshRequest {
+            token: &token,
+            scope: None,
+            grace_secs: grace,
+        };
+        match refresh::refresh(db, &c.entry, &c.client, &req, &issuer, now)? {
+            RefreshOutcome::Issued(set) => Ok(shared::authentication_result(&set)),
+            RefreshOutcome::Rejected(Rejection::Reused) => Err(CognitoError::not_authorized(
+                "Refresh Token has been revoked",
+            )),
+            RefreshOutcome::Rejected(_) => {
+                Err(CognitoError::not_authorized("Invalid Refresh Token"))
+            }
+        }
+    })
+    .await
+}

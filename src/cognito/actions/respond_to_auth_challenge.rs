@@ -1,0 +1,141 @@
+//! RespondToAuthChallenge: PASSWORD_VERIFIER (the SRP proof) and NEW_PASSWORD_REQUIRED. The
+//! MFA challenges arrive with the TOTP work and are refused clearly until then.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::initiate_auth::required;
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, ClientRef, Ctx, Result};
+use crate::cognito::srp_auth::{self, Answer};
+use crate::cognito::wire::{self, StringMap};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    client_id: String,
+    challenge_name: String,
+    session: Option<String>,
+    #[serde(default)]
+    challenge_responses: StringMap,
+    #[serde(default)]
+    client_metadata: StringMap,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    wire::check_map("ChallengeResponses", &r.challenge_responses)?;
+    wire::check_map("ClientMetadata", &r.client_metadata)?;
+    if r.session.as_ref().is_some_and(|s| s.len() > 2048) {
+        return Err(CognitoError::invalid_parameter("Session is too long."));
+    }
+    let client = shared::client(ctx, &r.client_id).await?;
+    respond(
+        ctx,
+        &client,
+        &r.challenge_name,
+        r.session,
+        &r.challenge_responses,
+    )
+    .await
+}
+
+/// Shared with AdminRespondToAuthChallenge.
+pub async fn respond(
+    ctx: &Ctx,
+    client: &ClientRef,
+    challenge: &str,
+    session: Option<String>,
+    p: &StringMap,
+) -> Result<Value> {
+    let username = required(p, "USERNAME")?.to_string();
+    if !client.client.is_public() {
+        let (c, sealer, u, h) = (
+            client.client.clone(),
+            ctx.state.sealer.clone(),
+            username.clone(),
+            p.get("SECRET_HASH").cloned(),
+        );
+        ctx.read(move |db| shared::check_secret_hash(db, &sealer, &c, &[&u], h.as_deref()))
+            .await?;
+    }
+    match challenge {
+        srp_auth::CHALLENGE => {
+            let ans = Answer {
+                username,
+                secret_block: required(p, "PASSWORD_CLAIM_SECRET_BLOCK")?.to_string(),
+                timestamp: required(p, "TIMESTAMP")?.to_string(),
+                signature: required(p, "PASSWORD_CLAIM_SIGNATURE")?.to_string(),
+                session,
+            };
+            srp_auth::verify(ctx, client, ans).await
+        }
+        "NEW_PASSWORD_REQUIRED" => {
+            let session = session.ok_or_else(|| {
+                CognitoError::invalid_parameter("Missing required parameter Session")
+            })?;
+            new_password(ctx, client, &session, &username, p).await
+        }
+        "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" | "SMS_MFA" | "SELECT_MFA_TYPE" | "EMAIL_OTP" => {
+            Err(CognitoError::new(
+                "InvalidUserPoolConfigurationException",
+                "MFA challenges are not available through the Cognito API of this server yet.",
+            ))
+        }
+        _ => Err(CognitoError::invalid_parameter(
+            "Unsupported challenge name.",
+        )),
+    }
+}
+
+/// NEW_PASSWORD_REQUIRED: the new password (under the policy) and any required attributes.
+async fn new_password(
+    ctx: &Ctx,
+    client: &ClientRef,
+    session: &str,
+    username: &str,
+    p: &StringMap,
+) -> Result<Value> {
+    let new = required(p, "NEW_PASSWORD")?.to_string();
+    crate::authn::password::check_policy(&new, client.entry.pool.settings.password_policy)?;
+    let mut attrs = std::collections::BTreeMap::new();
+    for (k, v) in p {
+        if let Some(name) = k.strip_prefix("userAttributes.") {
+            if matches!(
+                name,
+                "email" | "email_verified" | "phone_number_verified" | "sub"
+            ) {
+                continue;
+            }
+            attrs.insert(name.to_string(), v.clone());
+        }
+    }
+    crate::accounts::service::validate_attributes(&attrs)?;
+    let (c, session, username) = (client.clone(), session.to_string(), username.to_string());
+    let (sealer, now, issuer) = (
+        ctx.state.sealer.clone(),
+        ctx.now,
+        ctx.issuer(client.pool_id()),
+    );
+    ctx.write(move |db| {
+        let ch = shared::take_challenge(db, &c, &session, "NEW_PASSWORD_REQUIRED", &username, now)?;
+        let data: Value = serde_json::from_str(&ch.data).unwrap_or_default();
+        let pool = &c.entry.pool;
+        let mut user = ch
+            .user_id
+            .as_deref()
+            .map(|id| crate::store::users::get(db, &pool.id, id))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| CognitoError::not_authorized("Invalid session for the user."))?;
+        for (k, v) in attrs {
+            user.attributes.insert(k, v);
+        }
+        crate::accounts::service::set_password(db, pool, &sealer, &mut user, &new, true, now)?;
+        let amr: Vec<String> =
+            serde_json::from_value(data["amr"].clone()).unwrap_or_else(|_| vec!["pwd".into()]);
+        let auth_time = data["auth_time"].as_i64().unwrap_or(now);
+        shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now)
+    })
+    .await
+}
