@@ -167,6 +167,8 @@ catalogue! {
     devices_forgotten: "Remembered devices have been forgotten.", "Gemerkte Geräte wurden vergessen.";
     mfa_disabled: "Two-step verification is off.", "Die Bestätigung in zwei Schritten ist ausgeschaltet.";
     mfa_enabled: "Two-step verification is on.", "Die Bestätigung in zwei Schritten ist eingeschaltet.";
+    new_password_intro: "Your password was set by an administrator. Choose your own to continue.", "Ihr Passwort wurde von einer Administratorin oder einem Administrator gesetzt. Wählen Sie ein eigenes, um fortzufahren.";
+    err_same_password: "Choose a password different from the temporary one.", "Wählen Sie ein anderes Passwort als das vorläufige.";
     logout_needs_client_msg: "A logout redirect needs the application's client_id.", "Eine Weiterleitung nach der Abmeldung benötigt die client_id der Anwendung.";
 }
 

@@ -191,12 +191,25 @@ pub fn start_challenge(
     auth_time: i64,
     now: i64,
 ) -> Result<String> {
-    let id = token(32);
     let purpose = if purpose == Step::Enrol {
         "enrol"
     } else {
         "verify"
     };
+    start_challenge_for(db, pool_id, user_id, purpose, auth_time, now)
+}
+
+/// A sign-in step between the password and the session: `verify`, `enrol`, or `new_password`
+/// (an administrator's temporary password must be replaced first).
+pub fn start_challenge_for(
+    db: &Db,
+    pool_id: &str,
+    user_id: &str,
+    purpose: &str,
+    auth_time: i64,
+    now: i64,
+) -> Result<String> {
+    let id = token(32);
     let c = Challenge {
         id_hash: sha256_hex(&id),
         pool_id: pool_id.into(),

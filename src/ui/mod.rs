@@ -5,7 +5,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, confirm, consent, login, mfa, recovery, signin, signup};
+use pages::{account, confirm, consent, login, mfa, new_password, recovery, signin, signup};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/{name}", web::get().to(crate::http::pages::asset))
@@ -16,6 +16,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{pool_id}/login", web::get().to(login::show))
         .route("/{pool_id}/login", web::post().to(login::submit))
         .route("/{pool_id}/login/resume", web::get().to(signin::resume))
+        .route("/{pool_id}/new-password", web::get().to(new_password::show))
+        .route(
+            "/{pool_id}/new-password",
+            web::post().to(new_password::submit),
+        )
         .route("/{pool_id}/mfa", web::get().to(mfa::show_code))
         .route("/{pool_id}/mfa", web::post().to(mfa::submit_code))
         .route("/{pool_id}/mfa/setup", web::get().to(mfa::show_setup))

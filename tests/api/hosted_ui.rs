@@ -779,3 +779,122 @@ async fn branding_is_served_as_a_stylesheet() {
         .unwrap();
     assert!(css.contains("--primary: #0b7285"));
 }
+
+#[tokio::test]
+async fn a_temporary_password_must_be_replaced_at_first_sign_in() {
+    let app = spawn_app().await;
+    create_user(&app, "temp@example.com", "Temp");
+    let out = std::process::Command::new(binary())
+        .args([
+            "--data-dir",
+            app.data_path().to_str().unwrap(),
+            "user",
+            "set-password",
+            "--pool",
+            &app.pool_id,
+        ])
+        .args([
+            "--user",
+            "temp@example.com",
+            "--password",
+            "temporary passphrase 1",
+            "--temporary",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let browser = app.browser();
+    let (verifier, challenge) = pkce_pair();
+    let r = browser
+        .get(app.authorize_url(&[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("scope", "openid"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let r = app
+        .submit_login(
+            &browser,
+            &location(&r),
+            "temp@example.com",
+            "temporary passphrase 1",
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let page = abs(&app, &location(&r));
+    assert!(page.contains("/new-password?request="), "{page}");
+    let (_, _, csrf) = get_form(&browser, &page).await;
+    let r = post(
+        &browser,
+        &page,
+        &[
+            ("csrf_token", &csrf),
+            ("password", "my own passphrase"),
+            ("password2", "typo passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let r = post(
+        &browser,
+        &page,
+        &[
+            ("csrf_token", &csrf),
+            ("password", "temporary passphrase 1"),
+            ("password2", "temporary passphrase 1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 400, "the temporary password cannot be kept");
+    let r = post(
+        &browser,
+        &page,
+        &[
+            ("csrf_token", &csrf),
+            ("password", "my own passphrase"),
+            ("password2", "my own passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let q = query_of(&location(&r));
+    let tokens = exchange(&app, &q["code"], &verifier).await;
+    assert!(tokens["access_token"].is_string());
+    // Without the password step the page sends the browser to sign in.
+    let r = app
+        .browser()
+        .get(app.url("/new-password"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    // The new password works, the temporary one no longer does.
+    let other = app.browser();
+    let r = other
+        .get(app.authorize_url(&[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let login = location(&r);
+    assert_eq!(
+        app.submit_login(&other, &login, "temp@example.com", "temporary passphrase 1")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.submit_login(&other, &login, "temp@example.com", "my own passphrase")
+            .await
+            .status(),
+        303
+    );
+}

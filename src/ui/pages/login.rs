@@ -133,8 +133,35 @@ pub async fn submit(
         Ok(Err(LoginError::NotConfirmed)) => {
             return see_other(&ctx.link_with("confirm", "email", &username));
         }
-        Ok(Err(LoginError::NewPasswordRequired(_))) => {
-            return retry(StatusCode::FORBIDDEN, tr.err_new_password_required);
+        Ok(Err(LoginError::NewPasswordRequired(user))) => {
+            let (pool_id, user_id) = (ctx.pool_id().to_string(), user.id.clone());
+            let started = state
+                .store
+                .write(move |db| {
+                    mfa::start_challenge_for(
+                        db,
+                        &pool_id,
+                        &user_id,
+                        super::new_password::PURPOSE,
+                        now,
+                        now,
+                    )
+                })
+                .await;
+            return match started {
+                Ok(token) => {
+                    let https = state.config.is_https();
+                    let mut resp = see_other(&ctx.link("new-password"));
+                    let _ = resp.add_cookie(&cookies::build(
+                        cookies::mfa_name(ctx.pool_id(), https),
+                        token,
+                        https,
+                        Some(mfa::CHALLENGE_TTL_SECS),
+                    ));
+                    resp
+                }
+                Err(e) => ctx.internal(e),
+            };
         }
         Ok(Err(LoginError::Internal(e))) => return ctx.internal(e),
         Err(e) => return ctx.internal(e),

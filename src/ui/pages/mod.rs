@@ -9,6 +9,7 @@ pub mod confirm;
 pub mod consent;
 pub mod login;
 pub mod mfa;
+pub mod new_password;
 pub mod recovery;
 pub mod signin;
 pub mod signup;

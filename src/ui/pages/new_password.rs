@@ -1,0 +1,161 @@
+//! First sign-in with a temporary password (an administrator created the user or set the
+//! password with `--temporary`): the user chooses their own before any session exists, then
+//! the sign-in goes on (second factor if any, then the client).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{Ctx, Path, policy_hint, policy_message, see_other, signin, with_csrf};
+use crate::accounts::User;
+use crate::authn::mfa::{self, AfterPassword};
+use crate::authn::password;
+use crate::http::cookies;
+use crate::http::pages::{self, Chrome};
+use crate::state::AppState;
+use crate::store::{self, mfa::Challenge};
+use crate::ui::csrf;
+
+pub const PURPOSE: &str = "new_password";
+
+#[derive(Template)]
+#[template(path = "ui/new_password.html")]
+struct NewPasswordPage {
+    c: Chrome,
+    action: String,
+    csrf_token: String,
+    policy_hint: &'static str,
+    error: Option<&'static str>,
+}
+
+fn page(ctx: &Ctx, csrf_token: String, error: Option<&'static str>) -> NewPasswordPage {
+    NewPasswordPage {
+        c: ctx.chrome(),
+        action: ctx.link("new-password"),
+        csrf_token,
+        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        error,
+    }
+}
+
+async fn challenge(state: &AppState, ctx: &Ctx, req: &HttpRequest) -> Option<(Challenge, User)> {
+    let token = cookies::read(
+        req,
+        &cookies::mfa_name(ctx.pool_id(), state.config.is_https()),
+    )?;
+    let (pool_id, now) = (ctx.pool_id().to_string(), state.now());
+    state
+        .store
+        .read(move |db| -> crate::Result<Option<(Challenge, User)>> {
+            let Some(c) =
+                mfa::load_challenge(db, &pool_id, &token, now)?.filter(|c| c.purpose == PURPOSE)
+            else {
+                return Ok(None);
+            };
+            Ok(store::users::get(db, &pool_id, &c.user_id)?
+                .filter(|u| u.enabled)
+                .map(|u| (c, u)))
+        })
+        .await
+        .ok()
+        .flatten()
+}
+
+pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let mut ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let _ = ctx.pending(&state).await;
+    if challenge(&state, &ctx, &req).await.is_none() {
+        return see_other(&ctx.link("login"));
+    }
+    let token = csrf::issue(&req, state.config.is_https());
+    with_csrf(
+        pages::render(StatusCode::OK, &page(&ctx, token.value.clone(), None)),
+        token,
+    )
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let mut ctx = match Ctx::load(&state, &path, &req).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let wants_mfa = matches!(ctx.pending(&state).await, Ok(Some((ref r, _))) if r.wants_mfa());
+    let f = match ctx.form(&state, &req, &body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Some((c, user)) = challenge(&state, &ctx, &req).await else {
+        return see_other(&ctx.link("login"));
+    };
+    let csrf_token = f.get("csrf_token").unwrap_or_default().to_string();
+    let new = f.get("password").unwrap_or_default().to_string();
+    if new != f.get("password2").unwrap_or_default() {
+        return pages::render(
+            StatusCode::BAD_REQUEST,
+            &page(&ctx, csrf_token, Some(ctx.tr.err_pw_mismatch)),
+        );
+    }
+    if let Err(e) = password::check_policy(&new, ctx.entry.pool.settings.password_policy) {
+        return pages::render(
+            StatusCode::BAD_REQUEST,
+            &page(&ctx, csrf_token, Some(policy_message(ctx.tr, e))),
+        );
+    }
+    let old_hash = user.password_hash.clone().unwrap_or_default();
+    let candidate = new.clone();
+    if web::block(move || password::verify(&candidate, &old_hash) != password::Verified::No)
+        .await
+        .unwrap_or(false)
+    {
+        return pages::render(
+            StatusCode::BAD_REQUEST,
+            &page(&ctx, csrf_token, Some(ctx.tr.err_same_password)),
+        );
+    }
+    let https = state.config.is_https();
+    let device = cookies::read(&req, &cookies::device_name(ctx.pool_id(), https));
+    let (pool, sealer, now, mut u) = (
+        ctx.entry.pool.clone(),
+        state.sealer.clone(),
+        state.now(),
+        user.clone(),
+    );
+    let auth_time = c.auth_time;
+    let result = state
+        .store
+        .write(move |db| -> crate::Result<AfterPassword> {
+            crate::accounts::service::set_password(db, &pool, &sealer, &mut u, &new, true, now)?;
+            mfa::finish_challenge(db, &c)?;
+            mfa::after_password(db, &pool, &u, wants_mfa, device.as_deref(), auth_time, now)
+        })
+        .await;
+    tracing::info!(pool = %ctx.pool_id(), user = %user.id, "temporary password replaced");
+    match result {
+        Ok(AfterPassword::SignedIn(amr)) => {
+            let extra = vec![cookies::removal(
+                cookies::mfa_name(ctx.pool_id(), https),
+                https,
+            )];
+            signin::complete(&state, &ctx, &req, &user.id, auth_time, amr, extra).await
+        }
+        Ok(AfterPassword::Challenge { token, enrol }) => {
+            let mut resp = see_other(&ctx.link(if enrol { "mfa/setup" } else { "mfa" }));
+            let _ = resp.add_cookie(&cookies::build(
+                cookies::mfa_name(ctx.pool_id(), https),
+                token,
+                https,
+                Some(mfa::CHALLENGE_TTL_SECS),
+            ));
+            resp
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
