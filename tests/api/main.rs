@@ -14,3 +14,4 @@ mod relying_party;
 mod smtp;
 mod token;
 mod mfa;
+mod fuzz;
