@@ -135,7 +135,11 @@ pub fn id_token(f: &IdTokenFields<'_>) -> Map<String, Value> {
     if !f.amr.is_empty() {
         c.insert("amr".into(), json!(f.amr));
         // The level reached: "mfa" after a second factor, "pwd" after a password alone.
-        let acr = if f.amr.iter().any(|a| a == "otp") { "mfa" } else { "pwd" };
+        let acr = if f.amr.iter().any(|a| a == "otp") {
+            "mfa"
+        } else {
+            "pwd"
+        };
         c.insert("acr".into(), json!(acr));
     }
     c.insert("jti".into(), json!(f.jti));

@@ -59,6 +59,9 @@ struct ManagePage {
     error: Option<&'static str>,
 }
 
+/// A set-up confirmed at sign-in: the recovery codes, or (locked?, the set-up to show again).
+type SetupOutcome = Result<Vec<String>, (bool, Option<Setup>)>;
+
 fn rejected(ctx: &Ctx, r: CodeRejected) -> &'static str {
     match r {
         CodeRejected::Replayed => ctx.tr.err_mfa_replayed,
@@ -328,20 +331,18 @@ pub async fn submit_setup(
     );
     let result = state
         .store
-        .write(
-            move |db| -> crate::Result<Result<Vec<String>, (bool, Option<Setup>)>> {
-                match mfa::confirm_setup(db, &sealer, &u.id, &code, now)? {
-                    Ok(codes) => {
-                        mfa::finish_challenge(db, &c)?;
-                        Ok(Ok(codes))
-                    }
-                    Err(_) => {
-                        let locked = mfa::fail_challenge(db, &c)?;
-                        Ok(Err((locked, mfa::pending_setup(db, &sealer, &pool, &u)?)))
-                    }
+        .write(move |db| -> crate::Result<SetupOutcome> {
+            match mfa::confirm_setup(db, &sealer, &u.id, &code, now)? {
+                Ok(codes) => {
+                    mfa::finish_challenge(db, &c)?;
+                    Ok(Ok(codes))
                 }
-            },
-        )
+                Err(_) => {
+                    let locked = mfa::fail_challenge(db, &c)?;
+                    Ok(Err((locked, mfa::pending_setup(db, &sealer, &pool, &u)?)))
+                }
+            }
+        })
         .await;
     match result {
         Ok(Ok(codes)) => {
