@@ -146,10 +146,7 @@ async fn render(
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let (ctx, session, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (ctx, session, user) = or_respond!(signed_in(&state, &path, &req).await);
     let notice = match ctx.query.get("notice") {
         Some("saved") => Some(ctx.tr.saved),
         Some("password") => Some(ctx.tr.password_changed),
@@ -176,14 +173,8 @@ pub async fn update_profile(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, session, mut user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (ctx, session, mut user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let name = f.get("name").unwrap_or_default().trim().to_string();
     let locale = f.get("locale").unwrap_or_default().to_string();
     let required = &ctx.entry.pool.settings.required_attributes;
@@ -233,14 +224,8 @@ pub async fn change_password(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, session, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (ctx, session, user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let current = f.get("current_password").unwrap_or_default().to_string();
     let new = f.get("password").unwrap_or_default().to_string();
     let fail = |e| {
@@ -304,14 +289,8 @@ pub async fn revoke_session(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, _, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (ctx, _, user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let target = f.get("session").unwrap_or_default().to_string();
     let user_id = user.id.clone();
     match state
@@ -330,10 +309,7 @@ pub async fn sign_out_everywhere(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, _, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (ctx, _, user) = or_respond!(signed_in(&state, &path, &req).await);
     if let Err(r) = ctx.form(&state, &req, &body) {
         return r;
     }

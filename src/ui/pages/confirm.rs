@@ -40,10 +40,7 @@ fn page(ctx: &Ctx, csrf_token: String, email: &str, code: &str) -> ConfirmPage {
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let token = csrf::issue(&req, state.config.is_https());
     let p = page(
         &ctx,
@@ -60,14 +57,8 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let email = f.get("email").unwrap_or_default().to_string();
     let code = f.get("code").unwrap_or_default().trim().to_string();
     let (pool, now) = (ctx.entry.pool.clone(), state.now());
@@ -105,14 +96,8 @@ pub async fn resend(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let email = f.get("email").unwrap_or_default().to_string();
     let confirm_base = format!(
         "{}{}",

@@ -22,10 +22,7 @@ struct ConsentPage {
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let Some(id) = ctx.pending_id() else {
         return ctx.expired();
     };
@@ -55,14 +52,8 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let Some(id) = ctx.pending_id() else {
         return ctx.expired();
     };

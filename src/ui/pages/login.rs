@@ -53,10 +53,7 @@ impl LoginPage {
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     // Cognito's hosted UI accepts the authorize parameters on /login itself.
     if ctx.query.contains("client_id") {
         return see_other(&format!(
@@ -81,14 +78,8 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let client_name = match ctx.pending(&state).await {
         Ok(Some((_, client))) => client.name,
         Ok(None) => ctx.entry.pool.display_name().to_string(),

@@ -129,10 +129,7 @@ fn clear_challenge(resp: &mut HttpResponse, state: &AppState, ctx: &Ctx) {
 }
 
 pub async fn show_code(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
     if challenge(&state, &ctx, &req, "verify").await.is_none() {
         return back_to_login(&ctx);
@@ -154,15 +151,9 @@ pub async fn submit_code(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let Some((c, user)) = challenge(&state, &ctx, &req, "verify").await else {
         return back_to_login(&ctx);
     };
@@ -276,10 +267,7 @@ pub async fn submit_code(
 }
 
 pub async fn show_setup(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
     let Some((_, user)) = challenge(&state, &ctx, &req, "enrol").await else {
         return back_to_login(&ctx);
@@ -310,15 +298,9 @@ pub async fn submit_setup(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let Some((c, user)) = challenge(&state, &ctx, &req, "enrol").await else {
         return back_to_login(&ctx);
     };
@@ -446,10 +428,7 @@ pub async fn account_show(
     path: Path,
     req: HttpRequest,
 ) -> HttpResponse {
-    let (ctx, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (ctx, user) = or_respond!(signed_in(&state, &path, &req).await);
     let token = csrf::issue(&req, state.config.is_https());
     let (sealer, pool, now, u) = (
         state.sealer.clone(),
@@ -500,14 +479,8 @@ pub async fn account_confirm(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (ctx, user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let code = f.get("code").unwrap_or_default().to_string();
     let (sealer, pool, now, u) = (
         state.sealer.clone(),
@@ -559,10 +532,7 @@ pub async fn account_regenerate(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (ctx, user) = or_respond!(signed_in(&state, &path, &req).await);
     if let Err(r) = ctx.form(&state, &req, &body) {
         return r;
     }
@@ -597,14 +567,8 @@ pub async fn account_disable(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (ctx, user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     if ctx.entry.pool.settings.mfa != MfaMode::Optional {
         return see_other(&format!("/{}/account/mfa", ctx.pool_id()));
     }
@@ -646,10 +610,7 @@ pub async fn account_forget_devices(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, user) = match signed_in(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (ctx, user) = or_respond!(signed_in(&state, &path, &req).await);
     if let Err(r) = ctx.form(&state, &req, &body) {
         return r;
     }

@@ -4,6 +4,16 @@
 // Handlers return a ready `HttpResponse` as their error: it is the page to show.
 #![allow(clippy::result_large_err)]
 
+/// Unwraps a step of a page handler, or answers with the page its error carries.
+macro_rules! or_respond {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return response,
+        }
+    };
+}
+
 pub mod account;
 pub mod confirm;
 pub mod consent;

@@ -62,10 +62,7 @@ async fn challenge(state: &AppState, ctx: &Ctx, req: &HttpRequest) -> Option<(Ch
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
     if challenge(&state, &ctx, &req).await.is_none() {
         return see_other(&ctx.link("login"));
@@ -83,15 +80,9 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let mut ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let wants_mfa = matches!(ctx.pending(&state).await, Ok(Some((ref r, _))) if r.wants_mfa());
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let Some((c, user)) = challenge(&state, &ctx, &req).await else {
         return see_other(&ctx.link("login"));
     };

@@ -53,10 +53,7 @@ fn reset_page(ctx: &Ctx, csrf_token: String, email: &str) -> ResetPage {
 }
 
 pub async fn show_forgot(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let token = csrf::issue(&req, state.config.is_https());
     let p = ForgotPage {
         c: ctx.chrome(),
@@ -75,14 +72,8 @@ pub async fn submit_forgot(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let email = f.get("email").unwrap_or_default().to_string();
     if normalize_email(&email).is_err() {
         let p = ForgotPage {
@@ -120,10 +111,7 @@ pub async fn submit_forgot(
 }
 
 pub async fn show_reset(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let token = csrf::issue(&req, state.config.is_https());
     let mut p = reset_page(
         &ctx,
@@ -140,14 +128,8 @@ pub async fn submit_reset(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let email = f.get("email").unwrap_or_default().to_string();
     let code = f.get("code").unwrap_or_default().trim().to_string();
     let password = f.get("password").unwrap_or_default().to_string();

@@ -121,10 +121,7 @@ pub async fn complete(
 /// `GET /{pool_id}/login/resume?request=…`: continues a pending request for a browser that has
 /// just signed in (after a page in between, such as the recovery codes).
 pub async fn resume(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let ctx = match Ctx::load(&state, &path, &req).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let Some(id) = ctx.pending_id() else {
         return see_other(&format!("/{}/account", ctx.pool_id()));
     };

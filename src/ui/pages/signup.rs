@@ -117,10 +117,7 @@ async fn prologue(
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let (ctx, client_name) = match prologue(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let (ctx, client_name) = or_respond!(prologue(&state, &path, &req).await);
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -201,14 +198,8 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, client_name) = match prologue(&state, &path, &req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let f = match ctx.form(&state, &req, &body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    let (ctx, client_name) = or_respond!(prologue(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
     let request = match validate(&ctx, &f) {
         Ok(r) => r,
         Err(errors) => {
