@@ -153,17 +153,6 @@ pub fn client_secret(db: &Db, sealer: &Sealer, client: &Client) -> Result<Option
     Ok(crate::random::ct_eq(&crate::random::sha256_hex(&secret), hash).then_some(secret))
 }
 
-/// Keeps a sealed copy of a client secret, so that `SECRET_HASH` can be checked.
-pub fn remember_client_secret(
-    db: &Db,
-    sealer: &Sealer,
-    client_id: &str,
-    secret: &str,
-) -> crate::Result<()> {
-    store::cognito::set_client_secret_sealed(db, client_id, Some(&sealer.seal(secret)))?;
-    Ok(())
-}
-
 /// `Base64(HMAC_SHA256(secret, username ‖ clientId))`.
 pub fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");

@@ -293,3 +293,16 @@ pub fn normalize_auth_flow(flow: &str) -> String {
         format!("ALLOW_{upper}")
     }
 }
+
+/// Keeps a sealed copy of a client's secret (AES-GCM under the master key; the plain secret
+/// when no master key is configured), so that the Cognito API can check `SECRET_HASH`, which
+/// is an HMAC keyed with the secret itself. Call it wherever a secret is set in the clear.
+pub fn remember_secret(
+    db: &crate::store::Db,
+    sealer: &crate::keys::seal::Sealer,
+    client_id: &str,
+    secret: &str,
+) -> crate::Result<()> {
+    crate::store::cognito::set_client_secret_sealed(db, client_id, Some(&sealer.seal(secret)))?;
+    Ok(())
+}

@@ -7,6 +7,8 @@ mod authorize;
 mod bootstrap;
 mod browser;
 mod cli;
+mod cognito;
+mod cognito_js;
 mod foundation;
 mod hosted_ui;
 mod mail;
