@@ -89,6 +89,9 @@ pub struct Config {
     pub create_default_pool: bool,
     /// Worker threads for HTTP (0 = number of cores).
     pub workers: usize,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (their own addresses); the client
+    /// address then is the last hop before them. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// SMTP server host name; without it mail is written to `{data_dir}/outbox/` as `.eml` files.
     pub smtp_host: Option<String>,
     /// SMTP port (default 25, 587 or 465 by `smtp_tls`).
@@ -120,6 +123,7 @@ impl Default for Config {
             refresh_reuse_grace_secs: 0,
             create_default_pool: true,
             workers: 0,
+            trusted_proxies: Vec::new(),
             smtp_host: None,
             smtp_port: None,
             smtp_tls: SmtpTls::Starttls,
@@ -193,6 +197,7 @@ impl Config {
         "refresh_reuse_grace_secs",
         "create_default_pool",
         "workers",
+        "trusted_proxies",
         "smtp_host",
         "smtp_port",
         "smtp_tls",
@@ -202,6 +207,16 @@ impl Config {
     ];
 
     fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
+        if key == "trusted_proxies" {
+            // A comma-separated list of addresses.
+            return Ok(toml::Value::Array(
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.into()))
+                    .collect(),
+            ));
+        }
         let numeric = key.ends_with("_secs") || key == "workers";
         if numeric {
             return raw

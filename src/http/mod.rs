@@ -33,9 +33,66 @@ pub const NO_STORE: (header::HeaderName, HeaderValue) =
 pub const NO_CACHE: (header::HeaderName, HeaderValue) =
     (header::PRAGMA, HeaderValue::from_static("no-cache"));
 
-/// The client's address: the TCP peer (X-Forwarded-For is not trusted without a proxy list).
+/// The client's address: the TCP peer, unless the peer is a configured trusted proxy, in which
+/// case the right-most `X-Forwarded-For` hop that is not itself a trusted proxy.
 pub fn client_ip(req: &actix_web::HttpRequest) -> std::net::IpAddr {
-    req.peer_addr()
+    let peer = req
+        .peer_addr()
         .map(|a| a.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let trusted = req
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+        .map(|s| s.config.trusted_proxies.clone())
+        .unwrap_or_default();
+    forwarded_client(
+        peer,
+        &trusted,
+        req.headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// The pure part of `client_ip`, for tests.
+pub fn forwarded_client(
+    peer: std::net::IpAddr,
+    trusted: &[std::net::IpAddr],
+    xff: Option<&str>,
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops = xff.unwrap_or_default().split(',').rev().map(str::trim);
+    for hop in hops {
+        match hop.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => continue,
+            Ok(ip) => return ip,
+            Err(_) => break,
+        }
+    }
+    peer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let client: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+        let spoofed = Some("1.2.3.4, 203.0.113.7");
+        assert_eq!(
+            forwarded_client(client, &[proxy], spoofed),
+            client,
+            "not from a proxy: the peer"
+        );
+        assert_eq!(
+            forwarded_client(proxy, &[proxy], spoofed),
+            client,
+            "the last hop before the proxy"
+        );
+        assert_eq!(forwarded_client(proxy, &[proxy], Some("garbage")), proxy);
+        assert_eq!(forwarded_client(proxy, &[proxy], None), proxy);
+    }
 }
