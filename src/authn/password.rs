@@ -1,10 +1,16 @@
 //! Argon2id password hashing with OWASP parameters, and the pool password policies.
+//!
+//! Every hash and verification goes through one gate: at most one Argon2 computation per core
+//! runs at a time (first come, first served), each in a 19 MiB work area that is kept and
+//! reused. However many sign-ins arrive together, the hashing neither oversubscribes the CPU
+//! nor grows memory beyond cores × 19 MiB (freeing and reallocating the area per call leaves
+//! the allocator holding a 19 MiB block per thread).
 
-use std::sync::OnceLock;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 use crate::pools::PasswordPolicy;
 
@@ -13,20 +19,121 @@ pub const M_COST_KIB: u32 = 19 * 1024;
 pub const T_COST: u32 = 2;
 pub const P_COST: u32 = 1;
 
-fn hasher() -> Argon2<'static> {
-    Argon2::new(
-        Algorithm::Argon2id,
-        Version::V0x13,
-        Params::new(M_COST_KIB, T_COST, P_COST, None).expect("valid params"),
-    )
+fn params() -> Params {
+    Params::new(M_COST_KIB, T_COST, P_COST, None).expect("valid params")
+}
+
+/// The FIFO gate and the reusable work areas.
+struct Gate {
+    permits: u64,
+    state: Mutex<GateState>,
+    turn: Condvar,
+}
+
+struct GateState {
+    /// Tickets handed out so far, and computations finished so far: ticket `t` may run once
+    /// `t < finished + permits`.
+    issued: u64,
+    finished: u64,
+    areas: Vec<Vec<Block>>,
+}
+
+fn gate() -> &'static Gate {
+    static GATE: OnceLock<Gate> = OnceLock::new();
+    GATE.get_or_init(|| Gate {
+        permits: std::thread::available_parallelism().map_or(2, |n| n.get() as u64),
+        state: Mutex::new(GateState {
+            issued: 0,
+            finished: 0,
+            areas: Vec::new(),
+        }),
+        turn: Condvar::new(),
+    })
+}
+
+/// Gives the area back and lets the next ticket in, even if the computation panicked.
+struct Turn {
+    area: Option<Vec<Block>>,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let gate = gate();
+        let mut s = gate.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.finished += 1;
+        // Keep only areas of the current size (an old hash with a larger `m` gets a one-off).
+        if let Some(area) = self.area.take()
+            && area.len() == params().block_count()
+        {
+            s.areas.push(area);
+        }
+        drop(s);
+        gate.turn.notify_all();
+    }
+}
+
+/// Runs one Argon2 computation when its turn comes, in a work area of `blocks` blocks.
+fn with_area<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+    let gate = gate();
+    let mut area = {
+        let mut s = gate.state.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = s.issued;
+        s.issued += 1;
+        while ticket >= s.finished + gate.permits {
+            s = gate.turn.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.areas.pop().unwrap_or_default()
+    };
+    let mut turn = Turn { area: None };
+    area.resize(blocks, Block::default());
+    let out = f(&mut area);
+    turn.area = Some(area);
+    out
+}
+
+/// Argon2 of `password` with `salt` into `out`, through the gate.
+fn compute(
+    argon2: &Argon2<'_>,
+    blocks: usize,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> bool {
+    with_area(blocks, |area| {
+        argon2
+            .hash_password_into_with_memory(password, salt, out, area)
+            .is_ok()
+    })
 }
 
 pub fn hash(password: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    hasher()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing cannot fail with valid params")
-        .to_string()
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .expect("a generated salt decodes");
+    let params = params();
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    assert!(
+        compute(
+            &argon2,
+            params.block_count(),
+            password.as_bytes(),
+            salt_bytes,
+            &mut out
+        ),
+        "argon2 hashing cannot fail with valid params"
+    );
+    PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).expect("params encode"),
+        salt: Some(salt.as_salt()),
+        hash: Some(Output::new(&out).expect("32-byte output")),
+    }
+    .to_string()
 }
 
 /// Outcome of checking a password against a stored hash.
@@ -38,14 +145,40 @@ pub enum Verified {
     YesRehash(String),
 }
 
+/// Recomputes the stored hash's Argon2 (its own algorithm, version and parameters) and
+/// compares in constant time, like `PasswordVerifier::verify_password`.
+fn matches(password: &str, parsed: &PasswordHash<'_>) -> bool {
+    let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(parsed.algorithm) else {
+        return false;
+    };
+    let version = match parsed.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = Params::try_from(parsed) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    if !compute(&argon2, blocks, password.as_bytes(), salt, &mut out) {
+        return false;
+    }
+    Output::new(&out).is_ok_and(|computed| computed == *expected)
+}
+
 pub fn verify(password: &str, stored: &str) -> Verified {
     let Ok(parsed) = PasswordHash::new(stored) else {
         return Verified::No;
     };
-    if Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_err()
-    {
+    if !matches(password, &parsed) {
         return Verified::No;
     }
     let current = parsed.algorithm.as_str() == "argon2id"
@@ -164,5 +297,68 @@ pub fn describe_policy(policy: PasswordPolicy) -> &'static str {
         PasswordPolicy::CognitoDefault => {
             "At least 8 characters, with upper- and lower-case letters, a digit and a symbol."
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use argon2::PasswordHasher;
+
+    #[test]
+    fn hash_then_verify() {
+        let h = hash("correct horse battery staple");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert_eq!(verify("correct horse battery staple", &h), Verified::Yes);
+        assert_eq!(verify("correct horse battery stapler", &h), Verified::No);
+        assert_eq!(verify("x", "not a phc string"), Verified::No);
+    }
+
+    #[test]
+    fn verifies_hashes_of_the_argon2_crate_and_asks_for_a_rehash_of_old_parameters() {
+        let salt = SaltString::generate(&mut OsRng);
+        let same = Argon2::new(Algorithm::Argon2id, Version::V0x13, params())
+            .hash_password(b"s3cret-enough", &salt)
+            .unwrap()
+            .to_string();
+        assert_eq!(verify("s3cret-enough", &same), Verified::Yes);
+        let old = Argon2::new(
+            Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(8 * 1024, 3, 1, None).unwrap(),
+        )
+        .hash_password(b"s3cret-enough", &salt)
+        .unwrap()
+        .to_string();
+        match verify("s3cret-enough", &old) {
+            Verified::YesRehash(new) => assert_eq!(verify("s3cret-enough", &new), Verified::Yes),
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+        assert_eq!(verify("wrong", &old), Verified::No);
+    }
+
+    #[test]
+    fn concurrent_verifications_all_get_their_turn() {
+        let h = hash("many at once");
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let h = h.clone();
+                std::thread::spawn(move || {
+                    let p = if i % 2 == 0 { "many at once" } else { "wrong" };
+                    (i, verify(p, &h))
+                })
+            })
+            .collect();
+        for t in threads {
+            let (i, v) = t.join().unwrap();
+            let want = if i % 2 == 0 {
+                Verified::Yes
+            } else {
+                Verified::No
+            };
+            assert_eq!(v, want);
+        }
+        let s = gate().state.lock().unwrap();
+        assert!(s.areas.len() as u64 <= gate().permits);
     }
 }

@@ -5,9 +5,9 @@ pub mod clients;
 pub mod codes;
 pub mod cognito;
 pub mod email_codes;
-pub mod mfa;
 pub mod groups;
 pub mod keys;
+pub mod mfa;
 pub mod outbox;
 pub mod pools;
 pub mod sessions;
@@ -16,6 +16,7 @@ pub mod tokens;
 pub mod users;
 
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -42,6 +43,8 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("blocking task failed")]
     Join,
+    #[error("another write did not finish in time")]
+    WriterBusy,
 }
 
 impl StoreError {
@@ -101,6 +104,43 @@ impl r2d2::ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<Manager>,
+    writer: Arc<WriteGate>,
+}
+
+/// One writer at a time inside this process. SQLite allows one writer anyway; queueing here
+/// instead of in SQLite's busy handler (which sleeps 1, 2, 5, 10... ms between retries) wakes
+/// the next writer the moment the previous one commits. Another process (the CLI) still meets
+/// the busy handler. Waiting is bounded like the busy timeout, so a mistaken nested write
+/// fails instead of hanging.
+struct WriteGate {
+    busy: Mutex<bool>,
+    free: Condvar,
+}
+
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+struct WriteTurn<'a>(&'a WriteGate);
+
+impl WriteGate {
+    fn enter(&self) -> Result<WriteTurn<'_>, StoreError> {
+        let busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut busy, timeout) = self
+            .free
+            .wait_timeout_while(busy, WRITE_WAIT, |busy| *busy)
+            .unwrap_or_else(|e| e.into_inner());
+        if timeout.timed_out() && *busy {
+            return Err(StoreError::WriterBusy);
+        }
+        *busy = true;
+        Ok(WriteTurn(self))
+    }
+}
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.0.free.notify_one();
+    }
 }
 
 impl Store {
@@ -119,7 +159,13 @@ impl Store {
             .build(Manager {
                 path: path.to_path_buf(),
             })?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            writer: Arc::new(WriteGate {
+                busy: Mutex::new(false),
+                free: Condvar::new(),
+            }),
+        })
     }
 
     /// Runs `f` on a pooled connection (blocking: call from the blocking pool or the CLI).
@@ -136,6 +182,8 @@ impl Store {
         &self,
         f: impl FnOnce(&Db) -> Result<T, E>,
     ) -> Result<T, E> {
+        // The turn first, then a connection: waiting writers do not hold connections.
+        let _turn = self.writer.enter()?;
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -167,6 +215,22 @@ impl Store {
     {
         let store = self.clone();
         tokio::task::spawn_blocking(move || store.write_sync(f))
+            .await
+            .map_err(|_| StoreError::Join)?
+    }
+
+    /// `write`, then `after` with its result once the transaction has committed, on the same
+    /// blocking-pool thread: CPU-heavy work that needs no database (signing tokens) stays off
+    /// the executor and outside the writer's turn.
+    pub async fn write_then<T, U, E, F, A>(&self, f: F, after: A) -> Result<U, E>
+    where
+        U: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
+        A: FnOnce(T) -> Result<U, E> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || after(store.write_sync(f)?))
             .await
             .map_err(|_| StoreError::Join)?
     }

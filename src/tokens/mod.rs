@@ -138,9 +138,8 @@ pub(crate) fn new_refresh_token(db: &Db, family_id: &str, now: i64) -> Result<St
     Ok(token)
 }
 
-/// Issues the tokens of one user grant. Starts a family when `grant.family_id` is None (its
-/// absolute lifetime is the client's refresh-token lifetime when a refresh token is issued,
-/// else the access token's). The caller has checked the user may sign in and the scope.
+/// Issues the tokens of one user grant: `prepare` and `Prepared::sign` in one go (for callers
+/// that sign inside their transaction).
 pub fn issue(
     db: &Db,
     entry: &PoolEntry,
@@ -150,6 +149,71 @@ pub fn issue(
     issuer: &str,
     now: i64,
 ) -> Result<TokenSet> {
+    prepare(db, entry, client, user, grant, issuer, now)?.sign(entry)
+}
+
+/// A token response whose store work is done (family, refresh token) and whose JWTs remain
+/// to be signed. Grants prepare inside their write transaction and sign after the commit
+/// (`Store::write_then`), so that a signature (0.2 ms for RS256) never holds the writer's turn.
+/// Should signing fail after the commit (no active key), the grant answers an error and the
+/// client signs in again: nothing issued is lost that was ever sent.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    access: Map<String, Value>,
+    /// ID token claims; `at_hash` is filled in once the access token is signed.
+    id: Option<Map<String, Value>>,
+    refresh_token: Option<String>,
+    expires_in: i64,
+    scope: String,
+    family_id: String,
+}
+
+impl Prepared {
+    pub fn family_id(&self) -> &str {
+        &self.family_id
+    }
+
+    /// Signs the access token, then the ID token (with the access token's `at_hash`).
+    pub fn sign(self, entry: &PoolEntry) -> Result<TokenSet> {
+        let access_token = sign(entry, self.access, "at+jwt")?;
+        let id_token = match self.id {
+            Some(mut c) => {
+                let alg = entry
+                    .keys
+                    .active()
+                    .map(|k| k.alg)
+                    .ok_or_else(|| Error::Crypto("pool has no active signing key".into()))?;
+                c.insert(
+                    "at_hash".into(),
+                    Value::String(claims::at_hash(&access_token, alg)),
+                );
+                Some(sign(entry, c, "JWT")?)
+            }
+            None => None,
+        };
+        Ok(TokenSet {
+            access_token,
+            id_token,
+            refresh_token: self.refresh_token,
+            expires_in: self.expires_in,
+            scope: self.scope,
+            family_id: self.family_id,
+        })
+    }
+}
+
+/// The store work and the claims of one user grant. Starts a family when `grant.family_id` is
+/// None (its absolute lifetime is the client's refresh-token lifetime when a refresh token is
+/// issued, else the access token's). The caller has checked the user may sign in and the scope.
+pub fn prepare(
+    db: &Db,
+    entry: &PoolEntry,
+    client: &Client,
+    user: &User,
+    grant: &Grant,
+    issuer: &str,
+    now: i64,
+) -> Result<Prepared> {
     let pool = &entry.pool;
     let access_ttl = client.access_token_ttl(pool);
     let id_ttl = client.id_token_ttl(pool);
@@ -177,52 +241,39 @@ pub fn issue(
     let groups = store::groups::of_user(db, &user.id)?;
     let event_id = uuid::Uuid::new_v4().to_string();
     let access_jti = uuid::Uuid::new_v4().to_string();
-    let access_token = sign(
-        entry,
-        claims::access_token(&claims::AccessTokenFields {
+    let access = claims::access_token(&claims::AccessTokenFields {
+        issuer,
+        sub: &user.id,
+        client_id: &client.id,
+        username: Some(&user.username),
+        groups: &groups,
+        scope: &grant.scope,
+        auth_time: grant.auth_time,
+        jti: &access_jti,
+        origin_jti: &family_id,
+        event_id: &event_id,
+        iat: now,
+        exp: now + access_ttl,
+    });
+    let id = if claims::wants_id_token(&grant.scope) {
+        let jti = uuid::Uuid::new_v4().to_string();
+        Some(claims::id_token(&claims::IdTokenFields {
             issuer,
-            sub: &user.id,
             client_id: &client.id,
-            username: Some(&user.username),
+            user,
             groups: &groups,
             scope: &grant.scope,
             auth_time: grant.auth_time,
-            jti: &access_jti,
+            amr: &grant.amr,
+            nonce: grant.nonce.as_deref(),
+            // Replaced by the real value when signed.
+            at_hash: "",
+            jti: &jti,
             origin_jti: &family_id,
             event_id: &event_id,
             iat: now,
-            exp: now + access_ttl,
-        }),
-        "at+jwt",
-    )?;
-    let id_token = if claims::wants_id_token(&grant.scope) {
-        let alg = entry
-            .keys
-            .active()
-            .map(|k| k.alg)
-            .ok_or_else(|| Error::Crypto("pool has no active signing key".into()))?;
-        let at_hash = claims::at_hash(&access_token, alg);
-        let jti = uuid::Uuid::new_v4().to_string();
-        Some(sign(
-            entry,
-            claims::id_token(&claims::IdTokenFields {
-                issuer,
-                client_id: &client.id,
-                user,
-                groups: &groups,
-                scope: &grant.scope,
-                auth_time: grant.auth_time,
-                amr: &grant.amr,
-                nonce: grant.nonce.as_deref(),
-                at_hash: &at_hash,
-                jti: &jti,
-                origin_jti: &family_id,
-                event_id: &event_id,
-                iat: now,
-                exp: now + id_ttl,
-            }),
-            "JWT",
-        )?)
+            exp: now + id_ttl,
+        }))
     } else {
         None
     };
@@ -231,9 +282,9 @@ pub fn issue(
     } else {
         None
     };
-    Ok(TokenSet {
-        access_token,
-        id_token,
+    Ok(Prepared {
+        access,
+        id,
         refresh_token,
         expires_in: access_ttl,
         scope: grant.scope.join(" "),
@@ -251,31 +302,39 @@ pub fn issue_client_credentials(
     issuer: &str,
     now: i64,
 ) -> Result<TokenSet> {
+    prepare_client_credentials(db, entry, client, scope, issuer, now)?.sign(entry)
+}
+
+/// The store work and the claims of `issue_client_credentials`; sign after the commit.
+pub fn prepare_client_credentials(
+    db: &Db,
+    entry: &PoolEntry,
+    client: &Client,
+    scope: &[String],
+    issuer: &str,
+    now: i64,
+) -> Result<Prepared> {
     let access_ttl = client.access_token_ttl(&entry.pool);
     let family_id = new_family(db, entry, client, None, scope, now, &[], now, access_ttl)?;
     let jti = uuid::Uuid::new_v4().to_string();
     let event_id = uuid::Uuid::new_v4().to_string();
-    let access_token = sign(
-        entry,
-        claims::access_token(&claims::AccessTokenFields {
-            issuer,
-            sub: &client.id,
-            client_id: &client.id,
-            username: None,
-            groups: &[],
-            scope,
-            auth_time: now,
-            jti: &jti,
-            origin_jti: &family_id,
-            event_id: &event_id,
-            iat: now,
-            exp: now + access_ttl,
-        }),
-        "at+jwt",
-    )?;
-    Ok(TokenSet {
-        access_token,
-        id_token: None,
+    let access = claims::access_token(&claims::AccessTokenFields {
+        issuer,
+        sub: &client.id,
+        client_id: &client.id,
+        username: None,
+        groups: &[],
+        scope,
+        auth_time: now,
+        jti: &jti,
+        origin_jti: &family_id,
+        event_id: &event_id,
+        iat: now,
+        exp: now + access_ttl,
+    });
+    Ok(Prepared {
+        access,
+        id: None,
         refresh_token: None,
         expires_in: access_ttl,
         scope: scope.join(" "),

@@ -4,7 +4,7 @@
 //! (RFC 9700 §4.14.2). The refresh re-reads the user, so a disabled or deleted user gets
 //! nothing and the new ID token carries current attributes and groups.
 
-use super::{Grant, TokenSet, issue};
+use super::{Grant, Prepared, TokenSet, prepare};
 use crate::Result;
 use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
@@ -23,8 +23,8 @@ pub struct RefreshRequest<'a> {
 }
 
 #[derive(Debug, Clone)]
-pub enum RefreshOutcome {
-    Issued(TokenSet),
+pub enum RefreshOutcome<T = TokenSet> {
+    Issued(T),
     Rejected(Rejection),
 }
 
@@ -78,6 +78,24 @@ pub fn refresh(
     issuer: &str,
     now: i64,
 ) -> Result<RefreshOutcome> {
+    Ok(
+        match prepare_refresh(db, entry, client, req, issuer, now)? {
+            RefreshOutcome::Issued(p) => RefreshOutcome::Issued(p.sign(entry)?),
+            RefreshOutcome::Rejected(r) => RefreshOutcome::Rejected(r),
+        },
+    )
+}
+
+/// `refresh` without the signatures: run it in the write transaction and sign the
+/// `Prepared` tokens after the commit.
+pub fn prepare_refresh(
+    db: &Db,
+    entry: &PoolEntry,
+    client: &Client,
+    req: &RefreshRequest<'_>,
+    issuer: &str,
+    now: i64,
+) -> Result<RefreshOutcome<Prepared>> {
     use RefreshOutcome::Rejected;
     let pool_id = &entry.pool.id;
     let Some((row, family)) = lookup(db, pool_id, req.token)? else {
@@ -136,6 +154,6 @@ pub fn refresh(
         family_id: Some(family.id.clone()),
         refresh_token: rotate,
     };
-    let set = issue(db, entry, client, &user, &grant, issuer, now)?;
-    Ok(RefreshOutcome::Issued(set))
+    let prepared = prepare(db, entry, client, &user, &grant, issuer, now)?;
+    Ok(RefreshOutcome::Issued(prepared))
 }

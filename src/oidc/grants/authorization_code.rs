@@ -16,10 +16,10 @@ use crate::pools::directory::PoolEntry;
 use crate::pools::{Client, OAuthFlow};
 use crate::state::AppState;
 use crate::store;
-use crate::tokens::{self, Grant, TokenSet};
+use crate::tokens::{self, Grant, Prepared, TokenSet};
 
-enum Outcome {
-    Issued(TokenSet),
+enum Outcome<T> {
+    Issued(T),
     Rejected(&'static str),
     /// A consumed code came back; its family has been revoked.
     Replayed,
@@ -45,20 +45,30 @@ pub async fn grant(
     let code_hash = crate::random::sha256_hex(code);
     let issuer = state.issuer(&entry.pool.id);
     let now = state.now();
+    let signer = entry.clone();
     let outcome = state
         .store
-        .write(move |db| -> crate::Result<Outcome> {
-            redeem(
-                db,
-                &entry,
-                &client,
-                &code_hash,
-                redirect_uri.as_deref(),
-                verifier.as_deref(),
-                &issuer,
-                now,
-            )
-        })
+        .write_then(
+            move |db| {
+                redeem(
+                    db,
+                    &entry,
+                    &client,
+                    &code_hash,
+                    redirect_uri.as_deref(),
+                    verifier.as_deref(),
+                    &issuer,
+                    now,
+                )
+            },
+            move |outcome| -> crate::Result<Outcome<TokenSet>> {
+                Ok(match outcome {
+                    Outcome::Issued(p) => Outcome::Issued(p.sign(&signer)?),
+                    Outcome::Rejected(why) => Outcome::Rejected(why),
+                    Outcome::Replayed => Outcome::Replayed,
+                })
+            },
+        )
         .await?;
     match outcome {
         Outcome::Issued(set) => Ok(set),
@@ -77,7 +87,7 @@ fn redeem(
     verifier: Option<&str>,
     issuer: &str,
     now: i64,
-) -> crate::Result<Outcome> {
+) -> crate::Result<Outcome<Prepared>> {
     let pool = &entry.pool;
     let Some(code) = store::codes::get(db, &pool.id, code_hash)? else {
         return Ok(Outcome::Rejected("invalid authorization code"));
@@ -148,8 +158,8 @@ fn redeem(
         refresh_token: refresh,
     };
     let user_id = user.id.clone();
-    let set = tokens::issue(db, entry, client, &user, &grant, issuer, now)?;
-    store::codes::mark_consumed(db, code_hash, &set.family_id, now)?;
+    let prepared = tokens::prepare(db, entry, client, &user, &grant, issuer, now)?;
+    store::codes::mark_consumed(db, code_hash, prepared.family_id(), now)?;
     tracing::info!(pool = %pool.id, client = %client.id, user = %user_id, "authorization code redeemed");
-    Ok(Outcome::Issued(set))
+    Ok(Outcome::Issued(prepared))
 }

@@ -48,11 +48,13 @@ pub async fn grant(
     }
     let issuer = state.issuer(&entry.pool.id);
     let now = state.now();
+    let signer = entry.clone();
     let set = state
         .store
-        .write(move |db| {
-            tokens::issue_client_credentials(db, &entry, &client, &scope, &issuer, now)
-        })
+        .write_then(
+            move |db| tokens::prepare_client_credentials(db, &entry, &client, &scope, &issuer, now),
+            move |prepared| prepared.sign(&signer),
+        )
         .await?;
     Ok(set)
 }

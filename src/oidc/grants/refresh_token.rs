@@ -33,22 +33,29 @@ pub async fn grant(
     let issuer = state.issuer(&entry.pool.id);
     let now = state.now();
     let grace_secs = state.config.refresh_reuse_grace_secs;
+    let signer = entry.clone();
     let outcome = state
         .store
-        .write(move |db| {
-            refresh::refresh(
-                db,
-                &entry,
-                &client,
-                &RefreshRequest {
-                    token: &token,
-                    scope: scope.as_deref(),
-                    grace_secs,
-                },
-                &issuer,
-                now,
-            )
-        })
+        .write_then(
+            move |db| {
+                refresh::prepare_refresh(
+                    db,
+                    &entry,
+                    &client,
+                    &RefreshRequest {
+                        token: &token,
+                        scope: scope.as_deref(),
+                        grace_secs,
+                    },
+                    &issuer,
+                    now,
+                )
+            },
+            move |outcome| match outcome {
+                RefreshOutcome::Issued(p) => p.sign(&signer).map(RefreshOutcome::Issued),
+                RefreshOutcome::Rejected(r) => Ok(RefreshOutcome::Rejected(r)),
+            },
+        )
         .await?;
     match outcome {
         RefreshOutcome::Issued(set) => Ok(set),
