@@ -124,6 +124,11 @@ struct ClientDecl {
     always_issue_refresh_token: Option<bool>,
     rotate_refresh_tokens: Option<bool>,
     first_party: Option<bool>,
+    /// Cognito API: unknown users look like wrong passwords (default true).
+    prevent_user_existence_errors: Option<bool>,
+    /// Cognito API: more browser origins allowed by CORS.
+    #[serde(default)]
+    allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -283,7 +288,7 @@ fn apply(
         let mut seen = HashSet::new();
         for c in &decl.client {
             let at = format!("{label}, client {:?}", c.id.as_deref().unwrap_or(&c.name));
-            let (client_id, outcome) = apply_client(db, &pool, c, now).at(&at)?;
+            let (client_id, outcome) = apply_client(db, &pool, sealer, c, now).at(&at)?;
             if !seen.insert(client_id) {
                 return Err(Error::invalid("client declared twice in the pool")).at(&at);
             }
@@ -468,6 +473,10 @@ fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
     if let Some(v) = decl.first_party {
         s.first_party = v;
     }
+    if let Some(v) = decl.prevent_user_existence_errors {
+        s.prevent_user_existence_errors = v;
+    }
+    s.allowed_origins = decl.allowed_origins.clone();
     if decl.secret.is_none() && s.flows.contains(&OAuthFlow::ClientCredentials) {
         return Err(Error::invalid(
             "flows: client_credentials needs a confidential client (set `secret`)",
@@ -486,7 +495,27 @@ fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
-fn apply_client(db: &Db, pool: &Pool, decl: &ClientDecl, now: i64) -> Result<(String, Outcome)> {
+fn apply_client(
+    db: &Db,
+    pool: &Pool,
+    sealer: &Sealer,
+    decl: &ClientDecl,
+    now: i64,
+) -> Result<(String, Outcome)> {
+    let (id, outcome) = apply_client_row(db, pool, decl, now)?;
+    // The Cognito API checks SECRET_HASH with the secret itself: keep a sealed copy.
+    if let Some(secret) = &decl.secret {
+        crate::pools::clients::remember_secret(db, sealer, &id, secret)?;
+    }
+    Ok((id, outcome))
+}
+
+fn apply_client_row(
+    db: &Db,
+    pool: &Pool,
+    decl: &ClientDecl,
+    now: i64,
+) -> Result<(String, Outcome)> {
     let settings = client_settings(decl)?;
     let secret_hash = decl
         .secret

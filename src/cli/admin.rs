@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+
+#[path = "admin_keys.rs"]
+mod admin_keys;
 use serde_json::{Value, json};
 
 use crate::accounts::User;
@@ -55,6 +58,11 @@ pub enum AdminCommand {
     Bootstrap {
         #[command(subcommand)]
         cmd: BootstrapCmd,
+    },
+    /// Access keys for the SigV4-signed admin actions of the Cognito API.
+    AdminKey {
+        #[command(subcommand)]
+        cmd: admin_keys::AdminKeyCmd,
     },
 }
 
@@ -149,6 +157,7 @@ pub struct PoolSettingsArgs {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum ClientCmd {
     /// Create an app client (public with PKCE by default; `--secret` for a confidential one).
     Create(ClientCreateArgs),
@@ -213,6 +222,13 @@ pub struct ClientCreateArgs {
     /// A first-party client never shows the consent page.
     #[arg(long)]
     pub first_party: bool,
+    /// Cognito API: answer UserNotFoundException for unknown users (Cognito's legacy mode)
+    /// instead of looking like a wrong password.
+    #[arg(long)]
+    pub user_existence_errors: bool,
+    /// Cognito API: another browser origin allowed by CORS (repeat), e.g. https://app.example.com.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    pub allowed_origin: Vec<String>,
     /// ID token lifetime, seconds (default: the pool's).
     #[arg(long, value_name = "SECONDS")]
     pub id_token_ttl: Option<i64>,
@@ -433,6 +449,7 @@ pub fn execute(cmd: AdminCommand, config: &Config, json: bool) -> std::result::R
         AdminCommand::Group { cmd } => group_cmd(&ctx, cmd)?,
         AdminCommand::Keys { cmd } => keys_cmd(&ctx, cmd)?,
         AdminCommand::Bootstrap { cmd } => bootstrap_cmd(&ctx, cmd)?,
+        AdminCommand::AdminKey { cmd } => admin_keys::admin_key_cmd(&ctx, cmd)?,
     };
     if json {
         let text = serde_json::to_string_pretty(&out.json)
@@ -670,6 +687,8 @@ fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Output, String> 
                 always_issue_refresh_token: args.always_refresh,
                 rotate_refresh_tokens: !args.no_rotate_refresh,
                 first_party: args.first_party,
+                prevent_user_existence_errors: !args.user_existence_errors,
+                allowed_origins: args.allowed_origin,
                 id_token_ttl_secs: args.id_token_ttl,
                 access_token_ttl_secs: args.access_token_ttl,
                 refresh_token_ttl_secs: args.refresh_token_ttl,
@@ -710,6 +729,9 @@ fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Output, String> 
                     secret,
                     ctx.now,
                 )?;
+                if let Some(s) = &secret {
+                    crate::pools::clients::remember_secret(db, &ctx.sealer, &client.id, s)?;
+                }
                 Ok((pool, client, secret))
             })?;
             let mut json = client_json(&pool, &client);

@@ -255,3 +255,39 @@ pub fn delete_admin_key(db: &Db, id: &str) -> Result<bool, StoreError> {
         .execute([id])?
         == 1)
 }
+
+// ---- group membership (admin API) ----
+
+pub fn remove_group_member(
+    db: &Db,
+    pool_id: &str,
+    group: &str,
+    user_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND user_id = ?3",
+        )?
+        .execute([pool_id, group, user_id])?
+        == 1)
+}
+
+/// Ids of a group's members, ordered by id, after `after`, at most `limit`.
+pub fn group_member_ids(
+    db: &Db,
+    pool_id: &str,
+    group: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = db.prepare_cached(
+        "SELECT user_id FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND user_id > ?3
+         ORDER BY user_id LIMIT ?4",
+    )?;
+    let rows = stmt
+        .query_map(rusqlite::params![pool_id, group, after, limit], |r| {
+            r.get(0)
+        })?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(rows)
+}

@@ -907,3 +907,122 @@ pub async fn mailed_code(app: &TestApp, to: &str) -> String {
     }
     panic!("no mail to {to}");
 }
+
+#[tokio::test]
+async fn admin_actions_need_a_fresh_valid_signature() {
+    use incognito::cognito::sigv4;
+    let app = spawn_app().await;
+    let (id, secret) = sigv4::new_key();
+    let (sealer, id2, secret2) = (app.state.sealer.clone(), id.clone(), secret.clone());
+    app.state
+        .store
+        .write_sync(move |db| {
+            incognito::store::cognito::insert_admin_key(
+                db,
+                &incognito::store::cognito::AdminKey {
+                    access_key_id: id2,
+                    secret: sealer.seal(&secret2),
+                    description: String::new(),
+                    created_at: 0,
+                    last_used_at: None,
+                },
+            )
+        })
+        .unwrap();
+    let body = json!({"UserPoolId": app.pool_id}).to_string();
+    let host = app.address.trim_start_matches("http://").to_string();
+    let signed = |t: i64, key: &str, secret: &str| {
+        let amz = {
+            let ts = timestamp(t);
+            // Reuse the calendar above: "Tue Jan 7 09:05:03 UTC 2025" → 20250107T090503Z.
+            let p: Vec<&str> = ts.split(' ').collect();
+            let month = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ]
+            .iter()
+            .position(|m| *m == p[1])
+            .unwrap()
+                + 1;
+            format!(
+                "{}{:02}{:02}T{}Z",
+                p[5],
+                month,
+                p[2].parse::<u32>().unwrap(),
+                p[3].replace(':', "")
+            )
+        };
+        let headers = vec![
+            (
+                "content-type".to_string(),
+                "application/x-amz-json-1.1".to_string(),
+            ),
+            ("host".to_string(), host.clone()),
+            ("x-amz-date".to_string(), amz.clone()),
+            (
+                "x-amz-target".to_string(),
+                "AWSCognitoIdentityProviderService.ListGroups".to_string(),
+            ),
+        ];
+        let names: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
+        let req = sigv4::Request {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers,
+            body: body.as_bytes(),
+        };
+        let sig = sigv4::sign(&req, &names, secret, &amz, "local", "cognito-idp");
+        let authz = format!(
+            "AWS4-HMAC-SHA256 Credential={key}/{}/local/cognito-idp/aws4_request, SignedHeaders={}, Signature={sig}",
+            &amz[..8],
+            names.join(";")
+        );
+        (amz, authz)
+    };
+    let app_ref = &app;
+    let call = |amz: String, authz: String| {
+        let body = body.clone();
+        async move {
+            let headers = [
+                ("x-amz-date", amz.as_str()),
+                ("authorization", authz.as_str()),
+            ];
+            api_raw(app_ref, "ListGroups", body, &headers).await
+        }
+    };
+    let (amz, authz) = signed(now(), &id, &secret);
+    let (s, v, _) = call(amz, authz).await;
+    assert_eq!(s, 200, "{v}");
+    let (amz, authz) = signed(now() - 600, &id, &secret);
+    let (s, v, _) = call(amz, authz).await;
+    assert_eq!((s, err_type(&v)), (400, "InvalidSignatureException"), "{v}");
+    let (amz, authz) = signed(now(), &id, "not the secret");
+    let (s, v, _) = call(amz, authz).await;
+    assert_eq!((s, err_type(&v)), (400, "InvalidSignatureException"), "{v}");
+    let (amz, authz) = signed(now(), "AKINNOSUCHKEY0000000", &secret);
+    let (s, v, _) = call(amz, authz).await;
+    assert_eq!(
+        (s, err_type(&v)),
+        (400, "UnrecognizedClientException"),
+        "{v}"
+    );
+    let (s, v) = api(&app, "ListGroups", json!({"UserPoolId": app.pool_id})).await;
+    assert_eq!(
+        (s, err_type(&v)),
+        (400, "MissingAuthenticationTokenException")
+    );
+    // A body changed after signing.
+    let (amz, authz) = signed(now(), &id, &secret);
+    let headers = [
+        ("x-amz-date", amz.as_str()),
+        ("authorization", authz.as_str()),
+    ];
+    let (s, v, _) = api_raw(
+        &app,
+        "ListGroups",
+        json!({"UserPoolId": "local_Other"}).to_string(),
+        &headers,
+    )
+    .await;
+    assert_eq!((s, err_type(&v)), (400, "InvalidSignatureException"), "{v}");
+}

@@ -106,7 +106,9 @@ impl Ctx {
         self.app
             .state
             .store
-            .write_sync(|db| incognito::accounts::service::create(db, &pool, &self.app.state.sealer, new, now))
+            .write_sync(|db| {
+                incognito::accounts::service::create(db, &pool, &self.app.state.sealer, new, now)
+            })
             .expect("user created")
     }
 
@@ -121,7 +123,9 @@ impl Ctx {
         self.app
             .state
             .store
-            .write_sync(|db| incognito::accounts::service::create(db, &pool, &self.app.state.sealer, new, now))
+            .write_sync(|db| {
+                incognito::accounts::service::create(db, &pool, &self.app.state.sealer, new, now)
+            })
             .expect("user created")
     }
 

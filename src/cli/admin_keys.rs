@@ -1,0 +1,91 @@
+//! `incognito admin-key create | list | delete`: access keys for the SigV4-signed admin
+//! actions of the Cognito API (boto3, the AWS CLI, the AWS SDKs with `--endpoint-url`). The
+//! secret is printed once, at creation, and stored sealed with the master key.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{Ctx, Output};
+use crate::store;
+
+#[derive(Subcommand, Debug)]
+pub enum AdminKeyCmd {
+    /// Create an access key; prints its id and secret (the secret only now).
+    Create {
+        /// What the key is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// List the access keys (ids only).
+    List,
+    /// Delete an access key.
+    Delete {
+        /// The access key id.
+        #[arg(long)]
+        id: String,
+    },
+}
+
+pub(super) fn admin_key_cmd(ctx: &Ctx, cmd: AdminKeyCmd) -> Result<Output, String> {
+    match cmd {
+        AdminKeyCmd::Create { description } => {
+            if description.len() > 256 || description.chars().any(char::is_control) {
+                return Err("--description: at most 256 printable characters".into());
+            }
+            let (id, secret) = crate::cognito::sigv4::new_key();
+            let row = store::cognito::AdminKey {
+                access_key_id: id.clone(),
+                secret: ctx.sealer.seal(&secret),
+                description: description.clone(),
+                created_at: ctx.now,
+                last_used_at: None,
+            };
+            ctx.write(|db| Ok(store::cognito::insert_admin_key(db, &row)?))?;
+            Ok(Output {
+                json: json!({
+                    "access_key_id": id,
+                    "secret_access_key": secret,
+                    "description": description,
+                    "created_at": ctx.now,
+                }),
+                text: format!(
+                    "Created admin access key\n  access key id:      {id}\n  secret access key:  {secret}\n  (The secret is shown only now; store it safely.)\n"
+                ),
+            })
+        }
+        AdminKeyCmd::List => {
+            let keys = ctx.read(|db| Ok(store::cognito::list_admin_keys(db)?))?;
+            let json = keys
+                .iter()
+                .map(|k| {
+                    json!({
+                        "access_key_id": k.access_key_id,
+                        "description": k.description,
+                        "created_at": k.created_at,
+                    })
+                })
+                .collect::<Vec<_>>();
+            let mut text = String::new();
+            if keys.is_empty() {
+                text.push_str("No admin access keys.\n");
+            }
+            for k in &keys {
+                text.push_str(&format!("{}  {}\n", k.access_key_id, k.description));
+            }
+            Ok(Output {
+                json: json!(json),
+                text,
+            })
+        }
+        AdminKeyCmd::Delete { id } => {
+            let deleted = ctx.write(|db| Ok(store::cognito::delete_admin_key(db, &id)?))?;
+            if !deleted {
+                return Err(format!("admin access key {id:?} not found"));
+            }
+            Ok(Output {
+                json: json!({ "deleted": true, "access_key_id": id }),
+                text: format!("Deleted admin access key {id}.\n"),
+            })
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! AdminCreateUser: a user with a temporary password (FORCE_CHANGE_PASSWORD, so the first
+//! sign-in answers NEW_PASSWORD_REQUIRED) and the invitation email, unless `SUPPRESS`.
+//! `RESEND` gives an existing, not yet signed-in user a new temporary password and mail.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::accounts::service::{self, NewUser};
+use crate::accounts::{User, UserStatus};
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::wire::{self, AttributeType};
+use crate::pools::{PasswordPolicy, Pool, UsernameAttribute};
+use crate::store::Db;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    user_pool_id: String,
+    username: String,
+    #[serde(default)]
+    user_attributes: Vec<AttributeType>,
+    temporary_password: Option<String>,
+    message_action: Option<String>,
+    #[serde(default)]
+    desired_delivery_mediums: Vec<String>,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    wire::check_id("username", &r.username)?;
+    let entry = super::pool(ctx, &r.user_pool_id).await?;
+    let pool = entry.pool.clone();
+    let mut attrs = wire::attribute_map(&r.user_attributes)?;
+    let suppress = match r.message_action.as_deref() {
+        None => false,
+        Some("SUPPRESS") => true,
+        Some("RESEND") => false,
+        Some(_) => {
+            return Err(CognitoError::invalid_parameter(
+                "MessageAction must be SUPPRESS or RESEND.",
+            ));
+        }
+    };
+    if r.desired_delivery_mediums.iter().any(|m| m != "EMAIL") {
+        return Err(CognitoError::invalid_parameter(
+            "Only EMAIL delivery is supported.",
+        ));
+    }
+    let resend = r.message_action.as_deref() == Some("RESEND");
+    let temporary = match r.temporary_password {
+        Some(p) => {
+            crate::authn::password::check_policy(&p, pool.settings.password_policy)?;
+            p
+        }
+        None => temporary_password(pool.settings.password_policy),
+    };
+    let email_verified = attrs.remove("email_verified").is_some_and(|v| v == "true");
+    attrs.remove("phone_number_verified");
+    if attrs.contains_key("sub") {
+        return Err(CognitoError::invalid_parameter(
+            "Attribute sub cannot be set.",
+        ));
+    }
+    let email_attr = attrs.remove("email");
+    let (username, email) = match pool.settings.username_attribute {
+        UsernameAttribute::Email => {
+            let e = email_attr.unwrap_or_else(|| r.username.clone());
+            if !r.username.contains('@') && !resend {
+                return Err(CognitoError::invalid_parameter(
+                    "Username should be an email.",
+                ));
+            }
+            (None, Some(e))
+        }
+        UsernameAttribute::Username => (Some(r.username.clone()), email_attr),
+    };
+    let (sealer, now, login) = (ctx.state.sealer.clone(), ctx.now, r.username.clone());
+    let user = ctx
+        .write(move |db| {
+            let user = if resend {
+                let mut u = super::user(db, &entry, &login)?;
+                if u.status != UserStatus::ForceChangePassword {
+                    return Err(CognitoError::new(
+                        "UnsupportedUserStateException",
+                        "Resend not possible. The user has already signed in.",
+                    ));
+                }
+                service::set_password(db, &pool, &sealer, &mut u, &temporary, false, now)?;
+                u
+            } else {
+                let mut u = service::create(
+                    db,
+                    &pool,
+                    &sealer,
+                    NewUser {
+                        username,
+                        email,
+                        password: None,
+                        password_hash: None,
+                        attributes: attrs,
+                        confirmed: true,
+                        email_verified,
+                    },
+                    now,
+                )
+                .map_err(|e| match e {
+                    crate::Error::AlreadyExists(_) => {
+                        CognitoError::new("UsernameExistsException", "User account already exists")
+                    }
+                    other => other.into(),
+                })?;
+                service::set_password(db, &pool, &sealer, &mut u, &temporary, false, now)?;
+                u
+            };
+            if !suppress {
+                invite(db, &pool, &user, &temporary, now)?;
+            }
+            Ok(user)
+        })
+        .await?;
+    ctx.state.wake_mailer();
+    tracing::info!(pool = %user.pool_id, user = %user.id, "user created (admin API)");
+    Ok(json!({ "User": super::user_type(&user) }))
+}
+
+fn invite(db: &Db, pool: &Pool, user: &User, temporary: &str, now: i64) -> Result<()> {
+    let Some(to) = user.email.clone() else {
+        return Ok(());
+    };
+    let login = match pool.settings.username_attribute {
+        UsernameAttribute::Email => to.clone(),
+        UsernameAttribute::Username => user.username.clone(),
+    };
+    let msg = crate::mail::messages::invitation(
+        &shared::lang_of(user),
+        pool.display_name(),
+        &login,
+        temporary,
+        pool.settings
+            .email_overrides
+            .get(crate::mail::messages::INVITATION),
+    );
+    crate::mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to), now)?;
+    Ok(())
+}
+
+/// A random temporary password that meets the pool's policy.
+fn temporary_password(policy: PasswordPolicy) -> String {
+    let base = crate::random::alnum(14);
+    match policy {
+        PasswordPolicy::Default => base,
+        PasswordPolicy::CognitoDefault => format!("{base}Aa1!"),
+    }
+}

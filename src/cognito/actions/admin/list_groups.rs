@@ -1,0 +1,36 @@
+//! ListGroups.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::cognito::shared::{Ctx, Result};
+use crate::cognito::wire;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    user_pool_id: String,
+    limit: Option<i64>,
+    next_token: Option<String>,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    let (limit, offset) = super::page(r.limit, 60, r.next_token.as_deref())?;
+    let entry = super::pool(ctx, &r.user_pool_id).await?;
+    ctx.read(move |db| {
+        let all = crate::store::groups::list(db, &entry.pool.id)?;
+        let groups: Vec<Value> = all
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(super::group_type)
+            .collect();
+        let mut out = json!({ "Groups": groups });
+        if offset + limit < all.len() {
+            out["NextToken"] = json!((offset + limit).to_string());
+        }
+        Ok(out)
+    })
+    .await
+}

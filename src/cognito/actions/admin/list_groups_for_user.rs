@@ -1,0 +1,38 @@
+//! AdminListGroupsForUser.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::cognito::shared::{Ctx, Result};
+use crate::cognito::wire;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    user_pool_id: String,
+    username: String,
+    limit: Option<i64>,
+    next_token: Option<String>,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    let (limit, offset) = super::page(r.limit, 60, r.next_token.as_deref())?;
+    let entry = super::pool(ctx, &r.user_pool_id).await?;
+    ctx.read(move |db| {
+        let user = super::user(db, &entry, &r.username)?;
+        let names = crate::store::groups::of_user(db, &user.id)?;
+        let mut groups = Vec::new();
+        for n in names.iter().skip(offset).take(limit) {
+            if let Some(g) = crate::store::groups::get(db, &entry.pool.id, n)? {
+                groups.push(super::group_type(&g));
+            }
+        }
+        let mut out = json!({ "Groups": groups });
+        if offset + limit < names.len() {
+            out["NextToken"] = json!((offset + limit).to_string());
+        }
+        Ok(out)
+    })
+    .await
+}

@@ -1,0 +1,122 @@
+//! The SigV4-signed admin actions (developer credentials; `routes.rs` checks the signature
+//! before any of these runs). One file per action; shared shapes here.
+
+mod add_user_to_group;
+mod confirm_sign_up;
+mod create_group;
+mod create_user;
+mod delete_user;
+mod enable_disable_user;
+mod get_user;
+mod global_sign_out;
+mod initiate_auth;
+mod list_groups;
+mod list_groups_for_user;
+mod list_users;
+mod list_users_in_group;
+mod remove_user_from_group;
+mod reset_user_password;
+mod respond_to_auth_challenge;
+mod set_user_password;
+mod update_user_attributes;
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::accounts::User;
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::wire;
+use crate::pools::directory::PoolEntry;
+use crate::store::Db;
+
+pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
+    match action {
+        "AdminCreateUser" => create_user::handle(ctx, body).await,
+        "AdminGetUser" => get_user::handle(ctx, body).await,
+        "AdminDeleteUser" => delete_user::handle(ctx, body).await,
+        "AdminSetUserPassword" => set_user_password::handle(ctx, body).await,
+        "AdminConfirmSignUp" => confirm_sign_up::handle(ctx, body).await,
+        "AdminUpdateUserAttributes" => update_user_attributes::handle(ctx, body).await,
+        "AdminDisableUser" => enable_disable_user::handle(ctx, body, false).await,
+        "AdminEnableUser" => enable_disable_user::handle(ctx, body, true).await,
+        "AdminInitiateAuth" => initiate_auth::handle(ctx, body).await,
+        "AdminRespondToAuthChallenge" => respond_to_auth_challenge::handle(ctx, body).await,
+        "AdminUserGlobalSignOut" => global_sign_out::handle(ctx, body).await,
+        "AdminResetUserPassword" => reset_user_password::handle(ctx, body).await,
+        "AdminAddUserToGroup" => add_user_to_group::handle(ctx, body).await,
+        "AdminRemoveUserFromGroup" => remove_user_from_group::handle(ctx, body).await,
+        "AdminListGroupsForUser" => list_groups_for_user::handle(ctx, body).await,
+        "CreateGroup" => create_group::handle(ctx, body).await,
+        "ListGroups" => list_groups::handle(ctx, body).await,
+        "ListUsers" => list_users::handle(ctx, body).await,
+        "ListUsersInGroup" => list_users_in_group::handle(ctx, body).await,
+        _ => Err(CognitoError::new(
+            "UnknownOperationException",
+            "Unknown operation.",
+        )),
+    }
+}
+
+/// The pool named by `UserPoolId`.
+pub async fn pool(ctx: &Ctx, pool_id: &str) -> Result<Arc<PoolEntry>> {
+    wire::check_len("userPoolId", pool_id, 1, 55)?;
+    if !crate::pools::is_valid_pool_id(pool_id) {
+        return Err(CognitoError::resource_not_found(format!(
+            "User pool {pool_id} does not exist."
+        )));
+    }
+    shared::pool(ctx, pool_id).await
+}
+
+/// A user by username, alias (email) or sub; unknown is `UserNotFoundException` (admins may know).
+pub fn user(db: &Db, entry: &PoolEntry, username: &str) -> Result<User> {
+    wire::check_id("username", username)?;
+    crate::accounts::service::find_by_login(db, &entry.pool, username)?
+        .ok_or_else(CognitoError::user_not_found)
+}
+
+/// Cognito's `UserType` (ListUsers, AdminCreateUser).
+pub fn user_type(u: &User) -> Value {
+    json!({
+        "Username": u.username,
+        "Attributes": crate::cognito::actions::get_user::attributes(u),
+        "UserCreateDate": u.created_at,
+        "UserLastModifiedDate": u.updated_at,
+        "Enabled": u.enabled,
+        "UserStatus": u.status.as_str(),
+    })
+}
+
+/// Cognito's `GroupType`.
+pub fn group_type(g: &crate::store::groups::Group) -> Value {
+    let mut v = json!({
+        "GroupName": g.name,
+        "UserPoolId": g.pool_id,
+        "Description": g.description,
+        "CreationDate": g.created_at,
+        "LastModifiedDate": g.created_at,
+    });
+    if let Some(p) = g.precedence {
+        v["Precedence"] = json!(p);
+    }
+    v
+}
+
+/// Reads a `Limit` and a numeric `NextToken` offset.
+pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize, usize)> {
+    let limit = limit.unwrap_or(max);
+    if !(1..=max).contains(&limit) {
+        return Err(CognitoError::invalid_parameter(format!(
+            "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 1 and {max}"
+        )));
+    }
+    let offset = match token {
+        None => 0,
+        Some(t) => t
+            .parse::<usize>()
+            .map_err(|_| CognitoError::invalid_parameter("Invalid pagination token."))?,
+    };
+    Ok((limit as usize, offset))
+}

@@ -1,0 +1,44 @@
+//! AdminResetUserPassword: mails the user a reset code and ends their sessions and tokens.
+//! (Cognito also marks the user RESET_REQUIRED; here the old password keeps working until the
+//! user completes ConfirmForgotPassword.)
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::cognito::error::CognitoError;
+use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::wire;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Request {
+    user_pool_id: String,
+    username: String,
+}
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: Request = wire::parse(body)?;
+    let entry = super::pool(ctx, &r.user_pool_id).await?;
+    let now = ctx.now;
+    ctx.write(move |db| {
+        let user = super::user(db, &entry, &r.username)?;
+        let Some(email) = user.email.clone() else {
+            return Err(CognitoError::invalid_parameter(
+                "The user has no email to send a code to.",
+            ));
+        };
+        if let Some(notice) = crate::accounts::recovery::forgot_password(
+            db,
+            &entry.pool,
+            &email,
+            &shared::lang_of(&user),
+            now,
+        )? {
+            crate::accounts::notices::deliver(db, &entry.pool, &notice, now)?;
+        }
+        crate::accounts::recovery::revoke_everything(db, &entry.pool, &user.id, now)?;
+        Ok(json!({}))
+    })
+    .await
+    .inspect(|_| ctx.state.wake_mailer())
+}

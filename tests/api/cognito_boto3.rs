@@ -1,0 +1,69 @@
+//! Runs tests/boto3/test_admin_api.py (boto3 with SigV4, `pip install boto3`) against a test
+//! server. Without boto3 the test is skipped, except in CI (`CI` set), where it fails.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::helpers::{create_client, spawn_app};
+
+#[tokio::test]
+async fn boto3_drives_the_admin_actions() {
+    let has_boto3 = Command::new("python3")
+        .args(["-c", "import boto3"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_boto3 {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "boto3 is missing: pip install boto3"
+        );
+        eprintln!("skipped: pip install boto3 to test the admin actions with boto3");
+        return;
+    }
+    let app = spawn_app().await;
+    let settings = incognito::pools::ClientSettings {
+        auth_flows: vec![
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH".into(),
+            "ALLOW_USER_SRP_AUTH".into(),
+            "ALLOW_REFRESH_TOKEN_AUTH".into(),
+        ],
+        ..Default::default()
+    };
+    let (client, _) = create_client(&app, settings, false);
+    let (id, secret) = incognito::cognito::sigv4::new_key();
+    let (sealer, id2, secret2) = (app.state.sealer.clone(), id.clone(), secret.clone());
+    app.state
+        .store
+        .write_sync(move |db| {
+            incognito::store::cognito::insert_admin_key(
+                db,
+                &incognito::store::cognito::AdminKey {
+                    access_key_id: id2,
+                    secret: sealer.seal(&secret2),
+                    description: "boto3 test".into(),
+                    created_at: 0,
+                    last_used_at: None,
+                },
+            )
+        })
+        .unwrap();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/boto3/test_admin_api.py");
+    let (address, pool) = (app.address.clone(), app.pool_id.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .env("INCOGNITO_TEST_URL", address)
+            .env("INCOGNITO_TEST_POOL", pool)
+            .env("INCOGNITO_TEST_CLIENT", client)
+            .env("INCOGNITO_TEST_KEY_ID", id)
+            .env("INCOGNITO_TEST_KEY_SECRET", secret)
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "boto3 tests failed:\n{stderr}");
+    assert!(stderr.contains("\nOK"), "{stderr}");
+}

@@ -1,0 +1,223 @@
+"""boto3 drives Incognito's SigV4-signed admin actions with --endpoint-url.
+
+Run by tests/api/cognito_boto3.rs, which starts the server and passes INCOGNITO_TEST_URL,
+INCOGNITO_TEST_POOL, INCOGNITO_TEST_CLIENT (allows ADMIN_USER_PASSWORD_AUTH),
+INCOGNITO_TEST_KEY_ID and INCOGNITO_TEST_KEY_SECRET. Uses only the standard library's unittest.
+"""
+
+import os
+import unittest
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+URL = os.environ["INCOGNITO_TEST_URL"]
+POOL = os.environ["INCOGNITO_TEST_POOL"]
+CLIENT = os.environ["INCOGNITO_TEST_CLIENT"]
+KEY_ID = os.environ["INCOGNITO_TEST_KEY_ID"]
+KEY_SECRET = os.environ["INCOGNITO_TEST_KEY_SECRET"]
+
+
+def idp(key_id=KEY_ID, secret=KEY_SECRET):
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=URL,
+        region_name="local",
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1}),
+    )
+
+
+def error_code(e):
+    return e.response["Error"]["Code"]
+
+
+class AdminApi(unittest.TestCase):
+    def setUp(self):
+        self.c = idp()
+
+    def create(self, email, temp="Temporary pass 1"):
+        return self.c.admin_create_user(
+            UserPoolId=POOL,
+            Username=email,
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "name", "Value": "Admin Made"},
+                {"Name": "locale", "Value": "en"},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            TemporaryPassword=temp,
+        )["User"]
+
+    def test_create_user_new_password_required_then_tokens(self):
+        user = self.create("boto-new@example.com")
+        self.assertEqual(user["UserStatus"], "FORCE_CHANGE_PASSWORD")
+        self.assertTrue(user["Enabled"])
+        r = self.c.admin_initiate_auth(
+            UserPoolId=POOL,
+            ClientId=CLIENT,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "boto-new@example.com", "PASSWORD": "Temporary pass 1"},
+        )
+        self.assertEqual(r["ChallengeName"], "NEW_PASSWORD_REQUIRED")
+        r = self.c.admin_respond_to_auth_challenge(
+            UserPoolId=POOL,
+            ClientId=CLIENT,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=r["Session"],
+            ChallengeResponses={"USERNAME": "boto-new@example.com", "NEW_PASSWORD": "a permanent password"},
+        )
+        tokens = r["AuthenticationResult"]
+        self.assertIn("AccessToken", tokens)
+        got = self.c.admin_get_user(UserPoolId=POOL, Username="boto-new@example.com")
+        self.assertEqual(got["UserStatus"], "CONFIRMED")
+        attrs = {a["Name"]: a["Value"] for a in got["UserAttributes"]}
+        self.assertEqual(attrs["email"], "boto-new@example.com")
+        self.assertEqual(attrs["email_verified"], "true")
+        # The user-facing API accepts the access token.
+        me = self.c.get_user(AccessToken=tokens["AccessToken"])
+        self.assertEqual(me["Username"], got["Username"])
+        # Disabling kills the tokens; enabling does not bring them back.
+        self.c.admin_disable_user(UserPoolId=POOL, Username="boto-new@example.com")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.get_user(AccessToken=tokens["AccessToken"])
+        self.assertEqual(error_code(e.exception), "NotAuthorizedException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_initiate_auth(
+                UserPoolId=POOL,
+                ClientId=CLIENT,
+                AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "boto-new@example.com", "PASSWORD": "a permanent password"},
+            )
+        self.assertEqual(error_code(e.exception), "NotAuthorizedException")
+        self.c.admin_enable_user(UserPoolId=POOL, Username="boto-new@example.com")
+        r = self.c.admin_initiate_auth(
+            UserPoolId=POOL,
+            ClientId=CLIENT,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "boto-new@example.com", "PASSWORD": "a permanent password"},
+        )
+        self.assertIn("AuthenticationResult", r)
+        # Global sign-out ends the new tokens.
+        self.c.admin_user_global_sign_out(UserPoolId=POOL, Username="boto-new@example.com")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.get_user(AccessToken=r["AuthenticationResult"]["AccessToken"])
+        self.assertEqual(error_code(e.exception), "NotAuthorizedException")
+
+    def test_set_password_update_attributes_delete(self):
+        self.create("boto-set@example.com")
+        self.c.admin_set_user_password(
+            UserPoolId=POOL, Username="boto-set@example.com", Password="set by the admin", Permanent=True
+        )
+        r = self.c.admin_initiate_auth(
+            UserPoolId=POOL,
+            ClientId=CLIENT,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "boto-set@example.com", "PASSWORD": "set by the admin"},
+        )
+        self.assertIn("AuthenticationResult", r)
+        self.c.admin_update_user_attributes(
+            UserPoolId=POOL,
+            Username="boto-set@example.com",
+            UserAttributes=[{"Name": "name", "Value": "Renamed"}, {"Name": "custom:plan", "Value": "pro"}],
+        )
+        attrs = {
+            a["Name"]: a["Value"]
+            for a in self.c.admin_get_user(UserPoolId=POOL, Username="boto-set@example.com")["UserAttributes"]
+        }
+        self.assertEqual(attrs["name"], "Renamed")
+        self.assertEqual(attrs["custom:plan"], "pro")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_set_user_password(
+                UserPoolId=POOL, Username="boto-set@example.com", Password="short", Permanent=True
+            )
+        self.assertEqual(error_code(e.exception), "InvalidPasswordException")
+        self.c.admin_delete_user(UserPoolId=POOL, Username="boto-set@example.com")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_get_user(UserPoolId=POOL, Username="boto-set@example.com")
+        self.assertEqual(error_code(e.exception), "UserNotFoundException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.create("not-an-email")
+        self.assertEqual(error_code(e.exception), "InvalidParameterException")
+
+    def test_sign_up_admin_confirm_and_reset(self):
+        self.c.sign_up(
+            ClientId=CLIENT,
+            Username="boto-signup@example.com",
+            Password="a password to confirm",
+            UserAttributes=[
+                {"Name": "email", "Value": "boto-signup@example.com"},
+                {"Name": "name", "Value": "Signed Up"},
+                {"Name": "locale", "Value": "en"},
+            ],
+        )
+        got = self.c.admin_get_user(UserPoolId=POOL, Username="boto-signup@example.com")
+        self.assertEqual(got["UserStatus"], "UNCONFIRMED")
+        self.c.admin_confirm_sign_up(UserPoolId=POOL, Username="boto-signup@example.com")
+        got = self.c.admin_get_user(UserPoolId=POOL, Username="boto-signup@example.com")
+        self.assertEqual(got["UserStatus"], "CONFIRMED")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_confirm_sign_up(UserPoolId=POOL, Username="boto-signup@example.com")
+        self.assertEqual(error_code(e.exception), "NotAuthorizedException")
+        self.c.admin_reset_user_password(UserPoolId=POOL, Username="boto-signup@example.com")
+
+    def test_groups_and_listing(self):
+        for i in range(5):
+            self.create(f"boto-list-{i}@example.com")
+        self.c.create_group(UserPoolId=POOL, GroupName="editors", Description="Edit things", Precedence=2)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.create_group(UserPoolId=POOL, GroupName="editors")
+        self.assertEqual(error_code(e.exception), "GroupExistsException")
+        self.c.admin_add_user_to_group(UserPoolId=POOL, Username="boto-list-1@example.com", GroupName="editors")
+        self.c.admin_add_user_to_group(UserPoolId=POOL, Username="boto-list-2@example.com", GroupName="editors")
+        groups = self.c.admin_list_groups_for_user(UserPoolId=POOL, Username="boto-list-1@example.com")["Groups"]
+        self.assertEqual([g["GroupName"] for g in groups], ["editors"])
+        self.assertIn("editors", [g["GroupName"] for g in self.c.list_groups(UserPoolId=POOL)["Groups"]])
+        members = self.c.list_users_in_group(UserPoolId=POOL, GroupName="editors")["Users"]
+        self.assertEqual(len(members), 2)
+        self.c.admin_remove_user_from_group(UserPoolId=POOL, Username="boto-list-2@example.com", GroupName="editors")
+        members = self.c.list_users_in_group(UserPoolId=POOL, GroupName="editors")["Users"]
+        self.assertEqual(len(members), 1)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_add_user_to_group(UserPoolId=POOL, Username="boto-list-1@example.com", GroupName="nope")
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+        # The group shows in the tokens.
+        self.c.admin_set_user_password(
+            UserPoolId=POOL, Username="boto-list-1@example.com", Password="password for groups", Permanent=True
+        )
+        # Filter and pagination.
+        found = self.c.list_users(UserPoolId=POOL, Filter='email = "boto-list-3@example.com"')["Users"]
+        self.assertEqual(len(found), 1)
+        prefix = self.c.list_users(UserPoolId=POOL, Filter='email ^= "boto-list-"', Limit=2)
+        self.assertEqual(len(prefix["Users"]), 2)
+        seen = [u["Username"] for u in prefix["Users"]]
+        token = prefix.get("PaginationToken")
+        while token:
+            page = self.c.list_users(UserPoolId=POOL, Filter='email ^= "boto-list-"', Limit=2, PaginationToken=token)
+            seen += [u["Username"] for u in page["Users"]]
+            token = page.get("PaginationToken")
+        self.assertEqual(len(seen), 5)
+        self.assertEqual(len(set(seen)), 5)
+        paginator = self.c.get_paginator("list_users")
+        total = sum(len(p["Users"]) for p in paginator.paginate(UserPoolId=POOL, Filter='email ^= "boto-list-"', PaginationConfig={"PageSize": 2}))
+        self.assertEqual(total, 5)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.list_users(UserPoolId=POOL, Filter="password = 'x'")
+        self.assertEqual(error_code(e.exception), "InvalidParameterException")
+
+    def test_bad_credentials_are_refused_like_aws(self):
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            idp(secret="wrong" + KEY_SECRET[5:]).list_groups(UserPoolId=POOL)
+        self.assertEqual(error_code(e.exception), "InvalidSignatureException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            idp(key_id="AKINUNKNOWNKEY000000").list_groups(UserPoolId=POOL)
+        self.assertEqual(error_code(e.exception), "UnrecognizedClientException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.list_groups(UserPoolId="local_NoSuchPool")
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
