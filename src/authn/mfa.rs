@@ -70,6 +70,16 @@ pub enum CodeRejected {
     Replayed,
     /// No set-up in progress (or it was replaced).
     NoSetup,
+    /// Too many wrong codes for this user lately, across sign-in attempts: wait.
+    Throttled,
+}
+
+/// Wrong second-factor codes are counted per user (not only per challenge), so starting new
+/// sign-ins does not buy more guesses. User ids are unique across pools.
+const THROTTLE_POOL: &str = "*";
+
+fn throttle_subject(user_id: &str) -> String {
+    format!("mfa:{user_id}")
 }
 
 /// Confirms a set-up with a first code: the factor is enabled and ten recovery codes are
@@ -130,7 +140,31 @@ pub fn verify(
     code: &str,
     now: i64,
 ) -> Result<std::result::Result<Proof, CodeRejected>> {
+    let subject = throttle_subject(user_id);
+    if super::throttle::locked_for(db, THROTTLE_POOL, &subject, now)?.is_some() {
+        return Ok(Err(CodeRejected::Throttled));
+    }
     let code = code.trim();
+    let outcome = check_code(db, sealer, user_id, code, now)?;
+    // Only well-formed TOTP guesses count: recovery codes are far too long to guess.
+    let is_totp_guess = code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit());
+    match outcome {
+        Ok(_) => super::throttle::record_success(db, THROTTLE_POOL, &subject)?,
+        Err(CodeRejected::Wrong) if is_totp_guess => {
+            super::throttle::record_failure(db, THROTTLE_POOL, &subject, now)?
+        }
+        Err(_) => {}
+    }
+    Ok(outcome)
+}
+
+fn check_code(
+    db: &Db,
+    sealer: &Sealer,
+    user_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<std::result::Result<Proof, CodeRejected>> {
     let Some(row) = store::mfa::get_totp(db, user_id)?.filter(|t| t.enabled) else {
         return Ok(Err(CodeRejected::NoSetup));
     };

@@ -408,6 +408,50 @@ async fn five_wrong_codes_lock_the_challenge_and_the_code_page_needs_the_passwor
     assert!(location(&r).contains("/login"));
 }
 
+/// A new sign-in does not buy new guesses: wrong codes are counted per user too.
+#[tokio::test]
+async fn wrong_codes_are_throttled_per_user_across_sign_ins() {
+    let app = spawn_app().await;
+    set_pool(&app, MfaMode::Optional, 0);
+    create_user(&app, "thr@example.com", "Throttled");
+    let (secret, _) = enrol_from_account(&app, &app.browser(), "thr@example.com").await;
+    let good = totp_at(&secret, now());
+    let wrong = if good == "123456" { "654321" } else { "123456" };
+    let browser = app.browser();
+    let r = password_step(&app, &browser, "thr@example.com", &[]).await;
+    let mfa_page = format!("{}{}", app.address, location(&r));
+    let csrf = hidden_field(&page(&browser, &mfa_page).await.1, "csrf_token").unwrap();
+    for _ in 0..4 {
+        browser
+            .post(&mfa_page)
+            .form(&[("csrf_token", csrf.as_str()), ("code", wrong)])
+            .send()
+            .await
+            .unwrap();
+    }
+    // A second sign-in: one more wrong code reaches the per-user limit...
+    let other = app.browser();
+    let r = password_step(&app, &other, "thr@example.com", &[]).await;
+    let mfa_page = format!("{}{}", app.address, location(&r));
+    let csrf = hidden_field(&page(&other, &mfa_page).await.1, "csrf_token").unwrap();
+    let r = other
+        .post(&mfa_page)
+        .form(&[("csrf_token", csrf.as_str()), ("code", wrong)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // ...and now even the right code waits.
+    let r = other
+        .post(&mfa_page)
+        .form(&[("csrf_token", csrf.as_str()), ("code", good.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("Too many failed attempts"));
+}
+
 #[tokio::test]
 async fn required_mfa_enrols_at_sign_in_and_the_admin_can_reset_it() {
     let app = spawn_app().await;

@@ -65,6 +65,7 @@ type SetupOutcome = Result<Vec<String>, (bool, Option<Setup>)>;
 fn rejected(ctx: &Ctx, r: CodeRejected) -> &'static str {
     match r {
         CodeRejected::Replayed => ctx.tr.err_mfa_replayed,
+        CodeRejected::Throttled => ctx.tr.err_throttled,
         CodeRejected::Wrong | CodeRejected::NoSetup => ctx.tr.err_mfa_wrong,
     }
 }
