@@ -68,12 +68,9 @@ async fn run(action: &str, ctx: &Ctx, body: &Value) -> Option<Result<Value>> {
         "DeleteUser" => a::delete_user::handle(ctx, body).await,
         "GlobalSignOut" => a::global_sign_out::handle(ctx, body).await,
         "RevokeToken" => a::revoke_token::handle(ctx, body).await,
-        "AssociateSoftwareToken" | "VerifySoftwareToken" | "SetUserMFAPreference" => {
-            Err(CognitoError::new(
-                "InvalidUserPoolConfigurationException",
-                "TOTP MFA is not available through the Cognito API of this server yet.",
-            ))
-        }
+        "AssociateSoftwareToken" => a::associate_software_token::handle(ctx, body).await,
+        "VerifySoftwareToken" => a::verify_software_token::handle(ctx, body).await,
+        "SetUserMFAPreference" => a::set_user_mfa_preference::handle(ctx, body).await,
         other if ADMIN_ACTIONS.contains(&other) => a::admin::handle(other, ctx, body).await,
         _ => return None,
     })

@@ -15,8 +15,8 @@ use sha2::Sha256;
 use super::error::CognitoError;
 use crate::accounts::{User, UserStatus};
 use crate::keys::seal::Sealer;
+use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
-use crate::pools::{Client, MfaMode};
 use crate::state::AppState;
 use crate::store::{self, Db};
 use crate::tokens::{self, AccessClaims, Grant, TokenSet, claims::COGNITO_ADMIN_SCOPE};
@@ -270,6 +270,8 @@ pub fn new_challenge(
     data: Value,
     now: i64,
 ) -> Result<(String, String)> {
+    // Unanswered challenges go here (indexed by expiry), so they cannot pile up.
+    store::cognito::purge_expired_challenges(db, now)?;
     let id = crate::random::token(16);
     let session = crate::random::token(48);
     store::cognito::insert_challenge(
@@ -297,7 +299,7 @@ pub fn take_challenge(
     client: &ClientRef,
     session: &str,
     challenge: &str,
-    username: &str,
+    username: Option<&str>,
     now: i64,
 ) -> Result<store::cognito::Challenge> {
     let invalid = || CognitoError::not_authorized("Invalid session for the user.");
@@ -317,7 +319,9 @@ pub fn take_challenge(
     {
         return Err(invalid());
     }
-    if !answers_for(db, client, &c, username)? {
+    if let Some(username) = username
+        && !answers_for(db, client, &c, username)?
+    {
         return Err(invalid());
     }
     Ok(c)
@@ -492,29 +496,90 @@ pub fn finish_sign_in(
             }))
         }
         UserStatus::Confirmed => {
-            if client.entry.pool.settings.mfa != MfaMode::Off {
-                // TOTP challenges come with the MFA work; never skip a second factor.
-                return Err(CognitoError::new(
-                    "InvalidUserPoolConfigurationException",
-                    "This user pool requires MFA, which the Cognito API of this server does not offer yet; sign in through the hosted pages.",
-                ));
-            }
-            let grant = Grant {
-                scope: vec![COGNITO_ADMIN_SCOPE.to_string()],
-                auth_time,
-                amr: amr.to_vec(),
-                nonce: None,
-                family_id: None,
-                refresh_token: true,
-            };
-            let set = tokens::issue(db, &client.entry, &client.client, user, &grant, issuer, now)?;
-            tracing::info!(pool = %client.pool_id(), user = %user.id, client = %client.client.id, "sign-in succeeded (Cognito API)");
+            use crate::authn::mfa::Step;
+            // The same second-factor policy as the hosted pages.
+            let (name, params) =
+                match crate::authn::mfa::next_step(db, &client.entry.pool, user, false)? {
+                    Step::Done => {
+                        return issue_tokens(db, client, user, amr, auth_time, issuer, now);
+                    }
+                    Step::Verify => (
+                        "SOFTWARE_TOKEN_MFA",
+                        json!({ "USER_ID_FOR_SRP": user.username }),
+                    ),
+                    Step::Enrol => (
+                        "MFA_SETUP",
+                        json!({
+                            "USER_ID_FOR_SRP": user.username,
+                            "MFAS_CAN_SETUP": "[\"SOFTWARE_TOKEN_MFA\"]",
+                        }),
+                    ),
+                };
+            let (_, session) = new_challenge(
+                db,
+                client.pool_id(),
+                &client.client.id,
+                Some(&user.id),
+                &user.username,
+                name,
+                json!({ "amr": amr, "auth_time": auth_time, "attempts": 0 }),
+                now,
+            )?;
             Ok(json!({
-                "ChallengeParameters": {},
-                "AuthenticationResult": authentication_result(&set),
+                "ChallengeName": name,
+                "Session": session,
+                "ChallengeParameters": params,
             }))
         }
     }
+}
+
+/// The tokens of a completed sign-in (access, ID and refresh token, one new family).
+pub fn issue_tokens(
+    db: &Db,
+    client: &ClientRef,
+    user: &User,
+    amr: &[String],
+    auth_time: i64,
+    issuer: &str,
+    now: i64,
+) -> Result<Value> {
+    if !user.can_sign_in() {
+        return Err(CognitoError::not_authorized("User is disabled."));
+    }
+    let grant = Grant {
+        scope: vec![COGNITO_ADMIN_SCOPE.to_string()],
+        auth_time,
+        amr: amr.to_vec(),
+        nonce: None,
+        family_id: None,
+        refresh_token: true,
+    };
+    let set = tokens::issue(db, &client.entry, &client.client, user, &grant, issuer, now)?;
+    tracing::info!(pool = %client.pool_id(), user = %user.id, client = %client.client.id, "sign-in succeeded (Cognito API)");
+    Ok(json!({
+        "ChallengeParameters": {},
+        "AuthenticationResult": authentication_result(&set),
+    }))
+}
+
+/// Puts a challenge back after a wrong answer, with one more attempt counted; false (and
+/// gone for good) after five.
+pub fn retry_challenge(db: &Db, c: &store::cognito::Challenge) -> Result<bool> {
+    let mut data: Value = serde_json::from_str(&c.data).unwrap_or_else(|_| json!({}));
+    let attempts = data["attempts"].as_i64().unwrap_or(0) + 1;
+    if attempts >= crate::authn::mfa::MAX_CHALLENGE_ATTEMPTS {
+        return Ok(false);
+    }
+    data["attempts"] = json!(attempts);
+    store::cognito::insert_challenge(
+        db,
+        &store::cognito::Challenge {
+            data: data.to_string(),
+            ..c.clone()
+        },
+    )?;
+    Ok(true)
 }
 
 /// The language of a user's emails: the `locale` attribute, else English.

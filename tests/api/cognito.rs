@@ -1026,3 +1026,135 @@ async fn admin_actions_need_a_fresh_valid_signature() {
     .await;
     assert_eq!((s, err_type(&v)), (400, "InvalidSignatureException"), "{v}");
 }
+
+/// Every action, with empty, null, wrong-typed, oversized and hostile members: always a
+/// Cognito-shaped 4xx (or a harmless 200), never a 500, and nothing created.
+#[tokio::test]
+async fn every_action_survives_hostile_bodies() {
+    let app = spawn_app().await;
+    create_user(&app, "victim@example.com", "Victim");
+    let actions = [
+        "SignUp",
+        "ConfirmSignUp",
+        "ResendConfirmationCode",
+        "InitiateAuth",
+        "RespondToAuthChallenge",
+        "GetTokensFromRefreshToken",
+        "ForgotPassword",
+        "ConfirmForgotPassword",
+        "GetUser",
+        "UpdateUserAttributes",
+        "GetUserAttributeVerificationCode",
+        "VerifyUserAttribute",
+        "ChangePassword",
+        "DeleteUser",
+        "GlobalSignOut",
+        "RevokeToken",
+        "AssociateSoftwareToken",
+        "VerifySoftwareToken",
+        "SetUserMFAPreference",
+        "AdminCreateUser",
+        "ListUsers",
+    ];
+    let fields = [
+        "ClientId",
+        "Username",
+        "Password",
+        "AccessToken",
+        "Session",
+        "RefreshToken",
+        "Token",
+        "ConfirmationCode",
+        "UserPoolId",
+        "GroupName",
+        "AuthFlow",
+        "ChallengeName",
+        "UserCode",
+        "AttributeName",
+        "Code",
+        "PreviousPassword",
+        "ProposedPassword",
+        "SecretHash",
+        "ClientSecret",
+    ];
+    let maps = ["AuthParameters", "ChallengeResponses", "ClientMetadata"];
+    let with = |value: Value, client: Option<&str>| {
+        let mut body = serde_json::Map::new();
+        for f in fields {
+            body.insert(f.into(), value.clone());
+        }
+        for m in maps {
+            let mut inner = serde_json::Map::new();
+            for k in [
+                "USERNAME",
+                "PASSWORD",
+                "SRP_A",
+                "REFRESH_TOKEN",
+                "SECRET_HASH",
+                "NEW_PASSWORD",
+                "PASSWORD_CLAIM_SECRET_BLOCK",
+                "PASSWORD_CLAIM_SIGNATURE",
+                "TIMESTAMP",
+                "SOFTWARE_TOKEN_MFA_CODE",
+            ] {
+                inner.insert(
+                    k.into(),
+                    if value.is_string() {
+                        value.clone()
+                    } else {
+                        json!("x")
+                    },
+                );
+            }
+            body.insert(m.into(), Value::Object(inner));
+        }
+        body.insert(
+            "UserAttributes".into(),
+            json!([{"Name": "email", "Value": value}, {"Name": "email_verified", "Value": "true"}]),
+        );
+        if let Some(c) = client {
+            body.insert("ClientId".into(), json!(c));
+        }
+        Value::Object(body)
+    };
+    let long = "A".repeat(5000);
+    let hostile = [
+        json!(null),
+        json!(5),
+        json!(true),
+        json!([1, 2]),
+        json!({"a": 1}),
+        json!(""),
+        json!(long),
+        json!("victim@example.com\u{0}"),
+        json!("../../etc/passwd"),
+        json!("<script>alert(1)</script>"),
+        json!("' OR 1=1 --"),
+        json!("\u{202e}gnp.exe"),
+        json!("-1"),
+        json!("0"),
+    ];
+    for action in actions {
+        let (s, v) = api(&app, action, json!({})).await;
+        assert_eq!(s, 400, "{action} {{}}: {v}");
+        for value in &hostile {
+            for client in [None, Some(app.client_id.as_str())] {
+                let body = with(value.clone(), client);
+                let (s, v) = api(&app, action, body).await;
+                assert_ne!(s, 500, "{action} with {value}: {v}");
+                assert!(s == 200 || s == 400, "{action} with {value}: {s} {v}");
+                if s == 400 {
+                    assert!(err_type(&v).ends_with("Exception"), "{action}: {v}");
+                    assert!(v["message"].is_string(), "{action}: {v}");
+                }
+            }
+        }
+    }
+    let pool_id = app.pool_id.clone();
+    let users = app
+        .state
+        .store
+        .read_sync(move |db| incognito::store::users::list_all(db, &pool_id))
+        .unwrap();
+    assert_eq!(users.len(), 1, "no user was created");
+}

@@ -17,11 +17,20 @@ struct Request {
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     let (_, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
-    Ok(json!({
+    let id = user.id.clone();
+    let totp = ctx
+        .read(move |db| Ok(crate::authn::mfa::is_enabled(db, &id)?))
+        .await?;
+    let mut out = json!({
         "Username": user.username,
         "UserAttributes": attributes(&user),
         "UserMFASettingList": [],
-    }))
+    });
+    if totp {
+        out["UserMFASettingList"] = json!(["SOFTWARE_TOKEN_MFA"]);
+        out["PreferredMfaSetting"] = json!("SOFTWARE_TOKEN_MFA");
+    }
+    Ok(out)
 }
 
 /// A user's attributes as Cognito lists them: `sub`, `email`, `email_verified` (as a string),

@@ -63,6 +63,9 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                 Ok(None) => Err(CognitoError::invalid_parameter(
                     "User is already confirmed.",
                 )),
+                // Within the resend cool-down: with PreventUserExistenceErrors the answer
+                // must not differ from an unknown user's.
+                Err(crate::Error::Invalid(_)) if prevent => Ok(email),
                 Err(crate::Error::Invalid(_)) => Err(CognitoError::limit_exceeded(
                     "Attempt limit exceeded, please try after some time.",
                 )),

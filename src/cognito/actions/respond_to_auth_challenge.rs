@@ -76,12 +76,22 @@ pub async fn respond(
             })?;
             new_password(ctx, client, &session, &username, p).await
         }
-        "SOFTWARE_TOKEN_MFA" | "MFA_SETUP" | "SMS_MFA" | "SELECT_MFA_TYPE" | "EMAIL_OTP" => {
-            Err(CognitoError::new(
-                "InvalidUserPoolConfigurationException",
-                "MFA challenges are not available through the Cognito API of this server yet.",
-            ))
+        "SOFTWARE_TOKEN_MFA" => {
+            let session = session.ok_or_else(|| {
+                CognitoError::invalid_parameter("Missing required parameter Session")
+            })?;
+            let code = required(p, "SOFTWARE_TOKEN_MFA_CODE")?.to_string();
+            totp_answer(ctx, client, &session, &username, &code).await
         }
+        "MFA_SETUP" => {
+            let session = session.ok_or_else(|| {
+                CognitoError::invalid_parameter("Missing required parameter Session")
+            })?;
+            mfa_setup_done(ctx, client, &session, &username).await
+        }
+        "SMS_MFA" | "SELECT_MFA_TYPE" | "EMAIL_OTP" => Err(CognitoError::invalid_parameter(
+            "Only software token (TOTP) MFA is available.",
+        )),
         _ => Err(CognitoError::invalid_parameter(
             "Unsupported challenge name.",
         )),
@@ -118,7 +128,14 @@ async fn new_password(
         ctx.issuer(client.pool_id()),
     );
     ctx.write(move |db| {
-        let ch = shared::take_challenge(db, &c, &session, "NEW_PASSWORD_REQUIRED", &username, now)?;
+        let ch = shared::take_challenge(
+            db,
+            &c,
+            &session,
+            "NEW_PASSWORD_REQUIRED",
+            Some(&username),
+            now,
+        )?;
         let data: Value = serde_json::from_str(&ch.data).unwrap_or_default();
         let pool = &c.entry.pool;
         let mut user = ch
@@ -138,4 +155,94 @@ async fn new_password(
         shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now)
     })
     .await
+}
+
+/// SOFTWARE_TOKEN_MFA: a TOTP code (or a recovery code); five wrong codes end the challenge.
+async fn totp_answer(
+    ctx: &Ctx,
+    client: &ClientRef,
+    session: &str,
+    username: &str,
+    code: &str,
+) -> Result<Value> {
+    if code.len() > 64 {
+        return Err(CognitoError::code_mismatch());
+    }
+    let (c, session, username, code) = (
+        client.clone(),
+        session.to_string(),
+        username.to_string(),
+        code.to_string(),
+    );
+    let (sealer, now, issuer) = (
+        ctx.state.sealer.clone(),
+        ctx.now,
+        ctx.issuer(client.pool_id()),
+    );
+    ctx.write(move |db| {
+        let ch = shared::take_challenge(db, &c, &session, "SOFTWARE_TOKEN_MFA", Some(&username), now)?;
+        let user = challenge_user(db, &c, &ch)?;
+        match crate::authn::mfa::verify(db, &sealer, &user.id, &code, now)? {
+            Ok(proof) => {
+                let data: Value = serde_json::from_str(&ch.data).unwrap_or_default();
+                let auth_time = data["auth_time"].as_i64().unwrap_or(now);
+                shared::issue_tokens(db, &c, &user, &proof.amr(), auth_time, &issuer, now)
+            }
+            Err(crate::authn::mfa::CodeRejected::Throttled) => Err(CognitoError::new(
+                "TooManyFailedAttemptsException",
+                "Too many wrong codes; try again later.",
+            )),
+            Err(_) => {
+                tracing::info!(pool = %c.pool_id(), user = %user.id, "wrong MFA code (Cognito API)");
+                if shared::retry_challenge(db, &ch)? {
+                    Err(CognitoError::new("CodeMismatchException", "Invalid code or auth state for the user."))
+                } else {
+                    Err(CognitoError::not_authorized("Invalid session for the user."))
+                }
+            }
+        }
+    })
+    .await
+}
+
+/// MFA_SETUP after VerifySoftwareToken: the sign-in completes with both factors.
+async fn mfa_setup_done(
+    ctx: &Ctx,
+    client: &ClientRef,
+    session: &str,
+    username: &str,
+) -> Result<Value> {
+    let (c, session, username) = (client.clone(), session.to_string(), username.to_string());
+    let (now, issuer) = (ctx.now, ctx.issuer(client.pool_id()));
+    ctx.write(move |db| {
+        let ch =
+            shared::take_challenge(db, &c, &session, "MFA_SETUP_VERIFIED", Some(&username), now)?;
+        let user = challenge_user(db, &c, &ch)?;
+        let data: Value = serde_json::from_str(&ch.data).unwrap_or_default();
+        let auth_time = data["auth_time"].as_i64().unwrap_or(now);
+        shared::issue_tokens(
+            db,
+            &c,
+            &user,
+            &["pwd".to_string(), "otp".to_string()],
+            auth_time,
+            &issuer,
+            now,
+        )
+    })
+    .await
+}
+
+/// The user a challenge belongs to.
+pub fn challenge_user(
+    db: &crate::store::Db,
+    c: &ClientRef,
+    ch: &crate::store::cognito::Challenge,
+) -> Result<crate::accounts::User> {
+    ch.user_id
+        .as_deref()
+        .map(|id| crate::store::users::get(db, c.pool_id(), id))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| CognitoError::not_authorized("Invalid session for the user."))
 }

@@ -3,6 +3,7 @@
 // configured). INCOGNITO_TEST_URL (+ _POOL, _CLIENT, _DATA_DIR) points at a running server
 // instead (the Rust test harness sets them).
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -16,6 +17,8 @@ export const POOL_ID = 'local_JsTest1';
 export const CLIENT_ID = 'js-public-client';
 export const PASSWORD_CLIENT_ID = 'js-password-client';
 export const ORIGIN = 'http://localhost:3000';
+export const MFA_POOL_ID = 'local_JsMfa1';
+export const MFA_CLIENT_ID = 'js-mfa-client';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -50,6 +53,17 @@ required_attributes = ["email", "name", "locale"]
   id = "${PASSWORD_CLIENT_ID}"
   name = "Password app"
   auth_flows = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+[[pool]]
+id = "${MFA_POOL_ID}"
+name = "JS MFA pool"
+required_attributes = ["email"]
+mfa = "required"
+
+  [[pool.client]]
+  id = "${MFA_CLIENT_ID}"
+  name = "MFA app"
+  auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 `;
 
 export async function startServer() {
@@ -144,4 +158,24 @@ export async function call(server, action, body, headers = {}) {
     body: JSON.stringify(body),
   });
   return { status: r.status, body: await r.json(), headers: r.headers };
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, `offsetSteps` steps from now. */
+export function totp(secret, offsetSteps = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const ch of secret.replace(/=+$/, '').toUpperCase()) {
+    const v = alphabet.indexOf(ch);
+    if (v < 0) throw new Error('not base32');
+    bits += v.toString(2).padStart(5, '0');
+  }
+  const key = Buffer.alloc(Math.floor(bits.length / 8));
+  for (let i = 0; i < key.length; i++) key[i] = parseInt(bits.slice(i * 8, i * 8 + 8), 2);
+  const counter = Math.floor(Date.now() / 1000 / 30) + offsetSteps;
+  const msg = Buffer.alloc(8);
+  msg.writeBigUInt64BE(BigInt(counter));
+  const h = crypto.createHmac('sha1', key).update(msg).digest();
+  const o = h[h.length - 1] & 0xf;
+  const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
+  return String(n % 1000000).padStart(6, '0');
 }
