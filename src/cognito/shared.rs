@@ -56,6 +56,25 @@ impl Ctx {
             .map_err(|Wrapped(e)| e)?
     }
 
+    /// `write` for sign-ins: `f` prepares the outcome inside the transaction; tokens are
+    /// signed after the commit, outside the writer's turn.
+    pub async fn sign_in<F>(&self, f: F) -> Result<Value>
+    where
+        F: FnOnce(&Db) -> Result<Outcome> + Send + 'static,
+    {
+        self.state
+            .store
+            .write_then(
+                move |db| match f(db) {
+                    Err(e) if e.name == "InternalErrorException" => Err(Wrapped(e)),
+                    other => Ok(other),
+                },
+                |r: Result<Outcome>| Ok(r.and_then(Outcome::finish)),
+            )
+            .await
+            .map_err(|Wrapped(e)| e)?
+    }
+
     /// Runs `f` on a pooled connection on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
@@ -350,20 +369,25 @@ const SERVER_KEY: &str = "cognito_aead_key";
 
 /// The server's random 32-byte key, made on first use and kept sealed in the database.
 pub fn server_key(db: &Db, sealer: &Sealer, now: i64) -> Result<[u8; 32]> {
-    let stored = match store::cognito::server_secret(db, SERVER_KEY)? {
-        Some(s) => s,
-        None => {
-            let mut fresh = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
-            store::cognito::init_server_secret(
-                db,
-                SERVER_KEY,
-                &sealer.seal(&hex::encode(fresh)),
-                now,
-            )?
-        }
-    };
-    let opened = sealer.open(&stored).map_err(|e| {
+    if let Some(k) = load_server_key(db, sealer)? {
+        return Ok(k);
+    }
+    let mut fresh = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
+    let stored =
+        store::cognito::init_server_secret(db, SERVER_KEY, &sealer.seal(&hex::encode(fresh)), now)?;
+    open_server_key(sealer, &stored)
+}
+
+/// The server key if it exists (read-only).
+pub fn load_server_key(db: &Db, sealer: &Sealer) -> Result<Option<[u8; 32]>> {
+    store::cognito::server_secret(db, SERVER_KEY)?
+        .map(|stored| open_server_key(sealer, &stored))
+        .transpose()
+}
+
+fn open_server_key(sealer: &Sealer, stored: &str) -> Result<[u8; 32]> {
+    let opened = sealer.open(stored).map_err(|e| {
         tracing::error!(error = %e, "cannot open the server key");
         CognitoError::internal()
     })?;
@@ -449,7 +473,7 @@ pub fn finish_sign_in(
     auth_time: i64,
     issuer: &str,
     now: i64,
-) -> Result<Value> {
+) -> Result<Outcome> {
     if !user.enabled {
         return Err(CognitoError::not_authorized("User is disabled."));
     }
@@ -485,7 +509,7 @@ pub fn finish_sign_in(
                 .filter(|a| *a != "email" && !user.attributes.contains_key(*a))
                 .map(|a| format!("userAttributes.{a}"))
                 .collect();
-            Ok(json!({
+            Ok(Outcome::Ready(json!({
                 "ChallengeName": "NEW_PASSWORD_REQUIRED",
                 "Session": session,
                 "ChallengeParameters": {
@@ -493,7 +517,7 @@ pub fn finish_sign_in(
                     "userAttributes": Value::Object(attrs).to_string(),
                     "requiredAttributes": json!(required).to_string(),
                 },
-            }))
+            })))
         }
         UserStatus::Confirmed => {
             use crate::authn::mfa::Step;
@@ -525,12 +549,34 @@ pub fn finish_sign_in(
                 json!({ "amr": amr, "auth_time": auth_time, "attempts": 0 }),
                 now,
             )?;
-            Ok(json!({
+            Ok(Outcome::Ready(json!({
                 "ChallengeName": name,
                 "Session": session,
                 "ChallengeParameters": params,
-            }))
+            })))
         }
+    }
+}
+
+/// What a sign-in step answers: a challenge (or other JSON) now, or tokens to sign once the
+/// transaction has committed.
+pub enum Outcome {
+    Ready(Value),
+    Tokens(Box<tokens::Prepared>, Arc<PoolEntry>),
+    /// A refresh: only the `AuthenticationResult`.
+    Refreshed(Box<tokens::Prepared>, Arc<PoolEntry>),
+}
+
+impl Outcome {
+    pub fn finish(self) -> Result<Value> {
+        Ok(match self {
+            Outcome::Ready(v) => v,
+            Outcome::Tokens(p, entry) => json!({
+                "ChallengeParameters": {},
+                "AuthenticationResult": authentication_result(&p.sign(&entry)?),
+            }),
+            Outcome::Refreshed(p, entry) => authentication_result(&p.sign(&entry)?),
+        })
     }
 }
 
@@ -543,7 +589,7 @@ pub fn issue_tokens(
     auth_time: i64,
     issuer: &str,
     now: i64,
-) -> Result<Value> {
+) -> Result<Outcome> {
     if !user.can_sign_in() {
         return Err(CognitoError::not_authorized("User is disabled."));
     }
@@ -555,12 +601,9 @@ pub fn issue_tokens(
         family_id: None,
         refresh_token: true,
     };
-    let set = tokens::issue(db, &client.entry, &client.client, user, &grant, issuer, now)?;
+    let prepared = tokens::prepare(db, &client.entry, &client.client, user, &grant, issuer, now)?;
     tracing::info!(pool = %client.pool_id(), user = %user.id, client = %client.client.id, "sign-in succeeded (Cognito API)");
-    Ok(json!({
-        "ChallengeParameters": {},
-        "AuthenticationResult": authentication_result(&set),
-    }))
+    Ok(Outcome::Tokens(Box::new(prepared), client.entry.clone()))
 }
 
 /// Puts a challenge back after a wrong answer, with one more attempt counted; false (and

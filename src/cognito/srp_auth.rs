@@ -43,48 +43,73 @@ fn decoy(key: &[u8; 32], client: &ClientRef, login: &str) -> (Vec<u8>, BigUint, 
     (salt, v, srp_user)
 }
 
+/// Runs big-number work on the blocking pool, outside any transaction (and so outside the
+/// store's writer turn).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| CognitoError::internal())
+}
+
 /// InitiateAuth USER_SRP_AUTH: answers the PASSWORD_VERIFIER challenge.
 pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> Result<Value> {
     let a = srp::parse_a(srp_a)
         .map_err(|e| CognitoError::invalid_parameter(format!("Invalid SRP_A: {e}.")))?;
-    let (client, login) = (client.clone(), login.to_string());
+    if ctx.state.address_limiter.is_blocked(ctx.ip, ctx.now) {
+        return Err(CognitoError::new(
+            "TooManyRequestsException",
+            "Too many requests.",
+        ));
+    }
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
     let prevent = client.client.settings.prevent_user_existence_errors;
-    let limiter = ctx.state.address_limiter.clone();
-    let ip = ctx.ip;
-    ctx.write(move |db| {
-        if limiter.is_blocked(ip, now) {
-            return Err(CognitoError::new(
-                "TooManyRequestsException",
-                "Too many requests.",
-            ));
+    // 1. What we know of the login name (read only).
+    let (pool, l2, s2) = (client.entry.pool.clone(), login.to_string(), sealer.clone());
+    let (locked, user, verifier, key) = ctx
+        .read(move |db| {
+            let locked =
+                crate::authn::throttle::locked_for(db, &pool.id, &l2.trim().to_lowercase(), now)?;
+            let user = find_by_login(db, &pool, &l2)?;
+            let verifier = match &user {
+                Some(u) => store::cognito::get_verifier(db, &u.id)?,
+                None => None,
+            };
+            Ok((locked, user, verifier, shared::load_server_key(db, &s2)?))
+        })
+        .await?;
+    if locked.is_some() {
+        return Err(CognitoError::not_authorized("Password attempts exceeded"));
+    }
+    if user.is_none() && !prevent {
+        return Err(CognitoError::user_not_found());
+    }
+    let key = match key {
+        Some(k) => k,
+        None => {
+            let s3 = sealer.clone();
+            ctx.write(move |db| shared::server_key(db, &s3, now))
+                .await?
         }
-        let pool = &client.entry.pool;
-        if crate::authn::throttle::locked_for(db, &pool.id, &login.trim().to_lowercase(), now)?
-            .is_some()
-        {
-            return Err(CognitoError::not_authorized("Password attempts exceeded"));
-        }
-        let key = shared::server_key(db, &sealer, now)?;
-        let user = find_by_login(db, pool, &login)?;
-        if user.is_none() && !prevent {
-            return Err(CognitoError::user_not_found());
-        }
-        let real = match &user {
-            Some(u) => store::cognito::get_verifier(db, &u.id)?.and_then(|row| {
-                let salt = hex::decode(&row.salt).ok()?;
+    };
+    // 2. The maths: the real verifier, or a stable decoy.
+    let (c2, l3) = (client.clone(), login.to_string());
+    let (salt, srp_user, user_id, b, b_pub) = blocking(move || {
+        let real = match (&user, verifier) {
+            (Some(u), Some(row)) => {
+                let salt = hex::decode(&row.salt).ok();
                 let v = sealer
                     .open(&row.verifier)
                     .ok()
-                    .and_then(|h| srp::from_hex(&h))?;
-                Some((salt, v, u.username.clone(), u.id.clone()))
-            }),
-            None => None,
+                    .and_then(|h| srp::from_hex(&h));
+                salt.zip(v)
+                    .map(|(salt, v)| (salt, v, u.username.clone(), u.id.clone()))
+            }
+            _ => None,
         };
         let (salt, v, srp_user, user_id) = match real {
             Some((salt, v, name, id)) => (salt, v, name, Some(id)),
             None => {
-                let (salt, v, name) = decoy(&key, &client, &login);
+                let (salt, v, name) = decoy(&key, &c2, &l3);
                 // A known user without a verifier keeps their real user id for SRP.
                 let name = user.as_ref().map_or(name, |u| u.username.clone());
                 (salt, v, name, None)
@@ -92,35 +117,48 @@ pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> R
         };
         let b = srp::new_b();
         let b_pub = srp::public_b(&v, &b);
-        let (cid, session) = shared::new_challenge(
-            db,
-            &pool.id,
-            &client.client.id,
-            user_id.as_deref(),
-            &srp_user,
-            CHALLENGE,
-            json!({ "A": srp::to_hex(&a), "B": srp::to_hex(&b_pub), "login": login }),
-            now,
-        )?;
-        let block = json!({ "c": cid, "b": srp::to_hex(&b), "t": now }).to_string();
-        let secret_block = shared::seal_block(
-            &key,
-            block.as_bytes(),
-            &aad(&pool.id, &client.client.id, &srp_user),
-        );
-        Ok(json!({
-            "ChallengeName": CHALLENGE,
-            "Session": session,
-            "ChallengeParameters": {
-                "SALT": hex::encode(&salt),
-                "SRP_B": srp::to_hex(&b_pub),
-                "SECRET_BLOCK": secret_block,
-                "USER_ID_FOR_SRP": srp_user,
-                "USERNAME": srp_user,
-            },
-        }))
+        (salt, srp_user, user_id, b, b_pub)
     })
-    .await
+    .await?;
+    // 3. The single-use challenge.
+    let (c3, l4, u4, a_hex, b_pub_hex) = (
+        client.clone(),
+        login.to_string(),
+        srp_user.clone(),
+        srp::to_hex(&a),
+        srp::to_hex(&b_pub),
+    );
+    let (cid, session) = ctx
+        .write(move |db| {
+            shared::new_challenge(
+                db,
+                c3.pool_id(),
+                &c3.client.id,
+                user_id.as_deref(),
+                &u4,
+                CHALLENGE,
+                json!({ "A": a_hex, "B": b_pub_hex, "login": l4 }),
+                now,
+            )
+        })
+        .await?;
+    let block = json!({ "c": cid, "b": srp::to_hex(&b), "t": now }).to_string();
+    let secret_block = shared::seal_block(
+        &key,
+        block.as_bytes(),
+        &aad(client.pool_id(), &client.client.id, &srp_user),
+    );
+    Ok(json!({
+        "ChallengeName": CHALLENGE,
+        "Session": session,
+        "ChallengeParameters": {
+            "SALT": hex::encode(&salt),
+            "SRP_B": srp::to_hex(&b_pub),
+            "SECRET_BLOCK": secret_block,
+            "USER_ID_FOR_SRP": srp_user,
+            "USERNAME": srp_user,
+        },
+    }))
 }
 
 /// The PASSWORD_VERIFIER answer.
@@ -130,6 +168,17 @@ pub struct Answer {
     pub timestamp: String,
     pub signature: String,
     pub session: Option<String>,
+}
+
+/// What the spent challenge gives the proof check.
+struct Spent {
+    a: BigUint,
+    b_pub: BigUint,
+    b: BigUint,
+    v: Option<BigUint>,
+    user: Option<crate::accounts::User>,
+    srp_user: String,
+    login: String,
 }
 
 /// RespondToAuthChallenge PASSWORD_VERIFIER: checks the proof, then finishes the sign-in.
@@ -144,87 +193,111 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
             "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.",
         )
     })?;
-    let (client, sealer, now) = (client.clone(), ctx.state.sealer.clone(), ctx.now);
-    let issuer = ctx.issuer(client.pool_id());
-    let limiter = ctx.state.address_limiter.clone();
-    let ip = ctx.ip;
-    ctx.write(move |db| {
-        let pool = client.entry.pool.clone();
-        let key = shared::server_key(db, &sealer, now)?;
-        let plain = shared::open_block(
-            &key,
-            &blob,
-            &aad(&pool.id, &client.client.id, &ans.username),
-        )
-        .ok_or_else(bad)?;
-        let block: Value = serde_json::from_slice(&plain).map_err(|_| bad())?;
-        let cid = block["c"].as_str().ok_or_else(bad)?;
-        let b = block["b"]
-            .as_str()
-            .and_then(srp::from_hex)
-            .ok_or_else(bad)?;
-        // Spent here, whatever the outcome.
-        let c = store::cognito::take_challenge_by_id(db, cid)?
-            .ok_or_else(|| CognitoError::not_authorized("Invalid session for the user."))?;
-        if let Some(s) = &ans.session
-            && !crate::random::ct_eq(&crate::random::sha256_hex(s), &c.session_hash)
-        {
-            return Err(CognitoError::not_authorized(
-                "Invalid session for the user.",
-            ));
-        }
-        if c.expires_at <= now
-            || c.challenge != CHALLENGE
-            || c.client_id != client.client.id
-            || c.pool_id != pool.id
-            || c.srp_user != ans.username
-        {
-            return Err(CognitoError::not_authorized(
-                "Invalid session for the user.",
-            ));
-        }
-        if srp::check_timestamp(&ans.timestamp, now).is_err() {
-            return Err(CognitoError::not_authorized(
-                "TIMESTAMP is too far from the server time.",
-            ));
-        }
-        let data: Value = serde_json::from_str(&c.data).map_err(|_| bad())?;
-        let a = data["A"].as_str().and_then(srp::from_hex).ok_or_else(bad)?;
-        let b_pub = data["B"].as_str().and_then(srp::from_hex).ok_or_else(bad)?;
-        let login = data["login"].as_str().unwrap_or(&ans.username).to_string();
-        let user = match &c.user_id {
-            Some(id) => store::users::get(db, &pool.id, id)?,
-            None => None,
-        };
-        let v = match &user {
-            Some(u) => store::cognito::get_verifier(db, &u.id)?
-                .and_then(|row| sealer.open(&row.verifier).ok())
-                .and_then(|h| srp::from_hex(&h)),
-            None => None,
-        };
-        // Same work for decoys: a throwaway verifier.
-        let (v, real) = match v {
-            Some(v) => (v, true),
-            None => (srp::public_a(&srp::new_b()), false),
-        };
-        let session_key = srp::server_key(&a, &b_pub, &b, &v).map_err(|_| bad())?;
-        let expected = srp::signature(
-            &session_key,
-            srp::pool_name(&pool.id),
-            &c.srp_user,
-            &blob,
-            &ans.timestamp,
-        );
-        let ok = srp::signature_matches(&expected, &ans.signature) && real;
-        let subject = login.trim().to_lowercase();
-        let Some(user) = user.filter(|_| ok) else {
-            crate::authn::throttle::record_failure(db, &pool.id, &subject, now)?;
+    let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
+    // 1. Spend the challenge (committed whatever follows) and load what the proof needs.
+    let (c1, s1, b1) = (client.clone(), sealer.clone(), blob.clone());
+    let (username, session, timestamp) = (
+        ans.username.clone(),
+        ans.session.clone(),
+        ans.timestamp.clone(),
+    );
+    let spent = ctx
+        .write(move |db| {
+            let pool = &c1.entry.pool;
+            let key = shared::load_server_key(db, &s1)?.ok_or_else(bad)?;
+            let plain = shared::open_block(&key, &b1, &aad(&pool.id, &c1.client.id, &username))
+                .ok_or_else(bad)?;
+            let block: Value = serde_json::from_slice(&plain).map_err(|_| bad())?;
+            let cid = block["c"].as_str().ok_or_else(bad)?;
+            let b = block["b"]
+                .as_str()
+                .and_then(srp::from_hex)
+                .ok_or_else(bad)?;
+            let c = store::cognito::take_challenge_by_id(db, cid)?
+                .ok_or_else(|| CognitoError::not_authorized("Invalid session for the user."))?;
+            if let Some(s) = &session
+                && !crate::random::ct_eq(&crate::random::sha256_hex(s), &c.session_hash)
+            {
+                return Err(CognitoError::not_authorized(
+                    "Invalid session for the user.",
+                ));
+            }
+            if c.expires_at <= now
+                || c.challenge != CHALLENGE
+                || c.client_id != c1.client.id
+                || c.pool_id != pool.id
+                || c.srp_user != username
+            {
+                return Err(CognitoError::not_authorized(
+                    "Invalid session for the user.",
+                ));
+            }
+            if srp::check_timestamp(&timestamp, now).is_err() {
+                return Err(CognitoError::not_authorized(
+                    "TIMESTAMP is too far from the server time.",
+                ));
+            }
+            let data: Value = serde_json::from_str(&c.data).map_err(|_| bad())?;
+            let a = data["A"].as_str().and_then(srp::from_hex).ok_or_else(bad)?;
+            let b_pub = data["B"].as_str().and_then(srp::from_hex).ok_or_else(bad)?;
+            let login = data["login"].as_str().unwrap_or(&username).to_string();
+            let user = match &c.user_id {
+                Some(id) => store::users::get(db, &pool.id, id)?,
+                None => None,
+            };
+            let v = match &user {
+                Some(u) => store::cognito::get_verifier(db, &u.id)?
+                    .and_then(|row| s1.open(&row.verifier).ok())
+                    .and_then(|h| srp::from_hex(&h)),
+                None => None,
+            };
+            Ok(Spent {
+                a,
+                b_pub,
+                b,
+                v,
+                user,
+                srp_user: c.srp_user,
+                login,
+            })
+        })
+        .await?;
+    // 2. The proof, on the blocking pool; decoys do the same work with a throwaway verifier.
+    let (pool_id, signature, ts) = (
+        client.pool_id().to_string(),
+        ans.signature.clone(),
+        ans.timestamp.clone(),
+    );
+    let (ok, spent) = blocking(move || {
+        let real = spent.v.is_some();
+        let v = spent
+            .v
+            .clone()
+            .unwrap_or_else(|| srp::public_a(&srp::new_b()));
+        let ok = srp::server_key(&spent.a, &spent.b_pub, &spent.b, &v).is_ok_and(|key| {
+            let expected =
+                srp::signature(&key, srp::pool_name(&pool_id), &spent.srp_user, &blob, &ts);
+            srp::signature_matches(&expected, &signature)
+        });
+        (ok && real, spent)
+    })
+    .await?;
+    // 3. Record the outcome and finish the sign-in.
+    let (c3, issuer) = (client.clone(), ctx.issuer(client.pool_id()));
+    let (limiter, ip) = (ctx.state.address_limiter.clone(), ctx.ip);
+    ctx.sign_in(move |db| {
+        let pool_id = c3.pool_id();
+        let subject = spent.login.trim().to_lowercase();
+        let Some(user) = spent.user.filter(|_| ok) else {
+            crate::authn::throttle::record_failure(db, pool_id, &subject, now)?;
             limiter.record_failure(ip, now);
-            tracing::info!(pool = %pool.id, "sign-in failed (SRP)");
+            tracing::info!(pool = %pool_id, "sign-in failed (SRP)");
             return Err(bad());
         };
-        crate::authn::throttle::record_success(db, &pool.id, &subject)?;
-        shared::finish_sign_in(db, &client, &user, &["pwd".to_string()], now, &issuer, now)
+        crate::authn::throttle::record_success(db, pool_id, &subject)?;
+        // The user as of now (disabled or deleted meanwhile: no tokens).
+        let user = store::users::get(db, pool_id, &user.id)?.ok_or_else(bad)?;
+        shared::finish_sign_in(db, &c3, &user, &["pwd".to_string()], now, &issuer, now)
     })
     .await
 }

@@ -30,23 +30,16 @@ async fn boto3_drives_the_admin_actions() {
         ..Default::default()
     };
     let (client, _) = create_client(&app, settings, false);
-    let (id, secret) = incognito::cognito::sigv4::new_key();
-    let (sealer, id2, secret2) = (app.state.sealer.clone(), id.clone(), secret.clone());
-    app.state
-        .store
-        .write_sync(move |db| {
-            incognito::store::cognito::insert_admin_key(
-                db,
-                &incognito::store::cognito::AdminKey {
-                    access_key_id: id2,
-                    secret: sealer.seal(&secret2),
-                    description: "boto3 test".into(),
-                    created_at: 0,
-                    last_used_at: None,
-                },
-            )
-        })
-        .unwrap();
+    // The key comes from the CLI, as an operator makes it; the server reads it from the store.
+    let key = crate::cli::ok_json(
+        app.data_path(),
+        &["admin-key", "create", "--description", "boto3 test"],
+    );
+    let id = key["access_key_id"].as_str().unwrap().to_string();
+    let secret = key["secret_access_key"].as_str().unwrap().to_string();
+    let listed = crate::cli::ok_json(app.data_path(), &["admin-key", "list"]);
+    assert_eq!(listed[0]["access_key_id"], id.as_str());
+    assert!(listed[0].get("secret_access_key").is_none());
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/boto3/test_admin_api.py");
     let (address, pool) = (app.address.clone(), app.pool_id.clone());
     let out = tokio::task::spawn_blocking(move || {

@@ -144,7 +144,7 @@ pub async fn password_sign_in(
         ctx.state.sealer.clone(),
         password.to_string(),
     );
-    ctx.write(move |db| {
+    ctx.sign_in(move |db| {
         // Users whose password came as a hash (import) get their SRP verifier now.
         if crate::store::cognito::get_verifier(db, &user.id)?.is_none() {
             crate::authn::srp::store_verifier(db, c.pool_id(), &sealer, &user, &pw, now)?;
@@ -174,7 +174,7 @@ pub async fn refresh_tokens(
     let (c, token, now) = (client.clone(), token.to_string(), ctx.now);
     let (issuer, sealer) = (ctx.issuer(client.pool_id()), ctx.state.sealer.clone());
     let grace = ctx.state.config.refresh_reuse_grace_secs;
-    ctx.write(move |db| {
+    ctx.sign_in(move |db| {
         if let SecretProof::Hash(h) = &proof
             && !c.client.is_public()
         {
@@ -193,8 +193,10 @@ pub async fn refresh_tokens(
             scope: None,
             grace_secs: grace,
         };
-        match refresh::refresh(db, &c.entry, &c.client, &req, &issuer, now)? {
-            RefreshOutcome::Issued(set) => Ok(shared::authentication_result(&set)),
+        match refresh::prepare_refresh(db, &c.entry, &c.client, &req, &issuer, now)? {
+            RefreshOutcome::Issued(p) => {
+                Ok(shared::Outcome::Refreshed(Box::new(p), c.entry.clone()))
+            }
             RefreshOutcome::Rejected(Rejection::Reused) => Err(CognitoError::not_authorized(
                 "Refresh Token has been revoked",
             )),

@@ -127,7 +127,7 @@ async fn new_password(
         ctx.now,
         ctx.issuer(client.pool_id()),
     );
-    ctx.write(move |db| {
+    ctx.sign_in(move |db| {
         let ch = shared::take_challenge(
             db,
             &c,
@@ -179,7 +179,7 @@ async fn totp_answer(
         ctx.now,
         ctx.issuer(client.pool_id()),
     );
-    ctx.write(move |db| {
+    ctx.sign_in(move |db| {
         let ch = shared::take_challenge(db, &c, &session, "SOFTWARE_TOKEN_MFA", Some(&username), now)?;
         let user = challenge_user(db, &c, &ch)?;
         match crate::authn::mfa::verify(db, &sealer, &user.id, &code, now)? {
@@ -214,7 +214,7 @@ async fn mfa_setup_done(
 ) -> Result<Value> {
     let (c, session, username) = (client.clone(), session.to_string(), username.to_string());
     let (now, issuer) = (ctx.now, ctx.issuer(client.pool_id()));
-    ctx.write(move |db| {
+    ctx.sign_in(move |db| {
         let ch =
             shared::take_challenge(db, &c, &session, "MFA_SETUP_VERIFIED", Some(&username), now)?;
         let user = challenge_user(db, &c, &ch)?;
