@@ -1158,3 +1158,194 @@ async fn every_action_survives_hostile_bodies() {
         .unwrap();
     assert_eq!(users.len(), 1, "no user was created");
 }
+
+/// `20250107T090503Z` for a Unix time (via the TIMESTAMP calendar above).
+fn amz_date(t: i64) -> String {
+    let ts = timestamp(t);
+    let p: Vec<&str> = ts.split(' ').collect();
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = months.iter().position(|m| *m == p[1]).unwrap() + 1;
+    format!(
+        "{}{:02}{:02}T{}Z",
+        p[5],
+        month,
+        p[2].parse::<u32>().unwrap(),
+        p[3].replace(':', "")
+    )
+}
+
+/// An admin key stored for the test server; returns (id, secret).
+fn admin_key(app: &TestApp) -> (String, String) {
+    let (id, secret) = incognito::cognito::sigv4::new_key();
+    let (sealer, id2, secret2) = (app.state.sealer.clone(), id.clone(), secret.clone());
+    app.state
+        .store
+        .write_sync(move |db| {
+            incognito::store::cognito::insert_admin_key(
+                db,
+                &incognito::store::cognito::AdminKey {
+                    access_key_id: id2,
+                    secret: sealer.seal(&secret2),
+                    description: String::new(),
+                    created_at: 0,
+                    last_used_at: None,
+                },
+            )
+        })
+        .unwrap();
+    (id, secret)
+}
+
+/// A SigV4-signed admin call.
+async fn admin_api(
+    app: &TestApp,
+    key: &(String, String),
+    action: &str,
+    body: Value,
+) -> (u16, Value) {
+    use incognito::cognito::sigv4;
+    let body = body.to_string();
+    let amz = amz_date(now());
+    let headers = vec![
+        (
+            "content-type".to_string(),
+            "application/x-amz-json-1.1".to_string(),
+        ),
+        (
+            "host".to_string(),
+            app.address.trim_start_matches("http://").to_string(),
+        ),
+        ("x-amz-date".to_string(), amz.clone()),
+        (
+            "x-amz-target".to_string(),
+            format!("AWSCognitoIdentityProviderService.{action}"),
+        ),
+    ];
+    let names: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
+    let req = sigv4::Request {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers,
+        body: body.as_bytes(),
+    };
+    let sig = sigv4::sign(&req, &names, &key.1, &amz, "local", "cognito-idp");
+    let authz = format!(
+        "AWS4-HMAC-SHA256 Credential={}/{}/local/cognito-idp/aws4_request, SignedHeaders={}, Signature={sig}",
+        key.0,
+        &amz[..8],
+        names.join(";")
+    );
+    let (s, v, _) = api_raw(
+        app,
+        action,
+        body,
+        &[("x-amz-date", &amz), ("authorization", &authz)],
+    )
+    .await;
+    (s, v)
+}
+
+#[tokio::test]
+async fn admin_created_users_get_an_invitation_and_must_choose_a_password() {
+    let app = spawn_app().await;
+    let key = admin_key(&app);
+    let (s, r) = admin_api(
+        &app,
+        &key,
+        "AdminCreateUser",
+        json!({"UserPoolId": app.pool_id, "Username": "invited@example.com",
+               "UserAttributes": [{"Name": "name", "Value": "Invited"}, {"Name": "locale", "Value": "en"}]}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["User"]["UserStatus"], "FORCE_CHANGE_PASSWORD");
+    // The invitation carries the temporary password.
+    let mut temporary = None;
+    for _ in 0..100 {
+        let dir = app.data_path().join("outbox");
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(e.path())
+                .unwrap_or_default()
+                .replace("=\r\n", "");
+            if text.to_lowercase().contains("to: invited@example.com") {
+                temporary = text
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .find(|w| {
+                        w.len() == 14
+                            && w.chars()
+                                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+                    })
+                    .map(String::from);
+            }
+        }
+        if temporary.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let temporary = temporary.expect("an invitation with the temporary password");
+    let (c, v) = srp_start(&app, &app.client_id, "invited@example.com").await;
+    let (s, r) = api(
+        &app,
+        "RespondToAuthChallenge",
+        verifier_answer(&app, &app.client_id, &c, &v, &temporary),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["ChallengeName"], "NEW_PASSWORD_REQUIRED");
+    let (s, t) = api(
+        &app,
+        "RespondToAuthChallenge",
+        json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": app.client_id, "Session": r["Session"],
+               "ChallengeResponses": {"USERNAME": v["ChallengeParameters"]["USER_ID_FOR_SRP"], "NEW_PASSWORD": "chosen by the user"}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let at = t["AuthenticationResult"]["AccessToken"].clone();
+    // Disabling ends the tokens; the user is refused until enabled again.
+    let (s, _) = admin_api(
+        &app,
+        &key,
+        "AdminDisableUser",
+        json!({"UserPoolId": app.pool_id, "Username": "invited@example.com"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, e) = api(&app, "GetUser", json!({"AccessToken": at})).await;
+    assert_eq!((s, err_type(&e)), (400, "NotAuthorizedException"));
+    let (c, v) = srp_start(&app, &app.client_id, "invited@example.com").await;
+    let (s, e) = api(
+        &app,
+        "RespondToAuthChallenge",
+        verifier_answer(&app, &app.client_id, &c, &v, "chosen by the user"),
+    )
+    .await;
+    assert_eq!((s, err_type(&e)), (400, "NotAuthorizedException"));
+    let (s, _) = admin_api(
+        &app,
+        &key,
+        "AdminEnableUser",
+        json!({"UserPoolId": app.pool_id, "Username": "invited@example.com"}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    srp_sign_in(
+        &app,
+        &app.client_id,
+        "invited@example.com",
+        "chosen by the user",
+    )
+    .await;
+    // Unknown users are reported to administrators.
+    let (s, e) = admin_api(
+        &app,
+        &key,
+        "AdminGetUser",
+        json!({"UserPoolId": app.pool_id, "Username": "ghost@example.com"}),
+    )
+    .await;
+    assert_eq!((s, err_type(&e)), (400, "UserNotFoundException"));
+}

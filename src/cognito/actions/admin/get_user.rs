@@ -16,10 +16,14 @@ struct Request {
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     let entry = super::pool(ctx, &r.user_pool_id).await?;
-    let user = ctx
-        .read(move |db| super::user(db, &entry, &r.username))
+    let (user, totp) = ctx
+        .read(move |db| {
+            let user = super::user(db, &entry, &r.username)?;
+            let totp = crate::authn::mfa::is_enabled(db, &user.id)?;
+            Ok((user, totp))
+        })
         .await?;
-    Ok(json!({
+    let mut out = json!({
         "Username": user.username,
         "UserAttributes": crate::cognito::actions::get_user::attributes(&user),
         "UserCreateDate": user.created_at,
@@ -27,5 +31,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         "Enabled": user.enabled,
         "UserStatus": user.status.as_str(),
         "UserMFASettingList": [],
-    }))
+    });
+    if totp {
+        out["UserMFASettingList"] = json!(["SOFTWARE_TOKEN_MFA"]);
+        out["PreferredMfaSetting"] = json!("SOFTWARE_TOKEN_MFA");
+    }
+    Ok(out)
 }
