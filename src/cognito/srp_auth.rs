@@ -106,10 +106,12 @@ pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> R
             }
             _ => None,
         };
+        // The decoy is computed for everyone, so known and unknown names cost the same.
+        let (d_salt, d_v, d_name) = decoy(&key, &c2, &l3);
         let (salt, v, srp_user, user_id) = match real {
             Some((salt, v, name, id)) => (salt, v, name, Some(id)),
             None => {
-                let (salt, v, name) = decoy(&key, &c2, &l3);
+                let (salt, v, name) = (d_salt, d_v, d_name);
                 // A known user without a verifier keeps their real user id for SRP.
                 let name = user.as_ref().map_or(name, |u| u.username.clone());
                 (salt, v, name, None)
@@ -270,10 +272,9 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
     );
     let (ok, spent) = blocking(move || {
         let real = spent.v.is_some();
-        let v = spent
-            .v
-            .clone()
-            .unwrap_or_else(|| srp::public_a(&srp::new_b()));
+        // A throwaway verifier, computed for everyone so that decoys cost the same.
+        let throwaway = srp::public_a(&srp::new_b());
+        let v = spent.v.clone().unwrap_or(throwaway);
         let ok = srp::server_key(&spent.a, &spent.b_pub, &spent.b, &v).is_ok_and(|key| {
             let expected =
                 srp::signature(&key, srp::pool_name(&pool_id), &spent.srp_user, &blob, &ts);
