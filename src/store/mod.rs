@@ -86,7 +86,7 @@ impl r2d2::ManageConnection for Manager {
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2000;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
