@@ -93,6 +93,8 @@ pub struct Outcome {
     pub server_cores: f64,
     /// The load generator's own CPU, same unit.
     pub loadgen_cores: f64,
+    /// The crypto floor measured just before this scenario (operations/s) and its name.
+    pub floor: Option<(f64, String)>,
 }
 
 impl Outcome {
@@ -235,6 +237,7 @@ pub async fn run(
         rss_max: rss_max.load(Ordering::Relaxed),
         server_cores,
         loadgen_cores,
+        floor: None,
     }
 }
 
