@@ -215,6 +215,7 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         spawn_cache_watch(self.state.clone());
+        spawn_checkpoints(self.state.store.clone());
         crate::jobs::spawn_purge(self.state.clone());
         crate::mail::spawn_delivery(
             self.state.store.clone(),
@@ -223,6 +224,20 @@ impl Application {
         );
         self.server.await
     }
+}
+
+/// Checkpoints the WAL in the background, off the writers' path (see `Store::checkpoint`).
+fn spawn_checkpoints(store: Store) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(crate::store::CHECKPOINT_EVERY);
+        loop {
+            tick.tick().await;
+            let store = store.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || store.checkpoint()).await {
+                tracing::warn!(error = %e, "WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// Notices changes made by the CLI (or another instance) to pools, keys and scopes.

@@ -86,7 +86,8 @@ impl r2d2::ManageConnection for Manager {
         )?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(
-            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2000;",
+            "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -2000; \
+             PRAGMA wal_autocheckpoint = 10000; PRAGMA journal_size_limit = 67108864;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
@@ -118,6 +119,9 @@ struct WriteGate {
 }
 
 const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+/// How often the server checkpoints the WAL (`Store::checkpoint`).
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 struct WriteTurn<'a>(&'a WriteGate);
 
@@ -233,6 +237,17 @@ impl Store {
         tokio::task::spawn_blocking(move || after(store.write_sync(f)?))
             .await
             .map_err(|_| StoreError::Join)?
+    }
+
+    /// Copies committed pages from the WAL into the database file. PASSIVE: it neither waits
+    /// for nor blocks readers and writers. The server runs it every `CHECKPOINT_EVERY` on the
+    /// blocking pool, so that no request pays for a checkpoint (and its fsync) while holding
+    /// the writer's turn; connections checkpoint by themselves only past 10,000 WAL pages, a
+    /// backstop for the CLI and for a server whose checkpoints fall behind.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let conn = self.pool.get()?;
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     pub fn cache_generation(&self) -> Result<i64, StoreError> {
