@@ -179,6 +179,21 @@ fn issue_and_verify(c: &mut Criterion) {
                 .expect("issue")
         })
     });
+    // The store work of a client_credentials grant alone: one write transaction (BEGIN
+    // IMMEDIATE, the family row, COMMIT into the WAL). Its time bounds grants/s, since writes
+    // are serialised.
+    let scope = vec!["loadgen/read".to_string()];
+    c.bench_function("write_transaction_client_credentials_grant", |b| {
+        b.iter(|| {
+            f.store
+                .write_sync(|db| {
+                    incognito::tokens::prepare_client_credentials(
+                        db, &f.entry, &f.client, &scope, &f.issuer, NOW,
+                    )
+                })
+                .expect("prepare")
+        })
+    });
     let token = f
         .store
         .write_sync(|db| {
