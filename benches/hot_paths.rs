@@ -1,14 +1,14 @@
 //! Micro-benchmarks of the hot paths (criterion): token issue (claims + sign) per algorithm,
 //! the full `tokens::issue` with its store writes, access-token verification (signature,
 //! claims, family lookup), password verification (Argon2id, the server's parameters),
-//! authorization-request validation, and the discovery document.
+//! authorization-request validation, the discovery document, and the SRP server steps.
 //!
 //! ```sh
 //! cargo bench --bench hot_paths            # all
 //! cargo bench --bench hot_paths -- verify  # a filter
 //! ```
 //!
-//! SRP server steps: to be added here once `src/authn/srp.rs` exists (the Cognito API).
+//! SRP: the server's two steps of a Cognito `USER_SRP_AUTH` sign-in (`srp_server_steps`).
 
 use std::collections::BTreeMap;
 use std::hint::black_box;
@@ -245,6 +245,52 @@ fn issue_and_verify(c: &mut Criterion) {
     });
 }
 
+/// The server's two SRP steps of a Cognito `USER_SRP_AUTH` sign-in (3072-bit group):
+/// InitiateAuth (`b`, `B = k·v + g^b`) and RespondToAuthChallenge (check `A`, `S`, the HKDF
+/// key, the HMAC of the claim). The client's side is computed once, outside the timing.
+fn srp_server_steps(c: &mut Criterion) {
+    use incognito::authn::srp;
+    let pool = srp::pool_name("local_AbCdEf123");
+    let user = "6f1c1f7e-8a3b-4a57-9d2e-0c1a2b3c4d5e";
+    let salt = srp::new_salt();
+    let v = srp::verifier(pool, user, PASSWORD, &salt);
+    let a_secret = srp::new_b();
+    let a_hex = srp::to_hex(&srp::public_a(&a_secret));
+    let b = srp::new_b();
+    let b_pub = srp::public_b(&v, &b);
+    let x = srp::private_x(pool, user, PASSWORD, &salt);
+    let a_pub = srp::parse_a(&a_hex).expect("A");
+    let client_key = srp::client_key(&a_secret, &a_pub, &b_pub, &x).expect("key");
+    let secret_block = vec![7u8; 64];
+    let timestamp = srp::format_timestamp(NOW);
+    let claim = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(srp::signature(
+            &client_key,
+            pool,
+            user,
+            &secret_block,
+            &timestamp,
+        ))
+    };
+    let mut g = c.benchmark_group("srp");
+    g.bench_function("server_step1_initiate_b_and_B", |bench| {
+        bench.iter(|| {
+            let b = srp::new_b();
+            black_box(srp::public_b(&v, &b))
+        })
+    });
+    g.bench_function("server_step2_verify_claim", |bench| {
+        bench.iter(|| {
+            let a = srp::parse_a(&a_hex).expect("A");
+            let key = srp::server_key(&a, &b_pub, &b, &v).expect("key");
+            let expected = srp::signature(&key, pool, user, &secret_block, &timestamp);
+            assert!(srp::signature_matches(&expected, &claim));
+        })
+    });
+    g.finish();
+}
+
 fn password_verify(c: &mut Criterion) {
     let hash = incognito::authn::password::hash(PASSWORD);
     let mut g = c.benchmark_group("password");
@@ -255,5 +301,11 @@ fn password_verify(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, token_issue, issue_and_verify, password_verify);
+criterion_group!(
+    benches,
+    token_issue,
+    issue_and_verify,
+    srp_server_steps,
+    password_verify
+);
 criterion_main!(benches);
