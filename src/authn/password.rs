@@ -6,7 +6,9 @@
 //! nor grows memory beyond cores × 19 MiB (freeing and reallocating the area per call leaves
 //! the allocator holding a 19 MiB block per thread).
 
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
@@ -27,15 +29,20 @@ fn params() -> Params {
 struct Gate {
     permits: u64,
     state: Mutex<GateState>,
-    turn: Condvar,
 }
 
 struct GateState {
-    /// Tickets handed out so far, and computations finished so far: ticket `t` may run once
-    /// `t < finished + permits`.
-    issued: u64,
-    finished: u64,
+    /// Computations running now (at most `permits`).
+    running: u64,
+    /// Threads waiting for a turn, first come first served. A finishing computation hands
+    /// its turn straight to the first of them (one wake-up, no stampede).
+    waiting: VecDeque<Arc<Waiter>>,
     areas: Vec<Vec<Block>>,
+}
+
+struct Waiter {
+    thread: std::thread::Thread,
+    admitted: AtomicBool,
 }
 
 fn gate() -> &'static Gate {
@@ -43,47 +50,63 @@ fn gate() -> &'static Gate {
     GATE.get_or_init(|| Gate {
         permits: std::thread::available_parallelism().map_or(2, |n| n.get() as u64),
         state: Mutex::new(GateState {
-            issued: 0,
-            finished: 0,
+            running: 0,
+            waiting: VecDeque::new(),
             areas: Vec::new(),
         }),
-        turn: Condvar::new(),
     })
 }
 
-/// Gives the area back and lets the next ticket in, even if the computation panicked.
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Gives the area back and passes the turn on, even if the computation panicked.
 struct Turn {
     area: Option<Vec<Block>>,
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        let gate = gate();
-        let mut s = gate.state.lock().unwrap_or_else(|e| e.into_inner());
-        s.finished += 1;
+        let mut s = gate().lock();
         // Keep only areas of the current size (an old hash with a larger `m` gets a one-off).
         if let Some(area) = self.area.take()
             && area.len() == params().block_count()
         {
             s.areas.push(area);
         }
-        drop(s);
-        gate.turn.notify_all();
+        match s.waiting.pop_front() {
+            Some(next) => {
+                next.admitted.store(true, Ordering::Release);
+                next.thread.unpark();
+            }
+            None => s.running -= 1,
+        }
     }
 }
 
 /// Runs one Argon2 computation when its turn comes, in a work area of `blocks` blocks.
 fn with_area<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
     let gate = gate();
-    let mut area = {
-        let mut s = gate.state.lock().unwrap_or_else(|e| e.into_inner());
-        let ticket = s.issued;
-        s.issued += 1;
-        while ticket >= s.finished + gate.permits {
-            s = gate.turn.wait(s).unwrap_or_else(|e| e.into_inner());
+    let mut s = gate.lock();
+    if s.running < gate.permits && s.waiting.is_empty() {
+        s.running += 1;
+    } else {
+        let me = Arc::new(Waiter {
+            thread: std::thread::current(),
+            admitted: AtomicBool::new(false),
+        });
+        s.waiting.push_back(me.clone());
+        drop(s);
+        while !me.admitted.load(Ordering::Acquire) {
+            std::thread::park();
         }
-        s.areas.pop().unwrap_or_default()
-    };
+        s = gate.lock();
+    }
+    let mut area = s.areas.pop().unwrap_or_default();
+    drop(s);
     let mut turn = Turn { area: None };
     area.resize(blocks, Block::default());
     let out = f(&mut area);
@@ -358,7 +381,8 @@ mod tests {
             };
             assert_eq!(v, want);
         }
-        let s = gate().state.lock().unwrap();
+        let s = gate().lock();
         assert!(s.areas.len() as u64 <= gate().permits);
+        assert!(s.waiting.is_empty());
     }
 }
