@@ -169,6 +169,7 @@ catalogue! {
     mfa_enabled: "Two-step verification is on.", "Die Bestätigung in zwei Schritten ist eingeschaltet.";
     new_password_intro: "Your password was set by an administrator. Choose your own to continue.", "Ihr Passwort wurde von einer Administratorin oder einem Administrator gesetzt. Wählen Sie ein eigenes, um fortzufahren.";
     err_same_password: "Choose a password different from the temporary one.", "Wählen Sie ein anderes Passwort als das vorläufige.";
+    err_reset_required: "Your password must be reset before you can sign in. We sent you a code.", "Ihr Passwort muss zurückgesetzt werden, bevor Sie sich anmelden können. Wir haben Ihnen einen Code gesendet.";
     logout_needs_client_msg: "A logout redirect needs the application's client_id.", "Eine Weiterleitung nach der Abmeldung benötigt die client_id der Anwendung.";
 }
 

@@ -16,6 +16,8 @@ pub enum UserStatus {
     Unconfirmed,
     Confirmed,
     ForceChangePassword,
+    /// An administrator asked for a password reset: no sign-in until the user completes one.
+    ResetRequired,
 }
 
 impl UserStatus {
@@ -24,6 +26,7 @@ impl UserStatus {
             UserStatus::Unconfirmed => "UNCONFIRMED",
             UserStatus::Confirmed => "CONFIRMED",
             UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
+            UserStatus::ResetRequired => "RESET_REQUIRED",
         }
     }
 }
@@ -35,6 +38,7 @@ impl std::str::FromStr for UserStatus {
             "UNCONFIRMED" => Ok(UserStatus::Unconfirmed),
             "CONFIRMED" => Ok(UserStatus::Confirmed),
             "FORCE_CHANGE_PASSWORD" => Ok(UserStatus::ForceChangePassword),
+            "RESET_REQUIRED" => Ok(UserStatus::ResetRequired),
             _ => Err(format!("unknown status {s}")),
         }
     }
@@ -60,6 +64,10 @@ pub struct User {
 
 impl User {
     pub fn can_sign_in(&self) -> bool {
-        self.enabled && self.status != UserStatus::Unconfirmed
+        self.enabled
+            && !matches!(
+                self.status,
+                UserStatus::Unconfirmed | UserStatus::ResetRequired
+            )
     }
 }

@@ -178,7 +178,10 @@ pub fn set_password(
         .map_err(|e| Error::Invalid(e.to_string()))?;
     user.password_hash = Some(password::hash(new_password));
     if permanent {
-        if user.status == UserStatus::ForceChangePassword {
+        if matches!(
+            user.status,
+            UserStatus::ForceChangePassword | UserStatus::ResetRequired
+        ) {
             user.status = UserStatus::Confirmed;
         }
     } else {

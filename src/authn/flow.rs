@@ -17,6 +17,8 @@ pub enum LoginError {
     NotConfirmed,
     /// The password was right but must be changed before tokens are issued.
     NewPasswordRequired(Box<User>),
+    /// An administrator required a password reset (Cognito's RESET_REQUIRED).
+    ResetRequired,
     Internal(crate::Error),
 }
 
@@ -93,6 +95,7 @@ pub fn password_login(
     match user.status {
         UserStatus::Unconfirmed => Err(LoginError::NotConfirmed),
         UserStatus::ForceChangePassword => Err(LoginError::NewPasswordRequired(Box::new(user))),
+        UserStatus::ResetRequired => Err(LoginError::ResetRequired),
         UserStatus::Confirmed => {
             tracing::info!(pool = %pool.id, user = %user.id, "sign-in succeeded");
             Ok(Authenticated {

@@ -157,6 +157,14 @@ impl From<crate::accounts::codes::CodeError> for CognitoError {
     }
 }
 
+/// Cognito's answer to a sign-in of a RESET_REQUIRED user.
+pub fn password_reset_required() -> CognitoError {
+    CognitoError::new(
+        "PasswordResetRequiredException",
+        "Password reset required for the user",
+    )
+}
+
 impl From<crate::authn::flow::LoginError> for CognitoError {
     fn from(e: crate::authn::flow::LoginError) -> CognitoError {
         use crate::authn::flow::LoginError;
@@ -168,6 +176,7 @@ impl From<crate::authn::flow::LoginError> for CognitoError {
             }
             // Handled by the caller (a challenge, not an error).
             LoginError::NewPasswordRequired(_) => CognitoError::bad_credentials(),
+            LoginError::ResetRequired => password_reset_required(),
             LoginError::Internal(e) => e.into(),
         }
     }

@@ -482,6 +482,7 @@ pub fn finish_sign_in(
             "UserNotConfirmedException",
             "User is not confirmed.",
         )),
+        UserStatus::ResetRequired => Err(crate::cognito::error::password_reset_required()),
         UserStatus::ForceChangePassword => {
             let (_, session) = new_challenge(
                 db,

@@ -1349,3 +1349,82 @@ async fn admin_created_users_get_an_invitation_and_must_choose_a_password() {
     .await;
     assert_eq!((s, err_type(&e)), (400, "UserNotFoundException"));
 }
+
+#[tokio::test]
+async fn admin_reset_requires_a_reset_before_any_sign_in() {
+    let app = spawn_app().await;
+    let key = admin_key(&app);
+    let settings = incognito::pools::ClientSettings {
+        auth_flows: vec![
+            "ALLOW_USER_PASSWORD_AUTH".into(),
+            "ALLOW_USER_SRP_AUTH".into(),
+        ],
+        ..Default::default()
+    };
+    let (client, _) = crate::helpers::create_client(&app, settings, false);
+    create_user(&app, "reset-required@example.com", "Rr");
+    let (s, r) = admin_api(
+        &app,
+        &key,
+        "AdminResetUserPassword",
+        json!({"UserPoolId": app.pool_id, "Username": "reset-required@example.com"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let (s, r) = admin_api(
+        &app,
+        &key,
+        "AdminGetUser",
+        json!({"UserPoolId": app.pool_id, "Username": "reset-required@example.com"}),
+    )
+    .await;
+    assert_eq!(
+        (s, r["UserStatus"].as_str()),
+        (200, Some("RESET_REQUIRED")),
+        "{r}"
+    );
+    // The old password no longer signs in, through the API or the hosted page.
+    let login = json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": "reset-required@example.com", "PASSWORD": PASSWORD}});
+    let (s, e) = api(&app, "InitiateAuth", login.clone()).await;
+    assert_eq!(
+        (s, err_type(&e)),
+        (400, "PasswordResetRequiredException"),
+        "{e}"
+    );
+    let browser = app.browser();
+    let (_, challenge) = crate::helpers::pkce_pair();
+    let r = browser
+        .get(app.authorize_url(&[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    let r = app
+        .submit_login(
+            &browser,
+            &crate::helpers::location(&r),
+            "reset-required@example.com",
+            PASSWORD,
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        crate::helpers::location(&r).contains("/reset-password"),
+        "the hosted page sends the user to the reset"
+    );
+    // Completing the reset with the mailed code signs in again.
+    let code = mailed_code(&app, "reset-required@example.com").await;
+    let (s, r) = api(
+        &app,
+        "ConfirmForgotPassword",
+        json!({"ClientId": client, "Username": "reset-required@example.com", "ConfirmationCode": code, "Password": "a fresh passphrase 9"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let login = json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": "reset-required@example.com", "PASSWORD": "a fresh passphrase 9"}});
+    let (s, r) = api(&app, "InitiateAuth", login).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(r["AuthenticationResult"]["AccessToken"].is_string());
+}

@@ -124,6 +124,9 @@ pub async fn submit(
         Ok(Err(LoginError::NotConfirmed)) => {
             return see_other(&ctx.link_with("confirm", "email", &username));
         }
+        Ok(Err(LoginError::ResetRequired)) => {
+            return see_other(&ctx.link_with("reset-password", "email", &username));
+        }
         Ok(Err(LoginError::NewPasswordRequired(user))) => {
             let (pool_id, user_id) = (ctx.pool_id().to_string(), user.id.clone());
             let started = state

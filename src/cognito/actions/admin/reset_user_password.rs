@@ -1,6 +1,5 @@
-//! AdminResetUserPassword: mails the user a reset code and ends their sessions and tokens.
-//! (Cognito also marks the user RESET_REQUIRED; here the old password keeps working until the
-//! user completes ConfirmForgotPassword.)
+//! AdminResetUserPassword: marks the user RESET_REQUIRED (no sign-in until a reset, like
+//! Cognito), mails a reset code and ends their sessions and tokens.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -37,6 +36,12 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             crate::accounts::notices::deliver(db, &entry.pool, &notice, now)?;
         }
         crate::accounts::recovery::revoke_everything(db, &entry.pool, &user.id, now)?;
+        if user.status == crate::accounts::UserStatus::Confirmed {
+            let mut user = user;
+            user.status = crate::accounts::UserStatus::ResetRequired;
+            user.updated_at = now;
+            crate::store::users::update(db, &user)?;
+        }
         Ok(json!({}))
     })
     .await
