@@ -1,6 +1,7 @@
 //! Users of a pool: attributes, status, password, groups.
 
 pub mod codes;
+pub mod email_change;
 pub mod notices;
 pub mod recovery;
 pub mod service;

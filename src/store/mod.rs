@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_cognito",
         include_str!("../../migrations/0004_cognito.sql"),
     ),
+    (
+        "0005_pending_email",
+        include_str!("../../migrations/0005_pending_email.sql"),
+    ),
 ];
 
 struct Manager {

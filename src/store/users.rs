@@ -116,3 +116,18 @@ pub fn list_all(db: &Db, pool_id: &str) -> Result<Vec<User>, StoreError> {
         }
     }
 }
+
+/// The new email a user asked for and has not verified yet.
+pub fn pending_email(db: &Db, user_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT pending_email FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+pub fn set_pending_email(db: &Db, user_id: &str, email: Option<&str>) -> Result<(), StoreError> {
+    db.prepare_cached("UPDATE users SET pending_email = ?2 WHERE id = ?1")?
+        .execute(rusqlite::params![user_id, email])?;
+    Ok(())
+}

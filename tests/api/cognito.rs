@@ -1428,3 +1428,66 @@ async fn admin_reset_requires_a_reset_before_any_sign_in() {
     assert_eq!(s, 200, "{r}");
     assert!(r["AuthenticationResult"]["AccessToken"].is_string());
 }
+
+#[tokio::test]
+async fn a_changed_email_replaces_the_alias_only_once_verified() {
+    let app = spawn_app().await;
+    let settings = incognito::pools::ClientSettings {
+        auth_flows: vec!["ALLOW_USER_PASSWORD_AUTH".into()],
+        ..Default::default()
+    };
+    let (client, _) = crate::helpers::create_client(&app, settings, false);
+    create_user(&app, "old@example.com", "Mover");
+    create_user(&app, "taken@example.com", "Other");
+    let login = |user: &str| json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client, "AuthParameters": {"USERNAME": user, "PASSWORD": PASSWORD}});
+    let (s, r) = api(&app, "InitiateAuth", login("old@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    let token = r["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, e) = api(&app, "UpdateUserAttributes", json!({"AccessToken": token, "UserAttributes": [{"Name": "email", "Value": "taken@example.com"}]})).await;
+    assert_eq!((s, err_type(&e)), (400, "AliasExistsException"), "{e}");
+    let (s, r) = api(&app, "UpdateUserAttributes", json!({"AccessToken": token, "UserAttributes": [{"Name": "email", "Value": "New@Example.com"}]})).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["CodeDeliveryDetailsList"][0]["DeliveryMedium"], "EMAIL");
+    // Not yet: the old address is still the email and the sign-in name.
+    let (s, u) = api(&app, "GetUser", json!({"AccessToken": token})).await;
+    assert_eq!(s, 200);
+    assert!(
+        u.to_string().contains("old@example.com") && !u.to_string().contains("new@example.com"),
+        "{u}"
+    );
+    assert_eq!(
+        api(&app, "InitiateAuth", login("new@example.com")).await.0,
+        400
+    );
+    assert_eq!(
+        api(&app, "InitiateAuth", login("old@example.com")).await.0,
+        200
+    );
+    // A wrong code changes nothing; the mailed one moves the alias.
+    let (s, _) = api(
+        &app,
+        "VerifyUserAttribute",
+        json!({"AccessToken": token, "AttributeName": "email", "Code": "000000x"}),
+    )
+    .await;
+    assert_eq!(s, 400);
+    let code = mailed_code(&app, "new@example.com").await;
+    let (s, r) = api(
+        &app,
+        "VerifyUserAttribute",
+        json!({"AccessToken": token, "AttributeName": "email", "Code": code}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        api(&app, "InitiateAuth", login("new@example.com")).await.0,
+        200
+    );
+    assert_eq!(
+        api(&app, "InitiateAuth", login("old@example.com")).await.0,
+        400
+    );
+}

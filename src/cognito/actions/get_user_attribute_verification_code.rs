@@ -26,11 +26,18 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         ));
     }
     let (entry, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
-    let email = user
-        .email
-        .clone()
-        .ok_or_else(|| CognitoError::invalid_parameter("The user has no email."))?;
     let now = ctx.now;
+    let email = ctx
+        .write({
+            let user = user.clone();
+            move |db| {
+                Ok(crate::accounts::email_change::verification_address(
+                    db, &user,
+                )?)
+            }
+        })
+        .await?
+        .ok_or_else(|| CognitoError::invalid_parameter("The user has no email."))?;
     let to = email.clone();
     ctx.write(move |db| {
         let pool = &entry.pool;

@@ -1,5 +1,6 @@
-//! UpdateUserAttributes: the user changes their own attributes. `email_verified`, `sub` and
-//! the email itself (whose change needs a verified new address first) are not writable here.
+//! UpdateUserAttributes: the user changes their own attributes. `email_verified` and `sub` are
+//! not writable; a new email waits unverified (the old one stays the login alias) until the
+//! user enters the code mailed to it (VerifyUserAttribute).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -29,16 +30,13 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                     "A client attempted to write unauthorized attribute {name}"
                 )));
             }
-            "email" if attrs.get("email") != user.email.as_ref() => {
-                return Err(CognitoError::invalid_parameter(
-                    "Changing the email address is not supported through this API yet.",
-                ));
-            }
             _ => {}
         }
     }
     let mut changes = attrs;
-    changes.remove("email");
+    let new_email = changes
+        .remove("email")
+        .filter(|e| Some(e) != user.email.as_ref());
     crate::accounts::service::validate_attributes(&changes)?;
     for (k, v) in changes {
         if v.is_empty() {
@@ -55,7 +53,39 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         }
     }
     user.updated_at = ctx.now;
-    ctx.write(move |db| Ok(crate::store::users::update(db, &user)?))
+    let now = ctx.now;
+    let pool = entry.pool.clone();
+    let delivered = ctx
+        .write(move |db| {
+            crate::store::users::update(db, &user)?;
+            let Some(new) = new_email else {
+                return Ok(None);
+            };
+            let (to, code) = crate::accounts::email_change::request(db, &pool, &user, &new, now)
+                .map_err(|e| match e {
+                    crate::Error::AlreadyExists(_) => CognitoError::new(
+                        "AliasExistsException",
+                        "An account with the given email already exists.",
+                    ),
+                    other => other.into(),
+                })?;
+            let msg = crate::mail::messages::verify_email(
+                &shared::lang_of(&user),
+                pool.display_name(),
+                &code,
+                pool.settings
+                    .email_overrides
+                    .get(crate::mail::messages::VERIFY_EMAIL),
+            );
+            crate::mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to.clone()), now)?;
+            Ok(Some(to))
+        })
         .await?;
-    Ok(json!({ "CodeDeliveryDetailsList": [] }))
+    match delivered {
+        Some(to) => {
+            ctx.state.wake_mailer();
+            Ok(json!({ "CodeDeliveryDetailsList": [wire::email_delivery(&to)] }))
+        }
+        None => Ok(json!({ "CodeDeliveryDetailsList": [] })),
+    }
 }

@@ -3,7 +3,6 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::codes::{self, Purpose};
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire;
@@ -27,13 +26,16 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let (entry, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
     let now = ctx.now;
     ctx.write(move |db| {
-        codes::verify(db, &user.id, Purpose::VerifyEmail, r.code.trim(), now)?
+        // A pending new email becomes the email (and login alias) only now.
+        crate::accounts::email_change::confirm(db, &entry.pool, &user.id, r.code.trim(), now)
+            .map_err(|e| match e {
+                crate::Error::AlreadyExists(_) => CognitoError::new(
+                    "AliasExistsException",
+                    "An account with the given email already exists.",
+                ),
+                other => other.into(),
+            })?
             .map_err(CognitoError::from)?;
-        let mut u = crate::store::users::get(db, &entry.pool.id, &user.id)?
-            .ok_or_else(CognitoError::invalid_token)?;
-        u.email_verified = true;
-        u.updated_at = now;
-        crate::store::users::update(db, &u)?;
         Ok(json!({}))
     })
     .await

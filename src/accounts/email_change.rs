@@ -1,0 +1,64 @@
+//! Changing a user's email: the new address waits, unverified, until the user enters the code
+//! sent to it; only then does it replace the login alias and the `email` claim.
+
+use super::User;
+use super::codes::{self, CodeError, Purpose};
+use super::service::normalize_email;
+use crate::pools::Pool;
+use crate::store::{self, Db};
+use crate::{Error, Result};
+
+/// Records `new_email` as pending and issues a code for it. Returns (address, code) to mail.
+pub fn request(
+    db: &Db,
+    pool: &Pool,
+    user: &User,
+    new_email: &str,
+    now: i64,
+) -> Result<(String, String)> {
+    let email = normalize_email(new_email)?;
+    if store::users::by_email(db, &pool.id, &email)?.is_some_and(|other| other.id != user.id) {
+        return Err(Error::AlreadyExists("an account with this email".into()));
+    }
+    store::users::set_pending_email(db, &user.id, Some(&email))?;
+    let code = codes::issue(
+        db,
+        &pool.id,
+        &user.id,
+        Purpose::VerifyEmail,
+        pool.settings.confirm_code_ttl_secs,
+        now,
+    )?;
+    Ok((email, code))
+}
+
+/// Where a verification code for the email goes: the pending address if there is one.
+pub fn verification_address(db: &Db, user: &User) -> Result<Option<String>> {
+    Ok(store::users::pending_email(db, &user.id)?.or_else(|| user.email.clone()))
+}
+
+/// Checks the code; the pending address (if any) becomes the email, and the email is verified.
+pub fn confirm(
+    db: &Db,
+    pool: &Pool,
+    user_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<std::result::Result<User, CodeError>> {
+    if let Err(e) = codes::verify(db, user_id, Purpose::VerifyEmail, code, now)? {
+        return Ok(Err(e));
+    }
+    let mut user =
+        store::users::get(db, &pool.id, user_id)?.ok_or_else(|| Error::not_found("user"))?;
+    if let Some(new) = store::users::pending_email(db, user_id)? {
+        if store::users::by_email(db, &pool.id, &new)?.is_some_and(|other| other.id != user.id) {
+            return Err(Error::AlreadyExists("an account with this email".into()));
+        }
+        user.email = Some(new);
+        store::users::set_pending_email(db, user_id, None)?;
+    }
+    user.email_verified = true;
+    user.updated_at = now;
+    store::users::update(db, &user)?;
+    Ok(Ok(user))
+}
