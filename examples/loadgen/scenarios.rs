@@ -22,6 +22,7 @@ pub enum Kind {
     Userinfo,
     Refresh,
     Login,
+    SrpLogin,
 }
 
 impl Kind {
@@ -33,6 +34,7 @@ impl Kind {
             "userinfo" => Kind::Userinfo,
             "refresh" => Kind::Refresh,
             "login" => Kind::Login,
+            "srp_login" => Kind::SrpLogin,
             _ => return None,
         })
     }
@@ -45,6 +47,7 @@ impl Kind {
             Kind::Userinfo => "userinfo",
             Kind::Refresh => "refresh",
             Kind::Login => "login",
+            Kind::SrpLogin => "srp_login",
         }
     }
 }
@@ -359,6 +362,10 @@ async fn vu_loop(
                     }
                 }
             },
+            Kind::SrpLogin => {
+                let user = rng.gen_range(0..s.users.min(setup::SRP_USERS));
+                srp_flow(target, &mut conn, user).await
+            }
             Kind::Login => {
                 jar.clear();
                 let user = rng.gen_range(0..s.users);
@@ -384,6 +391,84 @@ async fn vu_loop(
         }
     }
     res
+}
+
+/// A Cognito API sign-in with SRP (USER_SRP_AUTH), as amazon-cognito-identity-js does it:
+/// InitiateAuth with A, then RespondToAuthChallenge with the password claim signature.
+/// The client's big-number work runs here too (it costs about as much as the server's).
+async fn srp_flow(target: &Target, conn: &mut Conn, user: usize) -> Result<(), String> {
+    use incognito::authn::srp;
+    let s = &target.setup;
+    let a = {
+        let mut bytes = [0u8; 128];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        num_bigint::BigUint::from_bytes_be(&bytes)
+    };
+    let a_pub = srp::public_a(&a);
+    let call = |action: &str, body: &serde_json::Value| {
+        let body = body.to_string();
+        format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nX-Amz-Target: AWSCognitoIdentityProviderService.{action}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
+            target.host,
+            body.len()
+        )
+        .into_bytes()
+    };
+    let init = call(
+        "InitiateAuth",
+        &serde_json::json!({"AuthFlow": "USER_SRP_AUTH", "ClientId": s.code_client_id,
+            "AuthParameters": {"USERNAME": setup::email(user), "SRP_A": srp::to_hex(&a_pub)}}),
+    );
+    let r = conn.send(&init).await.map_err(|e| e.to_string())?;
+    if r.status != 200 {
+        return Err(format!("InitiateAuth: status {}: {}", r.status, r.text()));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&r.body).map_err(|e| e.to_string())?;
+    let p = &v["ChallengeParameters"];
+    let field = |k: &str| {
+        p[k].as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("no {k}"))
+    };
+    let (b_hex, salt_hex, user_id, block_b64) = (
+        field("SRP_B")?,
+        field("SALT")?,
+        field("USER_ID_FOR_SRP")?,
+        field("SECRET_BLOCK")?,
+    );
+    let b_pub = srp::from_hex(&b_hex).ok_or("bad SRP_B")?;
+    let salt = srp::pad(&srp::from_hex(&salt_hex).ok_or("bad SALT")?);
+    let pool_name = srp::pool_name(&s.pool_id);
+    let x = srp::private_x(pool_name, &user_id, setup::PASSWORD, &salt);
+    let key = srp::client_key(&a, &a_pub, &b_pub, &x).map_err(|e| format!("{e:?}"))?;
+    let block = base64::engine::general_purpose::STANDARD
+        .decode(&block_b64)
+        .map_err(|e| e.to_string())?;
+    let ts = srp::format_timestamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+    );
+    let sig = base64::engine::general_purpose::STANDARD
+        .encode(srp::signature(&key, pool_name, &user_id, &block, &ts));
+    let answer = call(
+        "RespondToAuthChallenge",
+        &serde_json::json!({"ChallengeName": "PASSWORD_VERIFIER", "ClientId": s.code_client_id, "Session": v["Session"],
+            "ChallengeResponses": {"USERNAME": user_id, "PASSWORD_CLAIM_SECRET_BLOCK": block_b64,
+                "TIMESTAMP": ts, "PASSWORD_CLAIM_SIGNATURE": sig}}),
+    );
+    let r = conn.send(&answer).await.map_err(|e| e.to_string())?;
+    let ok = r.status == 200 && r.text().contains("AccessToken");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "RespondToAuthChallenge: status {}: {}",
+            r.status,
+            r.text()
+        ))
+    }
 }
 
 pub struct Tokens {

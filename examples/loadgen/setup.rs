@@ -16,6 +16,9 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 pub const PASSWORD: &str = "loadgen correct horse battery staple";
+
+/// Users `0..SRP_USERS` also get SRP verifiers (each costs a 3072-bit exponentiation).
+pub const SRP_USERS: usize = 1000;
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 pub const RESOURCE_SCOPE: &str = "loadgen/read";
 /// Users' email addresses: `user{i}@loadgen.test`.
@@ -216,5 +219,27 @@ pub fn mint_access_tokens(
             tokens.push(set.access_token);
         }
         Ok(tokens)
+    })
+}
+
+/// SRP verifiers for users `0..min(users, SRP_USERS)` (the bulk-loaded users have only an
+/// Argon2 hash; the Cognito API derives a verifier at every password set).
+pub fn add_srp_verifiers(store: &Store, config: &Config, setup: &Setup) -> incognito::Result<()> {
+    let sealer = incognito::startup::sealer(config);
+    let now = now();
+    store.write_sync(|db| -> incognito::Result<()> {
+        for i in 0..setup.users.min(SRP_USERS) {
+            let user = store::users::by_email(db, &setup.pool_id, &email(i))?
+                .ok_or_else(|| incognito::Error::not_found("load user"))?;
+            incognito::authn::srp::store_verifier(
+                db,
+                &setup.pool_id,
+                &sealer,
+                &user,
+                PASSWORD,
+                now,
+            )?;
+        }
+        Ok(())
     })
 }
