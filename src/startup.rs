@@ -60,14 +60,68 @@ pub fn open_store(config: &Config) -> Result<Store, StartupError> {
         source,
     })?;
     let _ = std::fs::remove_file(probe);
+    ensure_master_key_file(config)?;
     let workers = std::thread::available_parallelism()
         .map(|n| n.get() as u32)
         .unwrap_or(2);
     Ok(Store::open(&config.database_path(), workers * 2 + 2)?)
 }
 
+/// The key that seals secrets at rest (private signing keys, TOTP secrets, SRP verifiers,
+/// client-secret copies): `master_key` from the configuration, or else a random key kept in
+/// `{data_dir}/master.key` — outside the database, created by `open_store`.
 pub fn sealer(config: &Config) -> Sealer {
-    Sealer::new(config.master_key.as_ref().map(|s| s.0.as_str()))
+    match &config.master_key {
+        Some(k) => Sealer::new(Some(k.0.as_str())),
+        None => {
+            let key = std::fs::read_to_string(master_key_path(config)).ok();
+            if key.is_none() {
+                tracing::error!(
+                    "no master_key and no readable master.key: new secrets are stored unsealed"
+                );
+            }
+            Sealer::new(key.as_deref().map(str::trim))
+        }
+    }
+}
+
+pub fn master_key_path(config: &Config) -> std::path::PathBuf {
+    config.data_dir.join("master.key")
+}
+
+/// Creates `{data_dir}/master.key` (random, owner-only) when no `master_key` is configured.
+fn ensure_master_key_file(config: &Config) -> Result<(), StartupError> {
+    if config.master_key.is_some() {
+        return Ok(());
+    }
+    let path = master_key_path(config);
+    let dir_error = |source| StartupError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    if path.exists() {
+        std::fs::read_to_string(&path).map_err(dir_error)?;
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(crate::random::token(32).as_bytes())
+                .map_err(dir_error)?;
+            tracing::info!(path = %path.display(), "created a master key for secrets at rest; back it up apart from the database");
+            Ok(())
+        }
+        // Another process (the CLI, a second server) created it first.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(dir_error(e)),
+    }
 }
 
 /// Creates a default pool with one public client when the database has no pool at all.

@@ -177,3 +177,34 @@ async fn housekeeping_purges_expired_sessions_and_codes() {
     assert!(purged.0 >= 2, "the session and the code went: {}", purged.0);
     assert!(!purged.1);
 }
+
+#[tokio::test]
+async fn secrets_are_sealed_with_a_key_kept_outside_the_database() {
+    let app = crate::helpers::spawn_app().await;
+    let key_file = app.data_path().join("master.key");
+    let meta = std::fs::metadata(&key_file).expect("a master.key next to the database");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+    let pool = app.pool_id.clone();
+    let stored: String = app
+        .state
+        .store
+        .read_sync(move |db| -> incognito::Result<String> {
+            Ok(db
+                .query_row(
+                    "SELECT private_jwk FROM signing_keys WHERE pool_id = ?1",
+                    [pool],
+                    |r| r.get(0),
+                )
+                .map_err(incognito::store::StoreError::from)?)
+        })
+        .unwrap();
+    assert!(
+        stored.starts_with("enc:v1:"),
+        "the private key is sealed at rest"
+    );
+    assert!(!stored.contains("\"d\""));
+}
