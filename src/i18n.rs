@@ -44,7 +44,6 @@ catalogue! {
     err_throttled: "Too many failed attempts. Wait a few minutes and try again.", "Zu viele Fehlversuche. Warten Sie einige Minuten und versuchen Sie es erneut.";
     err_missing_credentials: "Enter your email and password.", "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.";
     err_not_confirmed: "Your account is not confirmed yet. Enter the code we sent to your email.", "Ihr Konto ist noch nicht bestätigt. Geben Sie den Code ein, den wir Ihnen per E-Mail geschickt haben.";
-    err_new_password_required: "Your password must be changed before you can sign in. Use “Forgot your password?” to set a new one.", "Ihr Passwort muss geändert werden, bevor Sie sich anmelden können. Nutzen Sie „Passwort vergessen?“, um ein neues festzulegen.";
     // Sign-up
     signup_title: "Create your account", "Konto erstellen";
     name: "Full name", "Vollständiger Name";
@@ -169,7 +168,6 @@ catalogue! {
     mfa_enabled: "Two-step verification is on.", "Die Bestätigung in zwei Schritten ist eingeschaltet.";
     new_password_intro: "Your password was set by an administrator. Choose your own to continue.", "Ihr Passwort wurde von einer Administratorin oder einem Administrator gesetzt. Wählen Sie ein eigenes, um fortzufahren.";
     err_same_password: "Choose a password different from the temporary one.", "Wählen Sie ein anderes Passwort als das vorläufige.";
-    err_reset_required: "Your password must be reset before you can sign in. We sent you a code.", "Ihr Passwort muss zurückgesetzt werden, bevor Sie sich anmelden können. Wir haben Ihnen einen Code gesendet.";
     logout_needs_client_msg: "A logout redirect needs the application's client_id.", "Eine Weiterleitung nach der Abmeldung benötigt die client_id der Anwendung.";
 }
 

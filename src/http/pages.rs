@@ -5,7 +5,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::i18n::{EN, Tr};
+use crate::i18n::Tr;
 use crate::pools::Pool;
 
 /// What base.html needs: the language and the pool's look.
@@ -100,10 +100,6 @@ pub fn request_tr(req: &actix_web::HttpRequest, ui_locales: Option<&str>) -> &'s
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     crate::i18n::choose(ui_locales, None, accept)
-}
-
-pub fn default_tr() -> &'static Tr {
-    &EN
 }
 
 const STYLE_CSS: &str = include_str!("../../static/style.css");

@@ -1,8 +1,6 @@
 //! The authorization endpoint (code flow only) and the completion of a request once the
 //! browser has a session: used by this endpoint and resumed by the hosted pages.
 
-use std::sync::Arc;
-
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -564,11 +562,6 @@ fn found(location: &str) -> HttpResponse {
         .insert_header((header::LOCATION, location))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish()
-}
-
-/// Resolves a pool for the hosted pages (None: unknown).
-pub async fn entry_for(state: &AppState, pool_id: &str) -> Option<Arc<PoolEntry>> {
-    state.pool(pool_id).await.ok().flatten()
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

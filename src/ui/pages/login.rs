@@ -8,7 +8,7 @@ use askama::Template;
 
 use super::{Ctx, Path, see_other, signin, with_csrf};
 use crate::authn::flow::{self, LoginError};
-use crate::authn::mfa::{self, AfterPassword};
+use crate::authn::mfa;
 use crate::http::pages::{self, Chrome};
 use crate::http::{client_ip, cookies};
 use crate::pools::UsernameAttribute;
@@ -143,17 +143,7 @@ pub async fn submit(
                 })
                 .await;
             return match started {
-                Ok(token) => {
-                    let https = state.config.is_https();
-                    let mut resp = see_other(&ctx.link("new-password"));
-                    let _ = resp.add_cookie(&cookies::build(
-                        cookies::mfa_name(ctx.pool_id(), https),
-                        token,
-                        https,
-                        Some(mfa::CHALLENGE_TTL_SECS),
-                    ));
-                    resp
-                }
+                Ok(token) => signin::to_step(&state, &ctx, "new-password", token),
                 Err(e) => ctx.internal(e),
             };
         }
@@ -183,29 +173,14 @@ pub async fn submit(
             )
         })
         .await;
-    match decided {
-        Ok(AfterPassword::SignedIn(amr)) => {
-            signin::complete(
-                &state,
-                &ctx,
-                &req,
-                &authenticated.user.id,
-                auth_time,
-                amr,
-                Vec::new(),
-            )
-            .await
-        }
-        Ok(AfterPassword::Challenge { token, enrol }) => {
-            let mut resp = see_other(&ctx.link(if enrol { "mfa/setup" } else { "mfa" }));
-            let _ = resp.add_cookie(&cookies::build(
-                cookies::mfa_name(ctx.pool_id(), https),
-                token,
-                https,
-                Some(mfa::CHALLENGE_TTL_SECS),
-            ));
-            resp
-        }
-        Err(e) => ctx.internal(e),
-    }
+    signin::after_password(
+        &state,
+        &ctx,
+        &req,
+        &authenticated.user.id,
+        auth_time,
+        decided,
+        Vec::new(),
+    )
+    .await
 }

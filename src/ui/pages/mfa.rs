@@ -12,7 +12,6 @@ use crate::http::cookies;
 use crate::http::pages::{self, Chrome};
 use crate::pools::MfaMode;
 use crate::state::AppState;
-use crate::store::{self, mfa::Challenge};
 use crate::ui::csrf;
 
 #[derive(Template)]
@@ -70,34 +69,6 @@ fn rejected(ctx: &Ctx, r: CodeRejected) -> &'static str {
     }
 }
 
-/// The sign-in waiting for its second factor (from the challenge cookie), with its user.
-async fn challenge(
-    state: &AppState,
-    ctx: &Ctx,
-    req: &HttpRequest,
-    purpose: &str,
-) -> Option<(Challenge, User)> {
-    let token = cookies::read(
-        req,
-        &cookies::mfa_name(ctx.pool_id(), state.config.is_https()),
-    )?;
-    let (pool_id, now, purpose) = (ctx.pool_id().to_string(), state.now(), purpose.to_string());
-    state
-        .store
-        .read(move |db| -> crate::Result<Option<(Challenge, User)>> {
-            let Some(c) =
-                mfa::load_challenge(db, &pool_id, &token, now)?.filter(|c| c.purpose == purpose)
-            else {
-                return Ok(None);
-            };
-            let user = store::users::get(db, &pool_id, &c.user_id)?.filter(User::can_sign_in);
-            Ok(user.map(|u| (c, u)))
-        })
-        .await
-        .ok()
-        .flatten()
-}
-
 fn back_to_login(ctx: &Ctx) -> HttpResponse {
     see_other(&ctx.link("login"))
 }
@@ -122,17 +93,16 @@ fn setup_page(
 }
 
 fn clear_challenge(resp: &mut HttpResponse, state: &AppState, ctx: &Ctx) {
-    let https = state.config.is_https();
-    let _ = resp.add_cookie(&cookies::removal(
-        cookies::mfa_name(ctx.pool_id(), https),
-        https,
-    ));
+    let _ = resp.add_cookie(&signin::step_cookie_removal(state, ctx));
 }
 
 pub async fn show_code(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
-    if challenge(&state, &ctx, &req, "verify").await.is_none() {
+    if signin::current_step(&state, &ctx, &req, "verify")
+        .await
+        .is_none()
+    {
         return back_to_login(&ctx);
     }
     let token = csrf::issue(&req, state.config.is_https());
@@ -155,7 +125,7 @@ pub async fn submit_code(
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
     let f = or_respond!(ctx.form(&state, &req, &body));
-    let Some((c, user)) = challenge(&state, &ctx, &req, "verify").await else {
+    let Some((c, user)) = signin::current_step(&state, &ctx, &req, "verify").await else {
         return back_to_login(&ctx);
     };
     let code = f.get("code").unwrap_or_default().to_string();
@@ -201,10 +171,7 @@ pub async fn submit_code(
         Err(e) => return ctx.internal(e),
     };
     let https = state.config.is_https();
-    let mut extra = vec![cookies::removal(
-        cookies::mfa_name(ctx.pool_id(), https),
-        https,
-    )];
+    let mut extra = vec![signin::step_cookie_removal(&state, &ctx)];
     let days = ctx.entry.pool.settings.remember_device_days;
     if days > 0 && f.get("remember") == Some("1") {
         let (pool_id, user_id, now) = (ctx.pool_id().to_string(), user.id.clone(), state.now());
@@ -270,7 +237,7 @@ pub async fn submit_code(
 pub async fn show_setup(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
-    let Some((_, user)) = challenge(&state, &ctx, &req, "enrol").await else {
+    let Some((_, user)) = signin::current_step(&state, &ctx, &req, "enrol").await else {
         return back_to_login(&ctx);
     };
     let (sealer, pool, now) = (state.sealer.clone(), ctx.entry.pool.clone(), state.now());
@@ -302,7 +269,7 @@ pub async fn submit_setup(
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
     let f = or_respond!(ctx.form(&state, &req, &body));
-    let Some((c, user)) = challenge(&state, &ctx, &req, "enrol").await else {
+    let Some((c, user)) = signin::current_step(&state, &ctx, &req, "enrol").await else {
         return back_to_login(&ctx);
     };
     let code = f.get("code").unwrap_or_default().to_string();

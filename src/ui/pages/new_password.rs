@@ -7,13 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{Ctx, Path, policy_hint, policy_message, see_other, signin, with_csrf};
-use crate::accounts::User;
 use crate::authn::mfa::{self, AfterPassword};
 use crate::authn::password;
 use crate::http::cookies;
 use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
-use crate::store::{self, mfa::Challenge};
 use crate::ui::csrf;
 
 pub const PURPOSE: &str = "new_password";
@@ -38,33 +36,13 @@ fn page(ctx: &Ctx, csrf_token: String, error: Option<&'static str>) -> NewPasswo
     }
 }
 
-async fn challenge(state: &AppState, ctx: &Ctx, req: &HttpRequest) -> Option<(Challenge, User)> {
-    let token = cookies::read(
-        req,
-        &cookies::mfa_name(ctx.pool_id(), state.config.is_https()),
-    )?;
-    let (pool_id, now) = (ctx.pool_id().to_string(), state.now());
-    state
-        .store
-        .read(move |db| -> crate::Result<Option<(Challenge, User)>> {
-            let Some(c) =
-                mfa::load_challenge(db, &pool_id, &token, now)?.filter(|c| c.purpose == PURPOSE)
-            else {
-                return Ok(None);
-            };
-            Ok(store::users::get(db, &pool_id, &c.user_id)?
-                .filter(|u| u.enabled)
-                .map(|u| (c, u)))
-        })
-        .await
-        .ok()
-        .flatten()
-}
-
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
-    if challenge(&state, &ctx, &req).await.is_none() {
+    if signin::current_step(&state, &ctx, &req, PURPOSE)
+        .await
+        .is_none()
+    {
         return see_other(&ctx.link("login"));
     }
     let token = csrf::issue(&req, state.config.is_https());
@@ -83,7 +61,7 @@ pub async fn submit(
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let wants_mfa = matches!(ctx.pending(&state).await, Ok(Some((ref r, _))) if r.wants_mfa());
     let f = or_respond!(ctx.form(&state, &req, &body));
-    let Some((c, user)) = challenge(&state, &ctx, &req).await else {
+    let Some((c, user)) = signin::current_step(&state, &ctx, &req, PURPOSE).await else {
         return see_other(&ctx.link("login"));
     };
     let csrf_token = f.get("csrf_token").unwrap_or_default().to_string();
@@ -129,24 +107,6 @@ pub async fn submit(
         })
         .await;
     tracing::info!(pool = %ctx.pool_id(), user = %user.id, "temporary password replaced");
-    match result {
-        Ok(AfterPassword::SignedIn(amr)) => {
-            let extra = vec![cookies::removal(
-                cookies::mfa_name(ctx.pool_id(), https),
-                https,
-            )];
-            signin::complete(&state, &ctx, &req, &user.id, auth_time, amr, extra).await
-        }
-        Ok(AfterPassword::Challenge { token, enrol }) => {
-            let mut resp = see_other(&ctx.link(if enrol { "mfa/setup" } else { "mfa" }));
-            let _ = resp.add_cookie(&cookies::build(
-                cookies::mfa_name(ctx.pool_id(), https),
-                token,
-                https,
-                Some(mfa::CHALLENGE_TTL_SECS),
-            ));
-            resp
-        }
-        Err(e) => ctx.internal(e),
-    }
+    let extra = vec![signin::step_cookie_removal(&state, &ctx)];
+    signin::after_password(&state, &ctx, &req, &user.id, auth_time, result, extra).await
 }

@@ -5,10 +5,13 @@ use actix_web::cookie::Cookie;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Ctx, Path, see_other};
+use crate::accounts::User;
+use crate::authn::mfa::{self, AfterPassword};
 use crate::authn::sessions;
 use crate::http::cookies;
 use crate::oidc::authorize::{self, Next};
 use crate::state::AppState;
+use crate::store::mfa::Challenge;
 
 /// Starts a new session (a new id on every sign-in: no fixation; the old one ends) and, when
 /// the page belongs to a pending request, decides what follows for it.
@@ -168,6 +171,75 @@ pub async fn resume(state: web::Data<AppState>, path: Path, req: HttpRequest) ->
         Ok(Some(Next::Login(p))) => see_other(&authorize::login_location(ctx.pool_id(), &p)),
         Ok(Some(next)) => respond(&ctx, Some(next)),
         Ok(None) => ctx.expired(),
+        Err(e) => ctx.internal(e),
+    }
+}
+
+/// Sends the browser to the next sign-in step (`page`), holding the step's token in a cookie.
+pub fn to_step(state: &AppState, ctx: &Ctx, page: &str, token: String) -> HttpResponse {
+    let https = state.config.is_https();
+    let mut resp = see_other(&ctx.link(page));
+    let _ = resp.add_cookie(&cookies::build(
+        cookies::mfa_name(ctx.pool_id(), https),
+        token,
+        https,
+        Some(mfa::CHALLENGE_TTL_SECS),
+    ));
+    resp
+}
+
+/// Expires the step cookie.
+pub fn step_cookie_removal(state: &AppState, ctx: &Ctx) -> Cookie<'static> {
+    let https = state.config.is_https();
+    cookies::removal(cookies::mfa_name(ctx.pool_id(), https), https)
+}
+
+/// The sign-in step this browser is at (from its cookie) for `purpose`, with its user.
+pub async fn current_step(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    purpose: &str,
+) -> Option<(Challenge, User)> {
+    let token = cookies::read(
+        req,
+        &cookies::mfa_name(ctx.pool_id(), state.config.is_https()),
+    )?;
+    let (pool_id, now, purpose) = (ctx.pool_id().to_string(), state.now(), purpose.to_string());
+    state
+        .store
+        .read(move |db| -> crate::Result<Option<(Challenge, User)>> {
+            let Some(c) =
+                mfa::load_challenge(db, &pool_id, &token, now)?.filter(|c| c.purpose == purpose)
+            else {
+                return Ok(None);
+            };
+            let user =
+                crate::store::users::get(db, &pool_id, &c.user_id)?.filter(User::can_sign_in);
+            Ok(user.map(|u| (c, u)))
+        })
+        .await
+        .ok()
+        .flatten()
+}
+
+/// What follows a correct password: a session now, or the second-factor page.
+pub async fn after_password(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    user_id: &str,
+    auth_time: i64,
+    decided: crate::Result<AfterPassword>,
+    extra: Vec<Cookie<'static>>,
+) -> HttpResponse {
+    match decided {
+        Ok(AfterPassword::SignedIn(amr)) => {
+            complete(state, ctx, req, user_id, auth_time, amr, extra).await
+        }
+        Ok(AfterPassword::Challenge { token, enrol }) => {
+            to_step(state, ctx, if enrol { "mfa/setup" } else { "mfa" }, token)
+        }
         Err(e) => ctx.internal(e),
     }
 }
