@@ -3,19 +3,21 @@
 
 use super::User;
 use super::codes::{self, CodeError, Purpose};
+use super::notices::Notice;
 use super::service::normalize_email;
 use crate::pools::Pool;
 use crate::store::{self, Db};
 use crate::{Error, Result};
 
-/// Records `new_email` as pending and issues a code for it. Returns (address, code) to mail.
+/// Records `new_email` as pending and issues a code for it; returns the email to send.
 pub fn request(
     db: &Db,
     pool: &Pool,
     user: &User,
     new_email: &str,
+    lang: &str,
     now: i64,
-) -> Result<(String, String)> {
+) -> Result<Notice> {
     let email = normalize_email(new_email)?;
     if store::users::by_email(db, &pool.id, &email)?.is_some_and(|other| other.id != user.id) {
         return Err(Error::AlreadyExists("an account with this email".into()));
@@ -29,7 +31,41 @@ pub fn request(
         pool.settings.confirm_code_ttl_secs,
         now,
     )?;
-    Ok((email, code))
+    Ok(Notice::VerifyEmail {
+        to: email,
+        lang: lang.into(),
+        code,
+    })
+}
+
+/// A new code for the email to verify (the pending one, if any); None inside the resend
+/// cool-down or when the user has no email.
+pub fn send_code(
+    db: &Db,
+    pool: &Pool,
+    user: &User,
+    lang: &str,
+    now: i64,
+) -> Result<Option<Notice>> {
+    let Some(to) = verification_address(db, user)? else {
+        return Ok(None);
+    };
+    if !codes::may_resend(db, &user.id, Purpose::VerifyEmail, now)? {
+        return Ok(None);
+    }
+    let code = codes::issue(
+        db,
+        &pool.id,
+        &user.id,
+        Purpose::VerifyEmail,
+        pool.settings.confirm_code_ttl_secs,
+        now,
+    )?;
+    Ok(Some(Notice::VerifyEmail {
+        to,
+        lang: lang.into(),
+        code,
+    }))
 }
 
 /// Where a verification code for the email goes: the pending address if there is one.

@@ -22,6 +22,30 @@ pub enum Notice {
         to: String,
         lang: String,
     },
+    VerifyEmail {
+        to: String,
+        lang: String,
+        code: String,
+    },
+    Invitation {
+        to: String,
+        lang: String,
+        login: String,
+        temporary_password: String,
+    },
+}
+
+impl Notice {
+    /// The address the notice goes to.
+    pub fn recipient(&self) -> &str {
+        match self {
+            Notice::ConfirmSignUp { to, .. }
+            | Notice::ResetPassword { to, .. }
+            | Notice::PasswordChanged { to, .. }
+            | Notice::VerifyEmail { to, .. }
+            | Notice::Invitation { to, .. } => to,
+        }
+    }
 }
 
 /// Renders the notice in its language (with the pool's overrides) and puts it in the outbox.
@@ -50,6 +74,25 @@ pub fn deliver(db: &Db, pool: &crate::pools::Pool, notice: &Notice, now: i64) ->
         Notice::PasswordChanged { to, lang } => (
             to,
             messages::password_changed(lang, name, overrides("password_changed")),
+        ),
+        Notice::VerifyEmail { to, lang, code } => (
+            to,
+            messages::verify_email(lang, name, code, overrides(messages::VERIFY_EMAIL)),
+        ),
+        Notice::Invitation {
+            to,
+            lang,
+            login,
+            temporary_password,
+        } => (
+            to,
+            messages::invitation(
+                lang,
+                name,
+                login,
+                temporary_password,
+                overrides(messages::INVITATION),
+            ),
         ),
     };
     mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to.clone()), now)?;

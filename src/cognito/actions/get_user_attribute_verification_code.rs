@@ -3,7 +3,6 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::accounts::codes::{self, Purpose};
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, StringMap};
@@ -27,45 +26,29 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     }
     let (entry, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
     let now = ctx.now;
-    let email = ctx
-        .write({
-            let user = user.clone();
-            move |db| {
-                Ok(crate::accounts::email_change::verification_address(
-                    db, &user,
-                )?)
+    let pool = entry.pool.clone();
+    let notice = ctx
+        .write(move |db| {
+            let has_email =
+                crate::accounts::email_change::verification_address(db, &user)?.is_some();
+            match crate::accounts::email_change::send_code(
+                db,
+                &pool,
+                &user,
+                &shared::lang_of(&user),
+                now,
+            )? {
+                Some(notice) => {
+                    crate::accounts::notices::deliver(db, &pool, &notice, now)?;
+                    Ok(notice)
+                }
+                None if has_email => Err(CognitoError::limit_exceeded(
+                    "Attempt limit exceeded, please try after some time.",
+                )),
+                None => Err(CognitoError::invalid_parameter("The user has no email.")),
             }
         })
-        .await?
-        .ok_or_else(|| CognitoError::invalid_parameter("The user has no email."))?;
-    let to = email.clone();
-    ctx.write(move |db| {
-        let pool = &entry.pool;
-        if !codes::may_resend(db, &user.id, Purpose::VerifyEmail, now)? {
-            return Err(CognitoError::limit_exceeded(
-                "Attempt limit exceeded, please try after some time.",
-            ));
-        }
-        let code = codes::issue(
-            db,
-            &pool.id,
-            &user.id,
-            Purpose::VerifyEmail,
-            pool.settings.confirm_code_ttl_secs,
-            now,
-        )?;
-        let msg = crate::mail::messages::verify_email(
-            &shared::lang_of(&user),
-            pool.display_name(),
-            &code,
-            pool.settings
-                .email_overrides
-                .get(crate::mail::messages::VERIFY_EMAIL),
-        );
-        crate::mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to), now)?;
-        Ok(())
-    })
-    .await?;
+        .await?;
     ctx.state.wake_mailer();
-    Ok(json!({ "CodeDeliveryDetails": wire::email_delivery(&email) }))
+    Ok(json!({ "CodeDeliveryDetails": wire::email_delivery(notice.recipient()) }))
 }

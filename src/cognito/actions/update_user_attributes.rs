@@ -61,24 +61,23 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             let Some(new) = new_email else {
                 return Ok(None);
             };
-            let (to, code) = crate::accounts::email_change::request(db, &pool, &user, &new, now)
-                .map_err(|e| match e {
-                    crate::Error::AlreadyExists(_) => CognitoError::new(
-                        "AliasExistsException",
-                        "An account with the given email already exists.",
-                    ),
-                    other => other.into(),
-                })?;
-            let msg = crate::mail::messages::verify_email(
+            let notice = crate::accounts::email_change::request(
+                db,
+                &pool,
+                &user,
+                &new,
                 &shared::lang_of(&user),
-                pool.display_name(),
-                &code,
-                pool.settings
-                    .email_overrides
-                    .get(crate::mail::messages::VERIFY_EMAIL),
-            );
-            crate::mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to.clone()), now)?;
-            Ok(Some(to))
+                now,
+            )
+            .map_err(|e| match e {
+                crate::Error::AlreadyExists(_) => CognitoError::new(
+                    "AliasExistsException",
+                    "An account with the given email already exists.",
+                ),
+                other => other.into(),
+            })?;
+            crate::accounts::notices::deliver(db, &pool, &notice, now)?;
+            Ok(Some(notice.recipient().to_string()))
         })
         .await?;
     match delivered {

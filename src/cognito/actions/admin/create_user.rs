@@ -132,16 +132,13 @@ fn invite(db: &Db, pool: &Pool, user: &User, temporary: &str, now: i64) -> Resul
         UsernameAttribute::Email => to.clone(),
         UsernameAttribute::Username => user.username.clone(),
     };
-    let msg = crate::mail::messages::invitation(
-        &shared::lang_of(user),
-        pool.display_name(),
-        &login,
-        temporary,
-        pool.settings
-            .email_overrides
-            .get(crate::mail::messages::INVITATION),
-    );
-    crate::mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to), now)?;
+    let notice = crate::accounts::notices::Notice::Invitation {
+        to,
+        lang: shared::lang_of(user),
+        login,
+        temporary_password: temporary.to_string(),
+    };
+    crate::accounts::notices::deliver(db, pool, &notice, now)?;
     Ok(())
 }
 
