@@ -179,19 +179,52 @@ fn issue_and_verify(c: &mut Criterion) {
                 .expect("issue")
         })
     });
-    // The store work of a client_credentials grant alone: one write transaction (BEGIN
-    // IMMEDIATE, the family row, COMMIT into the WAL). Its time bounds grants/s, since writes
-    // are serialised.
-    let scope = vec!["loadgen/read".to_string()];
-    c.bench_function("write_transaction_client_credentials_grant", |b| {
+    // The store work of a refresh grant alone: one write transaction (the token, its family,
+    // the user and groups read; the old token marked rotated and a new one stored). Its time
+    // bounds refreshes/s, since writes are serialised. (A client_credentials grant stores
+    // nothing.)
+    let mut current = f
+        .store
+        .write_sync(|db| {
+            let g = incognito::tokens::Grant {
+                scope: vec!["openid".into(), "offline_access".into()],
+                refresh_token: true,
+                ..grant()
+            };
+            incognito::tokens::issue(db, &f.entry, &f.client, &f.user, &g, &f.issuer, NOW)
+        })
+        .expect("issue")
+        .refresh_token
+        .expect("a refresh token");
+    c.bench_function("write_transaction_refresh_grant", |b| {
         b.iter(|| {
-            f.store
+            let outcome = f
+                .store
                 .write_sync(|db| {
-                    incognito::tokens::prepare_client_credentials(
-                        db, &f.entry, &f.client, &scope, &f.issuer, NOW,
+                    incognito::tokens::refresh::prepare_refresh(
+                        db,
+                        &f.entry,
+                        &f.client,
+                        &incognito::tokens::refresh::RefreshRequest {
+                            token: &current,
+                            scope: None,
+                            grace_secs: 0,
+                        },
+                        &f.issuer,
+                        NOW,
                     )
                 })
-                .expect("prepare")
+                .expect("prepare");
+            match outcome {
+                incognito::tokens::refresh::RefreshOutcome::Issued(p) => {
+                    if let Some(next) = p.refresh_token() {
+                        current = next.to_string();
+                    }
+                }
+                incognito::tokens::refresh::RefreshOutcome::Rejected(r) => {
+                    panic!("refresh rejected: {r:?}")
+                }
+            }
         })
     });
     let token = f

@@ -18,6 +18,7 @@ use super::error::OAuthError;
 use super::params::Params;
 use crate::pools::Client;
 use crate::state::AppState;
+use crate::store::Db;
 
 pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW_SECS: i64 = 60;
@@ -48,7 +49,7 @@ pub enum Allow {
 
 /// Credentials as presented, before any lookup.
 #[derive(Debug, PartialEq, Eq)]
-struct Presented {
+pub struct Presented {
     client_id: String,
     secret: Option<String>,
     method: AuthMethod,
@@ -63,20 +64,31 @@ pub async fn authenticate(
     allow: Allow,
 ) -> Result<Authenticated, OAuthError> {
     let presented = presented(req, params)?;
-    let used_basic = presented.method == AuthMethod::ClientSecretBasic;
+    let pool = pool_id.to_string();
     let now = state.now();
+    state
+        .store
+        .read(move |db| check(db, &pool, presented, allow, now))
+        .await
+}
+
+/// Checks presented credentials against the stored client (blocking: SQLite). The token
+/// endpoint calls it inside its grant's blocking call, so a token request crosses to the
+/// blocking pool once.
+pub fn check(
+    db: &Db,
+    pool_id: &str,
+    presented: Presented,
+    allow: Allow,
+    now: i64,
+) -> Result<Authenticated, OAuthError> {
+    let used_basic = presented.method == AuthMethod::ClientSecretBasic;
     let key = (pool_id.to_string(), presented.client_id.clone());
     if limiter().blocked(&key, now) {
         tracing::warn!(pool = %pool_id, client = %presented.client_id, "client authentication throttled");
         return Err(OAuthError::too_many_requests());
     }
-    let pool = pool_id.to_string();
-    let id = presented.client_id.clone();
-    let client = state
-        .store
-        .read(move |db| crate::store::clients::get(db, &pool, &id))
-        .await?;
-    let Some(client) = client else {
+    let Some(client) = crate::store::clients::get(db, pool_id, &presented.client_id)? else {
         // Same work and the same answer as a wrong secret.
         let _ = crate::random::sha256_hex(presented.secret.as_deref().unwrap_or_default());
         return Err(OAuthError::invalid_client(used_basic));
@@ -100,7 +112,8 @@ pub async fn authenticate(
     })
 }
 
-fn presented(req: &HttpRequest, params: &Params) -> Result<Presented, OAuthError> {
+/// The client credentials of a request (Authorization header or body), before any lookup.
+pub fn presented(req: &HttpRequest, params: &Params) -> Result<Presented, OAuthError> {
     let mut auth = req.headers().get_all(header::AUTHORIZATION);
     let first = auth.next();
     if auth.next().is_some() {

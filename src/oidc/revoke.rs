@@ -4,7 +4,6 @@
 //! tokens of the grant are refused from then on by every endpoint of this server.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 
 use super::client_auth::{self, Allow};
 use super::error::OAuthError;
@@ -14,7 +13,7 @@ use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
 use crate::state::AppState;
 use crate::store::Db;
-use crate::tokens;
+use crate::tokens::{self, TokenError};
 
 pub async fn revoke(
     state: web::Data<AppState>,
@@ -65,40 +64,24 @@ pub fn revoke_token(
     now: i64,
 ) -> crate::Result<Option<String>> {
     let pool_id = &entry.pool.id;
-    let family = if token.split('.').count() == 3 {
-        // An access token of this pool, issued to this client and not yet expired.
-        match entry.keys.verify(token) {
-            Ok(c) => {
-                let s = |n: &str| c.get(n).and_then(Value::as_str);
-                let live = c
-                    .get("exp")
-                    .and_then(Value::as_i64)
-                    .is_some_and(|e| e > now);
-                if live
-                    && s("iss") == Some(issuer)
-                    && s("token_use") == Some("access")
-                    && s("client_id") == Some(client.id.as_str())
-                {
-                    s("origin_jti").map(String::from)
-                } else {
-                    None
-                }
-            }
-            Err(_) => None,
+    if token.split('.').count() == 3 {
+        // An access token of this pool, live, issued to this client.
+        let claims = match tokens::verify_access_token(db, entry, issuer, token, now) {
+            Ok(c) if c.client_id == client.id => c,
+            Ok(_) | Err(TokenError::Invalid(_)) => return Ok(None),
+            Err(TokenError::Core(e)) => return Err(e),
+        };
+        if claims.is_machine() {
+            tokens::revoke_machine_token(db, entry, &claims, now)?;
+        } else {
+            tokens::revoke_family(db, pool_id, &claims.origin_jti, now)?;
         }
-    } else {
-        tokens::refresh::lookup(db, pool_id, token)?
-            .filter(|(_, family)| family.client_id == client.id)
-            .map(|(_, family)| family.id)
-    };
-    let Some(family) = family else {
-        return Ok(None);
-    };
-    // The family must be the client's too (an access token names it by origin_jti).
-    match crate::store::tokens::get_family(db, pool_id, &family)? {
-        Some(f) if f.client_id == client.id => {
-            tokens::revoke_family(db, pool_id, &family, now)?;
-            Ok(Some(family))
+        return Ok(Some(claims.origin_jti));
+    }
+    match tokens::refresh::lookup(db, pool_id, token)? {
+        Some((_, family)) if family.client_id == client.id => {
+            tokens::revoke_family(db, pool_id, &family.id, now)?;
+            Ok(Some(family.id))
         }
         _ => Ok(None),
     }

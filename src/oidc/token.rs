@@ -1,5 +1,5 @@
 //! The token endpoint (RFC 6749 §3.2): form body only, strict parameters, client
-//! authentication, then one grant in one write transaction. Every answer, success or error,
+//! authentication, then one grant in (at most) one write transaction, all in one blocking call. Every answer, success or error,
 //! carries `Cache-Control: no-store` and `Pragma: no-cache`.
 
 use actix_web::http::header;
@@ -29,7 +29,7 @@ pub async fn token(
 }
 
 async fn handle(
-    state: &AppState,
+    state: &web::Data<AppState>,
     pool_id: &str,
     req: &HttpRequest,
     body: Result<web::Bytes, actix_web::Error>,
@@ -37,18 +37,30 @@ async fn handle(
     let entry = super::pool_entry(state, pool_id).await?;
     let params = form_params(req, body)?;
     let grant_type = GrantType::parse(params.require("grant_type")?)?;
-    let auth = client_auth::authenticate(state, pool_id, req, &params, Allow::PublicToo).await?;
-    let set = match grant_type {
-        GrantType::AuthorizationCode => {
-            grants::authorization_code::grant(state, entry, auth.client, &params).await?
+    let presented = client_auth::presented(req, &params)?;
+    let state = state.clone();
+    let pool_id = pool_id.to_string();
+    // Client authentication, the grant's transaction and the signatures in one blocking call:
+    // each crossing between the executor and the blocking pool costs two thread wake-ups.
+    let set = crate::store::blocking(move || {
+        let now = state.now();
+        let client = state
+            .store
+            .read_sync(|db| client_auth::check(db, &pool_id, presented, Allow::PublicToo, now))?
+            .client;
+        match grant_type {
+            GrantType::AuthorizationCode => {
+                grants::authorization_code::grant(&state, &entry, client, &params)
+            }
+            GrantType::RefreshToken => {
+                grants::refresh_token::grant(&state, &entry, client, &params)
+            }
+            GrantType::ClientCredentials => {
+                grants::client_credentials::grant(&state, &entry, client, &params)
+            }
         }
-        GrantType::RefreshToken => {
-            grants::refresh_token::grant(state, entry, auth.client, &params).await?
-        }
-        GrantType::ClientCredentials => {
-            grants::client_credentials::grant(state, entry, auth.client, &params).await?
-        }
-    };
+    })
+    .await?;
     Ok(success(&set))
 }
 

@@ -209,9 +209,7 @@ impl Store {
         F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.read_sync(f))
-            .await
-            .map_err(|_| StoreError::Join)?
+        blocking(move || store.read_sync(f)).await
     }
 
     /// `write_sync` on the blocking pool.
@@ -222,9 +220,7 @@ impl Store {
         F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || store.write_sync(f))
-            .await
-            .map_err(|_| StoreError::Join)?
+        blocking(move || store.write_sync(f)).await
     }
 
     /// `write`, then `after` with its result once the transaction has committed, on the same
@@ -238,9 +234,7 @@ impl Store {
         A: FnOnce(T) -> Result<U, E> + Send + 'static,
     {
         let store = self.clone();
-        tokio::task::spawn_blocking(move || after(store.write_sync(f)?))
-            .await
-            .map_err(|_| StoreError::Join)?
+        blocking(move || after(store.write_sync(f)?)).await
     }
 
     /// Copies committed pages from the WAL into the database file. PASSIVE: it neither waits
@@ -261,6 +255,19 @@ impl Store {
                 .query_row([], |r| r.get(0))?)
         })
     }
+}
+
+/// Runs `f` on the blocking pool: for work that mixes several store calls with CPU-heavy
+/// steps (a whole token grant), so that a request crosses from the executor once.
+pub async fn blocking<T, E, F>(f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| StoreError::Join)?
 }
 
 trait ConnectChecked {

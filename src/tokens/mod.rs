@@ -2,7 +2,7 @@
 //!
 //! - `issue` signs an ID token and an access token for a user and optionally a refresh token,
 //!   inside a token family (`token_families`; its id is the access tokens' `origin_jti`).
-//! - `issue_client_credentials` signs a machine access token.
+//! - `issue_client_credentials` signs a machine access token (stored only if revoked).
 //! - `refresh::refresh` redeems a refresh token (rotation, reuse detection).
 //! - `verify_access_token` is how every endpoint accepting an access token checks it,
 //!   including whether its family was revoked.
@@ -76,6 +76,11 @@ impl AccessClaims {
     pub fn has_scope(&self, s: &str) -> bool {
         self.scope.iter().any(|x| x == s)
     }
+
+    /// A client-credentials token: issued to the client itself, no user.
+    pub fn is_machine(&self) -> bool {
+        self.username.is_none() && self.sub == self.client_id
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +110,7 @@ fn new_family(
     db: &Db,
     entry: &PoolEntry,
     client: &Client,
-    user_id: Option<&str>,
+    user_id: &str,
     scope: &[String],
     auth_time: i64,
     amr: &[String],
@@ -119,7 +124,7 @@ fn new_family(
             id: id.clone(),
             pool_id: entry.pool.id.clone(),
             client_id: client.id.clone(),
-            user_id: user_id.map(String::from),
+            user_id: Some(user_id.to_string()),
             scope: scope.join(" "),
             auth_time,
             amr: serde_json::to_string(amr).map_err(StoreError::from)?,
@@ -171,6 +176,11 @@ pub struct Prepared {
 impl Prepared {
     pub fn family_id(&self) -> &str {
         &self.family_id
+    }
+
+    /// The new refresh token (plaintext), if the grant hands one out.
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_deref()
     }
 
     /// Signs the access token, then the ID token (with the access token's `at_hash`).
@@ -229,7 +239,7 @@ pub fn prepare(
                 db,
                 entry,
                 client,
-                Some(&user.id),
+                &user.id,
                 &grant.scope,
                 grant.auth_time,
                 &grant.amr,
@@ -292,30 +302,30 @@ pub fn prepare(
     })
 }
 
-/// Issues a client-credentials access token (`sub` = client id, no ID or refresh token). It
-/// gets its own family so that revoking it works like revoking any other access token.
+/// Issues a client-credentials access token (`sub` = client id, no ID or refresh token).
 pub fn issue_client_credentials(
-    db: &Db,
     entry: &PoolEntry,
     client: &Client,
     scope: &[String],
     issuer: &str,
     now: i64,
 ) -> Result<TokenSet> {
-    prepare_client_credentials(db, entry, client, scope, issuer, now)?.sign(entry)
+    prepare_client_credentials(entry, client, scope, issuer, now).sign(entry)
 }
 
-/// The store work and the claims of `issue_client_credentials`; sign after the commit.
+/// The claims of `issue_client_credentials`. Nothing is stored: a machine token is a plain
+/// JWT, as at Cognito, so the grant needs no write. Its `origin_jti` is fresh; revoking the
+/// token stores a revoked family under it (`revoke_machine_token`), and
+/// `verify_access_token` accepts a machine token without a family while its client exists.
 pub fn prepare_client_credentials(
-    db: &Db,
     entry: &PoolEntry,
     client: &Client,
     scope: &[String],
     issuer: &str,
     now: i64,
-) -> Result<Prepared> {
+) -> Prepared {
     let access_ttl = client.access_token_ttl(&entry.pool);
-    let family_id = new_family(db, entry, client, None, scope, now, &[], now, access_ttl)?;
+    let origin_jti = uuid::Uuid::new_v4().to_string();
     let jti = uuid::Uuid::new_v4().to_string();
     let event_id = uuid::Uuid::new_v4().to_string();
     let access = claims::access_token(&claims::AccessTokenFields {
@@ -327,19 +337,49 @@ pub fn prepare_client_credentials(
         scope,
         auth_time: now,
         jti: &jti,
-        origin_jti: &family_id,
+        origin_jti: &origin_jti,
         event_id: &event_id,
         iat: now,
         exp: now + access_ttl,
     });
-    Ok(Prepared {
+    Prepared {
         access,
         id: None,
         refresh_token: None,
         expires_in: access_ttl,
         scope: scope.join(" "),
-        family_id,
-    })
+        family_id: origin_jti,
+    }
+}
+
+/// Revokes a client-credentials access token, which has no family until then: stores its
+/// `origin_jti` as a revoked family that lives as long as the token. Idempotent.
+pub fn revoke_machine_token(
+    db: &Db,
+    entry: &PoolEntry,
+    token: &AccessClaims,
+    now: i64,
+) -> Result<()> {
+    if store::tokens::get_family(db, &entry.pool.id, &token.origin_jti)?.is_some() {
+        revoke_family(db, &entry.pool.id, &token.origin_jti, now)?;
+        return Ok(());
+    }
+    store::tokens::insert_family(
+        db,
+        &store::tokens::Family {
+            id: token.origin_jti.clone(),
+            pool_id: entry.pool.id.clone(),
+            client_id: token.client_id.clone(),
+            user_id: None,
+            scope: token.scope.join(" "),
+            auth_time: token.auth_time.unwrap_or(token.iat),
+            amr: "[]".into(),
+            created_at: now,
+            expires_at: token.exp,
+            revoked_at: Some(now),
+        },
+    )?;
+    Ok(())
 }
 
 fn str_claim(c: &Map<String, Value>, name: &'static str) -> Result<String, TokenError> {
@@ -372,18 +412,27 @@ pub fn verify_access_token(
         .verify(token)
         .map_err(|_| TokenError::Invalid("signature"))?;
     let claims = check_access_claims(c, issuer, now)?;
-    let family = store::tokens::get_family(db, &entry.pool.id, &claims.origin_jti)?
-        .ok_or(TokenError::Invalid("unknown family"))?;
-    if family.revoked_at.is_some() {
-        return Err(TokenError::Invalid("revoked"));
-    }
-    if family.client_id != claims.client_id {
-        return Err(TokenError::Invalid("client_id"));
-    }
-    Ok(AccessClaims {
-        user_id: family.user_id,
-        ..claims
-    })
+    let user_id = match store::tokens::get_family(db, &entry.pool.id, &claims.origin_jti)? {
+        Some(family) => {
+            if family.revoked_at.is_some() {
+                return Err(TokenError::Invalid("revoked"));
+            }
+            if family.client_id != claims.client_id {
+                return Err(TokenError::Invalid("client_id"));
+            }
+            family.user_id
+        }
+        // A machine token (never stored, see `prepare_client_credentials`): valid while its
+        // client exists and is still confidential.
+        None if claims.is_machine() => {
+            match store::clients::get(db, &entry.pool.id, &claims.client_id)? {
+                Some(c) if !c.is_public() => None,
+                _ => return Err(TokenError::Invalid("client")),
+            }
+        }
+        None => return Err(TokenError::Invalid("unknown family")),
+    };
+    Ok(AccessClaims { user_id, ..claims })
 }
 
 /// The stateless checks of `verify_access_token` (everything but the family lookup).

@@ -1114,6 +1114,82 @@ async fn client_credentials_grant() {
 }
 
 #[tokio::test]
+async fn client_credentials_tokens_are_stored_only_when_revoked() {
+    let ctx = Ctx::new().await;
+    let (svc, secret) = ctx.client(
+        "svc",
+        ClientSettings {
+            redirect_uris: vec!["https://svc.example/cb".into()],
+            flows: vec![OAuthFlow::ClientCredentials],
+            scopes: vec!["api/read".into()],
+            ..ClientSettings::default()
+        },
+        true,
+    );
+    let svc = (svc, secret);
+    let rs = ctx.confidential("resource server");
+    let families = |ctx: &Ctx| {
+        ctx.app
+            .state
+            .store
+            .read_sync(|db| {
+                db.query_row("SELECT count(*) FROM token_families", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map_err(incognito::store::StoreError::from)
+            })
+            .unwrap()
+    };
+    async fn machine_token(ctx: &Ctx, svc: &(Client, String)) -> String {
+        let r = ctx
+            .token(
+                &[("grant_type", "client_credentials")],
+                Some((&svc.0.id, &svc.1)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.str("access_token")
+    }
+    async fn revoke(ctx: &Ctx, client: &(Client, String), token: &str) {
+        let r = ctx
+            .post_form(
+                "/oauth2/revoke",
+                &[("token", token)],
+                Some((&client.0.id, &client.1)),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let before = families(&ctx);
+    let first = machine_token(&ctx, &svc).await;
+    let second = machine_token(&ctx, &svc).await;
+    assert_eq!(families(&ctx), before, "a machine token is not stored");
+    assert_eq!(ctx.introspect(&rs, &first).await.body["active"], true);
+
+    // Another client cannot revoke it; its own client can, and only that token dies.
+    revoke(&ctx, &rs, &first).await;
+    assert_eq!(ctx.introspect(&rs, &first).await.body["active"], true);
+    revoke(&ctx, &svc, &first).await;
+    assert_eq!(ctx.introspect(&rs, &first).await.body["active"], false);
+    assert_eq!(families(&ctx), before + 1);
+    revoke(&ctx, &svc, &first).await;
+    assert_eq!(
+        families(&ctx),
+        before + 1,
+        "revoking twice stores nothing more"
+    );
+    assert_eq!(ctx.introspect(&rs, &second).await.body["active"], true);
+
+    // A deleted client's tokens die with it.
+    ctx.app
+        .state
+        .store
+        .write_sync(|db| incognito::store::clients::delete(db, &ctx.pool.id, &svc.0.id))
+        .unwrap();
+    assert_eq!(ctx.introspect(&rs, &second).await.body["active"], false);
+}
+
+#[tokio::test]
 async fn unsupported_and_missing_grant_types() {
     let ctx = Ctx::new().await;
     let (web, secret) = ctx.confidential("web");

@@ -7,8 +7,6 @@
 //! (authenticated client, same redirect URI, right verifier), so that a stranger cannot revoke
 //! a user's tokens. That revocation is committed although the answer is an error.
 
-use std::sync::Arc;
-
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
 use crate::oidc::pkce;
@@ -25,9 +23,10 @@ enum Outcome<T> {
     Replayed,
 }
 
-pub async fn grant(
+/// Runs on the blocking pool (see `oidc::token`): the redemption commits, then the tokens are signed.
+pub fn grant(
     state: &AppState,
-    entry: Arc<PoolEntry>,
+    entry: &PoolEntry,
     client: Client,
     params: &Params,
 ) -> Result<TokenSet, OAuthError> {
@@ -37,41 +36,28 @@ pub async fn grant(
         ));
     }
     let code = params.require("code")?;
-    let redirect_uri = params.get("redirect_uri").map(String::from);
-    let verifier = params.get("code_verifier").map(String::from);
+    let redirect_uri = params.get("redirect_uri");
+    let verifier = params.get("code_verifier");
     if code.len() > 512 {
         return Err(OAuthError::invalid_grant("invalid authorization code"));
     }
     let code_hash = crate::random::sha256_hex(code);
     let issuer = state.issuer(&entry.pool.id);
     let now = state.now();
-    let signer = entry.clone();
-    let outcome = state
-        .store
-        .write_then(
-            move |db| {
-                redeem(
-                    db,
-                    &entry,
-                    &client,
-                    &code_hash,
-                    redirect_uri.as_deref(),
-                    verifier.as_deref(),
-                    &issuer,
-                    now,
-                )
-            },
-            move |outcome| -> crate::Result<Outcome<TokenSet>> {
-                Ok(match outcome {
-                    Outcome::Issued(p) => Outcome::Issued(p.sign(&signer)?),
-                    Outcome::Rejected(why) => Outcome::Rejected(why),
-                    Outcome::Replayed => Outcome::Replayed,
-                })
-            },
+    let outcome = state.store.write_sync(|db| {
+        redeem(
+            db,
+            entry,
+            &client,
+            &code_hash,
+            redirect_uri,
+            verifier,
+            &issuer,
+            now,
         )
-        .await?;
+    })?;
     match outcome {
-        Outcome::Issued(set) => Ok(set),
+        Outcome::Issued(prepared) => Ok(prepared.sign(entry)?),
         Outcome::Rejected(why) => Err(OAuthError::invalid_grant(why)),
         Outcome::Replayed => Err(OAuthError::invalid_grant("authorization code already used")),
     }

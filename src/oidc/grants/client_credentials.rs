@@ -2,8 +2,6 @@
 //! enabled, custom resource scopes only (`resource-server/scope`), an access token only
 //! (`sub` = client id, as Cognito does).
 
-use std::sync::Arc;
-
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
 use crate::pools::clients::is_resource_scope;
@@ -12,9 +10,10 @@ use crate::pools::{Client, OAuthFlow};
 use crate::state::AppState;
 use crate::tokens::{self, TokenSet};
 
-pub async fn grant(
+/// Runs on the blocking pool (see `oidc::token`). No store work: machine tokens are not stored.
+pub fn grant(
     state: &AppState,
-    entry: Arc<PoolEntry>,
+    entry: &PoolEntry,
     client: Client,
     params: &Params,
 ) -> Result<TokenSet, OAuthError> {
@@ -47,14 +46,11 @@ pub async fn grant(
         ));
     }
     let issuer = state.issuer(&entry.pool.id);
-    let now = state.now();
-    let signer = entry.clone();
-    let set = state
-        .store
-        .write_then(
-            move |db| tokens::prepare_client_credentials(db, &entry, &client, &scope, &issuer, now),
-            move |prepared| prepared.sign(&signer),
-        )
-        .await?;
-    Ok(set)
+    Ok(tokens::issue_client_credentials(
+        entry,
+        &client,
+        &scope,
+        &issuer,
+        state.now(),
+    )?)
 }

@@ -1,8 +1,6 @@
 //! `grant_type=refresh_token` (RFC 6749 §6): rotation and reuse detection live in the core
 //! (`tokens::refresh`); a detected reuse commits the family's revocation before the error.
 
-use std::sync::Arc;
-
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
 use crate::pools::directory::PoolEntry;
@@ -11,9 +9,10 @@ use crate::state::AppState;
 use crate::tokens::TokenSet;
 use crate::tokens::refresh::{self, RefreshOutcome, RefreshRequest, Rejection};
 
-pub async fn grant(
+/// Runs on the blocking pool (see `oidc::token`): the rotation commits, then the tokens are signed.
+pub fn grant(
     state: &AppState,
-    entry: Arc<PoolEntry>,
+    entry: &PoolEntry,
     client: Client,
     params: &Params,
 ) -> Result<TokenSet, OAuthError> {
@@ -28,37 +27,27 @@ pub async fn grant(
             "the refresh token grant is not enabled for this client",
         ));
     }
-    let token = params.require("refresh_token")?.to_string();
+    let token = params.require("refresh_token")?;
     let scope = params.get("scope").map(split_scope);
     let issuer = state.issuer(&entry.pool.id);
     let now = state.now();
     let grace_secs = state.config.refresh_reuse_grace_secs;
-    let signer = entry.clone();
-    let outcome = state
-        .store
-        .write_then(
-            move |db| {
-                refresh::prepare_refresh(
-                    db,
-                    &entry,
-                    &client,
-                    &RefreshRequest {
-                        token: &token,
-                        scope: scope.as_deref(),
-                        grace_secs,
-                    },
-                    &issuer,
-                    now,
-                )
+    let outcome = state.store.write_sync(|db| {
+        refresh::prepare_refresh(
+            db,
+            entry,
+            &client,
+            &RefreshRequest {
+                token,
+                scope: scope.as_deref(),
+                grace_secs,
             },
-            move |outcome| match outcome {
-                RefreshOutcome::Issued(p) => p.sign(&signer).map(RefreshOutcome::Issued),
-                RefreshOutcome::Rejected(r) => Ok(RefreshOutcome::Rejected(r)),
-            },
+            &issuer,
+            now,
         )
-        .await?;
+    })?;
     match outcome {
-        RefreshOutcome::Issued(set) => Ok(set),
+        RefreshOutcome::Issued(prepared) => Ok(prepared.sign(entry)?),
         RefreshOutcome::Rejected(Rejection::WiderScope) => Err(OAuthError::invalid_scope(
             "the requested scope exceeds the granted scope",
         )),
