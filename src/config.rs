@@ -89,6 +89,8 @@ pub struct Config {
     pub create_default_pool: bool,
     /// Worker threads for HTTP (0 = number of cores).
     pub workers: usize,
+    /// Threads of the request pool that runs token grants and userinfo (0 = number of cores).
+    pub request_threads: usize,
     /// Reverse proxies whose `X-Forwarded-For` is believed (their own addresses); the client
     /// address then is the last hop before them. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -123,6 +125,7 @@ impl Default for Config {
             refresh_reuse_grace_secs: 0,
             create_default_pool: true,
             workers: 0,
+            request_threads: 0,
             trusted_proxies: Vec::new(),
             smtp_host: None,
             smtp_port: None,
@@ -197,6 +200,7 @@ impl Config {
         "refresh_reuse_grace_secs",
         "create_default_pool",
         "workers",
+        "request_threads",
         "trusted_proxies",
         "smtp_host",
         "smtp_port",
@@ -217,7 +221,7 @@ impl Config {
                     .collect(),
             ));
         }
-        let numeric = key.ends_with("_secs") || key == "workers";
+        let numeric = key.ends_with("_secs") || key == "workers" || key == "request_threads";
         if numeric {
             return raw
                 .trim()

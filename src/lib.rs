@@ -20,6 +20,7 @@ pub mod mail;
 pub mod oidc;
 pub mod pools;
 pub mod random;
+pub mod request_pool;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -13,6 +13,7 @@ use crate::keys::{Alg, seal::Sealer};
 use crate::pools::directory::Directory;
 use crate::pools::service::{self, SecretChoice};
 use crate::pools::{ClientSettings, PoolSettings};
+use crate::request_pool::RequestPool;
 use crate::state::AppState;
 use crate::store::Store;
 
@@ -31,6 +32,8 @@ pub enum StartupError {
     Bootstrap(String),
     #[error("mail: {0}")]
     Mail(#[from] crate::mail::MailError),
+    #[error("cannot start the request pool: {0}")]
+    RequestPool(std::io::Error),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -244,6 +247,8 @@ impl Application {
             config.public_url = Some(format!("http://{}:{port}", config.listen.ip()));
         }
         let public_url: Arc<str> = config.public_url().into();
+        let request_pool =
+            Arc::new(RequestPool::new(config.request_threads).map_err(StartupError::RequestPool)?);
         let state = AppState {
             config: Arc::new(config),
             public_url,
@@ -253,6 +258,7 @@ impl Application {
             clock,
             mailer: Arc::new(mailer),
             address_limiter: Arc::new(crate::authn::throttle::AddressLimiter::new(100, 300)),
+            request_pool,
         };
         let server = serve(listener, state.clone())?;
         Ok(Application {

@@ -20,6 +20,8 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::Mailer>,
     /// Failed sign-ins per client address (password spraying).
     pub address_limiter: Arc<crate::authn::throttle::AddressLimiter>,
+    /// One thread per core for token grants and userinfo (see `request_pool`).
+    pub request_pool: Arc<crate::request_pool::RequestPool>,
 }
 
 impl AppState {

@@ -42,25 +42,27 @@ async fn handle(
     let pool_id = pool_id.to_string();
     // Client authentication, the grant's transaction and the signatures in one blocking call:
     // each crossing between the executor and the blocking pool costs two thread wake-ups.
-    let set = crate::store::blocking(move || {
-        let now = state.now();
-        let client = state
-            .store
-            .read_sync(|db| client_auth::check(db, &pool_id, presented, Allow::PublicToo, now))?
-            .client;
-        match grant_type {
-            GrantType::AuthorizationCode => {
-                grants::authorization_code::grant(&state, &entry, client, &params)
+    let pool = state.request_pool.clone();
+    let set = pool
+        .run(move || {
+            let now = state.now();
+            let client = state
+                .store
+                .read_sync(|db| client_auth::check(db, &pool_id, presented, Allow::PublicToo, now))?
+                .client;
+            match grant_type {
+                GrantType::AuthorizationCode => {
+                    grants::authorization_code::grant(&state, &entry, client, &params)
+                }
+                GrantType::RefreshToken => {
+                    grants::refresh_token::grant(&state, &entry, client, &params)
+                }
+                GrantType::ClientCredentials => {
+                    grants::client_credentials::grant(&state, &entry, client, &params)
+                }
             }
-            GrantType::RefreshToken => {
-                grants::refresh_token::grant(&state, &entry, client, &params)
-            }
-            GrantType::ClientCredentials => {
-                grants::client_credentials::grant(&state, &entry, client, &params)
-            }
-        }
-    })
-    .await?;
+        })
+        .await?;
     Ok(success(&set))
 }
 

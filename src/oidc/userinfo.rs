@@ -91,18 +91,19 @@ async fn handle(
     let issuer = state.issuer(pool_id);
     let now = state.now();
     let pool = pool_id.to_string();
+    let store = state.store.clone();
     let found = state
-        .store
-        .read(
-            move |db| -> Result<(AccessClaims, Option<User>), TokenError> {
+        .request_pool
+        .run(move || {
+            store.read_sync(|db| -> Result<(AccessClaims, Option<User>), TokenError> {
                 let claims = tokens::verify_access_token(db, &entry, &issuer, &token, now)?;
                 let user = match &claims.user_id {
                     Some(id) => crate::store::users::get(db, &pool, id)?,
                     None => None,
                 };
                 Ok((claims, user))
-            },
-        )
+            })
+        })
         .await;
     let (claims, user) = match found {
         Ok(found) => found,
