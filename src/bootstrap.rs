@@ -625,7 +625,7 @@ fn apply_user(
         }
     };
     let Some(user) = existing else {
-        let user = accounts::create(
+        let user = accounts::create_now(
             db,
             pool,
             sealer,

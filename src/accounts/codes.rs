@@ -73,6 +73,27 @@ pub fn may_resend(db: &Db, user_id: &str, purpose: Purpose, now: i64) -> crate::
         .is_none_or(|c| now - c.created_at >= RESEND_COOLDOWN_SECS))
 }
 
+/// Whether `code` is the user's current, live code, without recording anything (to decide
+/// whether work before the transaction is worth doing; `verify` is the check that counts).
+pub fn matches(
+    db: &Db,
+    user_id: &str,
+    purpose: Purpose,
+    code: &str,
+    now: i64,
+) -> crate::Result<bool> {
+    if !is_well_formed(code) {
+        return Ok(false);
+    }
+    Ok(
+        store::email_codes::current(db, user_id, purpose.as_str())?.is_some_and(|stored| {
+            stored.attempts < MAX_ATTEMPTS
+                && stored.expires_at > now
+                && ct_eq(&stored.code_hash, &hash(user_id, code))
+        }),
+    )
+}
+
 /// Checks and consumes a code. A wrong guess is recorded (so call this in a transaction that
 /// commits even when the answer is an error).
 pub fn verify(

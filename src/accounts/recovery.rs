@@ -3,7 +3,7 @@
 
 use super::codes::{self, CodeError, Purpose};
 use super::notices::Notice;
-use super::service::{find_by_login, set_password};
+use super::service::{NewPassword, find_by_login, set_password};
 use crate::pools::Pool;
 use crate::store::{self, Db};
 use crate::{Error, Result};
@@ -46,8 +46,38 @@ pub enum ResetError {
     Policy(crate::authn::password::PolicyError),
 }
 
+/// Before the write transaction of `reset_password` (read only): when `code` is the current
+/// reset code of the user called `login`, the new password hashed for them
+/// (`service::NewPassword`). Otherwise None, and no hash is spent: a wrong code costs the same
+/// whether the user exists or not.
+pub fn prepare_reset(
+    db: &Db,
+    pool: &Pool,
+    login: &str,
+    code: &str,
+    new_password: &str,
+    now: i64,
+) -> Result<Option<NewPassword>> {
+    if crate::authn::password::check_policy(new_password, pool.settings.password_policy).is_err() {
+        return Ok(None);
+    }
+    let Some(user) = find_by_login(db, pool, login)?.filter(|u| u.enabled) else {
+        return Ok(None);
+    };
+    if !codes::matches(db, &user.id, Purpose::ResetPassword, code, now)? {
+        return Ok(None);
+    }
+    Ok(Some(NewPassword::prepare(
+        pool,
+        &user.username,
+        new_password,
+    )?))
+}
+
 /// Completes a reset: code checked and spent, password set, sessions and tokens revoked, and
-/// the notification to send returned. An unknown user looks like a wrong code.
+/// the notification to send returned. An unknown user looks like a wrong code. `prepared` is
+/// `prepare_reset`'s answer; should the code have become right in between (a race), the
+/// password is hashed here.
 #[allow(clippy::too_many_arguments)]
 pub fn reset_password(
     db: &Db,
@@ -56,6 +86,7 @@ pub fn reset_password(
     login: &str,
     code: &str,
     new_password: &str,
+    prepared: Option<NewPassword>,
     lang: &str,
     now: i64,
 ) -> Result<std::result::Result<Notice, ResetError>> {
@@ -74,7 +105,11 @@ pub fn reset_password(
     if let Err(e) = codes::verify(db, &user.id, Purpose::ResetPassword, code, now)? {
         return Ok(Err(ResetError::Code(e)));
     }
-    set_password(db, pool, sealer, &mut user, new_password, true, now)?;
+    let new = match prepared {
+        Some(p) if p.is_for(&user.username) => p,
+        _ => NewPassword::prepare(pool, &user.username, new_password)?,
+    };
+    set_password(db, sealer, &mut user, &new, true, now)?;
     // Proving control of the email also proves it is verified (and confirms a pending sign-up).
     if user.status == super::UserStatus::Unconfirmed {
         user.status = super::UserStatus::Confirmed;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::codes::{self, CodeError, Purpose};
 use super::notices::Notice;
-use super::service::{NewUser, create, find_by_login};
+use super::service::{NewUser, PreparedUser, create, find_by_login, prepare_user};
 use super::{User, UserStatus};
 use crate::pools::Pool;
 use crate::store::{self, Db};
@@ -28,17 +28,39 @@ pub enum SignUpOutcome {
     AlreadyConfirmed,
 }
 
+/// A sign-up checked and its password hashed, before the write transaction (see
+/// `service::NewPassword`). Every sign-up pays for the hash, whether or not the email is
+/// registered, so that the time taken does not tell either.
+pub struct PreparedSignUp(PreparedUser);
+
+pub fn prepare(pool: &Pool, req: SignUp, now: i64) -> Result<PreparedSignUp> {
+    Ok(PreparedSignUp(prepare_user(
+        pool,
+        NewUser {
+            username: req.username,
+            email: Some(req.email),
+            password: Some(req.password),
+            password_hash: None,
+            attributes: req.attributes,
+            confirmed: false,
+            email_verified: false,
+        },
+        now,
+    )?))
+}
+
 /// `link` builds the one-click confirmation URL from the code.
 pub fn sign_up(
     db: &Db,
     pool: &Pool,
     sealer: &crate::keys::seal::Sealer,
-    req: SignUp,
+    req: PreparedSignUp,
     lang: &str,
     link: impl Fn(&str) -> String,
     now: i64,
 ) -> Result<SignUpOutcome> {
-    if let Some(existing) = find_by_login(db, pool, &req.email)? {
+    let email = req.0.email().unwrap_or_default().to_string();
+    if let Some(existing) = find_by_login(db, pool, &email)? {
         if existing.status == UserStatus::Unconfirmed
             && codes::may_resend(db, &existing.id, Purpose::ConfirmSignUp, now)?
         {
@@ -60,21 +82,7 @@ pub fn sign_up(
         }
         return Ok(SignUpOutcome::AlreadyConfirmed);
     }
-    let user = create(
-        db,
-        pool,
-        sealer,
-        NewUser {
-            username: req.username,
-            email: Some(req.email),
-            password: Some(req.password),
-            password_hash: None,
-            attributes: req.attributes,
-            confirmed: false,
-            email_verified: false,
-        },
-        now,
-    )?;
+    let user = create(db, pool, sealer, req.0)?;
     let code = codes::issue(
         db,
         &pool.id,

@@ -900,7 +900,7 @@ fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, String> {
                     )));
                 }
                 let email_verified = args.confirmed && args.email.is_some();
-                let user = accounts::create(
+                let user = accounts::create_now(
                     db,
                     &pool,
                     &ctx.sealer,
@@ -1006,15 +1006,8 @@ fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, String> {
             let (user, groups) = ctx.write(|db| {
                 let pool = pools::find_pool(db, &args.pool)?;
                 let mut user = accounts::require(db, &pool, &args.user)?;
-                accounts::set_password(
-                    db,
-                    &pool,
-                    &ctx.sealer,
-                    &mut user,
-                    &args.password,
-                    !args.temporary,
-                    ctx.now,
-                )?;
+                let new = accounts::NewPassword::prepare(&pool, &user.username, &args.password)?;
+                accounts::set_password(db, &ctx.sealer, &mut user, &new, !args.temporary, ctx.now)?;
                 let groups = store::groups::of_user(db, &user.id)?;
                 Ok((user, groups))
             })?;

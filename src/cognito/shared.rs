@@ -89,6 +89,20 @@ impl Ctx {
     }
 }
 
+/// A new password for the user called `username`, prepared on the blocking pool before the
+/// write transaction that sets it (see `service::NewPassword`).
+pub async fn prepare_password(
+    pool: &crate::pools::Pool,
+    username: &str,
+    password: &str,
+) -> Result<crate::accounts::service::NewPassword> {
+    let (pool, username, password) = (pool.clone(), username.to_string(), password.to_string());
+    Ok(crate::store::blocking(move || {
+        crate::accounts::service::NewPassword::prepare(&pool, &username, &password)
+    })
+    .await?)
+}
+
 /// Carries a `CognitoError` through the store's error type parameter.
 struct Wrapped(CognitoError);
 

@@ -113,16 +113,25 @@ pub fn take_challenge_by_id(db: &Db, id: &str) -> Result<Option<Challenge>, Stor
     Ok(c)
 }
 
-pub fn take_challenge_by_session(
+/// A challenge by its session, left in place (to prepare work before the transaction that
+/// takes it).
+pub fn get_challenge_by_session(
     db: &Db,
     session_hash: &str,
 ) -> Result<Option<Challenge>, StoreError> {
-    let c = db
+    Ok(db
         .prepare_cached(&format!(
             "SELECT {CHALLENGE_COLUMNS} FROM cognito_challenges WHERE session_hash = ?1"
         ))?
         .query_row([session_hash], challenge_row)
-        .optional()?;
+        .optional()?)
+}
+
+pub fn take_challenge_by_session(
+    db: &Db,
+    session_hash: &str,
+) -> Result<Option<Challenge>, StoreError> {
+    let c = get_challenge_by_session(db, session_hash)?;
     if let Some(c) = &c {
         db.prepare_cached("DELETE FROM cognito_challenges WHERE id = ?1")?
             .execute([&c.id])?;

@@ -661,15 +661,12 @@ async fn password_flow_new_password_and_existence_switch() {
         .write_sync(move |db| -> incognito::Result<()> {
             let pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
             let mut u = incognito::store::users::get(db, &pool_id, &sub2)?.unwrap();
-            incognito::accounts::service::set_password(
-                db,
+            let new = incognito::accounts::service::NewPassword::prepare(
                 &pool,
-                &sealer,
-                &mut u,
+                &u.username,
                 "temporary password 1",
-                false,
-                0,
-            )
+            )?;
+            incognito::accounts::service::set_password(db, &sealer, &mut u, &new, false, 0)
         })
         .unwrap();
     let (c, v) = srp_start(&app, &client, "pw@example.com").await;

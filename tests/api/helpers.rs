@@ -92,7 +92,7 @@ pub fn create_user(app: &TestApp, email: &str, name: &str) -> String {
             let mut attributes = std::collections::BTreeMap::new();
             attributes.insert("name".to_string(), name);
             attributes.insert("locale".to_string(), "en".to_string());
-            let user = incognito::accounts::service::create(
+            let user = incognito::accounts::service::create_now(
                 db,
                 &pool,
                 &app.state.sealer,

@@ -100,31 +100,31 @@ impl Ctx {
     }
 
     fn user(&self, email: &str) -> User {
-        let pool = self.pool.clone();
-        let new = new_user(email);
-        let now = self.app.state.now();
-        self.app
-            .state
-            .store
-            .write_sync(|db| {
-                incognito::accounts::service::create(db, &pool, &self.app.state.sealer, new, now)
-            })
-            .expect("user created")
+        self.insert_user(new_user(email))
     }
 
     /// A user who can sign in through the hosted login page (hashing costs time: only when needed).
     fn user_with_password(&self, email: &str) -> User {
-        let pool = self.pool.clone();
-        let new = NewUser {
+        self.insert_user(NewUser {
             password: Some(crate::helpers::PASSWORD.to_string()),
             ..new_user(email)
-        };
+        })
+    }
+
+    fn insert_user(&self, new: NewUser) -> User {
+        let pool = self.pool.clone();
         let now = self.app.state.now();
         self.app
             .state
             .store
             .write_sync(|db| {
-                incognito::accounts::service::create(db, &pool, &self.app.state.sealer, new, now)
+                incognito::accounts::service::create_now(
+                    db,
+                    &pool,
+                    &self.app.state.sealer,
+                    new,
+                    now,
+                )
             })
             .expect("user created")
     }

@@ -47,14 +47,16 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     })
     .await
     .unwrap_or(false);
-    let new = r.proposed_password;
-    if ok {
-        password::check_policy(&new, pool.settings.password_policy)?;
-    }
+    let new = if ok {
+        password::check_policy(&r.proposed_password, pool.settings.password_policy)?;
+        Some(shared::prepare_password(&pool, &user.username, &r.proposed_password).await?)
+    } else {
+        None
+    };
     let sealer = ctx.state.sealer.clone();
     let (ip, limiter) = (ctx.ip, ctx.state.address_limiter.clone());
     ctx.write(move |db| {
-        if !ok {
+        let Some(new) = new else {
             crate::authn::throttle::record_failure(
                 db,
                 &pool.id,
@@ -63,9 +65,9 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             )?;
             limiter.record_failure(ip, now);
             return Err(CognitoError::bad_credentials());
-        }
+        };
         let mut u = user;
-        crate::accounts::service::set_password(db, &pool, &sealer, &mut u, &new, true, now)?;
+        crate::accounts::service::set_password(db, &sealer, &mut u, &new, true, now)?;
         tracing::info!(pool = %pool.id, user = %u.id, "password changed (Cognito API)");
         Ok(json!({}))
     })

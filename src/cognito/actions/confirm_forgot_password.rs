@@ -30,6 +30,25 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let client = shared::client(ctx, &r.client_id).await?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
+    // The hash before the write transaction, when the code is right.
+    let (c2, login, code, password) = (
+        client.clone(),
+        r.username.clone(),
+        r.confirmation_code.trim().to_string(),
+        r.password.clone(),
+    );
+    let prepared = ctx
+        .read(move |db| {
+            Ok(recovery::prepare_reset(
+                db,
+                &c2.entry.pool,
+                &login,
+                &code,
+                &password,
+                now,
+            )?)
+        })
+        .await?;
     ctx.write(move |db| {
         shared::check_secret_hash(
             db,
@@ -54,6 +73,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             &r.username,
             r.confirmation_code.trim(),
             &r.password,
+            prepared,
             &lang,
             now,
         )? {

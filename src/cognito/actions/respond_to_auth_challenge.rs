@@ -122,6 +122,22 @@ async fn new_password(
     }
     crate::accounts::service::validate_attributes(&attrs)?;
     let (c, session, username) = (client.clone(), session.to_string(), username.to_string());
+    // The challenge's user, read without taking the challenge, so that the new password is
+    // hashed before the write transaction (`service::NewPassword`); the transaction then takes
+    // the challenge and checks it as always.
+    let (pool_id, session_hash) = (c.entry.pool.id.clone(), crate::random::sha256_hex(&session));
+    let challenge_user = ctx
+        .read(move |db| {
+            let user_id = crate::store::cognito::get_challenge_by_session(db, &session_hash)?
+                .and_then(|ch| ch.user_id);
+            Ok(match user_id {
+                Some(id) => crate::store::users::get(db, &pool_id, &id)?,
+                None => None,
+            })
+        })
+        .await?
+        .ok_or_else(|| CognitoError::not_authorized("Invalid session for the user."))?;
+    let new = shared::prepare_password(&c.entry.pool, &challenge_user.username, &new).await?;
     let (sealer, now, issuer) = (
         ctx.state.sealer.clone(),
         ctx.now,
@@ -148,7 +164,7 @@ async fn new_password(
         for (k, v) in attrs {
             user.attributes.insert(k, v);
         }
-        crate::accounts::service::set_password(db, pool, &sealer, &mut user, &new, true, now)?;
+        crate::accounts::service::set_password(db, &sealer, &mut user, &new, true, now)?;
         let amr: Vec<String> =
             serde_json::from_value(data["amr"].clone()).unwrap_or_else(|_| vec!["pwd".into()]);
         let auth_time = data["auth_time"].as_i64().unwrap_or(now);

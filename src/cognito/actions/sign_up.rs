@@ -98,6 +98,16 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let typed = r.username.clone();
     let secret_hash = r.secret_hash.clone();
     let c2 = client.clone();
+    // The hash first, outside the write transaction (see `service::NewPassword`).
+    let req = SignUp {
+        username: username.clone(),
+        email: email.clone(),
+        password,
+        attributes,
+    };
+    let prepare_pool = pool.clone();
+    let prepared: sign_up::PreparedSignUp =
+        crate::store::blocking(move || sign_up::prepare(&prepare_pool, req, now)).await?;
     let (user_sub, to) = ctx
         .write(move |db| {
             shared::check_secret_hash(db, &sealer, &c2.client, &[&typed], secret_hash.as_deref())?;
@@ -120,13 +130,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                 url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
             );
             let link = |code: &str| format!("{confirm_base}&code={code}");
-            let req = SignUp {
-                username,
-                email: email.clone(),
-                password,
-                attributes,
-            };
-            match sign_up::sign_up(db, &pool, &sealer, req, &lang, link, now)? {
+            match sign_up::sign_up(db, &pool, &sealer, prepared, &lang, link, now)? {
                 SignUpOutcome::Created(user, notice) => {
                     notices::deliver(db, &pool, &notice, now)?;
                     tracing::info!(pool = %pool.id, user = %user.id, "user signed up (Cognito API)");

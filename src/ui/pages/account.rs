@@ -7,7 +7,8 @@ use askama::Template;
 
 use super::{Ctx, Path, mail_queued, policy_hint, policy_message, see_other, with_csrf};
 use crate::accounts::notices::{self, Notice};
-use crate::accounts::{User, recovery, service::MAX_ATTRIBUTE_LEN};
+use crate::accounts::service::{MAX_ATTRIBUTE_LEN, NewPassword};
+use crate::accounts::{User, recovery};
 use crate::authn::password;
 use crate::http::cookies;
 use crate::http::pages::{self, Chrome};
@@ -247,12 +248,21 @@ pub async fn change_password(
         return fail(policy_message(ctx.tr, e)).await;
     }
     let stored = user.password_hash.clone().unwrap_or_default();
-    let ok = web::block(move || password::verify(&current, &stored) != password::Verified::No)
-        .await
-        .unwrap_or(false);
-    if !ok {
-        return fail(ctx.tr.err_current_password).await;
-    }
+    let (hash_pool, username) = (ctx.entry.pool.clone(), user.username.clone());
+    // The current password checked and the new one hashed on the blocking pool, before the
+    // write transaction (`service::NewPassword`).
+    let prepared = web::block(move || {
+        (password::verify(&current, &stored) != password::Verified::No)
+            .then(|| NewPassword::prepare(&hash_pool, &username, &new))
+    })
+    .await
+    .ok()
+    .flatten();
+    let new = match prepared {
+        None => return fail(ctx.tr.err_current_password).await,
+        Some(Err(e)) => return ctx.internal(e),
+        Some(Ok(new)) => new,
+    };
     let (pool, now, keep, lang) = (
         ctx.entry.pool.clone(),
         state.now(),
@@ -264,7 +274,7 @@ pub async fn change_password(
     let result = state
         .store
         .write(move |db| -> crate::Result<()> {
-            crate::accounts::service::set_password(db, &pool, &sealer, &mut u, &new, true, now)?;
+            crate::accounts::service::set_password(db, &sealer, &mut u, &new, true, now)?;
             // Other browsers and every refresh token lose access; this browser stays signed in.
             store::sessions::delete_others(db, &u.id, &keep)?;
             crate::tokens::revoke_user(db, &pool.id, &u.id, now)?;

@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::{Ctx, Path, policy_hint, policy_message, see_other, signin, with_csrf};
+use crate::accounts::service::NewPassword;
 use crate::authn::mfa::{self, AfterPassword};
 use crate::authn::password;
 use crate::http::cookies;
@@ -79,16 +80,25 @@ pub async fn submit(
         );
     }
     let old_hash = user.password_hash.clone().unwrap_or_default();
-    let candidate = new.clone();
-    if web::block(move || password::verify(&candidate, &old_hash) != password::Verified::No)
-        .await
-        .unwrap_or(false)
-    {
-        return pages::render(
-            StatusCode::BAD_REQUEST,
-            &page(&ctx, csrf_token, Some(ctx.tr.err_same_password)),
-        );
-    }
+    let (hash_pool, username) = (ctx.entry.pool.clone(), user.username.clone());
+    // Compared with the temporary one and hashed on the blocking pool, before the write
+    // transaction (`service::NewPassword`).
+    let prepared = web::block(move || {
+        (password::verify(&new, &old_hash) == password::Verified::No)
+            .then(|| NewPassword::prepare(&hash_pool, &username, &new))
+    })
+    .await;
+    let new = match prepared {
+        Ok(Some(Ok(new))) => new,
+        Ok(None) => {
+            return pages::render(
+                StatusCode::BAD_REQUEST,
+                &page(&ctx, csrf_token, Some(ctx.tr.err_same_password)),
+            );
+        }
+        Ok(Some(Err(e))) => return ctx.internal(e),
+        Err(_) => return ctx.internal(crate::store::StoreError::Join),
+    };
     let https = state.config.is_https();
     let device = cookies::read(&req, &cookies::device_name(ctx.pool_id(), https));
     let (pool, sealer, now, mut u) = (
@@ -101,7 +111,7 @@ pub async fn submit(
     let result = state
         .store
         .write(move |db| -> crate::Result<AfterPassword> {
-            crate::accounts::service::set_password(db, &pool, &sealer, &mut u, &new, true, now)?;
+            crate::accounts::service::set_password(db, &sealer, &mut u, &new, true, now)?;
             mfa::finish_challenge(db, &c)?;
             mfa::after_password(db, &pool, &u, wants_mfa, device.as_deref(), auth_time, now)
         })

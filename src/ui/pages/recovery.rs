@@ -144,11 +144,15 @@ pub async fn submit_reset(
     }
     let (pool, now, lang) = (ctx.entry.pool.clone(), state.now(), ctx.tr.lang.to_string());
     let e2 = email.clone();
-    let sealer = state.sealer.clone();
-    let result = state
-        .store
-        .write(move |db| -> crate::Result<Result<(), ResetError>> {
-            match recovery::reset_password(db, &pool, &sealer, &e2, &code, &password, &lang, now)? {
+    let (sealer, store) = (state.sealer.clone(), state.store.clone());
+    let result = crate::store::blocking(move || -> crate::Result<Result<(), ResetError>> {
+        // The hash before the write transaction, when the code is right.
+        let prepared =
+            store.read_sync(|db| recovery::prepare_reset(db, &pool, &e2, &code, &password, now))?;
+        store.write_sync(|db| {
+            match recovery::reset_password(
+                db, &pool, &sealer, &e2, &code, &password, prepared, &lang, now,
+            )? {
                 Ok(notice) => {
                     notices::deliver(db, &pool, &notice, now)?;
                     Ok(Ok(()))
@@ -156,7 +160,8 @@ pub async fn submit_reset(
                 Err(e) => Ok(Err(e)),
             }
         })
-        .await;
+    })
+    .await;
     match result {
         Ok(Ok(())) => {
             mail_queued(&state);

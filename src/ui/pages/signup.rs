@@ -228,13 +228,12 @@ pub async fn submit(
         ctx.link_with("confirm", "email", &email)
     );
     let (pool, now) = (ctx.entry.pool.clone(), state.now());
-    let sealer = state.sealer.clone();
-    let result = state
-        .store
-        .write(move |db| -> crate::Result<()> {
+    let (sealer, store) = (state.sealer.clone(), state.store.clone());
+    let result = crate::store::blocking(move || -> crate::Result<()> {
+        // The hash first, outside the write transaction (see `service::NewPassword`).
+        let request = sign_up::prepare(&pool, request, now)?;
+        store.write_sync(|db| {
             let link = |code: &str| format!("{confirm_base}&code={code}");
-            // Argon2 inside the write transaction is acceptable here: sign-ups are rare and
-            // the user row must not exist half-made.
             let notice = match sign_up::sign_up(db, &pool, &sealer, request, &lang, link, now)? {
                 SignUpOutcome::Created(user, notice) => {
                     tracing::info!(pool = %pool.id, user = %user.id, "user signed up");
@@ -248,7 +247,8 @@ pub async fn submit(
             }
             Ok(())
         })
-        .await;
+    })
+    .await;
     match result {
         Ok(()) => {
             mail_queued(&state);

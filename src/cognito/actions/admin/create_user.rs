@@ -76,43 +76,58 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         UsernameAttribute::Username => (Some(r.username.clone()), email_attr),
     };
     let (sealer, now, login) = (ctx.state.sealer.clone(), ctx.now, r.username.clone());
+    // The temporary password is hashed before the write transaction (`service::NewPassword`),
+    // for the username it will belong to.
+    let new_user = if resend {
+        None
+    } else {
+        Some(service::prepare_user(
+            &pool,
+            NewUser {
+                username,
+                email,
+                password: None,
+                password_hash: None,
+                attributes: attrs,
+                confirmed: true,
+                email_verified,
+            },
+            now,
+        )?)
+    };
+    let username = match &new_user {
+        Some(u) => u.username().to_string(),
+        None => {
+            let (e2, l2) = (entry.clone(), login.clone());
+            ctx.read(move |db| Ok(super::user(db, &e2, &l2)?.username))
+                .await?
+        }
+    };
+    let new_password = shared::prepare_password(&pool, &username, &temporary).await?;
     let user = ctx
         .write(move |db| {
-            let user = if resend {
-                let mut u = super::user(db, &entry, &login)?;
-                if u.status != UserStatus::ForceChangePassword {
-                    return Err(CognitoError::new(
-                        "UnsupportedUserStateException",
-                        "Resend not possible. The user has already signed in.",
-                    ));
-                }
-                service::set_password(db, &pool, &sealer, &mut u, &temporary, false, now)?;
-                u
-            } else {
-                let mut u = service::create(
-                    db,
-                    &pool,
-                    &sealer,
-                    NewUser {
-                        username,
-                        email,
-                        password: None,
-                        password_hash: None,
-                        attributes: attrs,
-                        confirmed: true,
-                        email_verified,
-                    },
-                    now,
-                )
-                .map_err(|e| match e {
-                    crate::Error::AlreadyExists(_) => {
-                        CognitoError::new("UsernameExistsException", "User account already exists")
+            let mut user = match new_user {
+                None => {
+                    let u = super::user(db, &entry, &login)?;
+                    if u.status != UserStatus::ForceChangePassword {
+                        return Err(CognitoError::new(
+                            "UnsupportedUserStateException",
+                            "Resend not possible. The user has already signed in.",
+                        ));
                     }
-                    other => other.into(),
-                })?;
-                service::set_password(db, &pool, &sealer, &mut u, &temporary, false, now)?;
-                u
+                    u
+                }
+                Some(new_user) => {
+                    service::create(db, &pool, &sealer, new_user).map_err(|e| match e {
+                        crate::Error::AlreadyExists(_) => CognitoError::new(
+                            "UsernameExistsException",
+                            "User account already exists",
+                        ),
+                        other => other.into(),
+                    })?
+                }
             };
+            service::set_password(db, &sealer, &mut user, &new_password, false, now)?;
             if !suppress {
                 invite(db, &pool, &user, &temporary, now)?;
             }

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::UserStatus;
-use crate::cognito::shared::{Ctx, Result};
+use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire;
 
 #[derive(Deserialize)]
@@ -23,6 +23,11 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     crate::authn::password::check_policy(&r.password, entry.pool.settings.password_policy)?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
+    let (e2, login) = (entry.clone(), r.username.clone());
+    let username = ctx
+        .read(move |db| Ok(super::user(db, &e2, &login)?.username))
+        .await?;
+    let new_password = shared::prepare_password(&entry.pool, &username, &r.password).await?;
     ctx.write(move |db| {
         let mut user = super::user(db, &entry, &r.username)?;
         if r.permanent && user.status == UserStatus::Unconfirmed {
@@ -30,10 +35,9 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         }
         crate::accounts::service::set_password(
             db,
-            &entry.pool,
             &sealer,
             &mut user,
-            &r.password,
+            &new_password,
             r.permanent,
             now,
         )?;
