@@ -15,6 +15,7 @@ mod fuzz;
 mod hosted_ui;
 mod mail;
 mod mfa;
+mod passwords;
 mod relying_party;
 mod smtp;
 mod token;
