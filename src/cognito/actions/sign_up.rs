@@ -95,10 +95,18 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         .unwrap_or_else(|| "en".into());
     let sealer = ctx.state.sealer.clone();
     let (now, public_url) = (ctx.now, ctx.state.public_url.clone());
-    let typed = r.username.clone();
-    let secret_hash = r.secret_hash.clone();
-    let c2 = client.clone();
-    // The hash first, outside the write transaction (see `service::NewPassword`).
+    // The client's proof first, so that only a genuine caller gets a password hashed; then
+    // the hash, outside the write transaction (see `service::NewPassword`).
+    let (c2, s2, typed, secret_hash) = (
+        client.clone(),
+        sealer.clone(),
+        r.username.clone(),
+        r.secret_hash.clone(),
+    );
+    ctx.read(move |db| {
+        shared::check_secret_hash(db, &s2, &c2.client, &[&typed], secret_hash.as_deref())
+    })
+    .await?;
     let req = SignUp {
         username: username.clone(),
         email: email.clone(),
@@ -110,7 +118,6 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         crate::store::blocking(move || sign_up::prepare(&prepare_pool, req, now)).await?;
     let (user_sub, to) = ctx
         .write(move |db| {
-            shared::check_secret_hash(db, &sealer, &c2.client, &[&typed], secret_hash.as_deref())?;
             let taken = find_by_login(db, &pool, &email)?.is_some()
                 || username
                     .as_deref()
