@@ -95,15 +95,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             now,
         )?)
     };
-    let username = match &new_user {
-        Some(u) => u.username().to_string(),
-        None => {
-            let (e2, l2) = (entry.clone(), login.clone());
-            ctx.read(move |db| Ok(super::user(db, &e2, &l2)?.username))
-                .await?
-        }
+    let new_password = match &new_user {
+        Some(u) => shared::prepare_password(&pool, u.username(), &temporary).await?,
+        None => super::prepare_password_for(ctx, &entry, &login, &temporary).await?,
     };
-    let new_password = shared::prepare_password(&pool, &username, &temporary).await?;
     let user = ctx
         .write(move |db| {
             let mut user = match new_user {

@@ -77,6 +77,19 @@ pub fn user(db: &Db, entry: &PoolEntry, username: &str) -> Result<User> {
         .ok_or_else(CognitoError::user_not_found)
 }
 
+/// A new password for the user `login` names, hashed before the write transaction that sets
+/// it (`service::NewPassword`). Usernames never change, so reading the name first is safe.
+pub async fn prepare_password_for(
+    ctx: &Ctx,
+    entry: &Arc<PoolEntry>,
+    login: &str,
+    password: &str,
+) -> Result<crate::accounts::service::NewPassword> {
+    let (e, l) = (entry.clone(), login.to_string());
+    let username = ctx.read(move |db| Ok(user(db, &e, &l)?.username)).await?;
+    shared::prepare_password(&entry.pool, &username, password).await
+}
+
 /// Cognito's `UserType` (ListUsers, AdminCreateUser).
 pub fn user_type(u: &User) -> Value {
     json!({

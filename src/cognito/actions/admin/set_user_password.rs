@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::UserStatus;
-use crate::cognito::shared::{self, Ctx, Result};
+use crate::cognito::shared::{Ctx, Result};
 use crate::cognito::wire;
 
 #[derive(Deserialize)]
@@ -23,11 +23,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     crate::authn::password::check_policy(&r.password, entry.pool.settings.password_policy)?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
-    let (e2, login) = (entry.clone(), r.username.clone());
-    let username = ctx
-        .read(move |db| Ok(super::user(db, &e2, &login)?.username))
-        .await?;
-    let new_password = shared::prepare_password(&entry.pool, &username, &r.password).await?;
+    let new_password = super::prepare_password_for(ctx, &entry, &r.username, &r.password).await?;
     ctx.write(move |db| {
         let mut user = super::user(db, &entry, &r.username)?;
         if r.permanent && user.status == UserStatus::Unconfirmed {
