@@ -106,6 +106,44 @@ class AdminApi(unittest.TestCase):
             self.c.get_user(AccessToken=r["AuthenticationResult"]["AccessToken"])
         self.assertEqual(error_code(e.exception), "NotAuthorizedException")
 
+    def test_resend_gives_a_new_temporary_password_until_the_first_sign_in(self):
+        self.create("boto-resend@example.com")
+        self.c.admin_create_user(
+            UserPoolId=POOL,
+            Username="boto-resend@example.com",
+            MessageAction="RESEND",
+            TemporaryPassword="Second temporary 2",
+        )
+        sign_in = lambda pw: self.c.admin_initiate_auth(
+            UserPoolId=POOL,
+            ClientId=CLIENT,
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": "boto-resend@example.com", "PASSWORD": pw},
+        )
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            sign_in("Temporary pass 1")
+        self.assertEqual(error_code(e.exception), "NotAuthorizedException")
+        r = sign_in("Second temporary 2")
+        self.assertEqual(r["ChallengeName"], "NEW_PASSWORD_REQUIRED")
+        self.c.admin_respond_to_auth_challenge(
+            UserPoolId=POOL,
+            ClientId=CLIENT,
+            ChallengeName="NEW_PASSWORD_REQUIRED",
+            Session=r["Session"],
+            ChallengeResponses={"USERNAME": "boto-resend@example.com", "NEW_PASSWORD": "now my own password"},
+        )
+        # Signed in once: no more resending.
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_create_user(
+                UserPoolId=POOL, Username="boto-resend@example.com", MessageAction="RESEND"
+            )
+        self.assertEqual(error_code(e.exception), "UnsupportedUserStateException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_create_user(
+                UserPoolId=POOL, Username="nobody-resend@example.com", MessageAction="RESEND"
+            )
+        self.assertEqual(error_code(e.exception), "UserNotFoundException")
+
     def test_set_password_update_attributes_delete(self):
         self.create("boto-set@example.com")
         self.c.admin_set_user_password(
