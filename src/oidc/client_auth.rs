@@ -17,7 +17,6 @@ use base64::Engine;
 use super::error::OAuthError;
 use super::params::Params;
 use crate::pools::Client;
-use crate::state::AppState;
 use crate::store::Db;
 
 pub const MAX_FAILURES: u32 = 10;
@@ -55,26 +54,9 @@ pub struct Presented {
     method: AuthMethod,
 }
 
-/// Authenticates the client of a request to a pool's endpoint.
-pub async fn authenticate(
-    state: &AppState,
-    pool_id: &str,
-    req: &HttpRequest,
-    params: &Params,
-    allow: Allow,
-) -> Result<Authenticated, OAuthError> {
-    let presented = presented(req, params)?;
-    let pool = pool_id.to_string();
-    let now = state.now();
-    state
-        .store
-        .read(move |db| check(db, &pool, presented, allow, now))
-        .await
-}
-
-/// Checks presented credentials against the stored client (blocking: SQLite). The token
-/// endpoint calls it inside its grant's blocking call, so a token request crosses to the
-/// blocking pool once.
+/// Checks presented credentials against the stored client (blocking: SQLite). The token,
+/// revocation and introspection endpoints call it inside their one call on the request pool
+/// (`request_pool`), so a request leaves the executor once.
 pub fn check(
     db: &Db,
     pool_id: &str,

@@ -26,15 +26,21 @@ pub async fn introspect(
     let entry = super::pool_entry(&state, &pool_id).await?;
     let params = form_params(&req, body)?;
     let token = params.require("token")?.to_string();
-    let client =
-        client_auth::authenticate(&state, &pool_id, &req, &params, Allow::ConfidentialOnly)
-            .await?
-            .client;
+    let presented = client_auth::presented(&req, &params)?;
     let issuer = state.issuer(&pool_id);
     let now = state.now();
+    let store = state.store.clone();
+    // Client authentication and the answer in one call on the request pool (like a grant).
     let answer = state
-        .store
-        .read(move |db| inspect(db, &entry, &client, &issuer, &token, now))
+        .request_pool
+        .run(move || {
+            store.read_sync(|db| -> Result<Value, OAuthError> {
+                let client =
+                    client_auth::check(db, &pool_id, presented, Allow::ConfidentialOnly, now)?
+                        .client;
+                Ok(inspect(db, &entry, &client, &issuer, &token, now)?)
+            })
+        })
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(NO_STORE)

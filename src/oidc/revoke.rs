@@ -36,14 +36,21 @@ async fn handle(
     let params = form_params(req, body)?;
     let token = params.require("token")?.to_string();
     // token_type_hint is optional and only a hint (RFC 7009 §2.1); both kinds are looked up.
-    let client = client_auth::authenticate(state, pool_id, req, &params, Allow::PublicToo)
-        .await?
-        .client;
+    let presented = client_auth::presented(req, &params)?;
     let issuer = state.issuer(pool_id);
     let now = state.now();
+    let (store, pool) = (state.store.clone(), pool_id.to_string());
+    // Client authentication and the revocation in one call on the request pool.
     let revoked = state
-        .store
-        .write(move |db| revoke_token(db, &entry, &client, &issuer, &token, now))
+        .request_pool
+        .run(move || {
+            let client = store
+                .read_sync(|db| client_auth::check(db, &pool, presented, Allow::PublicToo, now))?
+                .client;
+            store.write_sync(|db| -> Result<_, OAuthError> {
+                Ok(revoke_token(db, &entry, &client, &issuer, &token, now)?)
+            })
+        })
         .await?;
     if let Some(family) = revoked {
         tracing::info!(pool = %pool_id, family = %family, "token family revoked by its client");
