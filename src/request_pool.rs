@@ -1,7 +1,7 @@
 //! Where the hottest endpoints do their work: one thread per core, first come first served.
 //!
-//! A token grant (client lookup, write transaction, signatures) or a userinfo call (signature
-//! check, two reads) is short CPU-bound work that also touches SQLite, so it must leave the
+//! A token grant (client lookup, write transaction, signatures), a userinfo call (signature
+//! check, two reads), a revocation or an introspection is short CPU-bound work that also touches SQLite, so it must leave the
 //! async executor. Tokio's blocking pool starts a thread per concurrent call (up to 512 per
 //! worker): 32 concurrent grants become 32 threads time-sliced on 2 cores in no particular
 //! order, and the slowest 1% wait three times as long as the median. Here jobs queue in
