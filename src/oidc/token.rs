@@ -1,6 +1,7 @@
 //! The token endpoint (RFC 6749 §3.2): form body only, strict parameters, client
-//! authentication, then one grant in (at most) one write transaction, all in one blocking call. Every answer, success or error,
-//! carries `Cache-Control: no-store` and `Pragma: no-cache`.
+//! authentication, then one grant in at most one write transaction, all in one call on the
+//! request pool. Every answer, success or error, carries `Cache-Control: no-store` and
+//! `Pragma: no-cache`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -40,8 +41,8 @@ async fn handle(
     let presented = client_auth::presented(req, &params)?;
     let state = state.clone();
     let pool_id = pool_id.to_string();
-    // Client authentication, the grant's transaction and the signatures in one blocking call:
-    // each crossing between the executor and the blocking pool costs two thread wake-ups.
+    // Client authentication, the grant's transaction and the signatures in one call on the
+    // request pool: each crossing from the executor costs two thread wake-ups.
     let pool = state.request_pool.clone();
     let set = pool
         .run(move || {

@@ -23,7 +23,8 @@ enum Outcome<T> {
     Replayed,
 }
 
-/// Runs on the blocking pool (see `oidc::token`): the redemption commits, then the tokens are signed.
+/// Runs on the request pool (see `oidc::token`): the redemption commits, then the tokens are
+/// signed.
 pub fn grant(
     state: &AppState,
     entry: &PoolEntry,

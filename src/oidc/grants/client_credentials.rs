@@ -10,7 +10,7 @@ use crate::pools::{Client, OAuthFlow};
 use crate::state::AppState;
 use crate::tokens::{self, TokenSet};
 
-/// Runs on the blocking pool (see `oidc::token`). No store work: machine tokens are not stored.
+/// Runs on the request pool (see `oidc::token`). No store work: machine tokens are not stored.
 pub fn grant(
     state: &AppState,
     entry: &PoolEntry,

@@ -9,7 +9,8 @@ use crate::state::AppState;
 use crate::tokens::TokenSet;
 use crate::tokens::refresh::{self, RefreshOutcome, RefreshRequest, Rejection};
 
-/// Runs on the blocking pool (see `oidc::token`): the rotation commits, then the tokens are signed.
+/// Runs on the request pool (see `oidc::token`): the rotation commits, then the tokens are
+/// signed.
 pub fn grant(
     state: &AppState,
     entry: &PoolEntry,
