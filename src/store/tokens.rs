@@ -1,6 +1,6 @@
 //! Token families and refresh tokens. A family is everything issued from one authentication
-//! of one user to one client (or one client-credentials grant); its id is the access tokens'
-//! `origin_jti`. Refresh tokens are stored as SHA-256 hex, never in the clear.
+//! of one user to one client (or a revoked client-credentials token, which is stored only
+//! then); its id is the access tokens' `origin_jti`. Refresh tokens are stored as SHA-256 hex, never in the clear.
 
 use super::{Db, OptionalExtension, StoreError};
 
@@ -9,7 +9,7 @@ pub struct Family {
     pub id: String,
     pub pool_id: String,
     pub client_id: String,
-    /// None for client-credentials grants.
+    /// None for (revoked) client-credentials tokens.
     pub user_id: Option<String>,
     /// Space-separated granted scope.
     pub scope: String,

@@ -1,4 +1,4 @@
-//! One module per grant type; each runs its checks and issuance in one write transaction.
+//! One module per grant type; each runs its checks and issuance in at most one write transaction.
 
 pub mod authorization_code;
 pub mod client_credentials;
