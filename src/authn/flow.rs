@@ -50,13 +50,13 @@ pub fn password_login(
     now: i64,
 ) -> Result<Authenticated, LoginError> {
     let subject = login.trim().to_lowercase();
-    let (locked, user) = store.read_sync(|db| -> crate::Result<_> {
+    let (standing, user) = store.read_sync(|db| -> crate::Result<_> {
         Ok((
-            throttle::locked_for(db, &pool.id, &subject, now)?,
+            throttle::standing(db, &pool.id, &subject, now)?,
             find_by_login(db, pool, login)?,
         ))
     })?;
-    if let Some(wait) = locked {
+    if let Some(wait) = standing.locked_for {
         return Err(LoginError::Throttled(wait));
     }
     let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
@@ -77,14 +77,17 @@ pub fn password_login(
                 password::Verified::YesRehash(h) => Some(h),
                 _ => None,
             };
-            let (pool_id, user_id) = (pool.id.clone(), user.id.clone());
-            store.write_sync(|db| -> crate::Result<()> {
-                throttle::record_success(db, &pool_id, &subject)?;
-                if let Some(h) = &rehash {
-                    crate::store::users::set_password_hash(db, &user_id, h, now)?;
-                }
-                Ok(())
-            })?;
+            // Most sign-ins have nothing to clear and nothing to rehash: no write at all.
+            if standing.has_failures || rehash.is_some() {
+                let (pool_id, user_id) = (pool.id.clone(), user.id.clone());
+                store.write_sync(|db| -> crate::Result<()> {
+                    throttle::record_success(db, &pool_id, &subject)?;
+                    if let Some(h) = &rehash {
+                        crate::store::users::set_password_hash(db, &user_id, h, now)?;
+                    }
+                    Ok(())
+                })?;
+            }
             user
         }
     };

@@ -17,8 +17,24 @@ pub const FIRST_LOCK_SECS: i64 = 15;
 
 /// Seconds until the subject may try again, if it is locked out now.
 pub fn locked_for(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Result<Option<i64>> {
-    Ok(store::throttle::get(db, pool_id, subject)?
-        .and_then(|(_, until)| (until > now).then_some(until - now)))
+    Ok(standing(db, pool_id, subject, now)?.locked_for)
+}
+
+/// Where a login name stands before a sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    /// Seconds until it may try again, if it is locked out now.
+    pub locked_for: Option<i64>,
+    /// Failures are on record, so a success has something to clear.
+    pub has_failures: bool,
+}
+
+pub fn standing(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Result<Standing> {
+    let row = store::throttle::get(db, pool_id, subject)?;
+    Ok(Standing {
+        locked_for: row.and_then(|(_, until)| (until > now).then_some(until - now)),
+        has_failures: row.is_some(),
+    })
 }
 
 pub fn record_failure(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Result<()> {

@@ -222,16 +222,7 @@ async fn wrong_password_and_unknown_user_look_the_same() {
     let app = spawn_app().await;
     create_user(&app, "bob@example.com", "Bob");
     let browser = app.browser();
-    let (_, challenge) = pkce_pair();
-    let r = browser
-        .get(app.authorize_url(&[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    let login = location(&r);
+    let login = app.login_path(&browser).await;
     let wrong = app
         .submit_login(&browser, &login, "bob@example.com", "not the password")
         .await;
@@ -256,16 +247,7 @@ async fn repeated_failures_lock_the_login_name() {
     let app = spawn_app().await;
     create_user(&app, "carol@example.com", "Carol");
     let browser = app.browser();
-    let (_, challenge) = pkce_pair();
-    let r = browser
-        .get(app.authorize_url(&[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    let login = location(&r);
+    let login = app.login_path(&browser).await;
     for _ in 0..5 {
         let r = app
             .submit_login(&browser, &login, "carol@example.com", "wrong password!")
@@ -280,20 +262,41 @@ async fn repeated_failures_lock_the_login_name() {
 }
 
 #[tokio::test]
+async fn a_successful_sign_in_clears_earlier_failures() {
+    let app = spawn_app().await;
+    create_user(&app, "erin@example.com", "Erin");
+    // Each attempt from a fresh browser with its own authorization request.
+    let attempt = |password: &'static str| {
+        let app = &app;
+        async move {
+            let browser = app.browser();
+            let login = app.login_path(&browser).await;
+            app.submit_login(&browser, &login, "erin@example.com", password)
+                .await
+                .status()
+        }
+    };
+    for _ in 0..4 {
+        assert_eq!(attempt("wrong password!").await, 401);
+    }
+    assert_eq!(attempt(PASSWORD).await, 303);
+    // Had the success not cleared them, these would make eight failures and a lock-out.
+    for _ in 0..4 {
+        assert_eq!(attempt("wrong password!").await, 401);
+    }
+    assert_eq!(
+        attempt(PASSWORD).await,
+        303,
+        "four fresh failures do not lock"
+    );
+}
+
+#[tokio::test]
 async fn login_post_without_csrf_token_or_from_another_origin_is_refused() {
     let app = spawn_app().await;
     create_user(&app, "dave@example.com", "Dave");
     let browser = app.browser();
-    let (_, challenge) = pkce_pair();
-    let r = browser
-        .get(app.authorize_url(&[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    let login = format!("{}{}", app.address, location(&r));
+    let login = format!("{}{}", app.address, app.login_path(&browser).await);
     let html = browser
         .get(&login)
         .send()
@@ -458,18 +461,10 @@ async fn logout_redirects_only_to_registered_uris() {
 #[tokio::test]
 async fn hosted_pages_carry_security_headers() {
     let app = spawn_app().await;
-    let (_, challenge) = pkce_pair();
     let browser = app.browser();
+    let login = app.login_path(&browser).await;
     let r = browser
-        .get(app.authorize_url(&[
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    let r = browser
-        .get(format!("{}{}", app.address, location(&r)))
+        .get(format!("{}{}", app.address, login))
         .send()
         .await
         .unwrap();

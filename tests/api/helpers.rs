@@ -162,6 +162,22 @@ impl TestApp {
         url.to_string()
     }
 
+    /// Starts an authorization request (PKCE S256) in `browser` and returns the login page's
+    /// path it redirects to.
+    pub async fn login_path(&self, browser: &reqwest::Client) -> String {
+        let (_, challenge) = pkce_pair();
+        let r = browser
+            .get(self.authorize_url(&[
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+        location(&r)
+    }
+
     /// Follows the login page of a pending request: GET the form, POST the credentials.
     /// Returns the response to the POST.
     pub async fn submit_login(
