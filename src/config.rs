@@ -89,7 +89,7 @@ pub struct Config {
     pub create_default_pool: bool,
     /// Worker threads for HTTP (0 = number of cores).
     pub workers: usize,
-    /// Threads of the request pool (token, userinfo, revoke, introspect; 0 = number of cores).
+    /// Threads of the request pool (OIDC token endpoints, Cognito store work; 0 = cores).
     pub request_threads: usize,
     /// Reverse proxies whose `X-Forwarded-For` is believed (their own addresses); the client
     /// address then is the last hop before them. Empty: the TCP peer is the client.

@@ -1,15 +1,17 @@
 //! Where the hottest endpoints do their work: one thread per core, first come first served.
 //!
 //! A token grant (client lookup, write transaction, signatures), a userinfo call (signature
-//! check, two reads), a revocation or an introspection is short CPU-bound work that also touches SQLite, so it must leave the
-//! async executor. Tokio's blocking pool starts a thread per concurrent call (up to 512 per
-//! worker): 32 concurrent grants become 32 threads time-sliced on 2 cores in no particular
-//! order, and the slowest 1% wait three times as long as the median. Here jobs queue in
-//! arrival order and each runs to its end on one of `threads` threads; throughput is the same,
-//! the tail is not (issue #7's p99 figures, docs/performance.md).
+//! check, two reads), a revocation, an introspection or a Cognito action's store work is
+//! short CPU-bound work that also touches SQLite, so it must leave the async executor.
+//! Tokio's blocking pool starts a thread per concurrent call (up to 512 per worker): 32
+//! concurrent grants become 32 threads time-sliced on 2 cores in no particular order, and the
+//! slowest 1% wait three times as long as the median. Here jobs queue in arrival order and
+//! each runs to its end on one of `threads` threads; throughput is the same, the tail is not
+//! (issue #7's p99 figures, docs/performance.md).
 //!
 //! Work that can take long stays on tokio's blocking pool, so that it never queues in front
-//! of a grant: Argon2 (12 ms), SRP, mail, the CLI-like admin paths.
+//! of a grant: Argon2 (12 ms, behind its own gate), SRP big-number steps, mail, the hosted
+//! pages' store work.
 
 use std::time::Duration;
 

@@ -20,7 +20,7 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::Mailer>,
     /// Failed sign-ins per client address (password spraying).
     pub address_limiter: Arc<crate::authn::throttle::AddressLimiter>,
-    /// One thread per core for the token, userinfo, revoke and introspect endpoints.
+    /// One thread per core for the OIDC token endpoints and the Cognito API's store work.
     pub request_pool: Arc<crate::request_pool::RequestPool>,
 }
 

@@ -38,54 +38,61 @@ impl Ctx {
         self.state.issuer(pool_id)
     }
 
-    /// Runs `f` in a write transaction on the blocking pool. What `f` wrote is committed even
-    /// when it answers with a client error (a spent challenge or code, a recorded failure must
-    /// stick); only an internal error rolls back. So check inputs before writing.
+    /// Runs `f` in a write transaction on the request pool (`request_pool`, like the OIDC
+    /// endpoints). What `f` wrote is committed even when it answers with a client error (a
+    /// spent challenge or code, a recorded failure must stick); only an internal error rolls
+    /// back. So check inputs before writing.
     pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
+        let store = self.state.store.clone();
         self.state
-            .store
-            .write(move |db| match f(db) {
-                Err(e) if e.name == "InternalErrorException" => Err(Wrapped(e)),
-                other => Ok(other),
-            })
+            .request_pool
+            .run(move || store.write_sync(move |db| commit_unless_internal(f(db))))
             .await
             .map_err(|Wrapped(e)| e)?
     }
 
     /// `write` for sign-ins: `f` prepares the outcome inside the transaction; tokens are
-    /// signed after the commit, outside the writer's turn.
+    /// signed after the commit, outside the writer's turn, in the same call.
     pub async fn sign_in<F>(&self, f: F) -> Result<Value>
     where
         F: FnOnce(&Db) -> Result<Outcome> + Send + 'static,
     {
+        let store = self.state.store.clone();
         self.state
-            .store
-            .write_then(
-                move |db| match f(db) {
-                    Err(e) if e.name == "InternalErrorException" => Err(Wrapped(e)),
-                    other => Ok(other),
-                },
-                |r: Result<Outcome>| Ok(r.and_then(Outcome::finish)),
-            )
+            .request_pool
+            .run(move || {
+                let outcome = store.write_sync(move |db| commit_unless_internal(f(db)))?;
+                Ok(outcome.and_then(Outcome::finish))
+            })
             .await
             .map_err(|Wrapped(e)| e)?
     }
 
-    /// Runs `f` on a pooled connection on the blocking pool.
+    /// Runs `f` on a pooled connection on the request pool.
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Db) -> Result<T> + Send + 'static,
     {
+        let store = self.state.store.clone();
         self.state
-            .store
-            .read(move |db| f(db).map_err(Wrapped))
+            .request_pool
+            .run(move || store.read_sync(move |db| f(db).map_err(Wrapped)))
             .await
             .map_err(|Wrapped(e)| e)
+    }
+}
+
+/// Inside `Ctx::write`: an internal error rolls the transaction back; any other answer,
+/// success or client error, commits what was written.
+fn commit_unless_internal<T>(r: Result<T>) -> std::result::Result<Result<T>, Wrapped> {
+    match r {
+        Err(e) if e.name == "InternalErrorException" => Err(Wrapped(e)),
+        other => Ok(other),
     }
 }
 

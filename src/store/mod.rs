@@ -223,20 +223,6 @@ impl Store {
         blocking(move || store.write_sync(f)).await
     }
 
-    /// `write`, then `after` with its result once the transaction has committed, on the same
-    /// blocking-pool thread: CPU-heavy work that needs no database (signing tokens) stays off
-    /// the executor and outside the writer's turn.
-    pub async fn write_then<T, U, E, F, A>(&self, f: F, after: A) -> Result<U, E>
-    where
-        U: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-        F: FnOnce(&Db) -> Result<T, E> + Send + 'static,
-        A: FnOnce(T) -> Result<U, E> + Send + 'static,
-    {
-        let store = self.clone();
-        blocking(move || after(store.write_sync(f)?)).await
-    }
-
     /// Copies committed pages from the WAL into the database file. PASSIVE: it neither waits
     /// for nor blocks readers and writers. The server runs it every `CHECKPOINT_EVERY` on the
     /// blocking pool, so that no request pays for a checkpoint (and its fsync) while holding

@@ -159,7 +159,8 @@ pub fn issue(
 
 /// A token response whose store work is done (family, refresh token) and whose JWTs remain
 /// to be signed. Grants prepare inside their write transaction and sign after the commit
-/// (`Store::write_then`), so that a signature (0.2 ms for RS256) never holds the writer's turn.
+/// (in the same call on the request pool), so that a signature (0.2 ms for RS256) never holds
+/// the writer's turn.
 /// Should signing fail after the commit (no active key), the grant answers an error and the
 /// client signs in again: nothing issued is lost that was ever sent.
 #[derive(Debug, Clone)]
