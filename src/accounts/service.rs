@@ -263,6 +263,15 @@ pub fn add_to_group(db: &Db, pool: &Pool, user: &User, group: &str) -> Result<()
     Ok(())
 }
 
+/// Takes a user out of a group of the pool (a non-member is not an error).
+pub fn remove_from_group(db: &Db, pool: &Pool, user: &User, group: &str) -> Result<()> {
+    if !store::groups::exists(db, &pool.id, group)? {
+        return Err(Error::not_found(format!("group {group:?}")));
+    }
+    store::groups::remove_member(db, &pool.id, group, &user.id)?;
+    Ok(())
+}
+
 pub fn validate_group_name(name: &str) -> Result<()> {
     if name.is_empty()
         || name.len() > 128

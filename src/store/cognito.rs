@@ -267,20 +267,6 @@ pub fn delete_admin_key(db: &Db, id: &str) -> Result<bool, StoreError> {
 
 // ---- group membership (admin API) ----
 
-pub fn remove_group_member(
-    db: &Db,
-    pool_id: &str,
-    group: &str,
-    user_id: &str,
-) -> Result<bool, StoreError> {
-    Ok(db
-        .prepare_cached(
-            "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND user_id = ?3",
-        )?
-        .execute([pool_id, group, user_id])?
-        == 1)
-}
-
 /// Ids of a group's members, ordered by id, after `after`, at most `limit`.
 pub fn group_member_ids(
     db: &Db,

@@ -49,6 +49,21 @@ pub fn exists(db: &Db, pool_id: &str, name: &str) -> Result<bool, StoreError> {
         .exists([pool_id, name])?)
 }
 
+/// Removes a membership; true when there was one.
+pub fn remove_member(
+    db: &Db,
+    pool_id: &str,
+    group: &str,
+    user_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "DELETE FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND user_id = ?3",
+        )?
+        .execute([pool_id, group, user_id])?
+        == 1)
+}
+
 pub fn add_member(db: &Db, pool_id: &str, group: &str, user_id: &str) -> Result<(), StoreError> {
     db.prepare_cached(
         "INSERT OR IGNORE INTO group_members (pool_id, group_name, user_id) VALUES (?1, ?2, ?3)",

@@ -221,6 +221,11 @@ class AdminApi(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             self.c.admin_add_user_to_group(UserPoolId=POOL, Username="boto-list-1@example.com", GroupName="nope")
         self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.admin_remove_user_from_group(UserPoolId=POOL, Username="boto-list-1@example.com", GroupName="nope")
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+        # Removing a non-member is not an error.
+        self.c.admin_remove_user_from_group(UserPoolId=POOL, Username="boto-list-2@example.com", GroupName="editors")
         # The group shows in the tokens.
         self.c.admin_set_user_password(
             UserPoolId=POOL, Username="boto-list-1@example.com", Password="password for groups", Permanent=True

@@ -1,7 +1,6 @@
 //! The SigV4-signed admin actions (developer credentials; `routes.rs` checks the signature
 //! before any of these runs). One file per action; shared shapes here.
 
-mod add_user_to_group;
 mod confirm_sign_up;
 mod create_group;
 mod create_user;
@@ -9,12 +8,12 @@ mod delete_user;
 mod enable_disable_user;
 mod get_user;
 mod global_sign_out;
+mod group_membership;
 mod initiate_auth;
 mod list_groups;
 mod list_groups_for_user;
 mod list_users;
 mod list_users_in_group;
-mod remove_user_from_group;
 mod reset_user_password;
 mod respond_to_auth_challenge;
 mod set_user_password;
@@ -45,8 +44,12 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "AdminRespondToAuthChallenge" => respond_to_auth_challenge::handle(ctx, body).await,
         "AdminUserGlobalSignOut" => global_sign_out::handle(ctx, body).await,
         "AdminResetUserPassword" => reset_user_password::handle(ctx, body).await,
-        "AdminAddUserToGroup" => add_user_to_group::handle(ctx, body).await,
-        "AdminRemoveUserFromGroup" => remove_user_from_group::handle(ctx, body).await,
+        "AdminAddUserToGroup" => {
+            group_membership::handle(ctx, body, group_membership::Change::Add).await
+        }
+        "AdminRemoveUserFromGroup" => {
+            group_membership::handle(ctx, body, group_membership::Change::Remove).await
+        }
         "AdminListGroupsForUser" => list_groups_for_user::handle(ctx, body).await,
         "CreateGroup" => create_group::handle(ctx, body).await,
         "ListGroups" => list_groups::handle(ctx, body).await,
