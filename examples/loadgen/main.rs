@@ -241,24 +241,12 @@ async fn run(args: Args) -> Result<(), String> {
     );
 
     let target = Arc::new(Target::new(addr, s.clone(), &tokens));
-    let mut outcomes = Vec::new();
-    for &kind in &kinds {
-        // The floor again, right before the scenario it is compared with (the server idle),
-        // so that a change in the machine's other load between the two does not skew the ratio.
-        let floor = adjacent_floor(kind, alg, &hash, cores, args.floor_secs);
-        let mut o = scenarios::run(
-            kind,
-            target.clone(),
-            &srv,
-            args.concurrency,
-            args.warmup,
-            args.duration,
-        )
-        .await;
-        o.floor = floor;
-        println!("  {}", progress(&o));
-        outcomes.push(o);
-    }
+    let floors = Floors {
+        alg,
+        hash: &hash,
+        cores,
+    };
+    let outcomes = run_scenarios(&kinds, &target, &srv, &args, &floors).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after = srv.rss();
     let rss_peak = srv.rss_peak();
@@ -297,22 +285,14 @@ async fn run(args: Args) -> Result<(), String> {
         drop(store);
         let srv = Server::start(&binary, &data_dir, addr, &args.log_level).await?;
         let target = Arc::new(Target::new(addr, s.clone(), &tokens));
-        let mut big = Vec::new();
-        for kind in [Kind::Login, Kind::Userinfo] {
-            let floor = adjacent_floor(kind, alg, &hash, cores, args.floor_secs);
-            let mut o = scenarios::run(
-                kind,
-                target.clone(),
-                &srv,
-                args.concurrency,
-                args.warmup,
-                args.duration,
-            )
-            .await;
-            o.floor = floor;
-            println!("  {}", progress(&o));
-            big.push(o);
-        }
+        let big = run_scenarios(
+            &[Kind::Login, Kind::Userinfo],
+            &target,
+            &srv,
+            &args,
+            &floors,
+        )
+        .await;
         srv.stop();
         scale = Some((n, big));
     }
@@ -373,6 +353,42 @@ fn machine(cores: usize) -> String {
         mem as f64 / (1024.0 * 1024.0),
         kernel.trim()
     )
+}
+
+/// What the crypto floor is measured with.
+struct Floors<'a> {
+    alg: Alg,
+    hash: &'a str,
+    cores: usize,
+}
+
+/// Runs `kinds` one after the other and prints each result. Before each, the floor it is
+/// compared with is measured again (the server idle), so that a change in the machine's other
+/// load between the two does not skew the ratio.
+async fn run_scenarios(
+    kinds: &[Kind],
+    target: &Arc<Target>,
+    srv: &Server,
+    args: &Args,
+    floors: &Floors<'_>,
+) -> Vec<Outcome> {
+    let mut outcomes = Vec::new();
+    for &kind in kinds {
+        let floor = adjacent_floor(kind, floors.alg, floors.hash, floors.cores, args.floor_secs);
+        let mut o = scenarios::run(
+            kind,
+            target.clone(),
+            srv,
+            args.concurrency,
+            args.warmup,
+            args.duration,
+        )
+        .await;
+        o.floor = floor;
+        println!("  {}", progress(&o));
+        outcomes.push(o);
+    }
+    outcomes
 }
 
 /// The floor a scenario is compared with, measured just before it, and its name.
