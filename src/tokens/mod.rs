@@ -304,6 +304,10 @@ pub fn prepare(
 }
 
 /// Issues a client-credentials access token (`sub` = client id, no ID or refresh token).
+/// Nothing is stored: a machine token is a plain JWT, as at Cognito, so the grant needs no
+/// write. Its `origin_jti` is fresh; revoking the token stores a revoked family under it
+/// (`revoke_machine_token`), and `verify_access_token` accepts a machine token without a
+/// family while its client exists.
 pub fn issue_client_credentials(
     entry: &PoolEntry,
     client: &Client,
@@ -311,20 +315,6 @@ pub fn issue_client_credentials(
     issuer: &str,
     now: i64,
 ) -> Result<TokenSet> {
-    prepare_client_credentials(entry, client, scope, issuer, now).sign(entry)
-}
-
-/// The claims of `issue_client_credentials`. Nothing is stored: a machine token is a plain
-/// JWT, as at Cognito, so the grant needs no write. Its `origin_jti` is fresh; revoking the
-/// token stores a revoked family under it (`revoke_machine_token`), and
-/// `verify_access_token` accepts a machine token without a family while its client exists.
-pub fn prepare_client_credentials(
-    entry: &PoolEntry,
-    client: &Client,
-    scope: &[String],
-    issuer: &str,
-    now: i64,
-) -> Prepared {
     let access_ttl = client.access_token_ttl(&entry.pool);
     let origin_jti = uuid::Uuid::new_v4().to_string();
     let jti = uuid::Uuid::new_v4().to_string();
@@ -351,6 +341,7 @@ pub fn prepare_client_credentials(
         scope: scope.join(" "),
         family_id: origin_jti,
     }
+    .sign(entry)
 }
 
 /// Revokes a client-credentials access token, which has no family until then: stores its
