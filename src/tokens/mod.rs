@@ -414,7 +414,7 @@ pub fn verify_access_token(
             }
             family.user_id
         }
-        // A machine token (never stored, see `prepare_client_credentials`): valid while its
+        // A machine token (never stored, see `issue_client_credentials`): valid while its
         // client exists and is still confidential.
         None if claims.is_machine() => {
             match store::clients::get(db, &entry.pool.id, &claims.client_id)? {
