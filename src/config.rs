@@ -94,6 +94,11 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (their own addresses); the client
     /// address then is the last hop before them. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Failed sign-ins (any user name) allowed from one client address per window before that
+    /// address is answered 429 until the window ends (password spraying).
+    pub address_failure_limit: u32,
+    /// The window of `address_failure_limit`, seconds.
+    pub address_failure_window_secs: i64,
     /// SMTP server host name; without it mail is written to `{data_dir}/outbox/` as `.eml` files.
     pub smtp_host: Option<String>,
     /// SMTP port (default 25, 587 or 465 by `smtp_tls`).
@@ -127,6 +132,8 @@ impl Default for Config {
             workers: 0,
             request_threads: 0,
             trusted_proxies: Vec::new(),
+            address_failure_limit: 20,
+            address_failure_window_secs: 300,
             smtp_host: None,
             smtp_port: None,
             smtp_tls: SmtpTls::Starttls,
@@ -202,6 +209,8 @@ impl Config {
         "workers",
         "request_threads",
         "trusted_proxies",
+        "address_failure_limit",
+        "address_failure_window_secs",
         "smtp_host",
         "smtp_port",
         "smtp_tls",
@@ -221,7 +230,8 @@ impl Config {
                     .collect(),
             ));
         }
-        let numeric = key.ends_with("_secs") || key == "workers" || key == "request_threads";
+        let numeric = key.ends_with("_secs")
+            || matches!(key, "workers" | "request_threads" | "address_failure_limit");
         if numeric {
             return raw
                 .trim()
@@ -290,6 +300,14 @@ impl Config {
         for (name, v) in [
             ("session_idle_secs", self.session_idle_secs),
             ("session_max_secs", self.session_max_secs),
+            (
+                "address_failure_window_secs",
+                self.address_failure_window_secs,
+            ),
+            (
+                "address_failure_limit",
+                i64::from(self.address_failure_limit),
+            ),
         ] {
             if v <= 0 {
                 return Err(ConfigError::Invalid {

@@ -249,6 +249,10 @@ impl Application {
         let public_url: Arc<str> = config.public_url().into();
         let request_pool =
             Arc::new(RequestPool::new(config.request_threads).map_err(StartupError::RequestPool)?);
+        let address_limiter = crate::authn::throttle::AddressLimiter::new(
+            config.address_failure_limit,
+            config.address_failure_window_secs,
+        );
         let state = AppState {
             config: Arc::new(config),
             public_url,
@@ -257,7 +261,8 @@ impl Application {
             directory,
             clock,
             mailer: Arc::new(mailer),
-            address_limiter: Arc::new(crate::authn::throttle::AddressLimiter::new(100, 300)),
+            address_limiter: Arc::new(address_limiter),
+            secret_limiter: Arc::new(crate::oidc::client_auth::secret_limiter()),
             request_pool,
         };
         let server = serve(listener, state.clone())?;

@@ -20,6 +20,8 @@ pub struct AppState {
     pub mailer: Arc<crate::mail::Mailer>,
     /// Failed sign-ins per client address (password spraying).
     pub address_limiter: Arc<crate::authn::throttle::AddressLimiter>,
+    /// Wrong client secrets per (pool, client, address) at the OAuth endpoints.
+    pub secret_limiter: Arc<crate::oidc::client_auth::SecretLimiter>,
     /// One thread per core for the OIDC token endpoints and the Cognito API's store work.
     pub request_pool: Arc<crate::request_pool::RequestPool>,
 }

@@ -4,7 +4,9 @@
 //! the same for unknown names. Per client address (in memory): a cap on failures per window
 //! against password spraying.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
@@ -54,40 +56,76 @@ pub fn record_success(db: &Db, pool_id: &str, subject: &str) -> crate::Result<()
     Ok(())
 }
 
-/// Failures allowed per address and window before the address must wait for the next window.
-pub struct AddressLimiter {
+/// Failures allowed per key (a client address; a client and an address) and fixed window;
+/// a key over the limit waits for its window to end. In memory: each instance counts its own.
+pub struct WindowLimiter<K> {
     max_failures: u32,
     window_secs: i64,
-    counts: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    /// key → (start of its window, failures in it)
+    counts: Mutex<HashMap<K, (i64, u32)>>,
 }
 
-impl AddressLimiter {
-    pub fn new(max_failures: u32, window_secs: i64) -> AddressLimiter {
-        AddressLimiter {
+/// Failed sign-ins per client address, against password spraying.
+pub type AddressLimiter = WindowLimiter<IpAddr>;
+
+/// Bound on tracked keys: beyond it finished windows are forgotten, then new keys are not
+/// tracked (a flood of addresses must not grow memory without bound).
+const MAX_TRACKED: usize = 100_000;
+
+impl<K: Hash + Eq> WindowLimiter<K> {
+    pub fn new(max_failures: u32, window_secs: i64) -> WindowLimiter<K> {
+        WindowLimiter {
             max_failures,
             window_secs,
             counts: Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn is_blocked(&self, ip: IpAddr, now: i64) -> bool {
-        let counts = self.counts.lock().expect("lock");
-        counts
-            .get(&ip)
-            .is_some_and(|(start, n)| now - start < self.window_secs && *n >= self.max_failures)
+    /// Seconds until the key may try again, when it is over the limit now.
+    pub fn retry_after(&self, key: impl Borrow<K>, now: i64) -> Option<i64> {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let (start, n) = counts.get(key.borrow())?;
+        let left = start + self.window_secs - now;
+        (left > 0 && *n >= self.max_failures).then_some(left)
     }
 
-    pub fn record_failure(&self, ip: IpAddr, now: i64) {
-        let mut counts = self.counts.lock().expect("lock");
-        if counts.len() > 100_000 {
-            // Bound memory under a flood of addresses: forget finished windows.
+    pub fn is_blocked(&self, key: impl Borrow<K>, now: i64) -> bool {
+        self.retry_after(key, now).is_some()
+    }
+
+    pub fn record_failure(&self, key: K, now: i64) {
+        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        if counts.len() >= MAX_TRACKED {
             let window = self.window_secs;
             counts.retain(|_, (start, _)| now - *start < window);
+            if counts.len() >= MAX_TRACKED && !counts.contains_key(&key) {
+                return;
+            }
         }
-        let entry = counts.entry(ip).or_insert((now, 0));
+        let entry = counts.entry(key).or_insert((now, 0));
         if now - entry.0 >= self.window_secs {
             *entry = (now, 0);
         }
         entry.1 += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_limiter_blocks_after_the_limit_and_forgets_after_the_window() {
+        let l: WindowLimiter<&str> = WindowLimiter::new(3, 60);
+        for _ in 0..3 {
+            assert!(!l.is_blocked("a", 100));
+            l.record_failure("a", 100);
+        }
+        assert_eq!(l.retry_after("a", 100), Some(60));
+        assert_eq!(l.retry_after("a", 159), Some(1));
+        assert!(!l.is_blocked("b", 100), "keys are counted apart");
+        assert!(!l.is_blocked("a", 160), "the window ended");
+        l.record_failure("a", 160);
+        assert!(!l.is_blocked("a", 160), "a new window starts from zero");
     }
 }

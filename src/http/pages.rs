@@ -57,6 +57,15 @@ pub fn html(status: StatusCode, body: String) -> HttpResponse {
         .body(body)
 }
 
+/// Adds `Retry-After` (seconds) to a 429 page.
+pub fn retry_after(mut resp: HttpResponse, secs: i64) -> HttpResponse {
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&secs.max(1).to_string()) {
+        resp.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, v);
+    }
+    resp
+}
+
 pub fn render<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
     match page.render() {
         Ok(body) => html(status, body),

@@ -4,11 +4,12 @@
 //! Unknown clients and wrong secrets look the same (`invalid_client`, 401 with a Basic
 //! challenge); secrets are compared in constant time; sending credentials both ways is
 //! `invalid_request`; a public client must not send a secret. Secret guessing is throttled per
-//! (pool, client id) in memory: after `MAX_FAILURES` failures in `WINDOW_SECS`, the client's
-//! requests are refused with 429 until the window ends, whatever secret they carry.
+//! (pool, client id, source address) in memory: after `MAX_FAILURES` wrong secrets in
+//! `WINDOW_SECS`, that address's requests for that client are refused with 429 `slow_down` and
+//! `Retry-After` until the window ends, whatever secret they carry. The genuine client at any
+//! other address is never locked out by someone who only knows its id.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::net::IpAddr;
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -21,8 +22,13 @@ use crate::store::Db;
 
 pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW_SECS: i64 = 60;
-/// Bound on tracked clients; only existing clients are tracked, so this is a safety net.
-const MAX_TRACKED: usize = 100_000;
+
+/// Wrong secrets per (pool, client id, source address).
+pub type SecretLimiter = crate::authn::throttle::WindowLimiter<(String, String, IpAddr)>;
+
+pub fn secret_limiter() -> SecretLimiter {
+    SecretLimiter::new(MAX_FAILURES, WINDOW_SECS)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -52,6 +58,8 @@ pub struct Presented {
     client_id: String,
     secret: Option<String>,
     method: AuthMethod,
+    /// The request's source address (failures are counted per client and address).
+    ip: IpAddr,
 }
 
 /// Checks presented credentials against the stored client (blocking: SQLite). The token,
@@ -59,16 +67,21 @@ pub struct Presented {
 /// (`request_pool`), so a request leaves the executor once.
 pub fn check(
     db: &Db,
+    limiter: &SecretLimiter,
     pool_id: &str,
     presented: Presented,
     allow: Allow,
     now: i64,
 ) -> Result<Authenticated, OAuthError> {
     let used_basic = presented.method == AuthMethod::ClientSecretBasic;
-    let key = (pool_id.to_string(), presented.client_id.clone());
-    if limiter().blocked(&key, now) {
-        tracing::warn!(pool = %pool_id, client = %presented.client_id, "client authentication throttled");
-        return Err(OAuthError::too_many_requests());
+    let key = (
+        pool_id.to_string(),
+        presented.client_id.clone(),
+        presented.ip,
+    );
+    if let Some(secs) = limiter.retry_after(&key, now) {
+        tracing::warn!(pool = %pool_id, client = %presented.client_id, ip = %presented.ip, "client authentication throttled");
+        return Err(OAuthError::too_many_requests(secs));
     }
     let Some(client) = crate::store::clients::get(db, pool_id, &presented.client_id)? else {
         // Same work and the same answer as a wrong secret.
@@ -83,7 +96,7 @@ pub fn check(
     };
     if !ok {
         if presented.secret.is_some() {
-            limiter().fail(key, now);
+            limiter.record_failure(key, now);
         }
         tracing::info!(pool = %pool_id, client = %client.id, "client authentication failed");
         return Err(OAuthError::invalid_client(used_basic));
@@ -121,6 +134,7 @@ pub fn presented(req: &HttpRequest, params: &Params) -> Result<Presented, OAuthE
             // "id:" (an empty password) is how some libraries send a public client's id.
             secret: Some(secret).filter(|s| !s.is_empty()),
             method: AuthMethod::ClientSecretBasic,
+            ip: crate::http::client_ip(req),
         });
     }
     let Some(client_id) = body_id else {
@@ -137,6 +151,7 @@ pub fn presented(req: &HttpRequest, params: &Params) -> Result<Presented, OAuthE
         } else {
             AuthMethod::None
         },
+        ip: crate::http::client_ip(req),
     })
 }
 
@@ -180,44 +195,6 @@ fn form_decode(s: &str) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
-}
-
-type Key = (String, String);
-
-struct Limiter {
-    /// (failures, start of the window)
-    entries: Mutex<HashMap<Key, (u32, i64)>>,
-}
-
-fn limiter() -> &'static Limiter {
-    static LIMITER: OnceLock<Limiter> = OnceLock::new();
-    LIMITER.get_or_init(|| Limiter {
-        entries: Mutex::new(HashMap::new()),
-    })
-}
-
-impl Limiter {
-    fn blocked(&self, key: &Key, now: i64) -> bool {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(key)
-            .is_some_and(|(failures, start)| *failures >= MAX_FAILURES && now - start < WINDOW_SECS)
-    }
-
-    fn fail(&self, key: Key, now: i64) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_TRACKED {
-            entries.retain(|_, (_, start)| now - *start < WINDOW_SECS);
-            if entries.len() >= MAX_TRACKED {
-                return;
-            }
-        }
-        let entry = entries.entry(key).or_insert((0, now));
-        if now - entry.1 >= WINDOW_SECS {
-            *entry = (0, now);
-        }
-        entry.0 += 1;
-    }
 }
 
 #[cfg(test)]
@@ -269,20 +246,5 @@ mod tests {
             parse_basic(format!("Basic {}", b64("id:")).as_bytes()),
             Some(("id".into(), String::new()))
         );
-    }
-
-    #[test]
-    fn limiter_blocks_after_max_failures_and_forgets_after_window() {
-        let l = Limiter {
-            entries: Mutex::new(HashMap::new()),
-        };
-        let k = ("p".to_string(), "c".to_string());
-        for _ in 0..MAX_FAILURES {
-            assert!(!l.blocked(&k, 100));
-            l.fail(k.clone(), 100);
-        }
-        assert!(l.blocked(&k, 100));
-        assert!(l.blocked(&k, 100 + WINDOW_SECS - 1));
-        assert!(!l.blocked(&k, 100 + WINDOW_SECS));
     }
 }

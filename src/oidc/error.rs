@@ -14,6 +14,8 @@ pub struct OAuthError {
     pub description: Option<String>,
     /// `WWW-Authenticate` value for 401s.
     pub challenge: Option<String>,
+    /// `Retry-After` seconds for 429s.
+    pub retry_after: Option<i64>,
 }
 
 impl OAuthError {
@@ -23,6 +25,7 @@ impl OAuthError {
             code,
             description: Some(description.into()),
             challenge: None,
+            retry_after: None,
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> OAuthError {
@@ -47,6 +50,7 @@ impl OAuthError {
             code: "invalid_client",
             description: Some("client authentication failed".into()),
             challenge: Some(basic_challenge(used_basic)),
+            retry_after: None,
         }
     }
     /// Bearer-token errors (RFC 6750 §3), for userinfo.
@@ -58,6 +62,7 @@ impl OAuthError {
             challenge: Some(format!(
                 "Bearer error=\"invalid_token\", error_description=\"{d}\""
             )),
+            retry_after: None,
         }
     }
     /// No bearer token at all (RFC 6750 §3.1: a bare challenge, no error code in it).
@@ -67,6 +72,7 @@ impl OAuthError {
             code: "invalid_token",
             description: Some("missing bearer token".into()),
             challenge: Some("Bearer realm=\"incognito\"".into()),
+            retry_after: None,
         }
     }
     /// A malformed bearer request (token in the URL, or sent more than one way).
@@ -78,6 +84,7 @@ impl OAuthError {
             challenge: Some(format!(
                 "Bearer error=\"invalid_request\", error_description=\"{d}\""
             )),
+            retry_after: None,
         }
     }
     /// The token lacks a scope the resource needs (RFC 6750 §3.1).
@@ -89,6 +96,7 @@ impl OAuthError {
             challenge: Some(format!(
                 "Bearer error=\"insufficient_scope\", scope=\"{scope}\""
             )),
+            retry_after: None,
         }
     }
     pub fn not_found() -> OAuthError {
@@ -97,6 +105,7 @@ impl OAuthError {
             code: "not_found",
             description: Some("no such user pool".into()),
             challenge: None,
+            retry_after: None,
         }
     }
     pub fn server_error() -> OAuthError {
@@ -105,14 +114,16 @@ impl OAuthError {
             code: "server_error",
             description: None,
             challenge: None,
+            retry_after: None,
         }
     }
-    pub fn too_many_requests() -> OAuthError {
+    pub fn too_many_requests(retry_after_secs: i64) -> OAuthError {
         OAuthError {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "slow_down",
             description: Some("too many attempts; try again later".into()),
             challenge: None,
+            retry_after: Some(retry_after_secs.max(1)),
         }
     }
 }
@@ -142,6 +153,9 @@ impl ResponseError for OAuthError {
         r.insert_header(NO_STORE).insert_header(NO_CACHE);
         if let Some(c) = &self.challenge {
             r.insert_header((header::WWW_AUTHENTICATE, c.as_str()));
+        }
+        if let Some(secs) = self.retry_after {
+            r.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
         r.json(body)
     }

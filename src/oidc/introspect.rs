@@ -29,15 +29,21 @@ pub async fn introspect(
     let presented = client_auth::presented(&req, &params)?;
     let issuer = state.issuer(&pool_id);
     let now = state.now();
-    let store = state.store.clone();
+    let (store, limiter) = (state.store.clone(), state.secret_limiter.clone());
     // Client authentication and the answer in one call on the request pool (like a grant).
     let answer = state
         .request_pool
         .run(move || {
             store.read_sync(|db| -> Result<Value, OAuthError> {
-                let client =
-                    client_auth::check(db, &pool_id, presented, Allow::ConfidentialOnly, now)?
-                        .client;
+                let client = client_auth::check(
+                    db,
+                    &limiter,
+                    &pool_id,
+                    presented,
+                    Allow::ConfidentialOnly,
+                    now,
+                )?
+                .client;
                 Ok(inspect(db, &entry, &client, &issuer, &token, now)?)
             })
         })

@@ -23,26 +23,27 @@ use crate::pools::directory::PoolEntry;
 use crate::state::AppState;
 use error::OAuthError;
 
+/// The discovery documents: Cognito's and OIDC Discovery's `{issuer}/.well-known/...`, and
+/// RFC 8414 §3.1's path insertion `/.well-known/.../{pool_id}`, which strict OAuth clients
+/// derive from an issuer that has a path.
+const DISCOVERY_PATHS: &[&str] = &[
+    "/{pool_id}/.well-known/openid-configuration",
+    "/{pool_id}/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration/{pool_id}",
+    "/.well-known/oauth-authorization-server/{pool_id}",
+];
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    for path in DISCOVERY_PATHS {
+        cfg.route(path, web::get().to(cors::openid_configuration))
+            .route(
+                path,
+                web::method(Method::OPTIONS).to(cors::public_preflight),
+            );
+    }
     cfg.route(
-        "/{pool_id}/.well-known/openid-configuration",
-        web::get().to(cors::openid_configuration),
-    )
-    .route(
-        "/{pool_id}/.well-known/oauth-authorization-server",
-        web::get().to(cors::openid_configuration),
-    )
-    .route(
         "/{pool_id}/.well-known/jwks.json",
         web::get().to(cors::jwks),
-    )
-    .route(
-        "/{pool_id}/.well-known/openid-configuration",
-        web::method(Method::OPTIONS).to(cors::public_preflight),
-    )
-    .route(
-        "/{pool_id}/.well-known/oauth-authorization-server",
-        web::method(Method::OPTIONS).to(cors::public_preflight),
     )
     .route(
         "/{pool_id}/.well-known/jwks.json",

@@ -40,12 +40,15 @@ async fn handle(
     let issuer = state.issuer(pool_id);
     let now = state.now();
     let (store, pool) = (state.store.clone(), pool_id.to_string());
+    let limiter = state.secret_limiter.clone();
     // Client authentication and the revocation in one call on the request pool.
     let revoked = state
         .request_pool
         .run(move || {
             let client = store
-                .read_sync(|db| client_auth::check(db, &pool, presented, Allow::PublicToo, now))?
+                .read_sync(|db| {
+                    client_auth::check(db, &limiter, &pool, presented, Allow::PublicToo, now)
+                })?
                 .client;
             store.write_sync(|db| -> Result<_, OAuthError> {
                 Ok(revoke_token(db, &entry, &client, &issuer, &token, now)?)

@@ -49,8 +49,18 @@ async fn handle(
             let now = state.now();
             let client = state
                 .store
-                .read_sync(|db| client_auth::check(db, &pool_id, presented, Allow::PublicToo, now))?
+                .read_sync(|db| {
+                    client_auth::check(
+                        db,
+                        &state.secret_limiter,
+                        &pool_id,
+                        presented,
+                        Allow::PublicToo,
+                        now,
+                    )
+                })?
                 .client;
+            grant_type.check_registered(&client)?;
             match grant_type {
                 GrantType::AuthorizationCode => {
                     grants::authorization_code::grant(&state, &entry, client, &params)

@@ -136,13 +136,23 @@ impl Client {
         }
     }
 
-    /// Exact match against the registered redirect URIs; the port of a loopback
-    /// `http://127.0.0.1` / `http://[::1]` URI may differ (RFC 8252 §7.3).
+    /// Exact match against the registered redirect URIs. Only a native (public) client's
+    /// loopback `http://127.0.0.1` / `http://[::1]` URI may differ in the port (RFC 8252 §7.3):
+    /// a confidential client is a server with a fixed address (RFC 9700 §2.1).
     pub fn redirect_uri_registered(&self, uri: &str) -> bool {
         self.settings
             .redirect_uris
             .iter()
-            .any(|r| r == uri || loopback_port_variant(r, uri))
+            .any(|r| r == uri || (self.is_public() && loopback_port_variant(r, uri)))
+    }
+
+    /// Whether the client may redeem refresh tokens at the token endpoint: it signs users in
+    /// by the code flow, or through the Cognito API with `ALLOW_REFRESH_TOKEN_AUTH`. A machine
+    /// client (client_credentials without the code flow) never holds a refresh token.
+    pub fn allows_refresh_grant(&self) -> bool {
+        self.allows(OAuthFlow::Code)
+            || (self.allows_auth_flow("ALLOW_REFRESH_TOKEN_AUTH")
+                && !self.allows(OAuthFlow::ClientCredentials))
     }
 
     /// Whether the client may use a Cognito API auth flow (`ALLOW_USER_SRP_AUTH`, ...).

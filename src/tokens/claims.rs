@@ -170,11 +170,15 @@ pub struct AccessTokenFields<'a> {
     pub exp: i64,
 }
 
-/// Cognito's access token: no `aud`; `client_id` names the client (RFC 9068 shape otherwise).
+/// The access token: RFC 9068's shape with Cognito's claims (`client_id`, `token_use`,
+/// `scope`, `username`, ...) beside it. Cognito leaves out `aud`; RFC 9068 §2.2 requires it
+/// of a `typ: at+jwt` token, so it names the resource servers of the granted custom scopes,
+/// or the client when there are none.
 pub fn access_token(f: &AccessTokenFields<'_>) -> Map<String, Value> {
     let mut c = Map::new();
     c.insert("iss".into(), json!(f.issuer));
     c.insert("sub".into(), json!(f.sub));
+    c.insert("aud".into(), access_audience(f.scope, f.client_id));
     c.insert("client_id".into(), json!(f.client_id));
     c.insert("exp".into(), json!(f.exp));
     c.insert("iat".into(), json!(f.iat));
@@ -191,6 +195,24 @@ pub fn access_token(f: &AccessTokenFields<'_>) -> Map<String, Value> {
     }
     c.insert("token_use".into(), json!("access"));
     c
+}
+
+/// `aud` of an access token: the distinct resource-server identifiers of the custom scopes
+/// (`api` for `api/read`), one as a string and several as an array, else the client id.
+fn access_audience(scope: &[String], client_id: &str) -> Value {
+    let mut servers: Vec<&str> = Vec::new();
+    for s in scope {
+        if let Some((server, _)) = s.rsplit_once('/')
+            && !servers.contains(&server)
+        {
+            servers.push(server);
+        }
+    }
+    match servers.as_slice() {
+        [] => json!(client_id),
+        [one] => json!(one),
+        many => json!(many),
+    }
 }
 
 #[cfg(test)]

@@ -208,3 +208,41 @@ async fn secrets_are_sealed_with_a_key_kept_outside_the_database() {
     );
     assert!(!stored.contains("\"d\""));
 }
+
+/// RFC 8414 §3.1: for an issuer with a path, the metadata URL inserts the well-known part
+/// between host and path. Both forms serve the same document; an unknown pool is 404 JSON.
+#[tokio::test]
+async fn metadata_by_path_insertion_is_the_same_document() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            let body: serde_json::Value = r.json().await.expect("a JSON body");
+            (status, ct, body)
+        }
+    };
+    let (_, _, suffixed) = get(app.url("/.well-known/openid-configuration")).await;
+    assert_eq!(suffixed["issuer"], app.issuer());
+    for doc in ["openid-configuration", "oauth-authorization-server"] {
+        let (status, ct, inserted) =
+            get(format!("{}/.well-known/{doc}/{}", app.address, app.pool_id)).await;
+        assert_eq!(status, 200, "{doc}");
+        assert!(ct.starts_with("application/json"), "{doc}: {ct}");
+        assert_eq!(inserted, suffixed, "{doc} by path insertion");
+        let (status, _, err) = get(format!(
+            "{}/.well-known/{doc}/local_nosuchpool",
+            app.address
+        ))
+        .await;
+        assert_eq!(status, 404, "{doc} of an unknown pool");
+        assert_eq!(err["error"], "not_found");
+    }
+}

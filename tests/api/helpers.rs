@@ -51,10 +51,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(customise: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(Clock::System, customise).await
+}
+
+/// A settable clock starting at a fixed instant (`clock.advance(secs)` moves it).
+pub fn fixed_clock() -> Clock {
+    Clock::Fixed(std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+        1_700_000_000,
+    )))
+}
+
+pub async fn spawn_app_with_clock(clock: Clock, customise: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(data_dir.path());
     customise(&mut config);
-    let app = Application::build(config, Clock::System).expect("server builds");
+    let app = Application::build(config, clock).expect("server builds");
     let port = app.port();
     let state = app.state.clone();
     let setup = app.default_setup.clone();

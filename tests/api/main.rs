@@ -18,4 +18,5 @@ mod mfa;
 mod passwords;
 mod relying_party;
 mod smtp;
+mod throttling;
 mod token;

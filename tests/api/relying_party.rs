@@ -36,10 +36,7 @@ async fn openidconnect_crate_signs_in_refreshes_and_logs_out() {
     };
     let (client_id, secret) = create_client(&app, settings, true);
     let http = http();
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer()).unwrap(), &http)
-            .await
-            .unwrap();
+    let metadata = discover(&app, &http).await;
     let client = CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(client_id.clone()),
@@ -127,6 +124,21 @@ async fn openidconnect_crate_signs_in_refreshes_and_logs_out() {
         .refresh_token()
         .expect("a rotated refresh token")
         .clone();
+    // RFC 9068 §2.2: an at+jwt access token has `aud`; without custom scopes, the client.
+    for t in [tokens.access_token(), refreshed.access_token()] {
+        assert_eq!(jwt_claims(t.secret())["aud"], client_id.as_str());
+    }
+    let info: Result<CoreUserInfoClaims, _> = client
+        .user_info(refreshed.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert_eq!(
+        info.expect("userinfo accepts the refreshed access token")
+            .subject()
+            .as_str(),
+        sub
+    );
     assert_ne!(new_refresh.secret(), refresh.secret());
     let replay = client
         .exchange_refresh_token(&refresh)
@@ -178,10 +190,7 @@ async fn code_is_single_use_and_bound_to_the_verifier() {
     let app = spawn_app().await;
     create_user(&app, "once@example.com", "Once");
     let http = http();
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer()).unwrap(), &http)
-            .await
-            .unwrap();
+    let metadata = discover(&app, &http).await;
     let client =
         CoreClient::from_provider_metadata(metadata, ClientId::new(app.client_id.clone()), None)
             .set_redirect_uri(RedirectUrl::new(app.redirect_uri.clone()).unwrap());
@@ -254,10 +263,7 @@ async fn client_credentials_with_a_custom_scope() {
     };
     let (client_id, secret) = create_client(&app, settings, true);
     let http = http();
-    let metadata =
-        CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer()).unwrap(), &http)
-            .await
-            .unwrap();
+    let metadata = discover(&app, &http).await;
     assert!(
         metadata
             .scopes_supported()
@@ -268,8 +274,8 @@ async fn client_credentials_with_a_custom_scope() {
     );
     let client = CoreClient::from_provider_metadata(
         metadata,
-        ClientId::new(client_id),
-        secret.map(ClientSecret::new),
+        ClientId::new(client_id.clone()),
+        secret.clone().map(ClientSecret::new),
     );
     let tokens = client
         .exchange_client_credentials()
@@ -288,8 +294,190 @@ async fn client_credentials_with_a_custom_scope() {
         vec!["api/read"]
     );
     assert!(tokens.refresh_token().is_none());
+    // RFC 9068 §2.2: `aud` names the resource server of the granted custom scope, and
+    // Cognito's claims stay beside it.
+    let access = tokens.access_token().secret();
+    let claims = jwt_claims(access);
+    assert_eq!(claims["aud"], "api");
+    assert_eq!(claims["client_id"], client_id.as_str());
+    assert_eq!(claims["token_use"], "access");
+    assert_eq!(claims["scope"], "api/read");
+    let intro: serde_json::Value = reqwest::Client::new()
+        .post(app.url("/oauth2/introspect"))
+        .basic_auth(&client_id, secret.as_deref())
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(intro["active"], true, "introspection accepts it: {intro}");
+    let both = client
+        .exchange_client_credentials()
+        .unwrap()
+        .add_scope(Scope::new("api/read".into()))
+        .add_scope(Scope::new("api/write".into()))
+        .request_async(&http)
+        .await
+        .expect("client_credentials");
+    assert_eq!(
+        jwt_claims(both.access_token().secret())["aud"],
+        "api",
+        "one resource server, named once"
+    );
+}
+
+/// The payload of a JWT, unverified (the tests verify signatures elsewhere).
+fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    let part = jwt.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
 }
 
 fn urlencoding(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// RFC 8252 §7.3 / RFC 9700 §2.1: only a native (public) client's loopback redirect URI may
+/// vary in the port; a confidential client's must match exactly, and a mismatch is an error
+/// page before any login form.
+#[tokio::test]
+async fn loopback_port_variance_is_for_public_clients_only() {
+    let app = spawn_app().await;
+    let http = http();
+    let metadata = discover(&app, &http).await;
+    let registered = "http://127.0.0.1:8080/callback";
+    let other_port = "http://127.0.0.1:45678/callback";
+    let browser = app.browser();
+    for confidential in [true, false] {
+        let settings = incognito::pools::ClientSettings {
+            redirect_uris: vec![registered.into()],
+            ..Default::default()
+        };
+        let (client_id, secret) = create_client(&app, settings, confidential);
+        for (uri, expect_login) in [(registered, true), (other_port, !confidential)] {
+            let client = CoreClient::from_provider_metadata(
+                metadata.clone(),
+                ClientId::new(client_id.clone()),
+                secret.clone().map(ClientSecret::new),
+            )
+            .set_redirect_uri(RedirectUrl::new(uri.into()).unwrap());
+            let (challenge, _) = PkceCodeChallenge::new_random_sha256();
+            let (url, _, _) = client
+                .authorize_url(
+                    CoreAuthenticationFlow::AuthorizationCode,
+                    CsrfToken::new_random,
+                    Nonce::new_random,
+                )
+                .set_pkce_challenge(challenge)
+                .url();
+            let r = browser.get(url.as_str()).send().await.unwrap();
+            let what = format!("confidential={confidential} redirect_uri={uri}");
+            if expect_login {
+                assert_eq!(r.status(), 302, "{what}");
+                assert!(location(&r).contains("/login?request="), "{what}");
+            } else {
+                assert_eq!(r.status(), 400, "{what}");
+                assert!(r.headers().get("location").is_none(), "{what}");
+                let page = r.text().await.unwrap();
+                assert!(!page.contains("name=\"password\""), "{what}: no login form");
+                assert!(page.contains("redirect"), "{what}: the page explains");
+            }
+        }
+    }
+}
+
+/// RFC 6749 §5.2: a grant the client is not registered for is `unauthorized_client`, after
+/// client authentication and before the grant's own checks.
+#[tokio::test]
+async fn unregistered_grants_are_unauthorized_client() {
+    use openidconnect::RefreshToken;
+    let app = spawn_app().await;
+    let http = http();
+    let metadata = discover(&app, &http).await;
+    let machine = incognito::pools::ClientSettings {
+        redirect_uris: vec![],
+        flows: vec![incognito::pools::OAuthFlow::ClientCredentials],
+        scopes: vec!["api/read".into()],
+        ..Default::default()
+    };
+    let (machine_id, machine_secret) = create_client(&app, machine, true);
+    let web = incognito::pools::ClientSettings {
+        redirect_uris: vec!["https://app.example.com/cb".into()],
+        ..Default::default()
+    };
+    let (web_id, web_secret) = create_client(&app, web, true);
+    let client = |id: &str, secret: Option<String>| {
+        CoreClient::from_provider_metadata(
+            metadata.clone(),
+            ClientId::new(id.into()),
+            secret.map(ClientSecret::new),
+        )
+        .set_redirect_uri(RedirectUrl::new("https://app.example.com/cb".into()).unwrap())
+    };
+    let machine_client = client(&machine_id, machine_secret.clone());
+    // A refresh token grant by a client that only has client_credentials: the refresh
+    // token itself (garbage) is never looked at.
+    let r = machine_client
+        .exchange_refresh_token(&RefreshToken::new("not-a-refresh-token".into()))
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert_eq!(error_of(r), "unauthorized_client");
+    let r = machine_client
+        .exchange_code(AuthorizationCode::new("not-a-code".into()))
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert_eq!(error_of(r), "unauthorized_client");
+    // A code-flow client asking for client_credentials.
+    let r = client(&web_id, web_secret)
+        .exchange_client_credentials()
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert_eq!(error_of(r), "unauthorized_client");
+    // Client authentication comes first: a wrong secret is invalid_client.
+    let r = client(&machine_id, Some("wrong-secret".into()))
+        .exchange_refresh_token(&RefreshToken::new("not-a-refresh-token".into()))
+        .unwrap()
+        .request_async(&http)
+        .await;
+    assert_eq!(error_of(r), "invalid_client");
+    // And the grant it is registered for works.
+    assert!(
+        machine_client
+            .exchange_client_credentials()
+            .unwrap()
+            .request_async(&http)
+            .await
+            .is_ok()
+    );
+}
+
+/// The OAuth error code of a failed token request ("ok" when it succeeded).
+fn error_of<T, E: std::error::Error + 'static>(
+    r: Result<
+        T,
+        openidconnect::RequestTokenError<
+            E,
+            openidconnect::StandardErrorResponse<openidconnect::core::CoreErrorResponseType>,
+        >,
+    >,
+) -> String {
+    match r {
+        Err(openidconnect::RequestTokenError::ServerResponse(e)) => e.error().as_ref().to_string(),
+        Err(other) => format!("{other:?}"),
+        Ok(_) => "ok".to_string(),
+    }
+}
+
+async fn discover(app: &TestApp, http: &openidconnect::reqwest::Client) -> CoreProviderMetadata {
+    CoreProviderMetadata::discover_async(IssuerUrl::new(app.issuer()).unwrap(), http)
+        .await
+        .expect("discovery")
 }

@@ -486,9 +486,9 @@ async fn code_exchange_issues_verifiable_id_and_access_tokens() {
     assert_eq!(a["scope"], "openid email profile");
     assert_eq!(a["origin_jti"], c["origin_jti"]);
     assert_eq!(a["cognito:groups"], json!(["admins"]));
-    assert!(
-        a.get("aud").is_none(),
-        "Cognito's access tokens have no aud"
+    assert_eq!(
+        a["aud"], ctx.app.client_id,
+        "RFC 9068: aud, the client here"
     );
     assert!(a["event_id"].as_str().is_some());
     let jwks: Value = ctx

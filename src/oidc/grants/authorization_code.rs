@@ -10,8 +10,8 @@
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
 use crate::oidc::pkce;
+use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
-use crate::pools::{Client, OAuthFlow};
 use crate::state::AppState;
 use crate::store;
 use crate::tokens::{self, Grant, Prepared, TokenSet};
@@ -31,11 +31,6 @@ pub fn grant(
     client: Client,
     params: &Params,
 ) -> Result<TokenSet, OAuthError> {
-    if !client.allows(OAuthFlow::Code) {
-        return Err(OAuthError::unauthorized_client(
-            "the authorization code grant is not enabled for this client",
-        ));
-    }
     let code = params.require("code")?;
     let redirect_uri = params.get("redirect_uri");
     let verifier = params.get("code_verifier");

@@ -4,9 +4,9 @@
 
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
+use crate::pools::Client;
 use crate::pools::clients::is_resource_scope;
 use crate::pools::directory::PoolEntry;
-use crate::pools::{Client, OAuthFlow};
 use crate::state::AppState;
 use crate::tokens::{self, TokenSet};
 
@@ -17,11 +17,6 @@ pub fn grant(
     client: Client,
     params: &Params,
 ) -> Result<TokenSet, OAuthError> {
-    if client.is_public() || !client.allows(OAuthFlow::ClientCredentials) {
-        return Err(OAuthError::unauthorized_client(
-            "the client credentials grant is not enabled for this client",
-        ));
-    }
     let allowed: Vec<String> = client
         .settings
         .scopes

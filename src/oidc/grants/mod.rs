@@ -5,6 +5,7 @@ pub mod client_credentials;
 pub mod refresh_token;
 
 use super::error::OAuthError;
+use crate::pools::{Client, OAuthFlow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
@@ -23,6 +24,28 @@ impl GrantType {
             _ => Err(OAuthError::unsupported_grant_type(
                 "supported: authorization_code, refresh_token, client_credentials",
             )),
+        }
+    }
+}
+
+impl GrantType {
+    /// RFC 6749 §5.2 `unauthorized_client`: checked after client authentication and before
+    /// anything the grant itself looks at.
+    pub fn check_registered(self, client: &Client) -> Result<(), OAuthError> {
+        let (registered, name) = match self {
+            GrantType::AuthorizationCode => (client.allows(OAuthFlow::Code), "authorization code"),
+            GrantType::RefreshToken => (client.allows_refresh_grant(), "refresh token"),
+            GrantType::ClientCredentials => (
+                !client.is_public() && client.allows(OAuthFlow::ClientCredentials),
+                "client credentials",
+            ),
+        };
+        if registered {
+            Ok(())
+        } else {
+            Err(OAuthError::unauthorized_client(format!(
+                "the {name} grant is not enabled for this client"
+            )))
         }
     }
 }

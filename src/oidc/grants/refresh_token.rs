@@ -3,8 +3,8 @@
 
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
+use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
-use crate::pools::{Client, OAuthFlow};
 use crate::state::AppState;
 use crate::tokens::TokenSet;
 use crate::tokens::refresh::{self, RefreshOutcome, RefreshRequest, Rejection};
@@ -17,17 +17,6 @@ pub fn grant(
     client: Client,
     params: &Params,
 ) -> Result<TokenSet, OAuthError> {
-    let allowed = client.allows(OAuthFlow::Code)
-        || client
-            .settings
-            .auth_flows
-            .iter()
-            .any(|f| f == "ALLOW_REFRESH_TOKEN_AUTH");
-    if !allowed {
-        return Err(OAuthError::unauthorized_client(
-            "the refresh token grant is not enabled for this client",
-        ));
-    }
     let token = params.require("refresh_token")?;
     let scope = params.get("scope").map(split_scope);
     let issuer = state.issuer(&entry.pool.id);

@@ -102,8 +102,8 @@ pub async fn submit(
     };
     let ip = client_ip(&req);
     let now = state.now();
-    if state.address_limiter.is_blocked(ip, now) {
-        return retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled);
+    if let Some(secs) = state.address_limiter.retry_after(ip, now) {
+        return pages::retry_after(retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled), secs);
     }
     if username.is_empty() || password.is_empty() {
         return retry(StatusCode::BAD_REQUEST, tr.err_missing_credentials);
@@ -118,8 +118,11 @@ pub async fn submit(
             state.address_limiter.record_failure(ip, now);
             return retry(StatusCode::UNAUTHORIZED, tr.err_credentials);
         }
-        Ok(Err(LoginError::Throttled(_))) => {
-            return retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled);
+        Ok(Err(LoginError::Throttled(secs))) => {
+            return pages::retry_after(
+                retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled),
+                secs,
+            );
         }
         Ok(Err(LoginError::NotConfirmed)) => {
             return see_other(&ctx.link_with("confirm", "email", &username));
