@@ -168,8 +168,8 @@ pub fn prepare_user(pool: &Pool, new: NewUser, now: i64) -> Result<PreparedUser>
     let password_hash = match (&password, new.password_hash) {
         (Some(p), _) => Some(p.hash.clone()),
         (None, Some(h)) => {
-            argon2::password_hash::PasswordHash::new(&h)
-                .map_err(|_| Error::invalid("password_hash: not a PHC string"))?;
+            password::classify_stored(&h)
+                .ok_or_else(|| Error::invalid("password_hash: not a PHC string"))?;
             Some(h)
         }
         (None, None) => None,
@@ -285,14 +285,13 @@ pub fn validate_group_name(name: &str) -> Result<()> {
 /// Checks a pre-computed password hash (bootstrap, import): an Argon2 PHC string, as
 /// `authn::password::verify` understands it.
 pub fn validate_password_hash(hash: &str) -> Result<()> {
-    let parsed = argon2::password_hash::PasswordHash::new(hash)
-        .map_err(|_| Error::invalid("password_hash: not a PHC string"))?;
-    if !parsed.algorithm.as_str().starts_with("argon2") {
-        return Err(Error::invalid(
+    match password::classify_stored(hash) {
+        Some(password::StoredHash::Argon2) => Ok(()),
+        Some(password::StoredHash::OtherPhc) => Err(Error::invalid(
             "password_hash: must be an Argon2 (argon2id) PHC string",
-        ));
+        )),
+        None => Err(Error::invalid("password_hash: not a PHC string")),
     }
-    Ok(())
 }
 
 /// Checks a group's name, description and precedence before it is stored (CLI, bootstrap).

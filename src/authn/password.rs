@@ -215,6 +215,25 @@ pub fn verify(password: &str, stored: &str) -> Verified {
     }
 }
 
+/// What a pre-computed password hash (bootstrap, import) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredHash {
+    /// An Argon2 PHC string, which `verify` understands.
+    Argon2,
+    /// A PHC string of another algorithm.
+    OtherPhc,
+}
+
+/// Parses a pre-computed hash as a PHC string; None when it is not one.
+pub fn classify_stored(stored: &str) -> Option<StoredHash> {
+    let parsed = PasswordHash::new(stored).ok()?;
+    Some(if parsed.algorithm.as_str().starts_with("argon2") {
+        StoredHash::Argon2
+    } else {
+        StoredHash::OtherPhc
+    })
+}
+
 /// Spends the same time as a real verification, for unknown users (no enumeration by timing).
 pub fn dummy_verify(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
@@ -358,6 +377,19 @@ mod tests {
             other => panic!("expected a rehash, got {other:?}"),
         }
         assert_eq!(verify("wrong", &old), Verified::No);
+    }
+
+    #[test]
+    fn classifies_stored_hashes() {
+        assert_eq!(
+            classify_stored(&hash("pw-one-two")),
+            Some(StoredHash::Argon2)
+        );
+        assert_eq!(
+            classify_stored("$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"),
+            Some(StoredHash::OtherPhc)
+        );
+        assert_eq!(classify_stored("not a phc string"), None);
     }
 
     #[test]

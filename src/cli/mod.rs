@@ -1,6 +1,14 @@
 //! The `incognito` command line: `serve` and the admin verbs. `main.rs` only calls `run`.
 
 pub mod admin;
+mod admin_key;
+mod bootstrap;
+mod client;
+mod group;
+mod keys;
+mod output;
+mod pool;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

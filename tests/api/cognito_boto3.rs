@@ -1,10 +1,11 @@
 //! Runs tests/boto3/test_admin_api.py (boto3 with SigV4, `pip install boto3`) against a test
-//! server. Without boto3 the test is skipped, except in CI (`CI` set), where it fails.
+//! server. Without boto3 the test is skipped loudly (`helpers::skip_or_fail`), except under
+//! `./scripts/test.sh`, where it fails.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::helpers::{create_client, spawn_app};
+use crate::helpers::{create_client, skip_or_fail, spawn_app};
 
 #[tokio::test]
 async fn boto3_drives_the_admin_actions() {
@@ -13,11 +14,10 @@ async fn boto3_drives_the_admin_actions() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_boto3 {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "boto3 is missing: pip install boto3"
+        skip_or_fail(
+            "cognito_boto3::boto3_drives_the_admin_actions",
+            "python3 with boto3 is missing (`python3 -m pip install boto3`)",
         );
-        eprintln!("skipped: pip install boto3 to test the admin actions with boto3");
         return;
     }
     let app = spawn_app().await;

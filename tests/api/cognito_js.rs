@@ -1,19 +1,25 @@
 //! Runs the JavaScript tests in `tests/js/` (amazon-cognito-identity-js v6 and Amplify v6,
 //! installed with `npm ci` there) against the compiled server binary. Without
-//! `tests/js/node_modules` the test is skipped, except in CI (`CI` set), where it fails.
+//! node or `tests/js/node_modules` the test is skipped loudly (`helpers::skip_or_fail`), except
+//! under `./scripts/test.sh`, where it fails.
 
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::helpers::{on_path, skip_or_fail};
+
 #[test]
 fn real_cognito_client_libraries() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    if !dir.join("node_modules").exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tests/js/node_modules is missing: run `npm ci` in tests/js"
-        );
-        eprintln!("skipped: run `npm ci` in tests/js to test with the Cognito client libraries");
+    let missing = if !on_path("node") {
+        Some("node is missing (Debian package nodejs)")
+    } else if !dir.join("node_modules").exists() {
+        Some("tests/js/node_modules is missing (`npm ci` in tests/js)")
+    } else {
+        None
+    };
+    if let Some(reason) = missing {
+        skip_or_fail("cognito_js::real_cognito_client_libraries", reason);
         return;
     }
     let out = Command::new("node")

@@ -5,7 +5,8 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{Ctx, Output};
+use super::admin::Ctx;
+use super::output::Output;
 use crate::store;
 
 #[derive(Subcommand, Debug)]

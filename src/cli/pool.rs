@@ -1,0 +1,290 @@
+//! `incognito pool create | list | show | update | delete`.
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::admin::{Ctx, PoolRef};
+use super::output::{Output, json_word, list_or_none};
+use crate::pools::service as pools;
+use crate::pools::{MfaMode, PasswordPolicy, Pool, PoolSettings, UsernameAttribute};
+use crate::store;
+
+#[derive(Subcommand, Debug)]
+pub enum PoolCmd {
+    /// Create a pool with its first signing key.
+    Create(PoolCreateArgs),
+    /// List all pools.
+    List,
+    /// Show one pool and its settings.
+    Show(PoolRef),
+    /// Change a pool's name or settings (including the required attributes).
+    Update(PoolUpdateArgs),
+    /// Delete a pool with all its clients, users, groups, keys and sessions.
+    Delete(PoolRef),
+}
+
+#[derive(Args, Debug)]
+pub struct PoolCreateArgs {
+    /// Display name of the pool.
+    #[arg(long)]
+    pub name: String,
+    /// Region prefix of the generated pool id (default: the config's `region`).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A fixed pool id (`region_alphanumerics`) instead of a generated one.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Signing algorithm of the pool's first key (default: the config's `key_algorithm`).
+    #[arg(long, value_name = "RS256|ES256|EdDSA")]
+    pub alg: Option<String>,
+    #[command(flatten)]
+    pub settings: PoolSettingsArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PoolUpdateArgs {
+    /// Pool id (or a pool name that is unique).
+    #[arg(long)]
+    pub pool: String,
+    /// New display name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Make the list of required attributes empty (username pools only).
+    #[arg(long, conflicts_with = "required_attr")]
+    pub no_required_attrs: bool,
+    #[command(flatten)]
+    pub settings: PoolSettingsArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct PoolSettingsArgs {
+    /// What users sign in with.
+    #[arg(long, value_name = "email|username")]
+    pub username_attribute: Option<UsernameAttribute>,
+    /// An attribute sign-up must provide (repeat; replaces the whole list), e.g. email, name, custom:team.
+    #[arg(long = "required-attr", value_name = "ATTR")]
+    pub required_attr: Vec<String>,
+    /// Whether people may sign themselves up on the hosted pages.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub self_signup: Option<bool>,
+    /// `default` (8+ characters, common passwords refused) or `cognito-default`
+    /// (8+ with upper, lower, digit and symbol).
+    #[arg(long, value_name = "default|cognito-default")]
+    pub password_policy: Option<PasswordPolicy>,
+    /// Multi-factor authentication.
+    #[arg(long, value_name = "off|optional|required")]
+    pub mfa: Option<MfaMode>,
+    /// Require PKCE from confidential clients too (public clients always need it).
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub pkce_for_confidential: Option<bool>,
+    /// Default ID token lifetime, seconds (300..=86400).
+    #[arg(long, value_name = "SECONDS")]
+    pub id_token_ttl: Option<i64>,
+    /// Default access token lifetime, seconds (300..=86400).
+    #[arg(long, value_name = "SECONDS")]
+    pub access_token_ttl: Option<i64>,
+    /// Default refresh token lifetime, seconds (3600..=315360000).
+    #[arg(long, value_name = "SECONDS")]
+    pub refresh_token_ttl: Option<i64>,
+}
+
+fn parse_on_off(s: &str) -> std::result::Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err("expected on or off".into()),
+    }
+}
+
+fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) {
+    if let Some(v) = args.username_attribute {
+        settings.username_attribute = v;
+    }
+    if !args.required_attr.is_empty() {
+        let mut list: Vec<String> = Vec::new();
+        for a in args.required_attr {
+            let a = a.trim().to_string();
+            if !list.contains(&a) {
+                list.push(a);
+            }
+        }
+        settings.required_attributes = list;
+    }
+    if let Some(v) = args.self_signup {
+        settings.self_signup = v;
+    }
+    if let Some(v) = args.password_policy {
+        settings.password_policy = v;
+    }
+    if let Some(v) = args.mfa {
+        settings.mfa = v;
+    }
+    if let Some(v) = args.pkce_for_confidential {
+        settings.pkce_required_for_confidential = v;
+    }
+    if let Some(v) = args.id_token_ttl {
+        settings.id_token_ttl_secs = v;
+    }
+    if let Some(v) = args.access_token_ttl {
+        settings.access_token_ttl_secs = v;
+    }
+    if let Some(v) = args.refresh_token_ttl {
+        settings.refresh_token_ttl_secs = v;
+    }
+}
+
+fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 40
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, String> {
+    match cmd {
+        PoolCmd::Create(args) => {
+            let region = args.region.unwrap_or_else(|| ctx.config.region.clone());
+            if !valid_region(&region) {
+                return Err(format!(
+                    "invalid region {region:?}: letters, digits and '-' only"
+                ));
+            }
+            let alg = ctx.default_alg(args.alg.as_deref())?;
+            let mut settings = PoolSettings::default();
+            apply_settings(&mut settings, args.settings);
+            let (pool, scopes) = ctx.write(|db| {
+                let pool = pools::create_pool(
+                    db,
+                    args.id.as_deref(),
+                    &args.name,
+                    &region,
+                    settings,
+                    alg,
+                    &ctx.sealer,
+                    ctx.now,
+                )?;
+                let scopes = store::pools::resource_scopes(db, &pool.id)?;
+                Ok((pool, scopes))
+            })?;
+            Ok(pool_output(ctx, &pool, scopes, "Created pool"))
+        }
+        PoolCmd::List => {
+            let pools = ctx.read(|db| Ok(store::pools::list(db)?))?;
+            let json = Value::Array(
+                pools
+                    .iter()
+                    .map(|p| pool_json(p, &ctx.public_url, None))
+                    .collect(),
+            );
+            let mut text = String::new();
+            if pools.is_empty() {
+                text.push_str("No pools. Create one with `incognito pool create --name NAME`.\n");
+            }
+            for p in &pools {
+                text.push_str(&format!(
+                    "{:<24} {:<24} {}\n",
+                    p.id,
+                    p.name,
+                    p.issuer(&ctx.public_url)
+                ));
+            }
+            Ok(Output { json, text })
+        }
+        PoolCmd::Show(r) => {
+            let (pool, scopes) = ctx.read(|db| {
+                let pool = pools::find_pool(db, &r.pool)?;
+                let scopes = store::pools::resource_scopes(db, &pool.id)?;
+                Ok((pool, scopes))
+            })?;
+            Ok(pool_output(ctx, &pool, scopes, "Pool"))
+        }
+        PoolCmd::Update(args) => {
+            let (pool, scopes) = ctx.write(|db| {
+                let mut pool = pools::find_pool(db, &args.pool)?;
+                if let Some(name) = args.name {
+                    pool.name = name;
+                }
+                if args.no_required_attrs {
+                    pool.settings.required_attributes.clear();
+                }
+                apply_settings(&mut pool.settings, args.settings);
+                pools::update_pool(db, &mut pool, ctx.now)?;
+                let scopes = store::pools::resource_scopes(db, &pool.id)?;
+                Ok((pool, scopes))
+            })?;
+            Ok(pool_output(ctx, &pool, scopes, "Updated pool"))
+        }
+        PoolCmd::Delete(r) => {
+            let pool = ctx.write(|db| {
+                let pool = pools::find_pool(db, &r.pool)?;
+                store::pools::delete(db, &pool.id)?;
+                Ok(pool)
+            })?;
+            Ok(Output {
+                json: json!({ "deleted": true, "id": pool.id, "name": pool.name }),
+                text: format!(
+                    "Deleted pool {:?} ({}) and everything in it.\n",
+                    pool.name, pool.id
+                ),
+            })
+        }
+    }
+}
+
+fn pool_json(pool: &Pool, public_url: &str, resource_scopes: Option<&[String]>) -> Value {
+    let mut v = json!({
+        "id": pool.id,
+        "name": pool.name,
+        "issuer": pool.issuer(public_url),
+        "settings": pool.settings,
+        "created_at": pool.created_at,
+        "updated_at": pool.updated_at,
+    });
+    if let Some(scopes) = resource_scopes {
+        v["resource_scopes"] = json!(scopes);
+    }
+    v
+}
+
+fn on_off(b: bool) -> &'static str {
+    if b { "on" } else { "off" }
+}
+
+fn pool_output(ctx: &Ctx, pool: &Pool, scopes: Vec<String>, heading: &str) -> Output {
+    let s = &pool.settings;
+    let issuer = pool.issuer(&ctx.public_url);
+    let text = format!(
+        "{heading} {:?} ({})\n\
+         \x20 issuer:               {issuer}\n\
+         \x20 discovery:            {issuer}/.well-known/openid-configuration\n\
+         \x20 username attribute:   {}\n\
+         \x20 required attributes:  {}\n\
+         \x20 self sign-up:         {}\n\
+         \x20 password policy:      {}\n\
+         \x20 MFA:                  {}\n\
+         \x20 PKCE (confidential):  {}\n\
+         \x20 token lifetimes:      id {}s, access {}s, refresh {}s\n\
+         \x20 resource scopes:      {}\n",
+        pool.name,
+        pool.id,
+        json_word(&s.username_attribute),
+        list_or_none(&s.required_attributes),
+        on_off(s.self_signup),
+        json_word(&s.password_policy),
+        json_word(&s.mfa),
+        if s.pkce_required_for_confidential {
+            "required"
+        } else {
+            "optional"
+        },
+        s.id_token_ttl_secs,
+        s.access_token_ttl_secs,
+        s.refresh_token_ttl_secs,
+        list_or_none(&scopes),
+    );
+    Output {
+        json: pool_json(pool, &ctx.public_url, Some(&scopes)),
+        text,
+    }
+}
