@@ -94,6 +94,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (their own addresses); the client
     /// address then is the last hop before them. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Origins (`https://app.example.com`) whose browsers may call the Cognito JSON API
+    /// (`POST /`). Empty: any origin, as Cognito does (the calls carry no ambient credentials).
+    pub cognito_api_allowed_origins: Vec<String>,
     /// SMTP server host name; without it mail is written to `{data_dir}/outbox/` as `.eml` files.
     pub smtp_host: Option<String>,
     /// SMTP port (default 25, 587 or 465 by `smtp_tls`).
@@ -127,6 +130,7 @@ impl Default for Config {
             workers: 0,
             request_threads: 0,
             trusted_proxies: Vec::new(),
+            cognito_api_allowed_origins: Vec::new(),
             smtp_host: None,
             smtp_port: None,
             smtp_tls: SmtpTls::Starttls,
@@ -202,6 +206,7 @@ impl Config {
         "workers",
         "request_threads",
         "trusted_proxies",
+        "cognito_api_allowed_origins",
         "smtp_host",
         "smtp_port",
         "smtp_tls",
@@ -211,8 +216,8 @@ impl Config {
     ];
 
     fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
-        if key == "trusted_proxies" {
-            // A comma-separated list of addresses.
+        if key == "trusted_proxies" || key == "cognito_api_allowed_origins" {
+            // A comma-separated list.
             return Ok(toml::Value::Array(
                 raw.split(',')
                     .map(str::trim)
@@ -321,6 +326,20 @@ impl Config {
                 name: "smtp_username",
                 message: "set smtp_username and smtp_password together".into(),
             });
+        }
+        for origin in &self.cognito_api_allowed_origins {
+            let serialized = url::Url::parse(origin)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(|u| u.origin().ascii_serialization());
+            if serialized.as_deref() != Some(origin.as_str()) {
+                return Err(ConfigError::Invalid {
+                    name: "cognito_api_allowed_origins",
+                    message: format!(
+                        "{origin:?} is not an origin (scheme://host[:port], lower case, no path)"
+                    ),
+                });
+            }
         }
         if let Some(m) = &self.master_key
             && m.0.len() < 16
