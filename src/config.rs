@@ -99,6 +99,9 @@ pub struct Config {
     pub address_failure_limit: u32,
     /// The window of `address_failure_limit`, seconds.
     pub address_failure_window_secs: i64,
+    /// Origins (`https://app.example.com`) whose browsers may call the Cognito JSON API
+    /// (`POST /`). Empty: any origin, as Cognito does (the calls carry no ambient credentials).
+    pub cognito_api_allowed_origins: Vec<String>,
     /// SMTP server host name; without it mail is written to `{data_dir}/outbox/` as `.eml` files.
     pub smtp_host: Option<String>,
     /// SMTP port (default 25, 587 or 465 by `smtp_tls`).
@@ -134,6 +137,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             address_failure_limit: 20,
             address_failure_window_secs: 300,
+            cognito_api_allowed_origins: Vec::new(),
             smtp_host: None,
             smtp_port: None,
             smtp_tls: SmtpTls::Starttls,
@@ -211,6 +215,7 @@ impl Config {
         "trusted_proxies",
         "address_failure_limit",
         "address_failure_window_secs",
+        "cognito_api_allowed_origins",
         "smtp_host",
         "smtp_port",
         "smtp_tls",
@@ -220,8 +225,8 @@ impl Config {
     ];
 
     fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
-        if key == "trusted_proxies" {
-            // A comma-separated list of addresses.
+        if key == "trusted_proxies" || key == "cognito_api_allowed_origins" {
+            // A comma-separated list.
             return Ok(toml::Value::Array(
                 raw.split(',')
                     .map(str::trim)
@@ -339,6 +344,20 @@ impl Config {
                 name: "smtp_username",
                 message: "set smtp_username and smtp_password together".into(),
             });
+        }
+        for origin in &self.cognito_api_allowed_origins {
+            let serialized = url::Url::parse(origin)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .map(|u| u.origin().ascii_serialization());
+            if serialized.as_deref() != Some(origin.as_str()) {
+                return Err(ConfigError::Invalid {
+                    name: "cognito_api_allowed_origins",
+                    message: format!(
+                        "{origin:?} is not an origin (scheme://host[:port], lower case, no path)"
+                    ),
+                });
+            }
         }
         if let Some(m) = &self.master_key
             && m.0.len() < 16

@@ -3,6 +3,7 @@
 //! amazon-cognito-identity-js, Amplify and the AWS SDKs talk to Incognito unchanged.
 //!
 //! - `routes.rs`: the action table, body limits, CORS.
+//! - `constraints.rs`: Cognito's input constraints (lengths, patterns, enums), checked first.
 //! - `error.rs`: the one map from core errors to Cognito's `__type` names.
 //! - `wire.rs`: request parsing (`null` members are absent) and shared shapes.
 //! - `shared.rs`: what several actions need (client and access-token checks, challenges,
@@ -13,6 +14,7 @@
 //! Every action calls the same core as the hosted pages (`accounts`, `authn`, `tokens`).
 
 pub mod actions;
+pub mod constraints;
 pub mod error;
 pub mod routes;
 pub mod shared;

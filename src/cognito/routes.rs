@@ -82,7 +82,7 @@ async fn dispatch(
     payload: web::Payload,
 ) -> HttpResponse {
     let state = state.get_ref().clone();
-    let origin = allowed_origin(&state, &req).await;
+    let origin = allowed_origin(&state, &req);
     let mut resp = match handle(state, &req, payload).await {
         Ok(v) => HttpResponse::Ok()
             .insert_header(crate::http::NO_STORE)
@@ -111,6 +111,12 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
         .filter(|a| !a.is_empty() && a.len() <= 64 && a.bytes().all(|b| b.is_ascii_alphanumeric()))
         .ok_or_else(|| CognitoError::new("UnknownOperationException", "Unknown operation."))?
         .to_string();
+    if !json_content_type(req) {
+        return Err(CognitoError::new(
+            "UnknownOperationException",
+            format!("The request's Content-Type must be {CONTENT_TYPE}."),
+        ));
+    }
     let body = match payload.to_bytes_limited(MAX_BODY).await {
         Ok(Ok(b)) => b,
         Ok(Err(_)) => {
@@ -139,6 +145,8 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
     if ADMIN_ACTIONS.contains(&action.as_str()) {
         super::sigv4::authenticate(&ctx, req, &body).await?;
     }
+    // Cognito's input constraints, before any action looks at a user or a client.
+    super::constraints::validate(&action, &json)?;
     match run(&action, &ctx, &json).await {
         Some(r) => r,
         None => Err(CognitoError::new(
@@ -148,36 +156,27 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
     }
 }
 
-/// The request's `Origin` when a client of this server allows it: the origin of one of its
-/// redirect URIs or one of its `allowed_origins`. Never reflected otherwise.
-async fn allowed_origin(state: &AppState, req: &HttpRequest) -> Option<String> {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)?
-        .to_str()
-        .ok()?
-        .to_string();
-    if origin.len() > 512 || origin == "null" {
+/// `application/x-amz-json-1.1` (what the libraries and the SDKs send) or `-1.0`, parameters
+/// and case aside.
+fn json_content_type(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/x-amz-json-1.1" || m == "application/x-amz-json-1.0")
+}
+
+/// The request's `Origin` when the Cognito API answers it: any origin, as Cognito does (these
+/// calls carry no cookies or other ambient credentials, and a pool made through Cognito's own
+/// actions has no field for origins), unless `cognito_api_allowed_origins` lists some.
+fn allowed_origin(state: &AppState, req: &HttpRequest) -> Option<String> {
+    let origin = req.headers().get(header::ORIGIN)?.to_str().ok()?;
+    if origin.len() > 512 {
         return None;
     }
-    let settings = state
-        .store
-        .read(crate::store::cognito::all_client_settings)
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "cannot read client origins"))
-        .ok()?;
-    let allowed = settings.iter().any(|s| {
-        serde_json::from_str::<crate::pools::ClientSettings>(s).is_ok_and(|cs| {
-            cs.allowed_origins.contains(&origin)
-                || cs.redirect_uris.iter().any(|u| {
-                    url::Url::parse(u).is_ok_and(|u| {
-                        matches!(u.scheme(), "http" | "https")
-                            && u.origin().ascii_serialization() == origin
-                    })
-                })
-        })
-    });
-    allowed.then_some(origin)
+    let listed = &state.config.cognito_api_allowed_origins;
+    (listed.is_empty() || listed.iter().any(|o| o == origin)).then(|| origin.to_string())
 }
 
 fn apply_cors(resp: &mut HttpResponse, origin: Option<&str>) {
@@ -192,17 +191,39 @@ fn apply_cors(resp: &mut HttpResponse, origin: Option<&str>) {
     }
 }
 
+/// A requested header the API accepts: the AWS ones and the few the libraries add.
+fn allowed_header(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name.starts_with("x-amz-")
+        || name.starts_with("amz-sdk-")
+        || matches!(
+            name.as_str(),
+            "content-type" | "cache-control" | "authorization"
+        )
+}
+
 async fn preflight(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let method_ok = req
         .headers()
         .get(header::ACCESS_CONTROL_REQUEST_METHOD)
         .and_then(|m| m.to_str().ok())
         == Some("POST");
-    match allowed_origin(&state, &req).await {
+    // The requested headers when all are acceptable, else the fixed list (the browser then
+    // refuses the one it misses).
+    let requested = req
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| h.len() <= 1024 && h.split(',').all(allowed_header))
+        .map(|h| format!("{ALLOW_HEADERS}, {}", h.to_ascii_lowercase()));
+    match allowed_origin(&state, &req) {
         Some(origin) if method_ok => HttpResponse::NoContent()
             .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, origin))
             .insert_header((header::ACCESS_CONTROL_ALLOW_METHODS, "POST"))
-            .insert_header((header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS))
+            .insert_header((
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                requested.as_deref().unwrap_or(ALLOW_HEADERS),
+            ))
             .insert_header((header::ACCESS_CONTROL_MAX_AGE, "600"))
             .insert_header((header::VARY, "Origin"))
             .finish(),

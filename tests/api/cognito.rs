@@ -326,55 +326,6 @@ async fn transport_errors_are_cognito_shaped() {
 }
 
 #[tokio::test]
-async fn cors_allows_only_registered_origins() {
-    let app = spawn_app().await;
-    let client = reqwest::Client::new();
-    let pre = |origin: &'static str| {
-        client
-            .request(reqwest::Method::OPTIONS, format!("{}/", app.address))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header(
-                "access-control-request-headers",
-                "content-type,x-amz-target,x-amz-user-agent",
-            )
-            .send()
-    };
-    // The default client's redirect URI is http://127.0.0.1:8080/callback.
-    let ok = pre("http://127.0.0.1:8080").await.unwrap();
-    assert_eq!(ok.status(), 204);
-    assert_eq!(
-        ok.headers()["access-control-allow-origin"],
-        "http://127.0.0.1:8080"
-    );
-    assert!(
-        ok.headers()["access-control-allow-headers"]
-            .to_str()
-            .unwrap()
-            .contains("x-amz-target")
-    );
-    let evil = pre("https://evil.example").await.unwrap();
-    assert_eq!(evil.status(), 403);
-    assert!(evil.headers().get("access-control-allow-origin").is_none());
-    let (_, _, h) = api_raw(
-        &app,
-        "NoSuchAction",
-        "{}".into(),
-        &[("origin", "http://127.0.0.1:8080")],
-    )
-    .await;
-    assert_eq!(h["access-control-allow-origin"], "http://127.0.0.1:8080");
-    let (_, _, h) = api_raw(
-        &app,
-        "NoSuchAction",
-        "{}".into(),
-        &[("origin", "https://evil.example")],
-    )
-    .await;
-    assert!(h.get("access-control-allow-origin").is_none());
-}
-
-#[tokio::test]
 async fn srp_sign_in_with_an_independent_client() {
     let app = spawn_app().await;
     let sub = create_user(&app, "srp@example.com", "Srp");
@@ -548,7 +499,7 @@ async fn a_session_of_one_user_cannot_be_answered_as_another() {
     let (s, e) = api(
         &app,
         "RespondToAuthChallenge",
-        json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": app.client_id, "Session": "forged",
+        json!({"ChallengeName": "NEW_PASSWORD_REQUIRED", "ClientId": app.client_id, "Session": "forged-session-of-twenty-characters",
                "ChallengeResponses": {"USERNAME": "alice@example.com", "NEW_PASSWORD": "a new long password"}}),
     )
     .await;
