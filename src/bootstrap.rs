@@ -85,6 +85,7 @@ struct PoolDecl {
     username_attribute: Option<UsernameAttribute>,
     required_attributes: Option<Vec<String>>,
     self_signup: Option<bool>,
+    #[serde(default, deserialize_with = "crate::pools::optional_policy_or_preset")]
     password_policy: Option<PasswordPolicy>,
     mfa: Option<MfaMode>,
     pkce_required_for_confidential: Option<bool>,
@@ -327,7 +328,7 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
             .clone()
             .unwrap_or(d.required_attributes),
         self_signup: decl.self_signup.unwrap_or(d.self_signup),
-        password_policy: decl.password_policy.unwrap_or(d.password_policy),
+        password_policy: decl.password_policy.clone().unwrap_or(d.password_policy),
         mfa: decl.mfa.unwrap_or(d.mfa),
         pkce_required_for_confidential: decl
             .pkce_required_for_confidential
@@ -706,7 +707,7 @@ fn update_user(
                     .as_deref()
                     .is_some_and(|h| password::verify(p, h) != password::Verified::No);
                 if !current {
-                    password::check_policy(p, pool.settings.password_policy)
+                    password::check_policy(p, &pool.settings.password_policy)
                         .map_err(|e| Error::Invalid(e.to_string()))?;
                     user.password_hash = Some(password::hash(p));
                     password_changed = true;

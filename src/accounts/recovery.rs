@@ -85,7 +85,7 @@ pub fn reset_password(
     now: i64,
 ) -> Result<std::result::Result<Notice, ResetError>> {
     if let Err(e) =
-        crate::authn::password::check_policy(new_password, pool.settings.password_policy)
+        crate::authn::password::check_policy(new_password, &pool.settings.password_policy)
     {
         return Ok(Err(ResetError::Policy(e)));
     }

@@ -67,7 +67,7 @@ pub struct NewPassword {
 
 impl NewPassword {
     pub fn prepare(pool: &Pool, username: &str, password: &str) -> Result<NewPassword> {
-        password::check_policy(password, pool.settings.password_policy)
+        password::check_policy(password, &pool.settings.password_policy)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(NewPassword {
             username: username.to_string(),

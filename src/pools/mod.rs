@@ -18,14 +18,131 @@ pub enum UsernameAttribute {
     Username,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum PasswordPolicy {
-    /// 8..=256 characters, no composition rules, common passwords refused (NIST / ASVS).
-    #[default]
-    Default,
+/// Rules for new passwords: Cognito's `PasswordPolicy` plus Incognito's common-password check.
+/// Stored and read as this struct; the names `default` and `cognito-default` (what earlier
+/// versions stored, and what the CLI and bootstrap file accept) are presets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasswordPolicy {
+    /// 6 to 99 characters (Cognito's range); passwords are never longer than 256.
+    pub minimum_length: u32,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub require_numbers: bool,
+    pub require_symbols: bool,
+    /// Days a temporary password (AdminCreateUser) stays usable, 0 to 365.
+    pub temporary_password_validity_days: u32,
+    /// Cognito's `PasswordHistorySize` (0 to 24): recorded, not enforced yet.
+    pub password_history_size: u32,
+    /// Incognito extension: refuse passwords from the list of common passwords.
+    pub refuse_common_passwords: bool,
+}
+
+impl Default for PasswordPolicy {
+    /// 8 characters, no composition rules, common passwords refused (NIST SP 800-63B, ASVS).
+    fn default() -> PasswordPolicy {
+        PasswordPolicy {
+            minimum_length: 8,
+            require_uppercase: false,
+            require_lowercase: false,
+            require_numbers: false,
+            require_symbols: false,
+            temporary_password_validity_days: 7,
+            password_history_size: 0,
+            refuse_common_passwords: true,
+        }
+    }
+}
+
+impl PasswordPolicy {
     /// Cognito's default: 8+ characters with upper, lower, digit and symbol.
-    CognitoDefault,
+    pub fn cognito_default() -> PasswordPolicy {
+        PasswordPolicy {
+            require_uppercase: true,
+            require_lowercase: true,
+            require_numbers: true,
+            require_symbols: true,
+            ..PasswordPolicy::default()
+        }
+    }
+
+    /// A preset by name (`default`, `cognito-default`).
+    pub fn preset(name: &str) -> Option<PasswordPolicy> {
+        match name {
+            "default" => Some(PasswordPolicy::default()),
+            "cognito-default" => Some(PasswordPolicy::cognito_default()),
+            _ => None,
+        }
+    }
+
+    /// One line for people: "8+ characters, uppercase, numbers, common refused".
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!("{}+ characters", self.minimum_length)];
+        for (on, name) in [
+            (self.require_uppercase, "uppercase"),
+            (self.require_lowercase, "lowercase"),
+            (self.require_numbers, "numbers"),
+            (self.require_symbols, "symbols"),
+        ] {
+            if on {
+                parts.push(name.into());
+            }
+        }
+        if self.refuse_common_passwords {
+            parts.push("common refused".into());
+        }
+        parts.join(", ")
+    }
+
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        if !(6..=99).contains(&self.minimum_length) {
+            return Err(crate::Error::invalid(
+                "password policy minimum_length: 6 to 99",
+            ));
+        }
+        if self.temporary_password_validity_days > 365 {
+            return Err(crate::Error::invalid(
+                "password policy temporary_password_validity_days: 0 to 365",
+            ));
+        }
+        if self.password_history_size > 24 {
+            return Err(crate::Error::invalid(
+                "password policy password_history_size: 0 to 24",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for PasswordPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<PasswordPolicy, String> {
+        PasswordPolicy::preset(s).ok_or_else(|| "expected one of: default, cognito-default".into())
+    }
+}
+
+/// `policy_or_preset` for an optional member.
+pub fn optional_policy_or_preset<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<PasswordPolicy>, D::Error> {
+    policy_or_preset(d).map(Some)
+}
+
+/// Reads a password policy stored or declared as a preset's name or as the fields (earlier
+/// versions stored the name).
+pub fn policy_or_preset<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<PasswordPolicy, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Preset(String),
+        Fields(PasswordPolicy),
+    }
+    match Repr::deserialize(d)? {
+        Repr::Preset(name) => name.parse().map_err(serde::de::Error::custom),
+        Repr::Fields(p) => Ok(p),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -51,7 +168,6 @@ macro_rules! str_enum_parse {
     };
 }
 str_enum_parse!(UsernameAttribute { "email" => UsernameAttribute::Email, "username" => UsernameAttribute::Username });
-str_enum_parse!(PasswordPolicy { "default" => PasswordPolicy::Default, "cognito-default" => PasswordPolicy::CognitoDefault });
 str_enum_parse!(MfaMode { "off" => MfaMode::Off, "optional" => MfaMode::Optional, "required" => MfaMode::Required });
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -61,6 +177,7 @@ pub struct PoolSettings {
     /// Attributes a sign-up must provide (besides the username), e.g. ["email", "name", "locale"].
     pub required_attributes: Vec<String>,
     pub self_signup: bool,
+    #[serde(deserialize_with = "policy_or_preset")]
     pub password_policy: PasswordPolicy,
     pub mfa: MfaMode,
     /// Require PKCE from confidential clients too (always required for public clients).
@@ -141,7 +258,7 @@ impl Default for PoolSettings {
             username_attribute: UsernameAttribute::Email,
             required_attributes: vec!["email".into()],
             self_signup: true,
-            password_policy: PasswordPolicy::Default,
+            password_policy: PasswordPolicy::default(),
             mfa: MfaMode::Off,
             pkce_required_for_confidential: false,
             id_token_ttl_secs: 3600,
@@ -235,6 +352,7 @@ impl PoolSettings {
         if !(0..=365).contains(&self.remember_device_days) {
             return Err(crate::Error::invalid("remember_device_days: 0 to 365"));
         }
+        self.password_policy.validate()?;
         self.branding.validate()?;
         crate::mail::validate_overrides(&self.email_overrides).map_err(crate::Error::Invalid)?;
         Ok(())

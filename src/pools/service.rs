@@ -81,16 +81,21 @@ pub fn create_client(
     validate_name(name)?;
     settings.validate()?;
     let id = match id {
+        // Cognito's ClientId pattern `[\w+]+`, so the Cognito API accepts every client id.
         Some(id)
             if !id.is_empty()
                 && id.len() <= 128
                 && id
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+') =>
         {
             id.to_string()
         }
-        Some(id) => return Err(Error::invalid(format!("client id {id:?}"))),
+        Some(id) => {
+            return Err(Error::invalid(format!(
+                "client id {id:?}: 1 to 128 letters, digits, '_' or '+' (Cognito's pattern)"
+            )));
+        }
         None => crate::random::lower_alnum(26),
     };
     let secret = match secret {

@@ -107,7 +107,7 @@ async fn new_password(
     p: &StringMap,
 ) -> Result<Value> {
     let new = required(p, "NEW_PASSWORD")?.to_string();
-    crate::authn::password::check_policy(&new, client.entry.pool.settings.password_policy)?;
+    crate::authn::password::check_policy(&new, &client.entry.pool.settings.password_policy)?;
     let mut attrs = std::collections::BTreeMap::new();
     for (k, v) in p {
         if let Some(name) = k.strip_prefix("userAttributes.") {
