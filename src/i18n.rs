@@ -71,6 +71,7 @@ catalogue! {
     code: "Verification code", "Bestätigungscode";
     confirm_button: "Confirm", "Bestätigen";
     resend_button: "Send a new code", "Neuen Code senden";
+    err_send_limited: "Too many codes were requested. Please try again later.", "Es wurden zu viele Codes angefordert. Bitte versuchen Sie es später erneut.";
     resent: "If the account exists and is waiting for a code, we sent a new one.", "Falls das Konto existiert und auf einen Code wartet, haben wir einen neuen gesendet.";
     err_code_mismatch: "That code is not right. Check the email and try again.", "Dieser Code ist nicht richtig. Prüfen Sie die E-Mail und versuchen Sie es erneut.";
     err_code_expired: "This code has expired or was replaced by a newer one. Request a new code.", "Dieser Code ist abgelaufen oder wurde durch einen neueren ersetzt. Fordern Sie einen neuen Code an.";
