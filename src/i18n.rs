@@ -128,6 +128,8 @@ catalogue! {
     logged_out_title: "Signed out", "Abgemeldet";
     logged_out_msg: "You have been signed out.", "Sie wurden abgemeldet.";
     close_window: "You can now close this window.", "Sie können dieses Fenster jetzt schließen.";
+    too_large_title: "Too much data", "Zu viele Daten";
+    too_large: "The form sent more data than this page accepts. Go back and try again.", "Das Formular hat mehr Daten gesendet, als diese Seite annimmt. Gehen Sie zurück und versuchen Sie es erneut.";
     invalid_request_title: "Invalid request", "Ungültige Anfrage";
     unknown_client_title: "Unknown application", "Unbekannte Anwendung";
     unknown_client_msg: "This application is not registered with this user pool.", "Diese Anwendung ist bei diesem Benutzerpool nicht registriert.";

@@ -16,6 +16,7 @@ mod fuzz;
 mod hosted_ui;
 mod mail;
 mod mfa;
+mod oversized;
 mod passwords;
 mod relying_party;
 mod smtp;
