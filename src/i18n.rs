@@ -79,6 +79,7 @@ catalogue! {
     code: "Verification code", "Bestätigungscode";
     confirm_button: "Confirm", "Bestätigen";
     resend_button: "Send a new code", "Neuen Code senden";
+    err_send_limited: "Too many codes were requested. Please try again later.", "Es wurden zu viele Codes angefordert. Bitte versuchen Sie es später erneut.";
     resent: "If the account exists and is waiting for a code, we sent a new one.", "Falls das Konto existiert und auf einen Code wartet, haben wir einen neuen gesendet.";
     err_code_mismatch: "That code is not right. Check the email and try again.", "Dieser Code ist nicht richtig. Prüfen Sie die E-Mail und versuchen Sie es erneut.";
     err_code_expired: "This code has expired or was replaced by a newer one. Request a new code.", "Dieser Code ist abgelaufen oder wurde durch einen neueren ersetzt. Fordern Sie einen neuen Code an.";
@@ -102,7 +103,7 @@ catalogue! {
     account_title: "Your account", "Ihr Konto";
     signed_in_as: "Signed in as", "Angemeldet als";
     profile: "Profile", "Profil";
-    save_button: "Save", "Speichern";
+    save_button: "Save profile", "Profil speichern";
     saved: "Your changes have been saved.", "Ihre Änderungen wurden gespeichert.";
     change_password: "Change password", "Passwort ändern";
     current_password: "Current password", "Aktuelles Passwort";
@@ -113,7 +114,7 @@ catalogue! {
     this_device: "This device", "Dieses Gerät";
     session_started: "Signed in", "Angemeldet";
     session_last_seen: "Last active", "Zuletzt aktiv";
-    revoke_button: "Sign out", "Abmelden";
+    revoke_button: "Sign out that device", "Dieses Gerät abmelden";
     session_revoked: "The session has been signed out.", "Die Sitzung wurde abgemeldet.";
     sign_out: "Sign out", "Abmelden";
     sign_out_everywhere: "Sign out everywhere", "Überall abmelden";
@@ -135,6 +136,8 @@ catalogue! {
     logged_out_title: "Signed out", "Abgemeldet";
     logged_out_msg: "You have been signed out.", "Sie wurden abgemeldet.";
     close_window: "You can now close this window.", "Sie können dieses Fenster jetzt schließen.";
+    too_large_title: "Too much data", "Zu viele Daten";
+    too_large: "The form sent more data than this page accepts. Go back and try again.", "Das Formular hat mehr Daten gesendet, als diese Seite annimmt. Gehen Sie zurück und versuchen Sie es erneut.";
     invalid_request_title: "Invalid request", "Ungültige Anfrage";
     unknown_client_title: "Unknown application", "Unbekannte Anwendung";
     unknown_client_msg: "This application is not registered with this user pool.", "Diese Anwendung ist bei diesem Benutzerpool nicht registriert.";
@@ -159,16 +162,17 @@ catalogue! {
     setup_intro: "Scan the QR code with an authenticator app, or type the key into it, then enter the 6-digit code it shows.", "Scannen Sie den QR-Code mit einer Authenticator-App oder geben Sie den Schlüssel ein, und geben Sie dann den angezeigten 6-stelligen Code ein.";
     setup_required: "This account must use two-step verification.", "Für dieses Konto ist die Bestätigung in zwei Schritten vorgeschrieben.";
     setup_key: "Key", "Schlüssel";
-    setup_button: "Turn on", "Einschalten";
+    setup_button: "Turn on two-step verification", "Bestätigung in zwei Schritten einschalten";
     recovery_title: "Save your recovery codes", "Wiederherstellungscodes sichern";
     recovery_intro: "Each code works once if you lose your authenticator. Keep them somewhere safe: they are shown only now.", "Jeder Code funktioniert einmal, falls Sie Ihren Authenticator verlieren. Bewahren Sie sie sicher auf: Sie werden nur jetzt angezeigt.";
     recovery_used: "You signed in with a recovery code. Recovery codes left:", "Sie haben sich mit einem Wiederherstellungscode angemeldet. Verbleibende Codes:";
     continue_button: "Continue", "Weiter";
     mfa_on: "On", "Ein";
     mfa_off: "Off", "Aus";
-    mfa_manage: "Manage", "Verwalten";
+    mfa_setup_link: "Set up two-step verification", "Bestätigung in zwei Schritten einrichten";
+    mfa_manage: "Manage two-step verification", "Bestätigung in zwei Schritten verwalten";
     regenerate_button: "New recovery codes", "Neue Wiederherstellungscodes";
-    disable_button: "Turn off", "Ausschalten";
+    disable_button: "Turn off two-step verification", "Bestätigung in zwei Schritten ausschalten";
     disable_intro: "Enter a current code to turn two-step verification off.", "Geben Sie einen aktuellen Code ein, um die Bestätigung in zwei Schritten auszuschalten.";
     forget_devices_button: "Forget remembered devices", "Gemerkte Geräte vergessen";
     devices_forgotten: "Remembered devices have been forgotten.", "Gemerkte Geräte wurden vergessen.";
