@@ -96,6 +96,11 @@ struct PoolDecl {
     reset_code_ttl_secs: Option<i64>,
     branding: Option<crate::pools::Branding>,
     remember_device_days: Option<i64>,
+    /// Custom attributes (and standard ones with other bounds), as `[[pool.attribute]]`.
+    #[serde(default)]
+    attribute: Vec<crate::pools::schema::SchemaAttribute>,
+    deletion_protection: Option<bool>,
+    tags: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     client: Vec<ClientDecl>,
     #[serde(default)]
@@ -346,7 +351,10 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
         reset_code_ttl_secs: decl.reset_code_ttl_secs.unwrap_or(d.reset_code_ttl_secs),
         branding: decl.branding.clone().unwrap_or_default(),
         remember_device_days: decl.remember_device_days.unwrap_or(d.remember_device_days),
-        email_overrides: d.email_overrides,
+        schema: decl.attribute.clone(),
+        deletion_protection: decl.deletion_protection.unwrap_or(d.deletion_protection),
+        tags: decl.tags.clone().unwrap_or_default(),
+        ..d
     }
 }
 
@@ -599,7 +607,7 @@ fn apply_user(
             "attribute \"email\": put the address in `email`",
         ));
     }
-    accounts::validate_attributes(&decl.attributes)?;
+    accounts::validate_attributes(pool, &decl.attributes, false)?;
     let email = decl
         .email
         .as_deref()

@@ -263,7 +263,7 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
         PoolCmd::Delete(r) => {
             let pool = ctx.write(|db| {
                 let pool = pools::find_pool(db, &r.pool)?;
-                store::pools::delete(db, &pool.id)?;
+                pools::delete_pool(db, &pool.id)?;
                 Ok(pool)
             })?;
             Ok(Output {

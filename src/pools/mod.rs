@@ -2,7 +2,10 @@
 
 pub mod clients;
 pub mod directory;
+pub mod schema;
 pub mod service;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -196,6 +199,45 @@ pub struct PoolSettings {
     pub branding: Branding,
     /// Per-message overrides of the emails (subject, text, html with placeholders).
     pub email_overrides: crate::mail::EmailOverrides,
+    /// Declared attributes: every `custom:` one, and standard ones declared with other
+    /// bounds or mutability than Cognito's defaults (`schema::standard`).
+    pub schema: Vec<schema::SchemaAttribute>,
+    /// Cognito's `AliasAttributes`: other attributes users may sign in with (recorded).
+    pub alias_attributes: Vec<String>,
+    /// Cognito's `AutoVerifiedAttributes` (`email`): verification codes are sent at sign-up.
+    pub auto_verified_attributes: Vec<String>,
+    /// Cognito's `UsernameConfiguration.CaseSensitive` (recorded; sign-in names are matched
+    /// case-insensitively).
+    pub case_sensitive_usernames: bool,
+    /// Cognito's `DeletionProtection`: the pool cannot be deleted while it is on.
+    pub deletion_protection: bool,
+    /// Cognito's `UserPoolTags` (also TagResource / UntagResource).
+    pub tags: BTreeMap<String, String>,
+    /// Cognito settings that are stored and returned as given, not acted on (yet).
+    pub recorded: RecordedSettings,
+}
+
+/// Cognito's pool settings that Incognito keeps and returns verbatim: mail goes through the
+/// server's SMTP settings whatever `EmailConfiguration` says, triggers are the triggers
+/// issue's. Each is the JSON object Cognito's API carries.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[serde(default)]
+pub struct RecordedSettings {
+    pub account_recovery_setting: Option<serde_json::Value>,
+    pub verification_message_template: Option<serde_json::Value>,
+    pub user_attribute_update_settings: Option<serde_json::Value>,
+    pub email_configuration: Option<serde_json::Value>,
+    pub sms_configuration: Option<serde_json::Value>,
+    pub lambda_config: Option<serde_json::Value>,
+    pub device_configuration: Option<serde_json::Value>,
+    pub invite_message_template: Option<serde_json::Value>,
+    pub user_pool_add_ons: Option<serde_json::Value>,
+    pub unused_account_validity_days: Option<i64>,
+    pub email_verification_message: Option<String>,
+    pub email_verification_subject: Option<String>,
+    pub sms_verification_message: Option<String>,
+    pub sms_authentication_message: Option<String>,
+    pub user_pool_tier: Option<String>,
 }
 
 /// Look of the hosted pages for one pool.
@@ -269,6 +311,13 @@ impl Default for PoolSettings {
             remember_device_days: 0,
             branding: Branding::default(),
             email_overrides: Default::default(),
+            schema: Vec::new(),
+            alias_attributes: Vec::new(),
+            auto_verified_attributes: vec!["email".into()],
+            case_sensitive_usernames: false,
+            deletion_protection: false,
+            tags: BTreeMap::new(),
+            recorded: RecordedSettings::default(),
         }
     }
 }
@@ -353,8 +402,94 @@ impl PoolSettings {
             return Err(crate::Error::invalid("remember_device_days: 0 to 365"));
         }
         self.password_policy.validate()?;
+        self.validate_schema()?;
         self.branding.validate()?;
         crate::mail::validate_overrides(&self.email_overrides).map_err(crate::Error::Invalid)?;
+        Ok(())
+    }
+}
+
+impl PoolSettings {
+    fn validate_schema(&self) -> Result<(), crate::Error> {
+        let mut seen = std::collections::HashSet::new();
+        for a in &self.schema {
+            schema::check_declared(a)?;
+            if !seen.insert(a.name.as_str()) {
+                return Err(crate::Error::invalid(format!(
+                    "attribute {:?} is declared twice",
+                    a.name
+                )));
+            }
+        }
+        let custom = self
+            .schema
+            .iter()
+            .filter(|a| a.name.starts_with("custom:"))
+            .count();
+        if custom > schema::MAX_CUSTOM_ATTRIBUTES {
+            return Err(crate::Error::invalid("at most 50 custom attributes"));
+        }
+        for a in self
+            .alias_attributes
+            .iter()
+            .chain(&self.auto_verified_attributes)
+        {
+            if !matches!(a.as_str(), "email" | "phone_number" | "preferred_username") {
+                return Err(crate::Error::invalid(format!("attribute {a:?} as alias")));
+            }
+        }
+        if self.tags.len() > 50
+            || self
+                .tags
+                .iter()
+                .any(|(k, v)| k.is_empty() || k.len() > 128 || v.len() > 256)
+        {
+            return Err(crate::Error::invalid(
+                "tags: at most 50, keys 1-128 and values 0-256 characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The declared (or default) schema entry of an attribute; `None` for an undeclared
+    /// custom attribute.
+    pub fn attribute(&self, name: &str) -> Option<schema::SchemaAttribute> {
+        if let Some(a) = self.schema.iter().find(|a| a.name == name) {
+            return Some(a.clone());
+        }
+        schema::STANDARD
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, t)| schema::standard(n, *t))
+    }
+
+    /// Checks attribute values against the schema: declared custom attributes only (when the
+    /// pool declares any), each value of its type and within its bounds, and, for an update
+    /// of an existing user, only mutable attributes.
+    pub fn check_attribute_values<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a String, &'a String)>,
+        update: bool,
+    ) -> Result<(), crate::Error> {
+        let declares_custom = self.schema.iter().any(|a| a.name.starts_with("custom:"));
+        for (name, value) in values {
+            match self.attribute(name) {
+                Some(a) => {
+                    if update && !a.mutable {
+                        return Err(crate::Error::invalid(format!(
+                            "{name}: the attribute cannot be changed"
+                        )));
+                    }
+                    schema::check_value(&a, value).map_err(crate::Error::Invalid)?;
+                }
+                None if declares_custom => {
+                    return Err(crate::Error::invalid(format!(
+                        "{name}: the attribute is not in the pool's schema"
+                    )));
+                }
+                None => {}
+            }
+        }
         Ok(())
     }
 }

@@ -54,6 +54,14 @@ pub fn require_pool(db: &Db, id: &str) -> Result<Pool> {
     store::pools::get(db, id)?.ok_or_else(|| Error::not_found(format!("pool {id:?}")))
 }
 
+/// Deletes a pool with everything in it (users, clients, keys: the schema cascades).
+pub fn delete_pool(db: &Db, id: &str) -> Result<()> {
+    if !store::pools::delete(db, id)? {
+        return Err(Error::not_found(format!("pool {id:?}")));
+    }
+    Ok(())
+}
+
 pub fn update_pool(db: &Db, pool: &mut Pool, now: i64) -> Result<()> {
     validate_name(&pool.name)?;
     pool.settings.validate()?;

@@ -136,3 +136,19 @@ pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize,
     };
     Ok((limit as usize, offset))
 }
+
+/// One page of `all` under `key`, with a `NextToken` when more follow (the offset as text).
+pub fn paged<T>(
+    all: &[T],
+    limit: usize,
+    offset: usize,
+    key: &str,
+    to: impl Fn(&T) -> Value,
+) -> Value {
+    let items: Vec<Value> = all.iter().skip(offset).take(limit).map(to).collect();
+    let mut out = json!({ key: items });
+    if offset + limit < all.len() {
+        out["NextToken"] = json!((offset + limit).to_string());
+    }
+    out
+}
