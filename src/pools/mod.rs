@@ -238,6 +238,9 @@ pub struct RecordedSettings {
     pub sms_verification_message: Option<String>,
     pub sms_authentication_message: Option<String>,
     pub user_pool_tier: Option<String>,
+    /// CreateUserPoolDomain's prefix or custom domain (the pages stay at `public_url`).
+    pub domain: Option<String>,
+    pub custom_domain_config: Option<serde_json::Value>,
 }
 
 /// Look of the hosted pages for one pool.

@@ -247,6 +247,59 @@ class UserPools(unittest.TestCase):
             self.c.update_user_pool(UserPoolId="local_doesnotexist")
         self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
 
+    def test_tags_mfa_ui_and_domain(self):
+        pool = self.c.create_user_pool(**example("user-pool.json"))["UserPool"]
+        pool_id, arn = pool["Id"], pool["Arn"]
+        self.c.tag_resource(ResourceArn=arn, Tags={"team": "identity"})
+        self.c.untag_resource(ResourceArn=arn, TagKeys=["env"])
+        tags = self.c.list_tags_for_resource(ResourceArn=arn)["Tags"]
+        self.assertEqual(tags, {"app": "my-app", "team": "identity"})
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.list_tags_for_resource(ResourceArn=arn.replace(pool_id, "local_nope"))
+        self.assertEqual(error_code(e.exception), "ResourceNotFoundException")
+
+        got = self.c.set_user_pool_mfa_config(
+            UserPoolId=pool_id,
+            SoftwareTokenMfaConfiguration={"Enabled": True},
+            MfaConfiguration="ON",
+        )
+        self.assertEqual(got["MfaConfiguration"], "ON")
+        got = self.c.get_user_pool_mfa_config(UserPoolId=pool_id)
+        self.assertEqual(got["MfaConfiguration"], "ON")
+        self.assertTrue(got["SoftwareTokenMfaConfiguration"]["Enabled"])
+        self.assertEqual(
+            self.c.describe_user_pool(UserPoolId=pool_id)["UserPool"]["MfaConfiguration"], "ON"
+        )
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.set_user_pool_mfa_config(
+                UserPoolId=pool_id,
+                SmsMfaConfiguration={"SmsAuthenticationMessage": "{####}"},
+                MfaConfiguration="ON",
+            )
+        self.assertEqual(error_code(e.exception), "InvalidParameterException")
+
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+        self.c.set_ui_customization(UserPoolId=pool_id, CSS=".banner { color: #0b7285; }", ImageFile=png)
+        ui = self.c.get_ui_customization(UserPoolId=pool_id)["UICustomization"]
+        self.assertEqual(ui["CSS"], ".banner { color: #0b7285; }")
+        self.assertTrue(ui["ImageUrl"].startswith("data:image/png;base64,"))
+        import urllib.request
+
+        with urllib.request.urlopen(f"{URL}/{pool_id}/branding.css") as r:
+            self.assertIn(".banner", r.read().decode())
+
+        self.c.create_user_pool_domain(Domain="my-app-login", UserPoolId=pool_id)
+        d = self.c.describe_user_pool_domain(Domain="my-app-login")["DomainDescription"]
+        self.assertEqual(d["UserPoolId"], pool_id)
+        self.assertEqual(d["Status"], "ACTIVE")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.create_user_pool_domain(Domain="my-app-login", UserPoolId=pool_id)
+        self.assertEqual(error_code(e.exception), "InvalidParameterException")
+        self.c.delete_user_pool_domain(Domain="my-app-login", UserPoolId=pool_id)
+        self.assertEqual(
+            self.c.describe_user_pool_domain(Domain="my-app-login")["DomainDescription"], {}
+        )
+
     def test_unsigned_calls_are_refused(self):
         anonymous = boto3.client(
             "cognito-idp",

@@ -6,7 +6,11 @@ mod add_custom_attributes;
 mod create_user_pool;
 mod delete_user_pool;
 mod describe_user_pool;
+mod domain;
 mod list_user_pools;
+mod mfa_config;
+mod tags;
+mod ui_customization;
 mod update_user_pool;
 pub mod user_pool_shape;
 
@@ -23,6 +27,17 @@ pub const ACTIONS: &[&str] = &[
     "DeleteUserPool",
     "ListUserPools",
     "AddCustomAttributes",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "SetUserPoolMfaConfig",
+    "GetUserPoolMfaConfig",
+    "SetUICustomization",
+    "GetUICustomization",
+    "CreateUserPoolDomain",
+    "DescribeUserPoolDomain",
+    "UpdateUserPoolDomain",
+    "DeleteUserPoolDomain",
 ];
 
 pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
@@ -33,6 +48,17 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "DeleteUserPool" => delete_user_pool::handle(ctx, body).await,
         "ListUserPools" => list_user_pools::handle(ctx, body).await,
         "AddCustomAttributes" => add_custom_attributes::handle(ctx, body).await,
+        "TagResource" => tags::handle(ctx, body, tags::Change::Tag).await,
+        "UntagResource" => tags::handle(ctx, body, tags::Change::Untag).await,
+        "ListTagsForResource" => tags::handle(ctx, body, tags::Change::List).await,
+        "SetUserPoolMfaConfig" => mfa_config::set(ctx, body).await,
+        "GetUserPoolMfaConfig" => mfa_config::get(ctx, body).await,
+        "SetUICustomization" => ui_customization::set(ctx, body).await,
+        "GetUICustomization" => ui_customization::get(ctx, body).await,
+        "CreateUserPoolDomain" => domain::change(ctx, body, domain::Change::Create).await,
+        "DescribeUserPoolDomain" => domain::describe(ctx, body).await,
+        "UpdateUserPoolDomain" => domain::change(ctx, body, domain::Change::Update).await,
+        "DeleteUserPoolDomain" => domain::change(ctx, body, domain::Change::Delete).await,
         _ => Err(CognitoError::new(
             "UnknownOperationException",
             "Unknown operation.",

@@ -91,6 +91,9 @@ pub fn settings_from(body: &Value, mode: Mode, base: &PoolSettings) -> Result<Po
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let r = &mut s.recorded;
+    // The domain has its own actions.
+    r.domain = base.recorded.domain.clone();
+    r.custom_domain_config = base.recorded.custom_domain_config.clone();
     r.invite_message_template = object(admin.and_then(|a| a.get("InviteMessageTemplate")));
     r.unused_account_validity_days = admin
         .and_then(|a| a.get("UnusedAccountValidityDays"))
