@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::admin::{Ctx, PoolRef};
 use super::output::{Output, json_word, list_or_none};
+use crate::pools::schema::{AttributeType, SchemaAttribute};
 use crate::pools::service as pools;
 use crate::pools::{MfaMode, PasswordPolicy, Pool, PoolSettings, UsernameAttribute};
 use crate::store;
@@ -88,6 +89,11 @@ pub struct PoolSettingsArgs {
     /// Days a temporary password stays usable (0..=365).
     #[arg(long, value_name = "DAYS")]
     pub temporary_password_days: Option<u32>,
+    /// Adds a custom attribute (repeat): `NAME:TYPE[:MIN:MAX]` with TYPE String (MIN/MAX
+    /// bound the length), Number (the value), DateTime or Boolean; add `:immutable` to forbid
+    /// changes after creation. Like Cognito, attributes are never removed or retyped.
+    #[arg(long = "custom-attr", value_name = "NAME:TYPE[:MIN:MAX][:immutable]")]
+    pub custom_attr: Vec<String>,
     /// Multi-factor authentication.
     #[arg(long, value_name = "off|optional|required")]
     pub mfa: Option<MfaMode>,
@@ -111,6 +117,52 @@ fn parse_on_off(s: &str) -> std::result::Result<bool, String> {
         "off" | "false" | "no" => Ok(false),
         _ => Err("expected on or off".into()),
     }
+}
+
+/// `NAME:TYPE[:MIN:MAX][:immutable]` → a custom attribute (checked by the core on save).
+fn parse_custom_attr(spec: &str) -> Result<SchemaAttribute, String> {
+    let mut parts: Vec<&str> = spec.split(':').collect();
+    let immutable = parts.last() == Some(&"immutable");
+    if immutable {
+        parts.pop();
+    }
+    let bad = || format!("--custom-attr {spec:?}: NAME:TYPE[:MIN:MAX][:immutable]");
+    let (name, ty, bounds) = match parts.as_slice() {
+        [name, ty] => (*name, *ty, None),
+        [name, ty, lo, hi] => (
+            *name,
+            *ty,
+            Some((
+                lo.parse::<i64>().map_err(|_| bad())?,
+                hi.parse::<i64>().map_err(|_| bad())?,
+            )),
+        ),
+        _ => return Err(bad()),
+    };
+    let data_type = AttributeType::parse(ty).ok_or_else(bad)?;
+    let mut a = SchemaAttribute {
+        name: format!("custom:{}", name.trim_start_matches("custom:")),
+        data_type,
+        mutable: !immutable,
+        ..SchemaAttribute::default()
+    };
+    match (data_type, bounds) {
+        (_, None) => {}
+        (AttributeType::String, Some((lo, hi))) => {
+            a.min_length = Some(u32::try_from(lo).map_err(|_| bad())?);
+            a.max_length = Some(u32::try_from(hi).map_err(|_| bad())?);
+        }
+        (AttributeType::Number, Some((lo, hi))) => {
+            a.min_value = Some(lo);
+            a.max_value = Some(hi);
+        }
+        _ => {
+            return Err(format!(
+                "--custom-attr {spec:?}: only String and Number take bounds"
+            ));
+        }
+    }
+    Ok(a)
 }
 
 fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) -> Result<(), String> {
@@ -159,6 +211,13 @@ fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) -> Result
     }
     if let Some(v) = args.temporary_password_days {
         policy.temporary_password_validity_days = v;
+    }
+    for spec in &args.custom_attr {
+        let a = parse_custom_attr(spec)?;
+        if settings.schema.iter().any(|x| x.name == a.name) {
+            return Err(format!("attribute {} exists already", a.name));
+        }
+        settings.schema.push(a);
     }
     if let Some(v) = args.mfa {
         settings.mfa = v;
