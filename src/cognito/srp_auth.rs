@@ -145,7 +145,7 @@ pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> R
         })
         .await?;
     let block = json!({ "c": cid, "b": srp::to_hex(&b), "t": now }).to_string();
-    let secret_block = shared::seal_block(
+    let secret_block = crate::keys::seal::seal_block(
         &key,
         block.as_bytes(),
         &aad(client.pool_id(), &client.client.id, &srp_user),
@@ -189,7 +189,7 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
     if ans.username.is_empty() || ans.username.len() > 256 {
         return Err(bad());
     }
-    let blob = shared::decode_block(&ans.secret_block).ok_or_else(bad)?;
+    let blob = crate::keys::seal::decode_block(&ans.secret_block).ok_or_else(bad)?;
     srp::parse_timestamp(&ans.timestamp).map_err(|_| {
         CognitoError::invalid_parameter(
             "TIMESTAMP format should be EEE MMM d HH:mm:ss z yyyy in english.",
@@ -207,8 +207,9 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
         .write(move |db| {
             let pool = &c1.entry.pool;
             let key = shared::load_server_key(db, &s1)?.ok_or_else(bad)?;
-            let plain = shared::open_block(&key, &b1, &aad(&pool.id, &c1.client.id, &username))
-                .ok_or_else(bad)?;
+            let plain =
+                crate::keys::seal::open_block(&key, &b1, &aad(&pool.id, &c1.client.id, &username))
+                    .ok_or_else(bad)?;
             let block: Value = serde_json::from_slice(&plain).map_err(|_| bad())?;
             let cid = block["c"].as_str().ok_or_else(bad)?;
             let b = block["b"]

@@ -57,3 +57,44 @@ impl Sealer {
         String::from_utf8(plain).map_err(|_| "decrypted secret is not UTF-8".into())
     }
 }
+
+// ---- AEAD blocks with associated data (the Cognito door's SECRET_BLOCK) ----
+
+/// AES-256-GCM with associated data; base64 of nonce ‖ ciphertext.
+pub fn seal_block(key: &[u8; 32], plain: &[u8], aad: &[u8]) -> String {
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+    let ct = cipher
+        .encrypt(&nonce, aes_gcm::aead::Payload { msg: plain, aad })
+        .expect("AES-GCM encryption cannot fail");
+    let mut blob = nonce.to_vec();
+    blob.extend_from_slice(&ct);
+    base64::engine::general_purpose::STANDARD.encode(blob)
+}
+
+/// Decodes a block as the client echoes it (standard or URL-safe base64).
+pub fn decode_block(b64: &str) -> Option<Vec<u8>> {
+    if b64.len() > 8192 {
+        return None;
+    }
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+    STANDARD
+        .decode(b64)
+        .or_else(|_| URL_SAFE.decode(b64))
+        .or_else(|_| URL_SAFE_NO_PAD.decode(b64))
+        .ok()
+}
+
+pub fn open_block(key: &[u8; 32], blob: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+    if blob.len() < 12 + 16 {
+        return None;
+    }
+    let cipher = Aes256Gcm::new_from_slice(key).expect("32-byte key");
+    let (nonce, ct) = blob.split_at(12);
+    cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            aes_gcm::aead::Payload { msg: ct, aad },
+        )
+        .ok()
+}

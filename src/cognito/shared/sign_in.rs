@@ -1,0 +1,175 @@
+//! Finishing a sign-in: MFA or tokens after the password, the `AuthenticationResult`.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::accounts::{User, UserStatus};
+use crate::cognito::error::CognitoError;
+use crate::pools::directory::PoolEntry;
+use crate::store::Db;
+use crate::tokens::{self, Grant, TokenSet, claims::COGNITO_ADMIN_SCOPE};
+
+use super::*;
+
+// ---- finishing a sign-in ----
+
+pub fn authentication_result(set: &TokenSet) -> Value {
+    let mut r = json!({
+        "AccessToken": set.access_token,
+        "ExpiresIn": set.expires_in,
+        "TokenType": "Bearer",
+    });
+    if let Some(id) = &set.id_token {
+        r["IdToken"] = json!(id);
+    }
+    if let Some(rt) = &set.refresh_token {
+        r["RefreshToken"] = json!(rt);
+    }
+    r
+}
+
+/// After the password (or SRP proof) was right: the next challenge, or the tokens. Run in the
+/// write transaction that spent the challenge.
+#[allow(clippy::too_many_arguments)]
+pub fn finish_sign_in(
+    db: &Db,
+    client: &ClientRef,
+    user: &User,
+    amr: &[String],
+    auth_time: i64,
+    issuer: &str,
+    now: i64,
+) -> Result<Outcome> {
+    if !user.enabled {
+        return Err(CognitoError::not_authorized("User is disabled."));
+    }
+    match user.status {
+        UserStatus::Unconfirmed => Err(CognitoError::new(
+            "UserNotConfirmedException",
+            "User is not confirmed.",
+        )),
+        UserStatus::ResetRequired => Err(crate::cognito::error::password_reset_required()),
+        UserStatus::ForceChangePassword => {
+            let (_, session) = new_challenge(
+                db,
+                client.pool_id(),
+                &client.client.id,
+                Some(&user.id),
+                &user.username,
+                "NEW_PASSWORD_REQUIRED",
+                json!({ "amr": amr, "auth_time": auth_time }),
+                now,
+            )?;
+            let mut attrs = serde_json::Map::new();
+            if let Some(e) = &user.email {
+                attrs.insert("email".into(), json!(e));
+            }
+            for (k, v) in &user.attributes {
+                attrs.insert(k.clone(), json!(v));
+            }
+            let required: Vec<String> = client
+                .entry
+                .pool
+                .settings
+                .required_attributes
+                .iter()
+                .filter(|a| *a != "email" && !user.attributes.contains_key(*a))
+                .map(|a| format!("userAttributes.{a}"))
+                .collect();
+            Ok(Outcome::Ready(json!({
+                "ChallengeName": "NEW_PASSWORD_REQUIRED",
+                "Session": session,
+                "ChallengeParameters": {
+                    "USER_ID_FOR_SRP": user.username,
+                    "userAttributes": Value::Object(attrs).to_string(),
+                    "requiredAttributes": json!(required).to_string(),
+                },
+            })))
+        }
+        UserStatus::Confirmed => {
+            use crate::authn::mfa::Step;
+            // The same second-factor policy as the hosted pages.
+            let (name, params) =
+                match crate::authn::mfa::next_step(db, &client.entry.pool, user, false)? {
+                    Step::Done => {
+                        return issue_tokens(db, client, user, amr, auth_time, issuer, now);
+                    }
+                    Step::Verify => (
+                        "SOFTWARE_TOKEN_MFA",
+                        json!({ "USER_ID_FOR_SRP": user.username }),
+                    ),
+                    Step::Enrol => (
+                        "MFA_SETUP",
+                        json!({
+                            "USER_ID_FOR_SRP": user.username,
+                            "MFAS_CAN_SETUP": "[\"SOFTWARE_TOKEN_MFA\"]",
+                        }),
+                    ),
+                };
+            let (_, session) = new_challenge(
+                db,
+                client.pool_id(),
+                &client.client.id,
+                Some(&user.id),
+                &user.username,
+                name,
+                json!({ "amr": amr, "auth_time": auth_time, "attempts": 0 }),
+                now,
+            )?;
+            Ok(Outcome::Ready(json!({
+                "ChallengeName": name,
+                "Session": session,
+                "ChallengeParameters": params,
+            })))
+        }
+    }
+}
+
+/// What a sign-in step answers: a challenge (or other JSON) now, or tokens to sign once the
+/// transaction has committed.
+pub enum Outcome {
+    Ready(Value),
+    Tokens(Box<tokens::Prepared>, Arc<PoolEntry>),
+    /// A refresh: only the `AuthenticationResult`.
+    Refreshed(Box<tokens::Prepared>, Arc<PoolEntry>),
+}
+
+impl Outcome {
+    pub fn finish(self) -> Result<Value> {
+        Ok(match self {
+            Outcome::Ready(v) => v,
+            Outcome::Tokens(p, entry) => json!({
+                "ChallengeParameters": {},
+                "AuthenticationResult": authentication_result(&p.sign(&entry)?),
+            }),
+            Outcome::Refreshed(p, entry) => authentication_result(&p.sign(&entry)?),
+        })
+    }
+}
+
+/// The tokens of a completed sign-in (access, ID and refresh token, one new family).
+pub fn issue_tokens(
+    db: &Db,
+    client: &ClientRef,
+    user: &User,
+    amr: &[String],
+    auth_time: i64,
+    issuer: &str,
+    now: i64,
+) -> Result<Outcome> {
+    if !user.can_sign_in() {
+        return Err(CognitoError::not_authorized("User is disabled."));
+    }
+    let grant = Grant {
+        scope: vec![COGNITO_ADMIN_SCOPE.to_string()],
+        auth_time,
+        amr: amr.to_vec(),
+        nonce: None,
+        family_id: None,
+        refresh_token: true,
+    };
+    let prepared = tokens::prepare(db, &client.entry, &client.client, user, &grant, issuer, now)?;
+    tracing::info!(pool = %client.pool_id(), user = %user.id, client = %client.client.id, "sign-in succeeded (Cognito API)");
+    Ok(Outcome::Tokens(Box::new(prepared), client.entry.clone()))
+}
