@@ -67,6 +67,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Region prefix of generated pool ids (`{region}_{id}`).
     pub region: String,
+    /// AWS account id (12 digits) in the ARNs the Cognito API returns
+    /// (`arn:aws:cognito-idp:{region}:{account_id}:userpool/{id}`) and in its error messages.
+    pub account_id: String,
     /// Signing algorithm of newly generated keys: RS256, ES256 or EdDSA.
     pub key_algorithm: String,
     /// Encrypts private signing keys at rest (any long random string).
@@ -122,6 +125,7 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("./incognito-data"),
             region: "local".into(),
+            account_id: "000000000000".into(),
             key_algorithm: "RS256".into(),
             master_key: None,
             bootstrap: None,
@@ -200,6 +204,7 @@ impl Config {
         "public_url",
         "data_dir",
         "region",
+        "account_id",
         "key_algorithm",
         "master_key",
         "bootstrap",
@@ -288,6 +293,12 @@ impl Config {
             return Err(ConfigError::Invalid {
                 name: "region",
                 message: "letters, digits and '-' only".into(),
+            });
+        }
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ConfigError::Invalid {
+                name: "account_id",
+                message: "12 digits".into(),
             });
         }
         if crate::keys::Alg::parse(&self.key_algorithm).is_none() {

@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_pending_email",
         include_str!("../../migrations/0005_pending_email.sql"),
     ),
+    (
+        "0007_group_roles_key_scopes",
+        include_str!("../../migrations/0007_group_roles_key_scopes.sql"),
+    ),
 ];
 
 struct Manager {

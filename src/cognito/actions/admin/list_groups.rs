@@ -1,7 +1,7 @@
 //! ListGroups.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cognito::shared::{Ctx, Result};
 use crate::cognito::wire;
@@ -20,17 +20,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     ctx.read(move |db| {
         let all = crate::store::groups::list(db, &entry.pool.id)?;
-        let groups: Vec<Value> = all
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(super::group_type)
-            .collect();
-        let mut out = json!({ "Groups": groups });
-        if offset + limit < all.len() {
-            out["NextToken"] = json!((offset + limit).to_string());
-        }
-        Ok(out)
+        Ok(super::groups_page(&all, limit, offset))
     })
     .await
 }
