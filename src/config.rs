@@ -381,6 +381,14 @@ impl Config {
         Ok(())
     }
 
+    /// The ARN of a user pool: `arn:aws:cognito-idp:{region}:{account_id}:userpool/{id}`.
+    pub fn pool_arn(&self, pool_id: &str) -> String {
+        format!(
+            "arn:aws:cognito-idp:{}:{}:userpool/{pool_id}",
+            self.region, self.account_id
+        )
+    }
+
     /// The public base URL without a trailing slash.
     pub fn public_url(&self) -> String {
         match &self.public_url {
