@@ -10,6 +10,7 @@ mod cli;
 mod cognito;
 mod cognito_boto3;
 mod cognito_constraints;
+mod cognito_groups_keys;
 mod cognito_js;
 mod foundation;
 mod fuzz;
