@@ -405,3 +405,37 @@ impl Config {
         self.public_url().starts_with("https://")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_id_is_twelve_digits() {
+        let mut c = Config::default();
+        assert_eq!(c.account_id, "000000000000");
+        assert!(c.validate().is_ok());
+        assert_eq!(
+            c.pool_arn("local_Ab1"),
+            "arn:aws:cognito-idp:local:000000000000:userpool/local_Ab1"
+        );
+        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+            c.account_id = bad.into();
+            assert!(
+                matches!(
+                    c.validate(),
+                    Err(ConfigError::Invalid {
+                        name: "account_id",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        // From the environment it stays a string (leading zeros kept).
+        assert_eq!(
+            Config::env_value("account_id", "012345678901"),
+            Ok(toml::Value::String("012345678901".into()))
+        );
+    }
+}
