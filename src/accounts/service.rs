@@ -317,7 +317,7 @@ fn check_group_fields(
         ));
     }
     if precedence.is_some_and(|p| !(0..=i64::from(i32::MAX)).contains(&p)) {
-        return Err(Error::invalid("group precedence: 0 or more"));
+        return Err(Error::invalid("group precedence: 0 to 2147483647"));
     }
     if let Some(arn) = role_arn {
         validate_role_arn(arn)?;

@@ -47,7 +47,7 @@ pub(super) fn admin_key_cmd(ctx: &Ctx, cmd: AdminKeyCmd) -> Result<Output, Strin
             let mut row = store::cognito::AdminKey {
                 access_key_id: id.clone(),
                 secret: ctx.sealer.seal(&secret),
-                description: description.clone(),
+                description,
                 created_at: ctx.now,
                 last_used_at: None,
                 pool_id: None,

@@ -14,12 +14,6 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         precedence: r.precedence,
         role_arn: r.role_arn,
     };
-    service::check_group(
-        &new.name,
-        &new.description,
-        new.precedence,
-        new.role_arn.as_deref(),
-    )?;
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     let now = ctx.now;
     ctx.write(move |db| {
