@@ -234,15 +234,18 @@ pub fn is_read_action(action: &str) -> bool {
     })
 }
 
-/// The pool a request acts on: `UserPoolId`, or a `ResourceArn` ending in `userpool/{id}`.
-fn request_pool(body: &serde_json::Value) -> Option<&str> {
+/// The pools a request names: its `UserPoolId` and the pool of a `ResourceArn` ending in
+/// `userpool/{id}`. A member of another form names an unknown pool ("").
+fn request_pools(body: &serde_json::Value) -> Vec<&str> {
+    let mut pools = Vec::new();
     if let Some(id) = body.get("UserPoolId") {
-        return id.as_str();
+        pools.push(id.as_str().unwrap_or(""));
     }
-    body.get("ResourceArn")?
-        .as_str()?
-        .rsplit_once(":userpool/")
-        .map(|(_, id)| id)
+    if let Some(arn) = body.get("ResourceArn") {
+        let id = arn.as_str().and_then(|a| a.rsplit_once(":userpool/"));
+        pools.push(id.map_or("", |(_, id)| id));
+    }
+    pools
 }
 
 impl KeyScope {
@@ -255,16 +258,17 @@ impl KeyScope {
         action: &str,
         body: &serde_json::Value,
     ) -> Result<()> {
-        let pool = request_pool(body);
-        let pool_ok = match (&self.pool_id, pool) {
-            (None, _) => true,
-            (Some(allowed), Some(asked)) => allowed == asked,
-            (Some(_), None) => false,
+        let pools = request_pools(body);
+        // Every pool the request names is the key's (and it names one).
+        let pool_ok = match &self.pool_id {
+            None => true,
+            Some(allowed) => !pools.is_empty() && pools.iter().all(|p| p == allowed),
         };
         if pool_ok && (!self.read_only || is_read_action(action)) {
             return Ok(());
         }
-        let resource = match pool {
+        let other = pools.iter().find(|p| Some(**p) != self.pool_id.as_deref());
+        let resource = match other.or(pools.first()) {
             Some(p) => config.pool_arn(p),
             None => format!(
                 "arn:aws:cognito-idp:{}:{}:userpool/*",
