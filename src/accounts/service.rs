@@ -405,6 +405,12 @@ pub fn update_group(
     change: GroupChange,
     now: i64,
 ) -> Result<store::groups::Group> {
+    // The input first, as for a new group; what is kept was checked when stored.
+    check_group_fields(
+        change.description.as_deref().unwrap_or(""),
+        change.precedence,
+        change.role_arn.as_deref(),
+    )?;
     let mut group = require_group(db, pool, name)?;
     if let Some(d) = change.description {
         group.description = d;
@@ -415,11 +421,6 @@ pub fn update_group(
     if change.role_arn.is_some() {
         group.role_arn = change.role_arn;
     }
-    check_group_fields(
-        &group.description,
-        group.precedence,
-        group.role_arn.as_deref(),
-    )?;
     group.updated_at = now;
     store::groups::update(db, &group)?;
     Ok(group)
