@@ -50,13 +50,13 @@ pub fn insert(db: &Db, g: &Group) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes description, precedence, role and `updated_at` of an existing group (not
-/// `created_at`, ?6); true when it exists.
+/// Writes description, precedence, role and `updated_at` of an existing group (`created_at`,
+/// ?6, stays: SQLite allows a numbered parameter to go unused); true when it exists.
 pub fn update(db: &Db, g: &Group) -> Result<bool, StoreError> {
     Ok(db
         .prepare_cached(
             "UPDATE groups SET description = ?3, precedence = ?4, role_arn = ?5, updated_at = ?7
-             WHERE pool_id = ?1 AND name = ?2 AND ?6 IS NOT NULL",
+             WHERE pool_id = ?1 AND name = ?2",
         )?
         .execute(params(g))?
         == 1)
