@@ -18,11 +18,15 @@ import re
 import sys
 
 ROUTES = os.path.join(os.path.dirname(__file__), "..", "src", "cognito", "routes.rs")
+CONTROL = os.path.join(
+    os.path.dirname(__file__), "..", "src", "cognito", "actions", "control", "mod.rs"
+)
 
 
 def actions():
-    """The actions of the table in src/cognito/routes.rs: the arms of `run` and the entries
-    of `ADMIN_ACTIONS` (adding an action there and re-running this script covers it)."""
+    """The actions of the table in src/cognito/routes.rs: the arms of `run`, the entries of
+    `ADMIN_ACTIONS` and of the control plane's `ACTIONS` (adding an action there and
+    re-running this script covers it)."""
     with open(ROUTES, encoding="utf-8") as f:
         text = f.read()
     run = text[text.index("async fn run(") :]
@@ -30,6 +34,11 @@ def actions():
     admin = text[text.index("const ADMIN_ACTIONS") :]
     admin = admin[: admin.index("];")]
     names = re.findall(r'"(\w+)" =>', run) + re.findall(r'"(\w+)"', admin)
+    # The control plane's table (src/cognito/actions/control/mod.rs, `ACTIONS`).
+    with open(CONTROL, encoding="utf-8") as f:
+        control = f.read()
+    control = control[control.index("pub const ACTIONS") :]
+    names += re.findall(r'"(\w+)"', control[: control.index("];")])
     if not names:
         sys.exit("no actions found in src/cognito/routes.rs")
     return names

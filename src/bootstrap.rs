@@ -85,6 +85,7 @@ struct PoolDecl {
     username_attribute: Option<UsernameAttribute>,
     required_attributes: Option<Vec<String>>,
     self_signup: Option<bool>,
+    #[serde(default, deserialize_with = "crate::pools::optional_policy_or_preset")]
     password_policy: Option<PasswordPolicy>,
     mfa: Option<MfaMode>,
     pkce_required_for_confidential: Option<bool>,
@@ -95,6 +96,11 @@ struct PoolDecl {
     reset_code_ttl_secs: Option<i64>,
     branding: Option<crate::pools::Branding>,
     remember_device_days: Option<i64>,
+    /// Custom attributes (and standard ones with other bounds), as `[[pool.attribute]]`.
+    #[serde(default)]
+    attribute: Vec<crate::pools::schema::SchemaAttribute>,
+    deletion_protection: Option<bool>,
+    tags: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     client: Vec<ClientDecl>,
     #[serde(default)]
@@ -329,7 +335,7 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
             .clone()
             .unwrap_or(d.required_attributes),
         self_signup: decl.self_signup.unwrap_or(d.self_signup),
-        password_policy: decl.password_policy.unwrap_or(d.password_policy),
+        password_policy: decl.password_policy.clone().unwrap_or(d.password_policy),
         mfa: decl.mfa.unwrap_or(d.mfa),
         pkce_required_for_confidential: decl
             .pkce_required_for_confidential
@@ -347,7 +353,10 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
         reset_code_ttl_secs: decl.reset_code_ttl_secs.unwrap_or(d.reset_code_ttl_secs),
         branding: decl.branding.clone().unwrap_or_default(),
         remember_device_days: decl.remember_device_days.unwrap_or(d.remember_device_days),
-        email_overrides: d.email_overrides,
+        schema: decl.attribute.clone(),
+        deletion_protection: decl.deletion_protection.unwrap_or(d.deletion_protection),
+        tags: decl.tags.clone().unwrap_or_default(),
+        ..d
     }
 }
 
@@ -613,7 +622,7 @@ fn apply_user(
             "attribute \"email\": put the address in `email`",
         ));
     }
-    accounts::validate_attributes(&decl.attributes)?;
+    accounts::validate_attributes(pool, &decl.attributes, false)?;
     let email = decl
         .email
         .as_deref()
@@ -721,7 +730,7 @@ fn update_user(
                     .as_deref()
                     .is_some_and(|h| password::verify(p, h) != password::Verified::No);
                 if !current {
-                    password::check_policy(p, pool.settings.password_policy)
+                    password::check_policy(p, &pool.settings.password_policy)
                         .map_err(|e| Error::Invalid(e.to_string()))?;
                     user.password_hash = Some(password::hash(p));
                     password_changed = true;

@@ -381,14 +381,6 @@ impl Config {
         Ok(())
     }
 
-    /// The ARN of a user pool: `arn:aws:cognito-idp:{region}:{account_id}:userpool/{id}`.
-    pub fn pool_arn(&self, pool_id: &str) -> String {
-        format!(
-            "arn:aws:cognito-idp:{}:{}:userpool/{pool_id}",
-            self.region, self.account_id
-        )
-    }
-
     /// The public base URL without a trailing slash.
     pub fn public_url(&self) -> String {
         match &self.public_url {
@@ -415,10 +407,6 @@ mod tests {
         let mut c = Config::default();
         assert_eq!(c.account_id, "000000000000");
         assert!(c.validate().is_ok());
-        assert_eq!(
-            c.pool_arn("local_Ab1"),
-            "arn:aws:cognito-idp:local:000000000000:userpool/local_Ab1"
-        );
         for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
             c.account_id = bad.into();
             assert!(

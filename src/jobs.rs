@@ -16,6 +16,7 @@ const KEEP_SENT_MAIL_SECS: i64 = 7 * 86_400;
 pub fn purge(db: &Db, now: i64) -> Result<usize, StoreError> {
     Ok(store::codes::purge_expired(db, now)?
         + store::email_codes::purge_expired(db, now)?
+        + store::code_send_limits::purge_expired(db, now)?
         + store::sessions::purge_expired(db, now)?
         + store::mfa::purge_expired(db, now)?
         + store::tokens::purge_expired(db, now, KEEP_FAMILIES_SECS)?

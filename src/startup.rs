@@ -333,6 +333,10 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(64 * 1024))
+            .wrap(actix_web::middleware::ErrorHandlers::new().handler(
+                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+                crate::http::pages::oversized_body,
+            ))
             .wrap(crate::http::security_headers(https))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))

@@ -1,11 +1,17 @@
 //! Six-digit email codes: single use, short-lived, a newer code voids older ones, five wrong
-//! guesses void the code, and a resend waits for a cool-down.
+//! guesses void the code, and asking for codes is limited per user and per client address.
+
+use std::net::IpAddr;
 
 use crate::random::{ct_eq, digits, sha256_hex};
 use crate::store::{self, Db};
 
 pub const MAX_ATTEMPTS: i64 = 5;
-pub const RESEND_COOLDOWN_SECS: i64 = 60;
+/// Codes one user (or login name) may ask for per purpose and window.
+pub const SENDS_PER_USER: i64 = 5;
+/// Codes one client address may ask for per window, all purposes and users together.
+pub const SENDS_PER_ADDRESS: i64 = 20;
+pub const SEND_WINDOW_SECS: i64 = 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -67,10 +73,41 @@ pub fn issue(
     Ok(code)
 }
 
-/// True when a new code may be sent now (the last one is older than the cool-down).
-pub fn may_resend(db: &Db, user_id: &str, purpose: Purpose, now: i64) -> crate::Result<bool> {
-    Ok(store::email_codes::current(db, user_id, purpose.as_str())?
-        .is_none_or(|c| now - c.created_at >= RESEND_COOLDOWN_SECS))
+/// Over the limit of codes asked for within the window: nothing is sent; try later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimited;
+
+/// Who asks for a code: the user if the login names one, else the login name itself (trimmed,
+/// lower-cased), so that an unknown name is counted and limited exactly like a known one.
+pub fn send_subject(user: Option<&super::User>, login: &str) -> String {
+    user.map_or_else(|| login.trim().to_lowercase(), |u| u.id.clone())
+}
+
+/// Counts a request for a code of `purpose` for `subject` (see `send_subject`) and from `ip`
+/// (None when the caller has no client address to count) and says whether a code may be sent.
+/// Every request counts, whether or not anything is then sent, so the limit does not tell
+/// which accounts exist.
+pub fn allow_send(
+    db: &Db,
+    pool_id: &str,
+    purpose: Purpose,
+    subject: &str,
+    ip: Option<IpAddr>,
+    now: i64,
+) -> crate::Result<Result<(), SendLimited>> {
+    let count = |key: &str| store::code_send_limits::count(db, pool_id, key, SEND_WINDOW_SECS, now);
+    let by_user = count(&format!("{}:{subject}", purpose.as_str()))?;
+    let by_address = match ip {
+        Some(ip) => count(&format!("ip:{ip}"))?,
+        None => 0,
+    };
+    Ok(
+        if by_user > SENDS_PER_USER || by_address > SENDS_PER_ADDRESS {
+            Err(SendLimited)
+        } else {
+            Ok(())
+        },
+    )
 }
 
 /// Whether `code` is the user's current, live code, without recording anything (to decide

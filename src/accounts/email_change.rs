@@ -1,8 +1,10 @@
 //! Changing a user's email: the new address waits, unverified, until the user enters the code
 //! sent to it; only then does it replace the login alias and the `email` claim.
 
+use std::net::IpAddr;
+
 use super::User;
-use super::codes::{self, CodeError, Purpose};
+use super::codes::{self, CodeError, Purpose, SendLimited};
 use super::notices::Notice;
 use super::service::normalize_email;
 use crate::pools::Pool;
@@ -38,20 +40,22 @@ pub fn request(
     })
 }
 
-/// A new code for the email to verify (the pending one, if any); None inside the resend
-/// cool-down or when the user has no email.
+/// A new code for the email to verify (the pending one, if any), voiding the older one; None
+/// when the user has no email; `SendLimited` over the limit per user or per `ip`.
 pub fn send_code(
     db: &Db,
     pool: &Pool,
     user: &User,
     lang: &str,
+    ip: Option<IpAddr>,
     now: i64,
-) -> Result<Option<Notice>> {
+) -> Result<std::result::Result<Option<Notice>, SendLimited>> {
     let Some(to) = verification_address(db, user)? else {
-        return Ok(None);
+        return Ok(Ok(None));
     };
-    if !codes::may_resend(db, &user.id, Purpose::VerifyEmail, now)? {
-        return Ok(None);
+    if let Err(limited) = codes::allow_send(db, &pool.id, Purpose::VerifyEmail, &user.id, ip, now)?
+    {
+        return Ok(Err(limited));
     }
     let code = codes::issue(
         db,
@@ -61,11 +65,11 @@ pub fn send_code(
         pool.settings.confirm_code_ttl_secs,
         now,
     )?;
-    Ok(Some(Notice::VerifyEmail {
+    Ok(Ok(Some(Notice::VerifyEmail {
         to,
         lang: lang.into(),
         code,
-    }))
+    })))
 }
 
 /// Where a verification code for the email goes: the pending address if there is one.

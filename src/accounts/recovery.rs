@@ -1,15 +1,37 @@
 //! Forgotten passwords: a short-lived code by email, then a new password under the policy,
 //! after which every session and refresh token of the user is revoked.
 
-use super::codes::{self, CodeError, Purpose};
+use std::net::IpAddr;
+
+use super::codes::{self, CodeError, Purpose, SendLimited};
 use super::notices::Notice;
 use super::service::{NewPassword, find_by_login, set_password};
 use crate::pools::Pool;
 use crate::store::{self, Db};
 use crate::{Error, Result};
 
-/// Starts a reset. Returns the email to send, or None when there is nobody to send it to;
-/// the caller answers the same either way.
+/// Starts a reset on the user's own request: like `forgot_password`, but asking is counted for
+/// the login and for `ip` whether or not the user exists (`codes::allow_send`), and over the
+/// limit the answer is `SendLimited` and nothing is sent.
+pub fn request_reset(
+    db: &Db,
+    pool: &Pool,
+    login: &str,
+    lang: &str,
+    ip: Option<IpAddr>,
+    now: i64,
+) -> Result<std::result::Result<Option<Notice>, SendLimited>> {
+    let subject = codes::send_subject(find_by_login(db, pool, login)?.as_ref(), login);
+    if let Err(limited) =
+        codes::allow_send(db, &pool.id, Purpose::ResetPassword, &subject, ip, now)?
+    {
+        return Ok(Err(limited));
+    }
+    Ok(Ok(forgot_password(db, pool, login, lang, now)?))
+}
+
+/// Starts a reset with a fresh code (voiding the older one). Returns the email to send, or
+/// None when there is nobody to send it to; the caller answers the same either way.
 pub fn forgot_password(
     db: &Db,
     pool: &Pool,
@@ -24,9 +46,6 @@ pub fn forgot_password(
         return Ok(None);
     };
     if !user.enabled {
-        return Ok(None);
-    }
-    if !codes::may_resend(db, &user.id, Purpose::ResetPassword, now)? {
         return Ok(None);
     }
     let ttl = pool.settings.reset_code_ttl_secs;
@@ -85,7 +104,7 @@ pub fn reset_password(
     now: i64,
 ) -> Result<std::result::Result<Notice, ResetError>> {
     if let Err(e) =
-        crate::authn::password::check_policy(new_password, pool.settings.password_policy)
+        crate::authn::password::check_policy(new_password, &pool.settings.password_policy)
     {
         return Ok(Err(ResetError::Policy(e)));
     }

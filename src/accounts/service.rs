@@ -45,7 +45,15 @@ pub fn normalize_email(email: &str) -> Result<String> {
     }
 }
 
-pub fn validate_attributes(attributes: &BTreeMap<String, String>) -> Result<()> {
+/// Checks attribute names and values: known names, sane values, and the pool's schema (types,
+/// bounds, declared custom attributes; on an `update` of an existing user, mutability).
+pub fn validate_attributes(
+    pool: &Pool,
+    attributes: &BTreeMap<String, String>,
+    update: bool,
+) -> Result<()> {
+    pool.settings
+        .check_attribute_values(attributes.iter().filter(|(_, v)| !v.is_empty()), update)?;
     for (k, v) in attributes {
         if !is_valid_attribute_name(k) || k == "email" {
             return Err(Error::invalid(format!("attribute {k:?}")));
@@ -67,7 +75,7 @@ pub struct NewPassword {
 
 impl NewPassword {
     pub fn prepare(pool: &Pool, username: &str, password: &str) -> Result<NewPassword> {
-        password::check_policy(password, pool.settings.password_policy)
+        password::check_policy(password, &pool.settings.password_policy)
             .map_err(|e| Error::Invalid(e.to_string()))?;
         Ok(NewPassword {
             username: username.to_string(),
@@ -128,7 +136,7 @@ pub fn create(db: &Db, pool: &Pool, sealer: &Sealer, prepared: PreparedUser) -> 
 /// the write transaction).
 pub fn prepare_user(pool: &Pool, new: NewUser, now: i64) -> Result<PreparedUser> {
     let email = new.email.as_deref().map(normalize_email).transpose()?;
-    validate_attributes(&new.attributes)?;
+    validate_attributes(pool, &new.attributes, false)?;
     let id = uuid::Uuid::new_v4().to_string();
     let username = match pool.settings.username_attribute {
         // Cognito gives email-username pools a UUID username (equal to sub).

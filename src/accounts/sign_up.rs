@@ -1,14 +1,15 @@
 //! Self sign-up and its email confirmation, shared by the hosted pages and the Cognito API.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
-use super::codes::{self, CodeError, Purpose};
+use super::codes::{self, CodeError, Purpose, SendLimited};
 use super::notices::Notice;
 use super::service::{NewUser, PreparedUser, create, find_by_login, prepare_user};
 use super::{User, UserStatus};
+use crate::Result;
 use crate::pools::Pool;
 use crate::store::{self, Db};
-use crate::{Error, Result};
 
 pub struct SignUp {
     pub username: Option<String>,
@@ -62,7 +63,15 @@ pub fn sign_up(
     let email = req.0.email().unwrap_or_default().to_string();
     if let Some(existing) = find_by_login(db, pool, &email)? {
         if existing.status == UserStatus::Unconfirmed
-            && codes::may_resend(db, &existing.id, Purpose::ConfirmSignUp, now)?
+            && codes::allow_send(
+                db,
+                &pool.id,
+                Purpose::ConfirmSignUp,
+                &existing.id,
+                None,
+                now,
+            )?
+            .is_ok()
         {
             let code = codes::issue(
                 db,
@@ -140,26 +149,28 @@ pub fn confirm(
     Ok(Ok(user))
 }
 
-/// A new confirmation code for an unconfirmed user; `None` (and nothing sent) otherwise.
+/// A new confirmation code for an unconfirmed user at once (voiding the older one); `None`
+/// (and nothing sent) for anyone else. Asking is counted for the login and for `ip` whether or
+/// not the user exists (`codes::allow_send`); over the limit the answer is `SendLimited`.
 pub fn resend_confirmation(
     db: &Db,
     pool: &Pool,
     login: &str,
     lang: &str,
     link: impl Fn(&str) -> String,
+    ip: Option<IpAddr>,
     now: i64,
-) -> Result<Option<Notice>> {
-    let Some(user) = find_by_login(db, pool, login)? else {
-        return Ok(None);
+) -> Result<std::result::Result<Option<Notice>, SendLimited>> {
+    let user = find_by_login(db, pool, login)?;
+    let subject = codes::send_subject(user.as_ref(), login);
+    if let Err(limited) =
+        codes::allow_send(db, &pool.id, Purpose::ConfirmSignUp, &subject, ip, now)?
+    {
+        return Ok(Err(limited));
+    }
+    let Some(user) = user.filter(|u| u.status == UserStatus::Unconfirmed && u.enabled) else {
+        return Ok(Ok(None));
     };
-    if user.status != UserStatus::Unconfirmed || !user.enabled {
-        return Ok(None);
-    }
-    if !codes::may_resend(db, &user.id, Purpose::ConfirmSignUp, now)? {
-        return Err(Error::invalid(
-            "resend: wait a minute before asking for another code",
-        ));
-    }
     let code = codes::issue(
         db,
         &pool.id,
@@ -169,10 +180,10 @@ pub fn resend_confirmation(
         now,
     )?;
     let to = user.email.clone().unwrap_or_default();
-    Ok(Some(Notice::ConfirmSignUp {
+    Ok(Ok(Some(Notice::ConfirmSignUp {
         to,
         lang: lang.into(),
         link: link(&code),
         code,
-    }))
+    })))
 }

@@ -241,7 +241,6 @@ pub fn dummy_verify(password: &str) {
     let _ = verify(password, stored);
 }
 
-pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 256;
 
 /// A small offline list of the most common passwords (refused under the default policy).
@@ -291,55 +290,61 @@ const COMMON: &[&str] = &[
 /// Why a new password was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
-    #[error("Password must have at least 8 characters.")]
-    TooShort,
+    #[error("Password must have at least {0} characters.")]
+    TooShort(u32),
     #[error("Password must have at most 256 characters.")]
     TooLong,
     #[error("This password is too common. Choose another one.")]
     TooCommon,
-    #[error(
-        "Password must contain an upper-case letter, a lower-case letter, a digit and a symbol."
-    )]
-    Composition,
+    #[error("Password must have uppercase characters.")]
+    NeedsUppercase,
+    #[error("Password must have lowercase characters.")]
+    NeedsLowercase,
+    #[error("Password must have numeric characters.")]
+    NeedsNumber,
+    #[error("Password must have symbol characters.")]
+    NeedsSymbol,
 }
 
 /// Checks a new password against the pool's policy.
-pub fn check_policy(password: &str, policy: PasswordPolicy) -> Result<(), PolicyError> {
+pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), PolicyError> {
     let chars = password.chars().count();
-    if chars < MIN_LEN {
-        return Err(PolicyError::TooShort);
+    if chars < (policy.minimum_length as usize).max(1) {
+        return Err(PolicyError::TooShort(policy.minimum_length));
     }
     if chars > MAX_LEN {
         return Err(PolicyError::TooLong);
     }
-    match policy {
-        PasswordPolicy::Default => {
-            if COMMON.iter().any(|c| c.eq_ignore_ascii_case(password)) {
-                return Err(PolicyError::TooCommon);
-            }
-        }
-        PasswordPolicy::CognitoDefault => {
-            let upper = password.chars().any(|c| c.is_uppercase());
-            let lower = password.chars().any(|c| c.is_lowercase());
-            let digit = password.chars().any(|c| c.is_ascii_digit());
-            let symbol = password
-                .chars()
-                .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
-            if !(upper && lower && digit && symbol) {
-                return Err(PolicyError::Composition);
-            }
-        }
+    let has = |f: fn(char) -> bool| password.chars().any(f);
+    let rules = [
+        (
+            policy.require_uppercase,
+            has(char::is_uppercase),
+            PolicyError::NeedsUppercase,
+        ),
+        (
+            policy.require_lowercase,
+            has(char::is_lowercase),
+            PolicyError::NeedsLowercase,
+        ),
+        (
+            policy.require_numbers,
+            has(|c| c.is_ascii_digit()),
+            PolicyError::NeedsNumber,
+        ),
+        (
+            policy.require_symbols,
+            has(|c| !c.is_alphanumeric() && !c.is_whitespace()),
+            PolicyError::NeedsSymbol,
+        ),
+    ];
+    if let Some((_, _, e)) = rules.into_iter().find(|(required, ok, _)| *required && !ok) {
+        return Err(e);
+    }
+    if policy.refuse_common_passwords && COMMON.iter().any(|c| c.eq_ignore_ascii_case(password)) {
+        return Err(PolicyError::TooCommon);
     }
     Ok(())
-}
-
-pub fn describe_policy(policy: PasswordPolicy) -> &'static str {
-    match policy {
-        PasswordPolicy::Default => "At least 8 characters; common passwords are not allowed.",
-        PasswordPolicy::CognitoDefault => {
-            "At least 8 characters, with upper- and lower-case letters, a digit and a symbol."
-        }
-    }
 }
 
 #[cfg(test)]

@@ -69,8 +69,25 @@ pub struct PoolSettingsArgs {
     pub self_signup: Option<bool>,
     /// `default` (8+ characters, common passwords refused) or `cognito-default`
     /// (8+ with upper, lower, digit and symbol).
+    /// The flags below then change single rules of it.
     #[arg(long, value_name = "default|cognito-default")]
     pub password_policy: Option<PasswordPolicy>,
+    /// Minimum password length (6..=99).
+    #[arg(long, value_name = "N")]
+    pub password_min_length: Option<u32>,
+    /// A character class every password needs (repeat; replaces the set; `none` for no
+    /// composition rules).
+    #[arg(
+        long = "password-require",
+        value_name = "uppercase|lowercase|numbers|symbols|none"
+    )]
+    pub password_require: Vec<String>,
+    /// Refuse passwords from the list of common passwords (Incognito's extension).
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub refuse_common_passwords: Option<bool>,
+    /// Days a temporary password stays usable (0..=365).
+    #[arg(long, value_name = "DAYS")]
+    pub temporary_password_days: Option<u32>,
     /// Multi-factor authentication.
     #[arg(long, value_name = "off|optional|required")]
     pub mfa: Option<MfaMode>,
@@ -96,7 +113,7 @@ fn parse_on_off(s: &str) -> std::result::Result<bool, String> {
     }
 }
 
-fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) {
+fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) -> Result<(), String> {
     if let Some(v) = args.username_attribute {
         settings.username_attribute = v;
     }
@@ -116,6 +133,33 @@ fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) {
     if let Some(v) = args.password_policy {
         settings.password_policy = v;
     }
+    let policy = &mut settings.password_policy;
+    if let Some(v) = args.password_min_length {
+        policy.minimum_length = v;
+    }
+    if !args.password_require.is_empty() {
+        let wants = |class: &str| args.password_require.iter().any(|r| r == class);
+        if let Some(bad) = args.password_require.iter().find(|r| {
+            !matches!(
+                r.as_str(),
+                "uppercase" | "lowercase" | "numbers" | "symbols" | "none"
+            )
+        }) {
+            return Err(format!(
+                "--password-require {bad:?}: uppercase, lowercase, numbers, symbols or none"
+            ));
+        }
+        policy.require_uppercase = wants("uppercase");
+        policy.require_lowercase = wants("lowercase");
+        policy.require_numbers = wants("numbers");
+        policy.require_symbols = wants("symbols");
+    }
+    if let Some(v) = args.refuse_common_passwords {
+        policy.refuse_common_passwords = v;
+    }
+    if let Some(v) = args.temporary_password_days {
+        policy.temporary_password_validity_days = v;
+    }
     if let Some(v) = args.mfa {
         settings.mfa = v;
     }
@@ -131,6 +175,7 @@ fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) {
     if let Some(v) = args.refresh_token_ttl {
         settings.refresh_token_ttl_secs = v;
     }
+    Ok(())
 }
 
 fn valid_region(region: &str) -> bool {
@@ -152,7 +197,7 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
             }
             let alg = ctx.default_alg(args.alg.as_deref())?;
             let mut settings = PoolSettings::default();
-            apply_settings(&mut settings, args.settings);
+            apply_settings(&mut settings, args.settings)?;
             let (pool, scopes) = ctx.write(|db| {
                 let pool = pools::create_pool(
                     db,
@@ -208,7 +253,7 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
                 if args.no_required_attrs {
                     pool.settings.required_attributes.clear();
                 }
-                apply_settings(&mut pool.settings, args.settings);
+                apply_settings(&mut pool.settings, args.settings).map_err(crate::Error::Invalid)?;
                 pools::update_pool(db, &mut pool, ctx.now)?;
                 let scopes = store::pools::resource_scopes(db, &pool.id)?;
                 Ok((pool, scopes))
@@ -218,7 +263,7 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
         PoolCmd::Delete(r) => {
             let pool = ctx.write(|db| {
                 let pool = pools::find_pool(db, &r.pool)?;
-                store::pools::delete(db, &pool.id)?;
+                pools::delete_pool(db, &pool.id)?;
                 Ok(pool)
             })?;
             Ok(Output {
@@ -271,7 +316,7 @@ fn pool_output(ctx: &Ctx, pool: &Pool, scopes: Vec<String>, heading: &str) -> Ou
         json_word(&s.username_attribute),
         list_or_none(&s.required_attributes),
         on_off(s.self_signup),
-        json_word(&s.password_policy),
+        s.password_policy.summary(),
         json_word(&s.mfa),
         if s.pkce_required_for_confidential {
             "required"

@@ -269,7 +269,10 @@ impl KeyScope {
         }
         let other = pools.iter().find(|p| Some(**p) != self.pool_id.as_deref());
         let resource = match other.or(pools.first()) {
-            Some(p) => config.pool_arn(p),
+            Some(p) => {
+                use super::actions::control::user_pool_shape::{arn, region_of};
+                arn(region_of(p), &config.account_id, p)
+            }
             None => format!(
                 "arn:aws:cognito-idp:{}:{}:userpool/*",
                 config.region, config.account_id

@@ -1,7 +1,9 @@
 //! Rendering helpers for HTML pages: the chrome every page shares (language, pool branding),
 //! the error page any door may show, and the embedded static assets.
 
+use actix_web::dev::ServiceResponse;
 use actix_web::http::{StatusCode, header};
+use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
@@ -80,6 +82,37 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> HttpResponse {
 
 pub fn error_page(status: StatusCode, c: Chrome, title: &str, message: &str) -> HttpResponse {
     render(status, &ErrorPage { c, title, message })
+}
+
+/// actix answers a body over the size limit with a plain-text 413 before any handler runs. On
+/// the pages (and authorize, logout) that answer becomes the error page in the pool's look;
+/// doors that answer 413 in their own protocol (the OAuth endpoints' JSON, the Cognito API)
+/// keep their answer. For `ErrorHandlers` on the whole app.
+pub fn oversized_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let plain = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let (req, _) = res.into_parts();
+    let tr = request_tr(&req, None);
+    let pool = req.path().split('/').nth(1).and_then(|id| {
+        req.app_data::<web::Data<crate::state::AppState>>()?
+            .directory
+            .cached(id)
+    });
+    let c = pool.map_or_else(|| Chrome::bare(tr), |e| Chrome::new(&e.pool, tr));
+    let page = error_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        c,
+        tr.too_large_title,
+        tr.too_large,
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, page).map_into_right_body(),
+    ))
 }
 
 pub fn unknown_pool(tr: &'static Tr) -> HttpResponse {

@@ -31,6 +31,13 @@ impl OAuthError {
     pub fn invalid_request(d: impl Into<String>) -> OAuthError {
         OAuthError::new("invalid_request", d)
     }
+    /// A body over the size limit: `invalid_request` with 413.
+    pub fn too_large() -> OAuthError {
+        OAuthError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            ..OAuthError::invalid_request("the request body is too large")
+        }
+    }
     pub fn invalid_grant(d: impl Into<String>) -> OAuthError {
         OAuthError::new("invalid_grant", d)
     }

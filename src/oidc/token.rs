@@ -122,9 +122,15 @@ pub fn form_params(
             "the body must be application/x-www-form-urlencoded",
         ));
     }
-    let body = body.map_err(|_| OAuthError::invalid_request("unreadable or oversized body"))?;
+    let body = body.map_err(|e| {
+        if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+            OAuthError::too_large()
+        } else {
+            OAuthError::invalid_request("unreadable body")
+        }
+    })?;
     if body.len() > MAX_BODY {
-        return Err(OAuthError::invalid_request("oversized body"));
+        return Err(OAuthError::too_large());
     }
     Ok(Params::parse(&body)?)
 }

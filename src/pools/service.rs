@@ -54,6 +54,14 @@ pub fn require_pool(db: &Db, id: &str) -> Result<Pool> {
     store::pools::get(db, id)?.ok_or_else(|| Error::not_found(format!("pool {id:?}")))
 }
 
+/// Deletes a pool with everything in it (users, clients, keys: the schema cascades).
+pub fn delete_pool(db: &Db, id: &str) -> Result<()> {
+    if !store::pools::delete(db, id)? {
+        return Err(Error::not_found(format!("pool {id:?}")));
+    }
+    Ok(())
+}
+
 pub fn update_pool(db: &Db, pool: &mut Pool, now: i64) -> Result<()> {
     validate_name(&pool.name)?;
     pool.settings.validate()?;
@@ -81,16 +89,21 @@ pub fn create_client(
     validate_name(name)?;
     settings.validate()?;
     let id = match id {
+        // Cognito's ClientId pattern `[\w+]+`, so the Cognito API accepts every client id.
         Some(id)
             if !id.is_empty()
                 && id.len() <= 128
                 && id
                     .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '+') =>
         {
             id.to_string()
         }
-        Some(id) => return Err(Error::invalid(format!("client id {id:?}"))),
+        Some(id) => {
+            return Err(Error::invalid(format!(
+                "client id {id:?}: 1 to 128 letters, digits, '_' or '+' (Cognito's pattern)"
+            )));
+        }
         None => crate::random::lower_alnum(26),
     };
     let secret = match secret {

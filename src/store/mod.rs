@@ -2,6 +2,7 @@
 //! and one file per table family. Core code receives a `&Db` inside `read`/`write`.
 
 pub mod clients;
+pub mod code_send_limits;
 pub mod codes;
 pub mod cognito;
 pub mod email_codes;
@@ -70,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_pending_email",
         include_str!("../../migrations/0005_pending_email.sql"),
+    ),
+    (
+        "0006_code_send_limits",
+        include_str!("../../migrations/0006_code_send_limits.sql"),
     ),
     (
         "0007_group_roles_key_scopes",

@@ -131,3 +131,10 @@ pub fn set_pending_email(db: &Db, user_id: &str, email: Option<&str>) -> Result<
         .execute(rusqlite::params![user_id, email])?;
     Ok(())
 }
+
+/// The number of users in a pool (Cognito's `EstimatedNumberOfUsers`).
+pub fn count(db: &Db, pool_id: &str) -> Result<i64, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT COUNT(*) FROM users WHERE pool_id = ?1")?
+        .query_row([pool_id], |r| r.get(0))?)
+}

@@ -110,7 +110,7 @@ fn example_file_applies_twice_to_the_same_state() {
             "--pool",
             "local_Example1",
             "--client",
-            "example-web",
+            "example_web",
         ],
     );
     assert_eq!(web["public"], false);
@@ -129,7 +129,7 @@ fn example_file_applies_twice_to_the_same_state() {
             "--pool",
             "local_Example1",
             "--client",
-            "example-spa",
+            "example_spa",
         ],
     );
     assert_eq!(spa["public"], true);
@@ -142,7 +142,7 @@ fn example_file_applies_twice_to_the_same_state() {
             Ok(incognito::store::clients::get(
                 db,
                 "local_Example1",
-                "example-web",
+                "example_web",
             )?)
         })
         .unwrap()
@@ -226,7 +226,7 @@ fn changed_file_updates_in_place() {
             "--pool",
             "local_Example1",
             "--client",
-            "example-web",
+            "example_web",
         ],
     );
     assert_eq!(
@@ -242,7 +242,7 @@ fn changed_file_updates_in_place() {
             Ok(incognito::store::clients::get(
                 db,
                 "local_Example1",
-                "example-web",
+                "example_web",
             )?)
         })
         .unwrap()

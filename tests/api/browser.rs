@@ -392,32 +392,11 @@ async fn chromium_enrols_totp_from_the_page_and_signs_in_with_a_code() {
         "the QR code is an image"
     );
     let alt = qr.attr("alt").await.unwrap().unwrap_or_default();
-    let secret = c
-        .find(Locator::Css("#secret"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (secret, codes) = turn_on_totp(&c).await;
     assert!(
         alt.contains(&format!("secret={secret}")),
         "the QR code encodes the key shown: {alt}"
     );
-    fill(
-        &c,
-        "#code",
-        &crate::mfa::totp_at(&secret, crate::mfa::now()),
-    )
-    .await;
-    click(&c, "#turn-on").await;
-    let codes = c
-        .wait()
-        .for_element(Locator::Css("#recovery-codes"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert_eq!(
         codes.lines().filter(|l| !l.trim().is_empty()).count(),
         10,
@@ -426,5 +405,121 @@ async fn chromium_enrols_totp_from_the_page_and_signs_in_with_a_code() {
     click(&c, "#continue").await;
     let landed = wait_for_url(&c, &callback).await;
     assert!(query_of(&landed).contains_key("code"));
+    c.close().await.unwrap();
+}
+
+/// On the set-up page: enters the current code for the key shown and turns TOTP on; the key
+/// and the recovery codes then shown.
+async fn turn_on_totp(c: &fantoccini::Client) -> (String, String) {
+    let secret = c
+        .find(Locator::Css("#secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fill(c, "#code", &crate::mfa::totp_at(&secret, crate::mfa::now())).await;
+    click(c, "#turn-on").await;
+    let codes = c
+        .wait()
+        .for_element(Locator::Css("#recovery-codes"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (secret, codes)
+}
+
+/// Link and button names a person cannot understand out of context (WCAG 2.4.4).
+const VAGUE_NAMES: &[&str] = &[
+    "turn on",
+    "turn off",
+    "manage",
+    "remove",
+    "here",
+    "click here",
+    "more",
+    "edit",
+    "save",
+    "delete",
+    "change",
+    "link",
+    "read more",
+    "details",
+    "go",
+    "ok",
+];
+
+/// The accessible name of every link and button on the page: `aria-label`, else the text.
+async fn control_names(c: &fantoccini::Client) -> Vec<(String, String)> {
+    let v = c
+        .execute(
+            "return Array.from(document.querySelectorAll('a, button')).map(e => \
+             [e.id, (e.getAttribute('aria-label') || e.textContent).replace(/\\s+/g, ' ').trim()]);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+async fn assert_descriptive(c: &fantoccini::Client, page: &str) -> Vec<(String, String)> {
+    let names = control_names(c).await;
+    assert!(!names.is_empty(), "{page}: no links or buttons");
+    for (id, name) in &names {
+        assert!(
+            !name.is_empty() && !VAGUE_NAMES.contains(&name.to_lowercase().as_str()),
+            "{page}: #{id} is named {name:?}, which says nothing out of context"
+        );
+    }
+    names
+}
+
+fn name_of<'a>(names: &'a [(String, String)], id: &str) -> &'a str {
+    names
+        .iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, n)| n.as_str())
+        .unwrap_or_else(|| panic!("no #{id} in {names:?}"))
+}
+
+/// Every link and button on the account and two-step verification pages says what it does.
+#[tokio::test]
+async fn chromium_account_and_mfa_controls_have_descriptive_names() {
+    let app = spawn_app().await;
+    crate::mfa::set_pool(&app, incognito::pools::MfaMode::Optional, 0);
+    create_user(&app, "names@example.com", "Names User");
+    let driver = start_driver().await;
+    let c = chromium(&driver).await;
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "#username", "names@example.com").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "#sign-in").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    c.goto(&app.url("/account")).await.unwrap();
+    wait_for_url(&c, &app.url("/account")).await;
+    let names = assert_descriptive(&c, "account").await;
+    assert!(
+        name_of(&names, "mfa-manage").contains("two-step verification"),
+        "{names:?}"
+    );
+    click(&c, "#mfa-manage").await;
+    wait_for_url(&c, &app.url("/account/mfa")).await;
+    assert_descriptive(&c, "MFA setup").await;
+    turn_on_totp(&c).await;
+    assert_descriptive(&c, "recovery codes").await;
+    c.goto(&app.url("/account/mfa")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#disable"))
+        .await
+        .unwrap();
+    assert_descriptive(&c, "MFA management").await;
+    c.goto(&app.url("/account")).await.unwrap();
+    let names = assert_descriptive(&c, "account with MFA on").await;
+    assert!(
+        name_of(&names, "mfa-manage").contains("two-step verification"),
+        "{names:?}"
+    );
     c.close().await.unwrap();
 }

@@ -140,7 +140,17 @@ fn pool_create_show_list_update_delete() {
         serde_json::json!(["email", "name"])
     );
     assert_eq!(s["self_signup"], false);
-    assert_eq!(s["password_policy"], "cognito-default");
+    let policy = &s["password_policy"];
+    assert_eq!(policy["minimum_length"], 8);
+    for rule in [
+        "require_uppercase",
+        "require_lowercase",
+        "require_numbers",
+        "require_symbols",
+        "refuse_common_passwords",
+    ] {
+        assert_eq!(policy[rule], true, "cognito-default sets {rule}");
+    }
     assert_eq!(s["mfa"], "optional");
     assert_eq!(s["id_token_ttl_secs"], 900);
     assert_eq!(s["access_token_ttl_secs"], 1200);
@@ -202,7 +212,10 @@ fn pool_create_show_list_update_delete() {
         serde_json::json!(["email", "locale", "custom:team"])
     );
     assert_eq!(s["self_signup"], true);
-    assert_eq!(s["password_policy"], "default");
+    assert_eq!(
+        s["password_policy"]["require_symbols"], false,
+        "the default preset has no composition rules"
+    );
     assert_eq!(s["mfa"], "required");
     assert_eq!(s["access_token_ttl_secs"], 600);
     assert_eq!(s["id_token_ttl_secs"], 900, "untouched settings stay");
@@ -243,10 +256,61 @@ fn pool_create_show_list_update_delete() {
         &["pool", "update", "--pool", &id, "--required-attr", "name"],
     );
     assert!(err.contains("must require email"), "{err}");
+    let err = fails(
+        d,
+        &[
+            "pool",
+            "update",
+            "--pool",
+            &id,
+            "--password-min-length",
+            "5",
+        ],
+    );
+    assert!(err.contains("minimum_length"), "{err}");
     assert_eq!(
         ok_json(d, &["pool", "show", "--pool", &id])["settings"],
         shown["settings"]
     );
+
+    // The structured password policy: a preset, then single rules changed.
+    let s = ok_json(
+        d,
+        &[
+            "pool",
+            "update",
+            "--pool",
+            &id,
+            "--password-policy",
+            "default",
+            "--password-min-length",
+            "12",
+            "--password-require",
+            "numbers",
+            "--refuse-common-passwords",
+            "off",
+            "--temporary-password-days",
+            "3",
+        ],
+    );
+    let policy = &s["settings"]["password_policy"];
+    assert_eq!(policy["minimum_length"], 12);
+    assert_eq!(policy["require_numbers"], true);
+    assert_eq!(policy["require_uppercase"], false);
+    assert_eq!(policy["refuse_common_passwords"], false);
+    assert_eq!(policy["temporary_password_validity_days"], 3);
+    let err = fails(
+        d,
+        &[
+            "pool",
+            "update",
+            "--pool",
+            &id,
+            "--password-require",
+            "emoji",
+        ],
+    );
+    assert!(err.contains("--password-require"), "{err}");
 
     let deleted = ok_json(d, &["pool", "delete", "--pool", &id]);
     assert_eq!(deleted["deleted"], true);
@@ -380,12 +444,12 @@ fn client_create_list_show_delete() {
             "--name",
             "SPA",
             "--id",
-            "my-spa",
+            "my_spa",
             "--redirect-uri",
             "https://spa.example.com/cb",
         ],
     );
-    assert_eq!(spa["id"], "my-spa");
+    assert_eq!(spa["id"], "my_spa");
     assert_eq!(spa["public"], true);
     assert!(spa.get("secret").is_none());
     assert_eq!(spa["flows"], serde_json::json!(["code"]));
@@ -415,7 +479,7 @@ fn client_create_list_show_delete() {
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 3);
     assert!(list.iter().all(|c| c.get("secret").is_none()));
-    assert!(list.iter().any(|c| c["id"] == "my-spa"));
+    assert!(list.iter().any(|c| c["id"] == "my_spa"));
 
     // Bad input.
     let err = fails(
@@ -456,7 +520,7 @@ fn client_create_list_show_delete() {
     let err = fails(
         d,
         &[
-            "client", "create", "--pool", &pool, "--name", "X", "--id", "my-spa",
+            "client", "create", "--pool", &pool, "--name", "X", "--id", "my_spa",
         ],
     );
     assert!(err.contains("already exists"), "{err}");

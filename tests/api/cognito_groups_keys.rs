@@ -228,7 +228,12 @@ async fn a_pool_scoped_key_acts_on_its_pool_only() {
         scoped.0
     );
     assert_eq!(message, expected);
+    let own = json!({"UserPoolId": app.pool_id});
+    ok(&app, &scoped, "DescribeUserPool", own).await;
+    // Actions that name no pool are not for a pool-scoped key (no filtered ListUserPools).
     for (action, body) in [
+        ("ListUserPools", json!({"MaxResults": 10})),
+        ("CreateUserPool", json!({"PoolName": "Mine too"})),
         ("ListUsers", json!({"UserPoolId": other})),
         (
             "AdminGetUser",

@@ -8,6 +8,28 @@ async fn app_with_smtp() -> (TestApp, Inbox) {
     spawn_app_with_smtp().await
 }
 
+/// A server with an SMTP sink, a browser and its CSRF token, after `email` signed up through
+/// the hosted page (its confirmation mail is on the way).
+async fn signed_up_through_the_page(email: &str) -> (TestApp, Inbox, reqwest::Client, String) {
+    let (app, inbox) = app_with_smtp().await;
+    let browser = app.browser();
+    let url = app.url("/signup");
+    let (_, _, csrf) = get_form(&browser, &url).await;
+    post(
+        &browser,
+        &url,
+        &[
+            ("csrf_token", &csrf),
+            ("email", email),
+            ("name", "Someone"),
+            ("locale", "en"),
+            ("password", PASSWORD),
+        ],
+    )
+    .await;
+    (app, inbox, browser, csrf)
+}
+
 async fn get_form(browser: &reqwest::Client, url: &str) -> (u16, String, String) {
     let r = browser.get(url).send().await.unwrap();
     let status = r.status().as_u16();
@@ -219,7 +241,7 @@ async fn sign_up_rejects_bad_input_field_by_field_and_stores_nothing() {
                 ("locale", "en"),
                 ("password", "short"),
             ],
-            "at least 8 characters",
+            "too short",
         ),
         (
             vec![
@@ -308,22 +330,7 @@ async fn sign_up_with_a_registered_email_answers_the_same_and_creates_nothing() 
 
 #[tokio::test]
 async fn confirmation_codes_are_limited_to_five_wrong_guesses() {
-    let (app, inbox) = app_with_smtp().await;
-    let browser = app.browser();
-    let url = app.url("/signup");
-    let (_, _, csrf) = get_form(&browser, &url).await;
-    post(
-        &browser,
-        &url,
-        &[
-            ("csrf_token", &csrf),
-            ("email", "guess@example.com"),
-            ("name", "G"),
-            ("locale", "en"),
-            ("password", PASSWORD),
-        ],
-    )
-    .await;
+    let (app, inbox, browser, csrf) = signed_up_through_the_page("guess@example.com").await;
     let code =
         smtp::find_code(&smtp::parse(&smtp::wait_for_mail(&inbox, 1).await[0]).text).unwrap();
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -379,9 +386,7 @@ async fn confirmation_codes_are_limited_to_five_wrong_guesses() {
         .await;
         assert_eq!(r.status(), 400, "{email} {}", c.len());
     }
-    // Resend gives a new code that works (the cool-down is a minute: move past it by
-    // issuing through the store is not needed; the first code was issued at sign-up, so
-    // a resend now is silently skipped and says the same as always).
+    // Resend sends a fresh code at once (no cool-down), and the fresh code works.
     let r = post(
         &browser,
         &app.url("/confirm/resend"),
@@ -390,6 +395,59 @@ async fn confirmation_codes_are_limited_to_five_wrong_guesses() {
     .await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("we sent a new one"));
+    let fresh =
+        smtp::find_code(&smtp::parse(&smtp::wait_for_mail(&inbox, 2).await[1]).text).unwrap();
+    let r = post(
+        &browser,
+        &confirm,
+        &[
+            ("csrf_token", &csrf),
+            ("email", "guess@example.com"),
+            ("code", &fresh),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "the resent code confirms");
+}
+
+/// Resends are limited per address and login name; over the limit the page says to try later,
+/// for unknown and known emails alike.
+#[tokio::test]
+async fn hosted_resend_is_limited_and_says_so() {
+    let (app, inbox, browser, csrf) = signed_up_through_the_page("again@example.com").await;
+    smtp::wait_for_mail(&inbox, 1).await;
+    let resend = app.url("/confirm/resend");
+    for email in ["again@example.com", "nobody@example.com"] {
+        for i in 0..=incognito::accounts::codes::SENDS_PER_USER {
+            let r = post(
+                &browser,
+                &resend,
+                &[("csrf_token", &csrf), ("email", email)],
+            )
+            .await;
+            if i < incognito::accounts::codes::SENDS_PER_USER {
+                assert_eq!(r.status(), 200, "{email} #{i}");
+            } else {
+                assert_eq!(r.status(), 429, "{email}");
+                assert!(r.text().await.unwrap().contains("try again later"));
+            }
+        }
+    }
+    assert_eq!(smtp::wait_for_mail(&inbox, 6).await.len(), 6);
+    // The forgot-password page counts the same way.
+    let forgot = app.url("/forgot-password");
+    let mut last = 0;
+    for _ in 0..=incognito::accounts::codes::SENDS_PER_USER {
+        last = post(
+            &browser,
+            &forgot,
+            &[("csrf_token", &csrf), ("email", "nobody@example.com")],
+        )
+        .await
+        .status()
+        .as_u16();
+    }
+    assert_eq!(last, 429);
 }
 
 #[tokio::test]
@@ -471,7 +529,7 @@ async fn forgot_and_reset_password_revokes_sessions_and_tokens() {
     )
     .await;
     assert_eq!(r.status(), 400);
-    assert!(r.text().await.unwrap().contains("at least 8"));
+    assert!(r.text().await.unwrap().contains("too short"));
     let r = post(
         &other,
         &reset,

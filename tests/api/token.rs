@@ -1319,7 +1319,7 @@ async fn malformed_token_requests_get_json_errors() {
     // A body over the size limit.
     let big = format!("grant_type=refresh_token&pad={}", "a".repeat(100 * 1024)).into_bytes();
     let r = ctx.post_raw("/oauth2/token", form, big, None).await;
-    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.status, 413, "{}", r.body);
     assert_eq!(r.error(), "invalid_request");
     // The same discipline at revoke and introspect.
     for path in ["/oauth2/revoke", "/oauth2/introspect"] {

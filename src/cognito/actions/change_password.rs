@@ -48,7 +48,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     .await
     .unwrap_or(false);
     let new = if ok {
-        password::check_policy(&r.proposed_password, pool.settings.password_policy)?;
+        password::check_policy(&r.proposed_password, &pool.settings.password_policy)?;
         Some(shared::prepare_password(&pool, &user.username, &r.proposed_password).await?)
     } else {
         None

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::resend_confirmation_code::decoy_destination;
+use super::resend_confirmation_code::{decoy_destination, limit_exceeded};
 use crate::accounts::{notices, recovery, service::find_by_login};
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
@@ -25,7 +25,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     wire::check_id("username", &r.username)?;
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let client = shared::client(ctx, &r.client_id).await?;
-    let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
+    let (sealer, now, ip) = (ctx.state.sealer.clone(), ctx.now, ctx.ip);
     let dest = ctx
         .write(move |db| {
             shared::check_secret_hash(
@@ -36,21 +36,21 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                 r.secret_hash.as_deref(),
             )?;
             let pool = &client.entry.pool;
-            let Some(user) = find_by_login(db, pool, &r.username)? else {
+            let user = find_by_login(db, pool, &r.username)?;
+            let lang = user.as_ref().map_or_else(|| "en".into(), shared::lang_of);
+            // Counted (and limited) alike for known and unknown users.
+            let notice = recovery::request_reset(db, pool, &r.username, &lang, Some(ip), now)?
+                .map_err(|_| limit_exceeded())?;
+            let Some(user) = user else {
                 if !client.client.settings.prevent_user_existence_errors {
                     return Err(CognitoError::user_not_found());
                 }
                 return Ok(decoy_destination(&r.username));
             };
-            let lang = shared::lang_of(&user);
-            let email = user
-                .email
-                .clone()
-                .unwrap_or_else(|| decoy_destination(&r.username));
-            if let Some(notice) = recovery::forgot_password(db, pool, &r.username, &lang, now)? {
+            if let Some(notice) = notice {
                 notices::deliver(db, pool, &notice, now)?;
             }
-            Ok(email)
+            Ok(user.email.unwrap_or_else(|| decoy_destination(&r.username)))
         })
         .await?;
     ctx.state.wake_mailer();

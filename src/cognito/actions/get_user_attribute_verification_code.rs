@@ -25,27 +25,24 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         ));
     }
     let (entry, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
-    let now = ctx.now;
+    let (now, ip) = (ctx.now, ctx.ip);
     let pool = entry.pool.clone();
     let notice = ctx
         .write(move |db| {
-            let has_email =
-                crate::accounts::email_change::verification_address(db, &user)?.is_some();
             match crate::accounts::email_change::send_code(
                 db,
                 &pool,
                 &user,
                 &shared::lang_of(&user),
+                Some(ip),
                 now,
             )? {
-                Some(notice) => {
+                Ok(Some(notice)) => {
                     crate::accounts::notices::deliver(db, &pool, &notice, now)?;
                     Ok(notice)
                 }
-                None if has_email => Err(CognitoError::limit_exceeded(
-                    "Attempt limit exceeded, please try after some time.",
-                )),
-                None => Err(CognitoError::invalid_parameter("The user has no email.")),
+                Ok(None) => Err(CognitoError::invalid_parameter("The user has no email.")),
+                Err(_) => Err(super::resend_confirmation_code::limit_exceeded()),
             }
         })
         .await?;

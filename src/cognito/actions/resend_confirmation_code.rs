@@ -23,10 +23,11 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     wire::check_id("username", &r.username)?;
     let client = shared::client(ctx, &r.client_id).await?;
-    let (sealer, now, public_url) = (
+    let (sealer, now, public_url, ip) = (
         ctx.state.sealer.clone(),
         ctx.now,
         ctx.state.public_url.clone(),
+        ctx.ip,
     );
     let dest = ctx
         .write(move |db| {
@@ -40,41 +41,42 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             let pool = &client.entry.pool;
             let user = find_by_login(db, pool, &r.username)?;
             let prevent = client.client.settings.prevent_user_existence_errors;
-            let Some(user) = user else {
-                if !prevent {
-                    return Err(CognitoError::user_not_found());
-                }
-                return Ok(decoy_destination(&r.username));
-            };
-            let lang = shared::lang_of(&user);
-            let email = user.email.clone().unwrap_or_default();
+            let lang = user.as_ref().map_or_else(|| "en".into(), shared::lang_of);
+            let email = user
+                .as_ref()
+                .and_then(|u| u.email.clone())
+                .unwrap_or_default();
             let confirm_base = format!(
                 "{public_url}/{}/confirm?email={}",
                 pool.id,
                 url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
             );
             let link = |code: &str| format!("{confirm_base}&code={code}");
-            match sign_up::resend_confirmation(db, pool, &r.username, &lang, link, now) {
-                Ok(Some(notice)) => {
+            // Counted (and limited) alike for unknown, confirmed and unconfirmed users.
+            let sent =
+                sign_up::resend_confirmation(db, pool, &r.username, &lang, link, Some(ip), now)?
+                    .map_err(|_| limit_exceeded())?;
+            match (user, sent) {
+                (_, Some(notice)) => {
                     notices::deliver(db, pool, &notice, now)?;
                     Ok(email)
                 }
-                Ok(None) if prevent => Ok(email),
-                Ok(None) => Err(CognitoError::invalid_parameter(
+                (None, None) if prevent => Ok(decoy_destination(&r.username)),
+                (None, None) => Err(CognitoError::user_not_found()),
+                (Some(_), None) if prevent => Ok(email),
+                (Some(_), None) => Err(CognitoError::invalid_parameter(
                     "User is already confirmed.",
                 )),
-                // Within the resend cool-down: with PreventUserExistenceErrors the answer
-                // must not differ from an unknown user's.
-                Err(crate::Error::Invalid(_)) if prevent => Ok(email),
-                Err(crate::Error::Invalid(_)) => Err(CognitoError::limit_exceeded(
-                    "Attempt limit exceeded, please try after some time.",
-                )),
-                Err(e) => Err(e.into()),
             }
         })
         .await?;
     ctx.state.wake_mailer();
     Ok(serde_json::json!({ "CodeDeliveryDetails": wire::email_delivery(&dest) }))
+}
+
+/// Over the limit of codes per user or per address (`codes::allow_send`).
+pub fn limit_exceeded() -> CognitoError {
+    CognitoError::limit_exceeded("Attempt limit exceeded, please try after some time.")
 }
 
 /// What an unknown user's answer shows: the typed login when it looks like an email.

@@ -107,7 +107,7 @@ async fn new_password(
     p: &StringMap,
 ) -> Result<Value> {
     let new = required(p, "NEW_PASSWORD")?.to_string();
-    crate::authn::password::check_policy(&new, client.entry.pool.settings.password_policy)?;
+    crate::authn::password::check_policy(&new, &client.entry.pool.settings.password_policy)?;
     let mut attrs = std::collections::BTreeMap::new();
     for (k, v) in p {
         if let Some(name) = k.strip_prefix("userAttributes.") {
@@ -120,7 +120,7 @@ async fn new_password(
             attrs.insert(name.to_string(), v.clone());
         }
     }
-    crate::accounts::service::validate_attributes(&attrs)?;
+    crate::accounts::service::validate_attributes(&client.entry.pool, &attrs, false)?;
     let (c, session, username) = (client.clone(), session.to_string(), username.to_string());
     // The challenge's user, read without taking the challenge, so that the new password is
     // hashed before the write transaction (`service::NewPassword`); the transaction then takes

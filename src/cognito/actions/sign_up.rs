@@ -81,7 +81,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     };
     let email = crate::accounts::service::normalize_email(&email)
         .map_err(|_| CognitoError::invalid_parameter("Invalid email address format."))?;
-    crate::authn::password::check_policy(&password, pool.settings.password_policy)?;
+    crate::authn::password::check_policy(&password, &pool.settings.password_policy)?;
     for attr in &pool.settings.required_attributes {
         if attr != "email" && attributes.get(attr).is_none_or(|v| v.trim().is_empty()) {
             return Err(CognitoError::invalid_parameter(format!(

@@ -37,7 +37,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let new_email = changes
         .remove("email")
         .filter(|e| Some(e) != user.email.as_ref());
-    crate::accounts::service::validate_attributes(&changes)?;
+    crate::accounts::service::validate_attributes(&entry.pool, &changes, true)?;
     for (k, v) in changes {
         if v.is_empty() {
             user.attributes.remove(&k);

@@ -34,7 +34,7 @@ struct AccountPage {
     name: String,
     locale: String,
     locales: &'static [(&'static str, &'static str)],
-    policy_hint: &'static str,
+    policy_hint: String,
     sessions: Vec<SessionRow>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
@@ -128,7 +128,7 @@ async fn render(
             .cloned()
             .unwrap_or_else(|| "en".into()),
         locales: LOCALES,
-        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        policy_hint: policy_hint(ctx.tr, &ctx.entry.pool.settings.password_policy),
         sessions: sessions
             .into_iter()
             .map(|s| SessionRow {
@@ -244,7 +244,7 @@ pub async fn change_password(
     if new != f.get("password2").unwrap_or_default() {
         return fail(ctx.tr.err_pw_mismatch).await;
     }
-    if let Err(e) = password::check_policy(&new, ctx.entry.pool.settings.password_policy) {
+    if let Err(e) = password::check_policy(&new, &ctx.entry.pool.settings.password_policy) {
         return fail(policy_message(ctx.tr, e)).await;
     }
     let stored = user.password_hash.clone().unwrap_or_default();

@@ -104,26 +104,24 @@ pub async fn resend(
         state.public_url,
         ctx.link_with("confirm", "email", &email)
     );
-    let (pool, now, lang, e2) = (
+    let (pool, now, lang, e2, ip) = (
         ctx.entry.pool.clone(),
         state.now(),
         ctx.tr.lang.to_string(),
         email.clone(),
+        crate::http::client_ip(&req),
     );
     let result = state
         .store
-        .write(move |db| -> crate::Result<()> {
+        .write(move |db| -> crate::Result<_> {
             let link = |code: &str| format!("{confirm_base}&code={code}");
-            match sign_up::resend_confirmation(db, &pool, &e2, &lang, link, now) {
-                Ok(Some(notice)) => {
-                    notices::deliver(db, &pool, &notice, now)?;
-                    Ok(())
-                }
-                // Unknown, confirmed, or inside the cool-down: the same answer, nothing sent,
-                // so the form does not reveal which accounts exist.
-                Ok(None) | Err(crate::Error::Invalid(_)) => Ok(()),
-                Err(e) => Err(e),
+            // Unknown, confirmed or unconfirmed: the same answer (only the limit, counted
+            // alike for all, differs), so the form does not reveal which accounts exist.
+            let sent = sign_up::resend_confirmation(db, &pool, &e2, &lang, link, Some(ip), now)?;
+            if let Ok(Some(notice)) = &sent {
+                notices::deliver(db, &pool, notice, now)?;
             }
+            Ok(sent.map(|_| ()))
         })
         .await;
     let mut p = page(
@@ -133,10 +131,14 @@ pub async fn resend(
         "",
     );
     match result {
-        Ok(()) => {
+        Ok(Ok(())) => {
             mail_queued(&state);
             p.notice = Some(ctx.tr.resent);
             pages::render(StatusCode::OK, &p)
+        }
+        Ok(Err(_)) => {
+            p.error = Some(ctx.tr.err_send_limited);
+            pages::render(StatusCode::TOO_MANY_REQUESTS, &p)
         }
         Err(e) => ctx.internal(e),
     }

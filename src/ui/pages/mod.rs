@@ -235,18 +235,37 @@ impl FieldErrors {
 pub fn policy_message(tr: &'static Tr, e: crate::authn::password::PolicyError) -> &'static str {
     use crate::authn::password::PolicyError::*;
     match e {
-        TooShort => tr.err_pw_short,
+        TooShort(_) => tr.err_pw_short,
         TooLong => tr.err_pw_long,
         TooCommon => tr.err_pw_common,
-        Composition => tr.err_pw_composition,
+        NeedsUppercase => tr.err_pw_upper,
+        NeedsLowercase => tr.err_pw_lower,
+        NeedsNumber => tr.err_pw_digit,
+        NeedsSymbol => tr.err_pw_symbol,
     }
 }
 
-pub fn policy_hint(tr: &'static Tr, policy: crate::pools::PasswordPolicy) -> &'static str {
-    match policy {
-        crate::pools::PasswordPolicy::Default => tr.policy_default,
-        crate::pools::PasswordPolicy::CognitoDefault => tr.policy_cognito,
+/// The pool's password rules in a sentence or three, for the hint under a password field.
+pub fn policy_hint(tr: &'static Tr, policy: &crate::pools::PasswordPolicy) -> String {
+    let mut hint = tr
+        .policy_min
+        .replace("{n}", &policy.minimum_length.to_string());
+    let needs: Vec<&str> = [
+        (policy.require_uppercase, tr.policy_upper),
+        (policy.require_lowercase, tr.policy_lower),
+        (policy.require_numbers, tr.policy_digit),
+        (policy.require_symbols, tr.policy_symbol),
+    ]
+    .into_iter()
+    .filter_map(|(on, words)| on.then_some(words))
+    .collect();
+    if !needs.is_empty() {
+        hint = format!("{hint} {} {}.", tr.policy_needs, needs.join(", "));
     }
+    if policy.refuse_common_passwords {
+        hint = format!("{hint} {}", tr.policy_common);
+    }
+    hint
 }
 
 pub fn code_message(tr: &'static Tr, e: crate::accounts::codes::CodeError) -> &'static str {

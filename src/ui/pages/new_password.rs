@@ -23,7 +23,7 @@ struct NewPasswordPage {
     c: Chrome,
     action: String,
     csrf_token: String,
-    policy_hint: &'static str,
+    policy_hint: String,
     error: Option<&'static str>,
 }
 
@@ -32,7 +32,7 @@ fn page(ctx: &Ctx, csrf_token: String, error: Option<&'static str>) -> NewPasswo
         c: ctx.chrome(),
         action: ctx.link("new-password"),
         csrf_token,
-        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        policy_hint: policy_hint(ctx.tr, &ctx.entry.pool.settings.password_policy),
         error,
     }
 }
@@ -73,7 +73,7 @@ pub async fn submit(
             &page(&ctx, csrf_token, Some(ctx.tr.err_pw_mismatch)),
         );
     }
-    if let Err(e) = password::check_policy(&new, ctx.entry.pool.settings.password_policy) {
+    if let Err(e) = password::check_policy(&new, &ctx.entry.pool.settings.password_policy) {
         return pages::render(
             StatusCode::BAD_REQUEST,
             &page(&ctx, csrf_token, Some(policy_message(ctx.tr, e))),

@@ -33,7 +33,7 @@ struct ResetPage {
     action: String,
     csrf_token: String,
     email: String,
-    policy_hint: &'static str,
+    policy_hint: String,
     notice: Option<&'static str>,
     error: Option<&'static str>,
     login_url: String,
@@ -45,7 +45,7 @@ fn reset_page(ctx: &Ctx, csrf_token: String, email: &str) -> ResetPage {
         action: ctx.link("reset-password"),
         csrf_token,
         email: email.chars().take(254).collect(),
-        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        policy_hint: policy_hint(ctx.tr, &ctx.entry.pool.settings.password_policy),
         notice: None,
         error: None,
         login_url: ctx.link("login"),
@@ -66,6 +66,18 @@ pub async fn show_forgot(state: web::Data<AppState>, path: Path, req: HttpReques
     with_csrf(pages::render(StatusCode::OK, &p), token)
 }
 
+/// The forgot-password form again, with what was typed and an error.
+fn forgot_page(ctx: &Ctx, csrf_token: String, email: &str, error: &'static str) -> ForgotPage {
+    ForgotPage {
+        c: ctx.chrome(),
+        action: ctx.link("forgot-password"),
+        csrf_token,
+        email: email.chars().take(254).collect(),
+        error: Some(error),
+        login_url: ctx.link("login"),
+    }
+}
+
 pub async fn submit_forgot(
     state: web::Data<AppState>,
     path: Path,
@@ -76,35 +88,44 @@ pub async fn submit_forgot(
     let f = or_respond!(ctx.form(&state, &req, &body));
     let email = f.get("email").unwrap_or_default().to_string();
     if normalize_email(&email).is_err() {
-        let p = ForgotPage {
-            c: ctx.chrome(),
-            action: ctx.link("forgot-password"),
-            csrf_token: f.get("csrf_token").unwrap_or_default().to_string(),
-            email: email.chars().take(254).collect(),
-            error: Some(ctx.tr.err_email_invalid),
-            login_url: ctx.link("login"),
-        };
+        let p = forgot_page(
+            &ctx,
+            f.get("csrf_token").unwrap_or_default().to_string(),
+            &email,
+            ctx.tr.err_email_invalid,
+        );
         return pages::render(StatusCode::BAD_REQUEST, &p);
     }
-    let (pool, now, lang, e2) = (
+    let (pool, now, lang, e2, ip) = (
         ctx.entry.pool.clone(),
         state.now(),
         ctx.tr.lang.to_string(),
         email.clone(),
+        crate::http::client_ip(&req),
     );
     let result = state
         .store
-        .write(move |db| -> crate::Result<()> {
-            if let Some(notice) = recovery::forgot_password(db, &pool, &e2, &lang, now)? {
-                notices::deliver(db, &pool, &notice, now)?;
+        .write(move |db| -> crate::Result<_> {
+            let sent = recovery::request_reset(db, &pool, &e2, &lang, Some(ip), now)?;
+            if let Ok(Some(notice)) = &sent {
+                notices::deliver(db, &pool, notice, now)?;
             }
-            Ok(())
+            Ok(sent.map(|_| ()))
         })
         .await;
     match result {
-        Ok(()) => {
+        Ok(Ok(())) => {
             mail_queued(&state);
             see_other(&ctx.link_with("reset-password", "email", &email))
+        }
+        Ok(Err(_)) => {
+            let p = forgot_page(
+                &ctx,
+                f.get("csrf_token").unwrap_or_default().to_string(),
+                &email,
+                ctx.tr.err_send_limited,
+            );
+            pages::render(StatusCode::TOO_MANY_REQUESTS, &p)
         }
         Err(e) => ctx.internal(e),
     }

@@ -38,7 +38,7 @@ struct SignUpPage {
     email: String,
     fields: Vec<Field>,
     locales: &'static [(&'static str, &'static str)],
-    policy_hint: &'static str,
+    policy_hint: String,
     errors: FieldErrors,
     login_url: String,
 }
@@ -88,7 +88,7 @@ fn page(
         email,
         fields,
         locales: LOCALES,
-        policy_hint: policy_hint(ctx.tr, ctx.entry.pool.settings.password_policy),
+        policy_hint: policy_hint(ctx.tr, &ctx.entry.pool.settings.password_policy),
         errors,
         login_url: ctx.link("login"),
     }
@@ -177,7 +177,7 @@ fn validate(ctx: &Ctx, f: &Params) -> Result<SignUp, FieldErrors> {
     }
     let password = f.get("password").unwrap_or_default();
     if let Err(e) =
-        crate::authn::password::check_policy(password, ctx.entry.pool.settings.password_policy)
+        crate::authn::password::check_policy(password, &ctx.entry.pool.settings.password_policy)
     {
         errors.add("password", policy_message(tr, e));
     }

@@ -14,11 +14,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..', '..');
 
 export const POOL_ID = 'local_JsTest1';
-export const CLIENT_ID = 'js-public-client';
-export const PASSWORD_CLIENT_ID = 'js-password-client';
+export const CLIENT_ID = 'js_public_client';
+export const PASSWORD_CLIENT_ID = 'js_password_client';
 export const ORIGIN = 'http://localhost:3000';
 export const MFA_POOL_ID = 'local_JsMfa1';
-export const MFA_CLIENT_ID = 'js-mfa-client';
+export const MFA_CLIENT_ID = 'js_mfa_client';
 
 function freePort() {
   return new Promise((resolve, reject) => {

@@ -50,10 +50,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let resend = r.message_action.as_deref() == Some("RESEND");
     let temporary = match r.temporary_password {
         Some(p) => {
-            crate::authn::password::check_policy(&p, pool.settings.password_policy)?;
+            crate::authn::password::check_policy(&p, &pool.settings.password_policy)?;
             p
         }
-        None => temporary_password(pool.settings.password_policy),
+        None => temporary_password(&pool.settings.password_policy),
     };
     let email_verified = attrs.remove("email_verified").is_some_and(|v| v == "true");
     attrs.remove("phone_number_verified");
@@ -153,10 +153,15 @@ fn invite(db: &Db, pool: &Pool, user: &User, temporary: &str, now: i64) -> Resul
 }
 
 /// A random temporary password that meets the pool's policy.
-fn temporary_password(policy: PasswordPolicy) -> String {
-    let base = crate::random::alnum(14);
-    match policy {
-        PasswordPolicy::Default => base,
-        PasswordPolicy::CognitoDefault => format!("{base}Aa1!"),
+fn temporary_password(policy: &PasswordPolicy) -> String {
+    let base = crate::random::alnum((policy.minimum_length as usize).max(14));
+    let composition = policy.require_uppercase
+        || policy.require_lowercase
+        || policy.require_numbers
+        || policy.require_symbols;
+    if composition {
+        format!("{base}Aa1!")
+    } else {
+        base
     }
 }

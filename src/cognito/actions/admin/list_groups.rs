@@ -20,7 +20,13 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     ctx.read(move |db| {
         let all = crate::store::groups::list(db, &entry.pool.id)?;
-        Ok(super::groups_page(&all, limit, offset))
+        Ok(super::paged(
+            &all,
+            limit,
+            offset,
+            "Groups",
+            super::group_type,
+        ))
     })
     .await
 }

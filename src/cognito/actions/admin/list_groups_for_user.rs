@@ -22,7 +22,13 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     ctx.read(move |db| {
         let user = super::user(db, &entry, &r.username)?;
         let all = crate::store::groups::groups_of_user(db, &user.id)?;
-        Ok(super::groups_page(&all, limit, offset))
+        Ok(super::paged(
+            &all,
+            limit,
+            offset,
+            "Groups",
+            super::group_type,
+        ))
     })
     .await
 }

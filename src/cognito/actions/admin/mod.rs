@@ -153,21 +153,6 @@ pub struct GroupRequest {
     pub role_arn: Option<String>,
 }
 
-/// One page of `GroupType`s (ListGroups, AdminListGroupsForUser).
-pub fn groups_page(all: &[crate::store::groups::Group], limit: usize, offset: usize) -> Value {
-    let groups: Vec<Value> = all
-        .iter()
-        .skip(offset)
-        .take(limit)
-        .map(group_type)
-        .collect();
-    let mut out = json!({ "Groups": groups });
-    if offset + limit < all.len() {
-        out["NextToken"] = json!((offset + limit).to_string());
-    }
-    out
-}
-
 /// Reads a `Limit` and a numeric `NextToken` offset.
 pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize, usize)> {
     let limit = limit.unwrap_or(max);
@@ -183,4 +168,20 @@ pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize,
             .map_err(|_| CognitoError::invalid_parameter("Invalid pagination token."))?,
     };
     Ok((limit as usize, offset))
+}
+
+/// One page of `all` under `key`, with a `NextToken` when more follow (the offset as text).
+pub fn paged<T>(
+    all: &[T],
+    limit: usize,
+    offset: usize,
+    key: &str,
+    to: impl Fn(&T) -> Value,
+) -> Value {
+    let items: Vec<Value> = all.iter().skip(offset).take(limit).map(to).collect();
+    let mut out = json!({ key: items });
+    if offset + limit < all.len() {
+        out["NextToken"] = json!((offset + limit).to_string());
+    }
+    out
 }

@@ -21,7 +21,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     wire::check_len("password", &r.password, 1, 256)?;
     let entry = super::pool(ctx, &r.user_pool_id).await?;
-    crate::authn::password::check_policy(&r.password, entry.pool.settings.password_policy)?;
+    crate::authn::password::check_policy(&r.password, &entry.pool.settings.password_policy)?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
     let new_password = super::prepare_password_for(ctx, &entry, &r.username, &r.password).await?;
     ctx.write(move |db| {

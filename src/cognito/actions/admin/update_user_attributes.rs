@@ -46,7 +46,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         if let Some(v) = verified {
             user.email_verified = v == "true";
         }
-        crate::accounts::service::validate_attributes(&attrs)?;
+        crate::accounts::service::validate_attributes(&entry.pool, &attrs, true)?;
         for (k, v) in attrs {
             if v.is_empty() {
                 user.attributes.remove(&k);
