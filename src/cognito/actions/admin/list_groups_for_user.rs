@@ -22,13 +22,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     ctx.read(move |db| {
         let user = super::user(db, &entry, &r.username)?;
         let all = crate::store::groups::groups_of_user(db, &user.id)?;
-        Ok(super::paged(
-            &all,
-            limit,
-            offset,
-            "Groups",
-            super::group_type,
-        ))
+        Ok(super::groups_paged(&all, limit, offset))
     })
     .await
 }

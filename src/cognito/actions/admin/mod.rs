@@ -170,6 +170,11 @@ pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize,
     Ok((limit as usize, offset))
 }
 
+/// One page of `GroupType`s under `Groups` (ListGroups, AdminListGroupsForUser).
+pub fn groups_paged(all: &[crate::store::groups::Group], limit: usize, offset: usize) -> Value {
+    paged(all, limit, offset, "Groups", group_type)
+}
+
 /// One page of `all` under `key`, with a `NextToken` when more follow (the offset as text).
 pub fn paged<T>(
     all: &[T],
