@@ -143,6 +143,8 @@ struct GroupDecl {
     name: String,
     description: Option<String>,
     precedence: Option<i64>,
+    /// An IAM role ARN (`cognito:roles` / `cognito:preferred_role` in ID tokens).
+    role_arn: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -423,24 +425,37 @@ fn apply_pool(
 
 fn apply_group(db: &Db, pool: &Pool, decl: &GroupDecl, now: i64) -> Result<Outcome> {
     let description = decl.description.clone().unwrap_or_default();
-    accounts::check_group(&decl.name, &description, decl.precedence)?;
-    let group = store::groups::Group {
-        pool_id: pool.id.clone(),
-        name: decl.name.clone(),
-        description,
-        precedence: decl.precedence,
-        created_at: now,
-    };
     match store::groups::get(db, &pool.id, &decl.name)? {
         None => {
-            store::groups::insert(db, &group)?;
+            let new = accounts::NewGroup {
+                name: decl.name.clone(),
+                description,
+                precedence: decl.precedence,
+                role_arn: decl.role_arn.clone(),
+            };
+            accounts::create_group(db, pool, new, now)?;
             Ok(Outcome::Created)
         }
-        Some(g) if g.description == group.description && g.precedence == group.precedence => {
+        Some(g)
+            if g.description == description
+                && g.precedence == decl.precedence
+                && g.role_arn == decl.role_arn =>
+        {
             Ok(Outcome::Unchanged)
         }
-        Some(_) => {
-            store::groups::upsert(db, &group)?;
+        Some(mut group) => {
+            // The file describes the whole group: absent members are cleared.
+            accounts::check_group(
+                &decl.name,
+                &description,
+                decl.precedence,
+                decl.role_arn.as_deref(),
+            )?;
+            group.description = description;
+            group.precedence = decl.precedence;
+            group.role_arn = decl.role_arn.clone();
+            group.updated_at = now;
+            store::groups::update(db, &group)?;
             Ok(Outcome::Updated)
         }
     }

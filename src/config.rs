@@ -67,7 +67,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Region prefix of generated pool ids (`{region}_{id}`).
     pub region: String,
-    /// The AWS account id in ARNs (`arn:aws:cognito-idp:{region}:{account_id}:userpool/{id}`).
+    /// AWS account id (12 digits) in the ARNs the Cognito API returns
+    /// (`arn:aws:cognito-idp:{region}:{account_id}:userpool/{id}`) and in its error messages.
     pub account_id: String,
     /// Signing algorithm of newly generated keys: RS256, ES256 or EdDSA.
     pub key_algorithm: String,
@@ -394,5 +395,35 @@ impl Config {
 
     pub fn is_https(&self) -> bool {
         self.public_url().starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_id_is_twelve_digits() {
+        let mut c = Config::default();
+        assert_eq!(c.account_id, "000000000000");
+        assert!(c.validate().is_ok());
+        for bad in ["12345678901", "1234567890123", "12345678901a", ""] {
+            c.account_id = bad.into();
+            assert!(
+                matches!(
+                    c.validate(),
+                    Err(ConfigError::Invalid {
+                        name: "account_id",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        // From the environment it stays a string (leading zeros kept).
+        assert_eq!(
+            Config::env_value("account_id", "012345678901"),
+            Ok(toml::Value::String("012345678901".into()))
+        );
     }
 }

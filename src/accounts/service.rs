@@ -302,16 +302,217 @@ pub fn validate_password_hash(hash: &str) -> Result<()> {
     }
 }
 
-/// Checks a group's name, description and precedence before it is stored (CLI, bootstrap).
-pub fn check_group(name: &str, description: &str, precedence: Option<i64>) -> Result<()> {
+/// Checks a group's name, description, precedence and role before it is stored (every door:
+/// CLI, bootstrap, Cognito API).
+pub fn check_group(
+    name: &str,
+    description: &str,
+    precedence: Option<i64>,
+    role_arn: Option<&str>,
+) -> Result<()> {
     validate_group_name(name)?;
+    check_group_fields(description, precedence, role_arn)
+}
+
+fn check_group_fields(
+    description: &str,
+    precedence: Option<i64>,
+    role_arn: Option<&str>,
+) -> Result<()> {
     if description.len() > 2048 || description.chars().any(|c| c.is_control() && c != '\n') {
         return Err(Error::invalid(
             "group description: at most 2048 printable characters",
         ));
     }
-    if precedence.is_some_and(|p| p < 0) {
-        return Err(Error::invalid("group precedence: 0 or more"));
+    if precedence.is_some_and(|p| !(0..=i64::from(i32::MAX)).contains(&p)) {
+        return Err(Error::invalid("group precedence: 0 to 2147483647"));
+    }
+    if let Some(arn) = role_arn {
+        validate_role_arn(arn)?;
     }
     Ok(())
+}
+
+/// An IAM role ARN: `arn:aws:iam::123456789012:role/path/name` (other AWS partitions too).
+pub fn validate_role_arn(arn: &str) -> Result<()> {
+    let valid = (20..=2048).contains(&arn.len())
+        && arn.split_once(":iam::").is_some_and(|(partition, rest)| {
+            partition
+                .strip_prefix("arn:aws")
+                .is_some_and(|p| p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+                && rest.split_once(":role/").is_some_and(|(account, role)| {
+                    account.len() == 12
+                        && account.bytes().all(|b| b.is_ascii_digit())
+                        && !role.is_empty()
+                        && !role.ends_with('/')
+                        && role
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"_+=,.@/-".contains(&b))
+                })
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "role ARN {arn:?}: expected arn:aws:iam::<12-digit account>:role/<name>"
+        )))
+    }
+}
+
+/// A group to create.
+pub struct NewGroup {
+    pub name: String,
+    pub description: String,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+}
+
+/// Creates a group of the pool, unless one of that name exists.
+pub fn create_group(db: &Db, pool: &Pool, new: NewGroup, now: i64) -> Result<store::groups::Group> {
+    check_group(
+        &new.name,
+        &new.description,
+        new.precedence,
+        new.role_arn.as_deref(),
+    )?;
+    if store::groups::exists(db, &pool.id, &new.name)? {
+        return Err(Error::AlreadyExists(format!("group {:?}", new.name)));
+    }
+    let group = store::groups::Group {
+        pool_id: pool.id.clone(),
+        name: new.name,
+        description: new.description,
+        precedence: new.precedence,
+        role_arn: new.role_arn,
+        created_at: now,
+        updated_at: now,
+    };
+    store::groups::insert(db, &group)?;
+    Ok(group)
+}
+
+/// What an update changes: only the members given (Cognito's UpdateGroup).
+#[derive(Default)]
+pub struct GroupChange {
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
+}
+
+/// A group of the pool; unknown is `NotFound`.
+pub fn require_group(db: &Db, pool: &Pool, name: &str) -> Result<store::groups::Group> {
+    store::groups::get(db, &pool.id, name)?
+        .ok_or_else(|| Error::not_found(format!("group {name:?}")))
+}
+
+/// Changes the members of a group that `change` gives; the others stay.
+pub fn update_group(
+    db: &Db,
+    pool: &Pool,
+    name: &str,
+    change: GroupChange,
+    now: i64,
+) -> Result<store::groups::Group> {
+    // The input first, as for a new group; what is kept was checked when stored.
+    check_group_fields(
+        change.description.as_deref().unwrap_or(""),
+        change.precedence,
+        change.role_arn.as_deref(),
+    )?;
+    let mut group = require_group(db, pool, name)?;
+    if let Some(d) = change.description {
+        group.description = d;
+    }
+    if change.precedence.is_some() {
+        group.precedence = change.precedence;
+    }
+    if change.role_arn.is_some() {
+        group.role_arn = change.role_arn;
+    }
+    group.updated_at = now;
+    store::groups::update(db, &group)?;
+    Ok(group)
+}
+
+/// Deletes a group of the pool and its memberships.
+pub fn delete_group(db: &Db, pool: &Pool, name: &str) -> Result<()> {
+    if !store::groups::delete(db, &pool.id, name)? {
+        return Err(Error::not_found(format!("group {name:?}")));
+    }
+    Ok(())
+}
+
+/// `cognito:roles` and `cognito:preferred_role` of a user's groups (ordered as
+/// `store::groups::groups_of_user` returns them: lowest precedence first, none last).
+/// The preferred role is that of the best-placed groups with a role; when several groups share
+/// that precedence with different roles there is none, as at Cognito.
+pub fn group_roles(groups: &[store::groups::Group]) -> (Vec<String>, Option<String>) {
+    let mut roles: Vec<String> = Vec::new();
+    for r in groups.iter().filter_map(|g| g.role_arn.as_ref()) {
+        if !roles.contains(r) {
+            roles.push(r.clone());
+        }
+    }
+    let with_role: Vec<_> = groups.iter().filter(|g| g.role_arn.is_some()).collect();
+    let preferred = with_role.first().and_then(|best| {
+        let tied = with_role.iter().filter(|g| g.precedence == best.precedence);
+        let mut tied_roles = tied.filter_map(|g| g.role_arn.as_ref());
+        let first = tied_roles.next()?;
+        tied_roles.all(|r| r == first).then(|| first.clone())
+    });
+    (roles, preferred)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(name: &str, precedence: Option<i64>, role: Option<&str>) -> store::groups::Group {
+        store::groups::Group {
+            pool_id: "p".into(),
+            name: name.into(),
+            description: String::new(),
+            precedence,
+            role_arn: role.map(String::from),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn role_arns() {
+        assert!(validate_role_arn("arn:aws:iam::123456789012:role/admins").is_ok());
+        assert!(validate_role_arn("arn:aws:iam::123456789012:role/path/to/Role_1+=,.@-").is_ok());
+        assert!(validate_role_arn("arn:aws-cn:iam::123456789012:role/x").is_ok());
+        for bad in [
+            "arn:aws:iam::12345678901:role/admins",
+            "arn:aws:iam::123456789012:user/admins",
+            "arn:aws:s3::123456789012:role/admins",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+            "role/admins",
+        ] {
+            assert!(validate_role_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn preferred_role_follows_precedence_and_ties() {
+        let a = "arn:aws:iam::123456789012:role/a";
+        let b = "arn:aws:iam::123456789012:role/b";
+        let (roles, preferred) = group_roles(&[
+            group("x", Some(1), None),
+            group("y", Some(2), Some(b)),
+            group("z", None, Some(a)),
+        ]);
+        assert_eq!(roles, vec![b.to_string(), a.to_string()]);
+        assert_eq!(preferred.as_deref(), Some(b));
+        let (_, tie) = group_roles(&[group("x", Some(1), Some(a)), group("y", Some(1), Some(b))]);
+        assert_eq!(tie, None);
+        let (_, same) = group_roles(&[group("x", Some(1), Some(a)), group("y", Some(1), Some(a))]);
+        assert_eq!(same.as_deref(), Some(a));
+        let (_, none) = group_roles(&[group("x", None, Some(a)), group("y", None, Some(b))]);
+        assert_eq!(none, None);
+        assert_eq!(group_roles(&[]), (vec![], None));
+    }
 }

@@ -16,8 +16,14 @@ pub enum AdminKeyCmd {
         /// What the key is for.
         #[arg(long, default_value = "")]
         description: String,
+        /// Only this pool's actions (pool id or unique name); without it every pool.
+        #[arg(long)]
+        pool: Option<String>,
+        /// Only read actions (Describe*, Get*, List*, AdminGetUser, AdminListGroupsForUser, ...).
+        #[arg(long)]
+        read_only: bool,
     },
-    /// List the access keys (ids only).
+    /// List the access keys (ids, descriptions and scopes; never secrets).
     List,
     /// Delete an access key.
     Delete {
@@ -29,49 +35,56 @@ pub enum AdminKeyCmd {
 
 pub(super) fn admin_key_cmd(ctx: &Ctx, cmd: AdminKeyCmd) -> Result<Output, String> {
     match cmd {
-        AdminKeyCmd::Create { description } => {
+        AdminKeyCmd::Create {
+            description,
+            pool,
+            read_only,
+        } => {
             if description.len() > 256 || description.chars().any(char::is_control) {
                 return Err("--description: at most 256 printable characters".into());
             }
             let (id, secret) = crate::cognito::sigv4::new_key();
-            let row = store::cognito::AdminKey {
+            let mut row = store::cognito::AdminKey {
                 access_key_id: id.clone(),
                 secret: ctx.sealer.seal(&secret),
-                description: description.clone(),
+                description,
                 created_at: ctx.now,
                 last_used_at: None,
+                pool_id: None,
+                read_only,
             };
-            ctx.write(|db| Ok(store::cognito::insert_admin_key(db, &row)?))?;
+            let row = ctx.write(|db| {
+                row.pool_id = match &pool {
+                    Some(p) => Some(crate::pools::service::find_pool(db, p)?.id),
+                    None => None,
+                };
+                store::cognito::insert_admin_key(db, &row)?;
+                Ok(row)
+            })?;
+            let mut json = key_json(&row);
+            json["secret_access_key"] = json!(secret);
             Ok(Output {
-                json: json!({
-                    "access_key_id": id,
-                    "secret_access_key": secret,
-                    "description": description,
-                    "created_at": ctx.now,
-                }),
+                json,
                 text: format!(
-                    "Created admin access key\n  access key id:      {id}\n  secret access key:  {secret}\n  (The secret is shown only now; store it safely.)\n"
+                    "Created admin access key ({})\n  access key id:      {id}\n  secret access key:  {secret}\n  (The secret is shown only now; store it safely.)\n",
+                    scope_text(&row)
                 ),
             })
         }
         AdminKeyCmd::List => {
             let keys = ctx.read(|db| Ok(store::cognito::list_admin_keys(db)?))?;
-            let json = keys
-                .iter()
-                .map(|k| {
-                    json!({
-                        "access_key_id": k.access_key_id,
-                        "description": k.description,
-                        "created_at": k.created_at,
-                    })
-                })
-                .collect::<Vec<_>>();
+            let json = keys.iter().map(key_json).collect::<Vec<_>>();
             let mut text = String::new();
             if keys.is_empty() {
                 text.push_str("No admin access keys.\n");
             }
             for k in &keys {
-                text.push_str(&format!("{}  {}\n", k.access_key_id, k.description));
+                text.push_str(&format!(
+                    "{}  {:<32}  {}\n",
+                    k.access_key_id,
+                    scope_text(k),
+                    k.description
+                ));
             }
             Ok(Output {
                 json: json!(json),
@@ -88,5 +101,29 @@ pub(super) fn admin_key_cmd(ctx: &Ctx, cmd: AdminKeyCmd) -> Result<Output, Strin
                 text: format!("Deleted admin access key {id}.\n"),
             })
         }
+    }
+}
+
+/// A key without its secret: id, description, creation time and scope.
+fn key_json(k: &store::cognito::AdminKey) -> serde_json::Value {
+    json!({
+        "access_key_id": k.access_key_id,
+        "description": k.description,
+        "created_at": k.created_at,
+        "pool_id": k.pool_id,
+        "read_only": k.read_only,
+    })
+}
+
+/// `all pools`, `pool local_X`, `... read-only`.
+fn scope_text(k: &store::cognito::AdminKey) -> String {
+    let pools = match &k.pool_id {
+        Some(p) => format!("pool {p}"),
+        None => "all pools".to_string(),
+    };
+    if k.read_only {
+        format!("{pools}, read-only")
+    } else {
+        pools
     }
 }

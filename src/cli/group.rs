@@ -1,4 +1,4 @@
-//! `incognito group create | list | add-user`.
+//! `incognito group create | update | delete | list | add-user`.
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
@@ -7,15 +7,17 @@ use super::admin::{Ctx, PoolRef};
 use super::output::Output;
 use super::user::user_output;
 use crate::accounts::service as accounts;
-use crate::pools::Pool;
 use crate::pools::service as pools;
 use crate::store;
-use crate::{Error, Result};
 
 #[derive(Subcommand, Debug)]
 pub enum GroupCmd {
     /// Create a group.
     Create(GroupCreateArgs),
+    /// Change a group's description, precedence or role (only the flags given).
+    Update(GroupUpdateArgs),
+    /// Delete a group (its memberships go with it).
+    Delete(GroupDeleteArgs),
     /// List the groups of a pool with their member counts.
     List(PoolRef),
     /// Add a user to a group.
@@ -36,6 +38,38 @@ pub struct GroupCreateArgs {
     /// Lower numbers win when a user is in several groups (0 or more).
     #[arg(long)]
     pub precedence: Option<i64>,
+    /// IAM role of the group (`arn:aws:iam::123456789012:role/name`), for `cognito:roles`.
+    #[arg(long)]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GroupUpdateArgs {
+    /// Pool id (or a pool name that is unique).
+    #[arg(long)]
+    pub pool: String,
+    /// Group name.
+    #[arg(long)]
+    pub name: String,
+    /// Free text.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Lower numbers win when a user is in several groups (0 or more).
+    #[arg(long)]
+    pub precedence: Option<i64>,
+    /// IAM role of the group (`arn:aws:iam::123456789012:role/name`).
+    #[arg(long)]
+    pub role_arn: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct GroupDeleteArgs {
+    /// Pool id (or a pool name that is unique).
+    #[arg(long)]
+    pub pool: String,
+    /// Group name.
+    #[arg(long)]
+    pub name: String,
 }
 
 #[derive(Args, Debug)]
@@ -56,30 +90,39 @@ pub(super) fn group_cmd(ctx: &Ctx, cmd: GroupCmd) -> std::result::Result<Output,
         GroupCmd::Create(args) => {
             let group = ctx.write(|db| {
                 let pool = pools::find_pool(db, &args.pool)?;
-                let group = new_group(
-                    &pool,
-                    &args.name,
-                    &args.description,
-                    args.precedence,
-                    ctx.now,
-                )?;
-                if store::groups::exists(db, &pool.id, &group.name)? {
-                    return Err(Error::AlreadyExists(format!("group {:?}", group.name)));
-                }
-                store::groups::insert(db, &group)?;
-                Ok(group)
+                let new = accounts::NewGroup {
+                    name: args.name.clone(),
+                    description: args.description.clone(),
+                    precedence: args.precedence,
+                    role_arn: args.role_arn.clone(),
+                };
+                accounts::create_group(db, &pool, new, ctx.now)
+            })?;
+            Ok(group_output(&group, 0, "Created"))
+        }
+        GroupCmd::Update(args) => {
+            let group = ctx.write(|db| {
+                let pool = pools::find_pool(db, &args.pool)?;
+                let change = accounts::GroupChange {
+                    description: args.description.clone(),
+                    precedence: args.precedence,
+                    role_arn: args.role_arn.clone(),
+                };
+                let group = accounts::update_group(db, &pool, &args.name, change, ctx.now)?;
+                let members = store::groups::member_count(db, &pool.id, &group.name)?;
+                Ok((group, members))
+            })?;
+            Ok(group_output(&group.0, group.1, "Updated"))
+        }
+        GroupCmd::Delete(args) => {
+            let pool_id = ctx.write(|db| {
+                let pool = pools::find_pool(db, &args.pool)?;
+                accounts::delete_group(db, &pool, &args.name)?;
+                Ok(pool.id)
             })?;
             Ok(Output {
-                json: group_json(&group, 0),
-                text: format!(
-                    "Created group {:?} in pool {}{}.\n",
-                    group.name,
-                    group.pool_id,
-                    group
-                        .precedence
-                        .map(|p| format!(" (precedence {p})"))
-                        .unwrap_or_default()
-                ),
+                json: json!({ "deleted": true, "pool_id": pool_id, "name": args.name }),
+                text: format!("Deleted group {:?} from pool {pool_id}.\n", args.name),
             })
         }
         GroupCmd::List(r) => {
@@ -127,21 +170,26 @@ pub(super) fn group_cmd(ctx: &Ctx, cmd: GroupCmd) -> std::result::Result<Output,
     }
 }
 
-fn new_group(
-    pool: &Pool,
-    name: &str,
-    description: &str,
-    precedence: Option<i64>,
-    now: i64,
-) -> Result<store::groups::Group> {
-    accounts::check_group(name, description, precedence)?;
-    Ok(store::groups::Group {
-        pool_id: pool.id.clone(),
-        name: name.to_string(),
-        description: description.to_string(),
-        precedence,
-        created_at: now,
-    })
+fn group_output(group: &store::groups::Group, members: i64, verb: &str) -> Output {
+    let mut details = Vec::new();
+    if let Some(p) = group.precedence {
+        details.push(format!("precedence {p}"));
+    }
+    if let Some(r) = &group.role_arn {
+        details.push(format!("role {r}"));
+    }
+    let details = if details.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", details.join(", "))
+    };
+    Output {
+        json: group_json(group, members),
+        text: format!(
+            "{verb} group {:?} in pool {}{details}.\n",
+            group.name, group.pool_id
+        ),
+    }
 }
 
 fn group_json(g: &store::groups::Group, members: i64) -> Value {
@@ -150,6 +198,7 @@ fn group_json(g: &store::groups::Group, members: i64) -> Value {
         "name": g.name,
         "description": g.description,
         "precedence": g.precedence,
+        "role_arn": g.role_arn,
         "members": members,
         "created_at": g.created_at,
     })

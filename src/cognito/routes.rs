@@ -42,6 +42,9 @@ const ADMIN_ACTIONS: &[&str] = &[
     "AdminRemoveUserFromGroup",
     "AdminListGroupsForUser",
     "CreateGroup",
+    "GetGroup",
+    "UpdateGroup",
+    "DeleteGroup",
     "ListGroups",
     "ListUsers",
     "ListUsersInGroup",
@@ -144,7 +147,9 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
         state,
     };
     if ADMIN_ACTIONS.contains(&action.as_str()) || a::control::ACTIONS.contains(&action.as_str()) {
-        super::sigv4::authenticate(&ctx, req, &body).await?;
+        super::sigv4::authenticate(&ctx, req, &body)
+            .await?
+            .authorize(&ctx.state.config, &action, &json)?;
     }
     // Cognito's input constraints, before any action looks at a user or a client.
     super::constraints::validate(&action, &json)?;

@@ -215,8 +215,82 @@ fn invalid_signature() -> CognitoError {
     )
 }
 
-/// Checks the request's signature with a configured access key.
-pub async fn authenticate(ctx: &Ctx, req: &HttpRequest, body: &[u8]) -> Result<()> {
+/// What an authenticated access key may do (`incognito admin-key create --pool --read-only`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyScope {
+    pub access_key_id: String,
+    /// The one pool the key may act on; None: every pool.
+    pub pool_id: Option<String>,
+    /// Only read actions (`is_read_action`).
+    pub read_only: bool,
+}
+
+/// Describe*, Get*, List* and their Admin* forms (AdminGetUser, AdminListGroupsForUser, ...).
+pub fn is_read_action(action: &str) -> bool {
+    let a = action.strip_prefix("Admin").unwrap_or(action);
+    ["Describe", "Get", "List"].iter().any(|p| {
+        a.strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+    })
+}
+
+/// The pools a request names: its `UserPoolId` and the pool of a `ResourceArn` ending in
+/// `userpool/{id}`. A member of another form names an unknown pool ("").
+fn request_pools(body: &serde_json::Value) -> Vec<&str> {
+    let mut pools = Vec::new();
+    if let Some(id) = body.get("UserPoolId") {
+        pools.push(id.as_str().unwrap_or(""));
+    }
+    if let Some(arn) = body.get("ResourceArn") {
+        let id = arn.as_str().and_then(|a| a.rsplit_once(":userpool/"));
+        pools.push(id.map_or("", |(_, id)| id));
+    }
+    pools
+}
+
+impl KeyScope {
+    /// Whether the key may run `action` with `body`; else Cognito's (IAM's)
+    /// `AccessDeniedException`. A pool-scoped key may not run actions without a pool
+    /// (CreateUserPool, ListUserPools).
+    pub fn authorize(
+        &self,
+        config: &crate::config::Config,
+        action: &str,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        let pools = request_pools(body);
+        // Every pool the request names is the key's (and it names one).
+        let pool_ok = match &self.pool_id {
+            None => true,
+            Some(allowed) => !pools.is_empty() && pools.iter().all(|p| p == allowed),
+        };
+        if pool_ok && (!self.read_only || is_read_action(action)) {
+            return Ok(());
+        }
+        let other = pools.iter().find(|p| Some(**p) != self.pool_id.as_deref());
+        let resource = match other.or(pools.first()) {
+            Some(p) => {
+                use super::actions::control::user_pool_shape::{arn, region_of};
+                arn(region_of(p), &config.account_id, p)
+            }
+            None => format!(
+                "arn:aws:cognito-idp:{}:{}:userpool/*",
+                config.region, config.account_id
+            ),
+        };
+        tracing::info!(key = %self.access_key_id, action, "admin key outside its scope");
+        Err(CognitoError::new(
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:iam::{}:user/{} is not authorized to perform: cognito-idp:{action} on resource: {resource}",
+                config.account_id, self.access_key_id
+            ),
+        ))
+    }
+}
+
+/// Checks the request's signature with a configured access key; returns the key's scope.
+pub async fn authenticate(ctx: &Ctx, req: &HttpRequest, body: &[u8]) -> Result<KeyScope> {
     let header = |name: &str| {
         req.headers()
             .get(name)
@@ -298,7 +372,11 @@ pub async fn authenticate(ctx: &Ctx, req: &HttpRequest, body: &[u8]) -> Result<(
         tracing::info!(key = %a.access_key_id, "admin request with a bad signature");
         return Err(invalid_signature());
     }
-    Ok(())
+    Ok(KeyScope {
+        access_key_id: stored.access_key_id,
+        pool_id: stored.pool_id,
+        read_only: stored.read_only,
+    })
 }
 
 /// A new access key id and secret (the secret is shown once and stored sealed).
@@ -361,6 +439,70 @@ mod tests {
                 b"Param1=value1"
             ),
             "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a"
+        );
+    }
+
+    #[test]
+    fn read_actions_and_pool_scopes() {
+        for a in [
+            "ListUsers",
+            "AdminGetUser",
+            "AdminListGroupsForUser",
+            "DescribeUserPool",
+            "GetGroup",
+        ] {
+            assert!(is_read_action(a), "{a}");
+        }
+        for a in [
+            "AdminCreateUser",
+            "CreateGroup",
+            "AdminInitiateAuth",
+            "Listen",
+            "UpdateGroup",
+            "AdminAddUserToGroup",
+        ] {
+            assert!(!is_read_action(a), "{a}");
+        }
+        let config = crate::config::Config::default();
+        let key = KeyScope {
+            access_key_id: "AKIN1".into(),
+            pool_id: Some("local_A".into()),
+            read_only: false,
+        };
+        let body = |v: serde_json::Value| v;
+        assert!(
+            key.authorize(
+                &config,
+                "CreateGroup",
+                &body(serde_json::json!({"UserPoolId": "local_A"}))
+            )
+            .is_ok()
+        );
+        let e = key
+            .authorize(
+                &config,
+                "CreateGroup",
+                &body(serde_json::json!({"UserPoolId": "local_B"})),
+            )
+            .unwrap_err();
+        assert_eq!(e.name, "AccessDeniedException");
+        assert_eq!(
+            e.message,
+            "User: arn:aws:iam::000000000000:user/AKIN1 is not authorized to perform: cognito-idp:CreateGroup on resource: arn:aws:cognito-idp:local:000000000000:userpool/local_B"
+        );
+        let arn = serde_json::json!({"ResourceArn": "arn:aws:cognito-idp:local:000000000000:userpool/local_A"});
+        assert!(key.authorize(&config, "TagResource", &arn).is_ok());
+        assert!(
+            key.authorize(&config, "ListUserPools", &serde_json::json!({}))
+                .is_err()
+        );
+        assert!(
+            key.authorize(
+                &config,
+                "AdminGetUser",
+                &serde_json::json!({"UserPoolId": 5})
+            )
+            .is_err()
         );
     }
 

@@ -40,6 +40,8 @@ pub const CLAIMS_SUPPORTED: &[&str] = &[
     "updated_at",
     "cognito:username",
     "cognito:groups",
+    "cognito:roles",
+    "cognito:preferred_role",
     "token_use",
 ];
 

@@ -214,20 +214,30 @@ pub struct AdminKey {
     pub description: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    /// The one pool the key may act on; None: every pool.
+    pub pool_id: Option<String>,
+    /// Only the read actions (Describe*, Get*, List*, AdminGet*, AdminList*).
+    pub read_only: bool,
 }
 
 pub fn insert_admin_key(db: &Db, k: &AdminKey) -> Result<(), StoreError> {
     db.prepare_cached(
-        "INSERT INTO admin_keys (access_key_id, secret, description, created_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO admin_keys (access_key_id, secret, description, created_at, pool_id, read_only)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(rusqlite::params![
         k.access_key_id,
         k.secret,
         k.description,
-        k.created_at
+        k.created_at,
+        k.pool_id,
+        k.read_only
     ])?;
     Ok(())
 }
+
+const ADMIN_KEY_COLUMNS: &str =
+    "access_key_id, secret, description, created_at, last_used_at, pool_id, read_only";
 
 fn admin_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminKey> {
     Ok(AdminKey {
@@ -236,22 +246,24 @@ fn admin_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminKey> {
         description: r.get(2)?,
         created_at: r.get(3)?,
         last_used_at: r.get(4)?,
+        pool_id: r.get(5)?,
+        read_only: r.get(6)?,
     })
 }
 
 pub fn get_admin_key(db: &Db, id: &str) -> Result<Option<AdminKey>, StoreError> {
     Ok(db
-        .prepare_cached(
-            "SELECT access_key_id, secret, description, created_at, last_used_at FROM admin_keys WHERE access_key_id = ?1",
-        )?
+        .prepare_cached(&format!(
+            "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys WHERE access_key_id = ?1"
+        ))?
         .query_row([id], admin_key_row)
         .optional()?)
 }
 
 pub fn list_admin_keys(db: &Db) -> Result<Vec<AdminKey>, StoreError> {
-    let mut stmt = db.prepare_cached(
-        "SELECT access_key_id, secret, description, created_at, last_used_at FROM admin_keys ORDER BY created_at, access_key_id",
-    )?;
+    let mut stmt = db.prepare_cached(&format!(
+        "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys ORDER BY created_at, access_key_id"
+    ))?;
     let rows = stmt
         .query_map([], admin_key_row)?
         .collect::<Result<Vec<_>, _>>()?;

@@ -76,6 +76,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_code_send_limits",
         include_str!("../../migrations/0006_code_send_limits.sql"),
     ),
+    (
+        "0007_group_roles_key_scopes",
+        include_str!("../../migrations/0007_group_roles_key_scopes.sql"),
+    ),
 ];
 
 struct Manager {

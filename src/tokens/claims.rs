@@ -107,6 +107,9 @@ pub struct IdTokenFields<'a> {
     pub client_id: &'a str,
     pub user: &'a User,
     pub groups: &'a [String],
+    /// The IAM roles of the groups (`cognito:roles`) and the preferred one.
+    pub roles: &'a [String],
+    pub preferred_role: Option<&'a str>,
     pub scope: &'a [String],
     pub auth_time: i64,
     pub amr: &'a [String],
@@ -148,6 +151,12 @@ pub fn id_token(f: &IdTokenFields<'_>) -> Map<String, Value> {
     c.insert("cognito:username".into(), json!(f.user.username));
     if !f.groups.is_empty() {
         c.insert("cognito:groups".into(), json!(f.groups));
+    }
+    if !f.roles.is_empty() {
+        c.insert("cognito:roles".into(), json!(f.roles));
+    }
+    if let Some(r) = f.preferred_role {
+        c.insert("cognito:preferred_role".into(), json!(r));
     }
     c.insert("token_use".into(), json!("id"));
     c

@@ -249,7 +249,9 @@ pub fn prepare(
             )?
         }
     };
-    let groups = store::groups::of_user(db, &user.id)?;
+    let memberships = store::groups::groups_of_user(db, &user.id)?;
+    let (roles, preferred_role) = crate::accounts::service::group_roles(&memberships);
+    let groups: Vec<String> = memberships.into_iter().map(|g| g.name).collect();
     let event_id = uuid::Uuid::new_v4().to_string();
     let access_jti = uuid::Uuid::new_v4().to_string();
     let access = claims::access_token(&claims::AccessTokenFields {
@@ -273,6 +275,8 @@ pub fn prepare(
             client_id: &client.id,
             user,
             groups: &groups,
+            roles: &roles,
+            preferred_role: preferred_role.as_deref(),
             scope: &grant.scope,
             auth_time: grant.auth_time,
             amr: &grant.amr,

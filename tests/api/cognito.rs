@@ -873,6 +873,8 @@ async fn admin_actions_need_a_fresh_valid_signature() {
                     description: String::new(),
                     created_at: 0,
                     last_used_at: None,
+                    pool_id: None,
+                    read_only: false,
                 },
             )
         })
@@ -1125,7 +1127,7 @@ fn amz_date(t: i64) -> String {
 }
 
 /// An admin key stored for the test server; returns (id, secret).
-fn admin_key(app: &TestApp) -> (String, String) {
+pub(crate) fn admin_key(app: &TestApp) -> (String, String) {
     let (id, secret) = incognito::cognito::sigv4::new_key();
     let (sealer, id2, secret2) = (app.state.sealer.clone(), id.clone(), secret.clone());
     app.state
@@ -1139,6 +1141,8 @@ fn admin_key(app: &TestApp) -> (String, String) {
                     description: String::new(),
                     created_at: 0,
                     last_used_at: None,
+                    pool_id: None,
+                    read_only: false,
                 },
             )
         })
@@ -1147,7 +1151,7 @@ fn admin_key(app: &TestApp) -> (String, String) {
 }
 
 /// A SigV4-signed admin call.
-async fn admin_api(
+pub(crate) async fn admin_api(
     app: &TestApp,
     key: &(String, String),
     action: &str,

@@ -33,9 +33,20 @@ async fn boto3_drives_the_admin_actions() {
     );
     let id = key["access_key_id"].as_str().unwrap().to_string();
     let secret = key["secret_access_key"].as_str().unwrap().to_string();
+    let ro = crate::cli::ok_json(app.data_path(), &["admin-key", "create", "--read-only"]);
+    let ro_id = ro["access_key_id"].as_str().unwrap().to_string();
+    let ro_secret = ro["secret_access_key"].as_str().unwrap().to_string();
     let listed = crate::cli::ok_json(app.data_path(), &["admin-key", "list"]);
-    assert_eq!(listed[0]["access_key_id"], id.as_str());
-    assert!(listed[0].get("secret_access_key").is_none());
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    let first = listed.iter().find(|k| k["access_key_id"] == id.as_str());
+    assert_eq!(first.expect("the key is listed")["read_only"], false);
+    let second = listed.iter().find(|k| k["access_key_id"] == ro_id.as_str());
+    assert_eq!(
+        second.expect("the read-only key is listed")["read_only"],
+        true
+    );
+    assert!(listed.iter().all(|k| k.get("secret_access_key").is_none()));
     run_python(
         "tests/boto3/test_admin_api.py",
         &[
@@ -44,6 +55,8 @@ async fn boto3_drives_the_admin_actions() {
             ("INCOGNITO_TEST_CLIENT", client),
             ("INCOGNITO_TEST_KEY_ID", id),
             ("INCOGNITO_TEST_KEY_SECRET", secret),
+            ("INCOGNITO_TEST_RO_KEY_ID", ro_id),
+            ("INCOGNITO_TEST_RO_KEY_SECRET", ro_secret),
         ],
     )
     .await;

@@ -331,3 +331,15 @@ pub fn on_path(program: &str) -> bool {
         })
     })
 }
+
+/// The claims of a JWT, unverified (tests read what the server put in).
+pub fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims")
+}

@@ -87,17 +87,6 @@ async fn exchange(app: &TestApp, code: &str, verifier: &str) -> serde_json::Valu
         .unwrap()
 }
 
-fn jwt_claims(token: &str) -> serde_json::Value {
-    use base64::Engine;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn sign_up_confirm_by_email_then_the_relying_party_gets_its_code() {
     let (app, inbox) = app_with_smtp().await;

@@ -386,7 +386,9 @@ async fn code_exchange_issues_verifiable_id_and_access_tokens() {
                     name: "admins".into(),
                     description: String::new(),
                     precedence: Some(1),
+                    role_arn: None,
                     created_at: 0,
+                    updated_at: 0,
                 },
             )?;
             incognito::store::groups::add_member(db, &pool.id, "admins", &uid)?;

@@ -2,7 +2,8 @@
 
 Run by tests/api/cognito_boto3.rs, which starts the server and passes INCOGNITO_TEST_URL,
 INCOGNITO_TEST_POOL, INCOGNITO_TEST_CLIENT (allows ADMIN_USER_PASSWORD_AUTH),
-INCOGNITO_TEST_KEY_ID and INCOGNITO_TEST_KEY_SECRET. Uses only the standard library's unittest.
+INCOGNITO_TEST_KEY_ID and INCOGNITO_TEST_KEY_SECRET, and a read-only key in
+INCOGNITO_TEST_RO_KEY_ID and INCOGNITO_TEST_RO_KEY_SECRET. Uses only the standard library's unittest.
 """
 
 import os
@@ -17,6 +18,9 @@ POOL = os.environ["INCOGNITO_TEST_POOL"]
 CLIENT = os.environ["INCOGNITO_TEST_CLIENT"]
 KEY_ID = os.environ["INCOGNITO_TEST_KEY_ID"]
 KEY_SECRET = os.environ["INCOGNITO_TEST_KEY_SECRET"]
+RO_KEY_ID = os.environ["INCOGNITO_TEST_RO_KEY_ID"]
+RO_KEY_SECRET = os.environ["INCOGNITO_TEST_RO_KEY_SECRET"]
+ROLE = "arn:aws:iam::123456789012:role/Ops"
 
 
 def idp(key_id=KEY_ID, secret=KEY_SECRET):
@@ -249,6 +253,30 @@ class AdminApi(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             self.c.list_users(UserPoolId=POOL, Filter="password = 'x'")
         self.assertEqual(error_code(e.exception), "InvalidParameterException")
+
+    def test_group_lifecycle(self):
+        g = self.c.create_group(UserPoolId=POOL, GroupName="ops", Precedence=3, RoleArn=ROLE)["Group"]
+        self.assertEqual(g["RoleArn"], ROLE)
+        g = self.c.get_group(UserPoolId=POOL, GroupName="ops")["Group"]
+        self.assertEqual((g["Precedence"], g["RoleArn"]), (3, ROLE))
+        g = self.c.update_group(UserPoolId=POOL, GroupName="ops", Description="Operations")["Group"]
+        self.assertEqual((g["Description"], g["Precedence"], g["RoleArn"]), ("Operations", 3, ROLE))
+        self.assertGreaterEqual(g["LastModifiedDate"], g["CreationDate"])
+        self.c.delete_group(UserPoolId=POOL, GroupName="ops")
+        with self.assertRaises(self.c.exceptions.ResourceNotFoundException):
+            self.c.get_group(UserPoolId=POOL, GroupName="ops")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.c.update_group(UserPoolId=POOL, GroupName="x", RoleArn="arn:aws:iam::123456789012:user/x")
+        self.assertEqual(error_code(e.exception), "InvalidParameterException")
+
+    def test_a_read_only_key_is_denied_writes(self):
+        ro = idp(key_id=RO_KEY_ID, secret=RO_KEY_SECRET)
+        ro.list_groups(UserPoolId=POOL)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            ro.create_group(UserPoolId=POOL, GroupName="nope")
+        self.assertEqual(error_code(e.exception), "AccessDeniedException")
+        self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+        self.assertIn("cognito-idp:CreateGroup", e.exception.response["Error"]["Message"])
 
     def test_bad_credentials_are_refused_like_aws(self):
         with self.assertRaises(botocore.exceptions.ClientError) as e:

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::accounts::service;
-use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{Ctx, Result};
 use crate::cognito::wire;
 
@@ -33,12 +32,8 @@ pub async fn handle(ctx: &Ctx, body: &Value, change: Change) -> Result<Value> {
             Change::Add => service::add_to_group(db, &entry.pool, &user, &r.group_name),
             Change::Remove => service::remove_from_group(db, &entry.pool, &user, &r.group_name),
         };
-        match changed {
-            Err(crate::Error::NotFound(_)) => {
-                Err(CognitoError::resource_not_found("Group not found."))
-            }
-            other => Ok(other.map(|()| json!({}))?),
-        }
+        super::group_result(changed)?;
+        Ok(json!({}))
     })
     .await
 }

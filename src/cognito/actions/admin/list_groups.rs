@@ -20,13 +20,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     ctx.read(move |db| {
         let all = crate::store::groups::list(db, &entry.pool.id)?;
-        Ok(super::paged(
-            &all,
-            limit,
-            offset,
-            "Groups",
-            super::group_type,
-        ))
+        Ok(super::groups_paged(&all, limit, offset))
     })
     .await
 }

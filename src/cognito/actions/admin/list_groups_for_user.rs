@@ -1,7 +1,7 @@
 //! AdminListGroupsForUser.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::cognito::shared::{Ctx, Result};
 use crate::cognito::wire;
@@ -21,18 +21,8 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     ctx.read(move |db| {
         let user = super::user(db, &entry, &r.username)?;
-        let names = crate::store::groups::of_user(db, &user.id)?;
-        let mut groups = Vec::new();
-        for n in names.iter().skip(offset).take(limit) {
-            if let Some(g) = crate::store::groups::get(db, &entry.pool.id, n)? {
-                groups.push(super::group_type(&g));
-            }
-        }
-        let mut out = json!({ "Groups": groups });
-        if offset + limit < names.len() {
-            out["NextToken"] = json!((offset + limit).to_string());
-        }
-        Ok(out)
+        let all = crate::store::groups::groups_of_user(db, &user.id)?;
+        Ok(super::groups_paged(&all, limit, offset))
     })
     .await
 }

@@ -4,8 +4,10 @@
 mod confirm_sign_up;
 mod create_group;
 mod create_user;
+mod delete_group;
 mod delete_user;
 mod enable_disable_user;
+mod get_group;
 mod get_user;
 mod global_sign_out;
 mod group_membership;
@@ -17,6 +19,7 @@ mod list_users_in_group;
 mod reset_user_password;
 mod respond_to_auth_challenge;
 mod set_user_password;
+mod update_group;
 mod update_user_attributes;
 
 use std::sync::Arc;
@@ -52,6 +55,9 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         }
         "AdminListGroupsForUser" => list_groups_for_user::handle(ctx, body).await,
         "CreateGroup" => create_group::handle(ctx, body).await,
+        "GetGroup" => get_group::handle(ctx, body).await,
+        "UpdateGroup" => update_group::handle(ctx, body).await,
+        "DeleteGroup" => delete_group::handle(ctx, body).await,
         "ListGroups" => list_groups::handle(ctx, body).await,
         "ListUsers" => list_users::handle(ctx, body).await,
         "ListUsersInGroup" => list_users_in_group::handle(ctx, body).await,
@@ -112,12 +118,39 @@ pub fn group_type(g: &crate::store::groups::Group) -> Value {
         "UserPoolId": g.pool_id,
         "Description": g.description,
         "CreationDate": g.created_at,
-        "LastModifiedDate": g.created_at,
+        "LastModifiedDate": g.updated_at,
     });
     if let Some(p) = g.precedence {
         v["Precedence"] = json!(p);
     }
+    if let Some(r) = &g.role_arn {
+        v["RoleArn"] = json!(r);
+    }
     v
+}
+
+/// A group operation's result in Cognito's words: an unknown group is
+/// `ResourceNotFoundException` "Group not found.", a taken name `GroupExistsException`.
+pub fn group_result<T>(r: crate::Result<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        crate::Error::NotFound(_) => CognitoError::resource_not_found("Group not found."),
+        crate::Error::AlreadyExists(_) => CognitoError::new(
+            "GroupExistsException",
+            "A group with the name already exists.",
+        ),
+        other => other.into(),
+    })
+}
+
+/// The members of CreateGroup and UpdateGroup (GetGroup and DeleteGroup read the first two).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GroupRequest {
+    pub user_pool_id: String,
+    pub group_name: String,
+    pub description: Option<String>,
+    pub precedence: Option<i64>,
+    pub role_arn: Option<String>,
 }
 
 /// Reads a `Limit` and a numeric `NextToken` offset.
@@ -135,6 +168,11 @@ pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize,
             .map_err(|_| CognitoError::invalid_parameter("Invalid pagination token."))?,
     };
     Ok((limit as usize, offset))
+}
+
+/// One page of `GroupType`s under `Groups` (ListGroups, AdminListGroupsForUser).
+pub fn groups_paged(all: &[crate::store::groups::Group], limit: usize, offset: usize) -> Value {
+    paged(all, limit, offset, "Groups", group_type)
 }
 
 /// One page of `all` under `key`, with a `NextToken` when more follow (the offset as text).

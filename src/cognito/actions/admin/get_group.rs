@@ -1,0 +1,17 @@
+//! GetGroup.
+
+use serde_json::{Value, json};
+
+use crate::accounts::service;
+use crate::cognito::shared::{Ctx, Result};
+use crate::cognito::wire;
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: super::GroupRequest = wire::parse(body)?;
+    let entry = super::pool(ctx, &r.user_pool_id).await?;
+    ctx.read(move |db| {
+        let g = super::group_result(service::require_group(db, &entry.pool, &r.group_name))?;
+        Ok(json!({ "Group": super::group_type(&g) }))
+    })
+    .await
+}

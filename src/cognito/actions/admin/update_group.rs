@@ -1,0 +1,29 @@
+//! UpdateGroup: changes the members given (Description, Precedence, RoleArn); the others stay.
+
+use serde_json::{Value, json};
+
+use crate::accounts::service;
+use crate::cognito::shared::{Ctx, Result};
+use crate::cognito::wire;
+
+pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
+    let r: super::GroupRequest = wire::parse(body)?;
+    let change = service::GroupChange {
+        description: r.description,
+        precedence: r.precedence,
+        role_arn: r.role_arn,
+    };
+    let entry = super::pool(ctx, &r.user_pool_id).await?;
+    let now = ctx.now;
+    ctx.write(move |db| {
+        let g = super::group_result(service::update_group(
+            db,
+            &entry.pool,
+            &r.group_name,
+            change,
+            now,
+        ))?;
+        Ok(json!({ "Group": super::group_type(&g) }))
+    })
+    .await
+}
