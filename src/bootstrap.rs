@@ -550,6 +550,7 @@ fn apply_client_row(
             client.name = decl.name.clone();
             client.secret_hash = secret_hash;
             client.settings = settings;
+            client.updated_at = now;
             pools::update_client(db, pool, &client)?;
             Ok((client.id, Outcome::Updated))
         }

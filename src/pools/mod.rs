@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod directory;
+pub mod resource_servers;
 pub mod service;
 
 use serde::{Deserialize, Serialize};

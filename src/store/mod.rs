@@ -10,6 +10,7 @@ pub mod keys;
 pub mod mfa;
 pub mod outbox;
 pub mod pools;
+pub mod resource_servers;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -70,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0005_pending_email",
         include_str!("../../migrations/0005_pending_email.sql"),
+    ),
+    (
+        "0006_resource_servers",
+        include_str!("../../migrations/0006_resource_servers.sql"),
     ),
 ];
 

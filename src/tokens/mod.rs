@@ -274,6 +274,7 @@ pub fn prepare(
             user,
             groups: &groups,
             scope: &grant.scope,
+            read_attributes: &client.settings.read_attributes,
             auth_time: grant.auth_time,
             amr: &grant.amr,
             nonce: grant.nonce.as_deref(),
