@@ -72,6 +72,7 @@ async fn run(action: &str, ctx: &Ctx, body: &Value) -> Option<Result<Value>> {
         "VerifySoftwareToken" => a::verify_software_token::handle(ctx, body).await,
         "SetUserMFAPreference" => a::set_user_mfa_preference::handle(ctx, body).await,
         other if ADMIN_ACTIONS.contains(&other) => a::admin::handle(other, ctx, body).await,
+        other if a::control::ACTIONS.contains(&other) => a::control::handle(other, ctx, body).await,
         _ => return None,
     })
 }
@@ -136,7 +137,7 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
         ip: crate::http::client_ip(req),
         state,
     };
-    if ADMIN_ACTIONS.contains(&action.as_str()) {
+    if ADMIN_ACTIONS.contains(&action.as_str()) || a::control::ACTIONS.contains(&action.as_str()) {
         super::sigv4::authenticate(&ctx, req, &body).await?;
     }
     match run(&action, &ctx, &json).await {

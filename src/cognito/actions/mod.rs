@@ -5,6 +5,7 @@ pub mod associate_software_token;
 pub mod change_password;
 pub mod confirm_forgot_password;
 pub mod confirm_sign_up;
+pub mod control;
 pub mod delete_user;
 pub mod forgot_password;
 pub mod get_tokens_from_refresh_token;
