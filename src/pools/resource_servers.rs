@@ -104,12 +104,31 @@ pub fn update(db: &Db, pool: &Pool, server: ResourceServer, now: i64) -> Result<
     };
     validate(&server)?;
     store::resource_servers::update(db, &server)?;
+    drop_undeclared_scopes(db, pool, &server.identifier)?;
     Ok(server)
 }
 
-/// Deletes the server and its scopes (clients that name them can no longer be granted them).
+/// Deletes the server and its scopes, also from the clients that named them.
 pub fn delete(db: &Db, pool: &Pool, identifier: &str) -> Result<()> {
     require(db, pool, identifier)?;
     store::resource_servers::delete(db, &pool.id, identifier)?;
+    drop_undeclared_scopes(db, pool, identifier)
+}
+
+/// Removes from the pool's clients the scopes of server `identifier` it no longer declares,
+/// so that no grant hands them out.
+fn drop_undeclared_scopes(db: &Db, pool: &Pool, identifier: &str) -> Result<()> {
+    let declared = store::pools::resource_scopes(db, &pool.id)?;
+    let gone = |s: &String| {
+        s.rsplit_once('/')
+            .is_some_and(|(server, _)| server == identifier)
+            && !declared.contains(s)
+    };
+    for mut client in store::clients::list(db, &pool.id)? {
+        if client.settings.scopes.iter().any(gone) {
+            client.settings.scopes.retain(|s| !gone(s));
+            store::clients::update(db, &client)?;
+        }
+    }
     Ok(())
 }

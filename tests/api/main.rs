@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod cognito;
 mod cognito_boto3;
+mod cognito_control;
 mod cognito_js;
 mod foundation;
 mod fuzz;

@@ -328,16 +328,6 @@ async fn client_credentials_with_a_custom_scope() {
     );
 }
 
-/// The payload of a JWT, unverified (the tests verify signatures elsewhere).
-fn jwt_claims(jwt: &str) -> serde_json::Value {
-    use base64::Engine;
-    let part = jwt.split('.').nth(1).expect("a JWT");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .expect("base64url");
-    serde_json::from_slice(&bytes).expect("JSON claims")
-}
-
 fn urlencoding(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -1,6 +1,5 @@
 //! `grant_type=client_credentials` (RFC 6749 §4.4): confidential clients with the flow
-//! enabled, custom resource scopes only (`resource-server/scope`, still declared in the pool:
-//! a deleted resource server's scopes are no longer granted), an access token only
+//! enabled, custom resource scopes only (`resource-server/scope`), an access token only
 //! (`sub` = client id, as Cognito does).
 
 use crate::oidc::error::OAuthError;
@@ -22,7 +21,7 @@ pub fn grant(
         .settings
         .scopes
         .iter()
-        .filter(|s| is_resource_scope(s) && entry.resource_scopes.contains(s))
+        .filter(|s| is_resource_scope(s))
         .cloned()
         .collect();
     let scope = match params.get("scope").map(split_scope) {

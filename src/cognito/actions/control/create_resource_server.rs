@@ -36,17 +36,21 @@ pub async fn write(
     wire::check_len("identifier", &r.identifier, 1, 256)?;
     let entry = pool(ctx, &r.user_pool_id).await?;
     let now = ctx.now;
-    ctx.write(move |db| {
-        let server = ResourceServer {
-            pool_id: entry.pool.id.clone(),
-            identifier: r.identifier,
-            name: r.name,
-            scopes: scopes(r.scopes),
-            created_at: now,
-            updated_at: now,
-        };
-        let server = op(db, &entry.pool, server, now).map_err(core_error)?;
-        Ok(json!({ "ResourceServer": resource_server_type(&server) }))
-    })
-    .await
+    let out = ctx
+        .write(move |db| {
+            let server = ResourceServer {
+                pool_id: entry.pool.id.clone(),
+                identifier: r.identifier,
+                name: r.name,
+                scopes: scopes(r.scopes),
+                created_at: now,
+                updated_at: now,
+            };
+            let server = op(db, &entry.pool, server, now).map_err(core_error)?;
+            Ok(json!({ "ResourceServer": resource_server_type(&server) }))
+        })
+        .await;
+    // The pool's scope list (discovery) changed: no need to wait for the generation watch.
+    ctx.state.directory.invalidate();
+    out
 }

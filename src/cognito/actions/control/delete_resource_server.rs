@@ -12,9 +12,8 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: ServerRef = wire::parse(body)?;
     r.check()?;
     let entry = pool(ctx, &r.user_pool_id).await?;
-    ctx.write(move |db| {
-        resource_servers::delete(db, &entry.pool, &r.identifier)?;
-        Ok(json!({}))
-    })
-    .await
+    ctx.write(move |db| Ok(resource_servers::delete(db, &entry.pool, &r.identifier)?))
+        .await?;
+    ctx.state.directory.invalidate();
+    Ok(json!({}))
 }
