@@ -137,22 +137,30 @@ pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Outpu
             } else {
                 SecretChoice::Public
             };
-            let (pool, client, secret) = ctx.write(|db| {
-                let pool = pools::find_pool(db, &args.pool)?;
-                let (client, secret) = pools::create_client(
-                    db,
-                    &pool,
-                    args.id.as_deref(),
-                    &args.name,
-                    settings,
-                    secret,
-                    ctx.now,
-                )?;
-                if let Some(s) = &secret {
-                    crate::pools::clients::remember_secret(db, &ctx.sealer, &client.id, s)?;
-                }
-                Ok((pool, client, secret))
-            })?;
+            let (pool, client, secret) = ctx
+                .write(|db| {
+                    let pool = pools::find_pool(db, &args.pool)?;
+                    let (client, secret) = pools::create_client(
+                        db,
+                        &pool,
+                        args.id.as_deref(),
+                        &args.name,
+                        settings,
+                        secret,
+                        ctx.now,
+                    )?;
+                    if let Some(s) = &secret {
+                        crate::pools::clients::remember_secret(db, &ctx.sealer, &client.id, s)?;
+                    }
+                    Ok((pool, client, secret))
+                })
+                .map_err(|e| {
+                    if e.contains("client_credentials") {
+                        format!("{e}: add --secret")
+                    } else {
+                        e
+                    }
+                })?;
             let mut json = client_json(&pool, &client);
             let mut text = client_text(&pool, &client, "Created client");
             if let Some(secret) = secret {

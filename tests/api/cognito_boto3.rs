@@ -1,23 +1,65 @@
-//! Runs tests/boto3/test_admin_api.py (boto3 with SigV4, `pip install boto3`) against a test
-//! server. Without boto3 the test is skipped loudly (`helpers::skip_or_fail`), except under
-//! `./scripts/test.sh`, where it fails.
+//! Runs the boto3 scripts in tests/boto3 (boto3 with SigV4, `pip install boto3`) against a
+//! test server. Without boto3 the tests are skipped loudly (`helpers::skip_or_fail`), except
+//! under `./scripts/test.sh`, where they fail.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::helpers::{create_client, skip_or_fail, spawn_app};
+use crate::helpers::{TestApp, create_client, skip_or_fail, spawn_app};
 
-#[tokio::test]
-async fn boto3_drives_the_admin_actions() {
-    let has_boto3 = Command::new("python3")
+fn has_boto3(test: &str) -> bool {
+    let ok = Command::new("python3")
         .args(["-c", "import boto3"])
         .status()
         .is_ok_and(|s| s.success());
-    if !has_boto3 {
+    if !ok {
         skip_or_fail(
-            "cognito_boto3::boto3_drives_the_admin_actions",
+            test,
             "python3 with boto3 is missing (`python3 -m pip install boto3`)",
         );
+    }
+    ok
+}
+
+/// An admin key made by the CLI, as an operator makes it: (id, secret).
+fn cli_admin_key(app: &TestApp) -> (String, String) {
+    let key = crate::cli::ok_json(
+        app.data_path(),
+        &["admin-key", "create", "--description", "boto3 test"],
+    );
+    (
+        key["access_key_id"].as_str().unwrap().to_string(),
+        key["secret_access_key"].as_str().unwrap().to_string(),
+    )
+}
+
+/// Runs `tests/boto3/<script>` with the server's address, pool and key (and `extra`
+/// variables) and asserts that its unittest run passed.
+async fn run_script(app: &TestApp, script: &str, key: (String, String), extra: &[(&str, String)]) {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/boto3")
+        .join(script);
+    let mut cmd = Command::new("python3");
+    cmd.arg(script)
+        .env("INCOGNITO_TEST_URL", &app.address)
+        .env("INCOGNITO_TEST_POOL", &app.pool_id)
+        .env("INCOGNITO_TEST_KEY_ID", key.0)
+        .env("INCOGNITO_TEST_KEY_SECRET", key.1)
+        .env_remove("AWS_PROFILE");
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("python3 runs"))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "boto3 tests failed:\n{stderr}");
+    assert!(stderr.contains("\nOK"), "{stderr}");
+}
+
+#[tokio::test]
+async fn boto3_drives_the_admin_actions() {
+    if !has_boto3("cognito_boto3::boto3_drives_the_admin_actions") {
         return;
     }
     let app = spawn_app().await;
@@ -30,33 +72,25 @@ async fn boto3_drives_the_admin_actions() {
         ..Default::default()
     };
     let (client, _) = create_client(&app, settings, false);
-    // The key comes from the CLI, as an operator makes it; the server reads it from the store.
-    let key = crate::cli::ok_json(
-        app.data_path(),
-        &["admin-key", "create", "--description", "boto3 test"],
-    );
-    let id = key["access_key_id"].as_str().unwrap().to_string();
-    let secret = key["secret_access_key"].as_str().unwrap().to_string();
+    let key = cli_admin_key(&app);
     let listed = crate::cli::ok_json(app.data_path(), &["admin-key", "list"]);
-    assert_eq!(listed[0]["access_key_id"], id.as_str());
+    assert_eq!(listed[0]["access_key_id"], key.0.as_str());
     assert!(listed[0].get("secret_access_key").is_none());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/boto3/test_admin_api.py");
-    let (address, pool) = (app.address.clone(), app.pool_id.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .env("INCOGNITO_TEST_URL", address)
-            .env("INCOGNITO_TEST_POOL", pool)
-            .env("INCOGNITO_TEST_CLIENT", client)
-            .env("INCOGNITO_TEST_KEY_ID", id)
-            .env("INCOGNITO_TEST_KEY_SECRET", secret)
-            .env_remove("AWS_PROFILE")
-            .output()
-            .expect("python3 runs")
-    })
-    .await
-    .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "boto3 tests failed:\n{stderr}");
-    assert!(stderr.contains("\nOK"), "{stderr}");
+    run_script(
+        &app,
+        "test_admin_api.py",
+        key,
+        &[("INCOGNITO_TEST_CLIENT", client)],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn boto3_manages_app_clients_and_resource_servers() {
+    if !has_boto3("cognito_boto3::boto3_manages_app_clients_and_resource_servers") {
+        return;
+    }
+    let app = spawn_app().await;
+    let key = cli_admin_key(&app);
+    run_script(&app, "test_control_api.py", key, &[]).await;
 }
