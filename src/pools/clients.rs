@@ -419,3 +419,43 @@ pub fn remember_secret(
     crate::store::cognito::set_client_secret_sealed(db, client_id, Some(&sealer.seal(secret)))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_scopes_may_name_url_identifiers() {
+        assert!(is_resource_scope("api/read"));
+        assert!(is_resource_scope("https://api.example.com/read"));
+        assert!(is_resource_scope("https://api.example.com/v2/orders.write"));
+        for bad in [
+            "openid",
+            "api/",
+            "/read",
+            "api/re\"ad",
+            "a\\b/read",
+            "api/read ",
+        ] {
+            assert!(!is_resource_scope(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attribute_lists_allow_all_when_empty_and_sub_always() {
+        assert!(attribute_allowed(&[], "locale"));
+        let list = vec!["email".to_string()];
+        assert!(attribute_allowed(&list, "email"));
+        assert!(attribute_allowed(&list, "sub"));
+        assert!(!attribute_allowed(&list, "locale"));
+    }
+
+    #[test]
+    fn stored_settings_without_the_new_fields_still_load() {
+        let s: ClientSettings =
+            serde_json::from_str(r#"{"redirect_uris": ["https://a.example/cb"]}"#).unwrap();
+        assert!(s.oauth_enabled && s.enable_token_revocation);
+        assert!(s.read_attributes.is_empty());
+        assert_eq!(s.token_units, TokenUnits::default());
+    }
+}

@@ -557,3 +557,79 @@ async fn read_and_write_attributes_are_enforced() {
     assert!(info.get("locale").is_none(), "{info}");
     assert!(info.get("updated_at").is_none(), "{info}");
 }
+
+#[tokio::test]
+async fn signed_control_actions_survive_hostile_bodies() {
+    let (app, key) = setup().await;
+    let pool = app.pool_id.clone();
+    let long = "x".repeat(5000);
+    let members = [
+        "ClientName",
+        "ClientId",
+        "Identifier",
+        "Name",
+        "NextToken",
+        "MaxResults",
+        "CallbackURLs",
+        "LogoutURLs",
+        "DefaultRedirectURI",
+        "AllowedOAuthFlows",
+        "AllowedOAuthScopes",
+        "ExplicitAuthFlows",
+        "ReadAttributes",
+        "WriteAttributes",
+        "TokenValidityUnits",
+        "AccessTokenValidity",
+        "RefreshTokenValidity",
+        "AuthSessionValidity",
+        "PreventUserExistenceErrors",
+        "RefreshTokenRotation",
+        "Scopes",
+        "GenerateSecret",
+        "ClientSecret",
+    ];
+    let values = [
+        json!(null),
+        json!(-1),
+        json!(i64::MAX),
+        json!(1.5),
+        json!(true),
+        json!(""),
+        json!(long),
+        json!("\u{0000}\u{202e}"),
+        json!(["implicit", "../..", long]),
+        json!([{"ScopeName": "a/b", "ScopeDescription": ""}]),
+        json!({"AccessToken": "weeks", "Feature": 7}),
+    ];
+    for action in incognito::cognito::actions::control::ACTIONS {
+        for value in &values {
+            let mut body = serde_json::Map::new();
+            body.insert("UserPoolId".into(), json!(pool));
+            for m in members {
+                body.insert(m.into(), value.clone());
+            }
+            let (s, v) = admin_api(&app, &key, action, Value::Object(body)).await;
+            assert!(
+                s == 200 || (s == 400 && v["__type"].is_string()),
+                "{action} with {value}: {s} {v}"
+            );
+        }
+    }
+    // Nothing hostile was stored: every client left describes cleanly.
+    let list = call(
+        &app,
+        &key,
+        "ListUserPoolClients",
+        json!({"UserPoolId": pool}),
+    )
+    .await;
+    for c in list["UserPoolClients"].as_array().unwrap() {
+        call(
+            &app,
+            &key,
+            "DescribeUserPoolClient",
+            json!({"UserPoolId": pool, "ClientId": c["ClientId"]}),
+        )
+        .await;
+    }
+}
