@@ -23,6 +23,12 @@ async fn call(app: &TestApp, key: &Key, action: &str, body: Value) -> Value {
     v
 }
 
+/// The first page of ListUserPoolClients (up to 60).
+async fn list_clients(app: &TestApp, key: &Key, pool: &str) -> Vec<Value> {
+    let list = call(app, key, "ListUserPoolClients", json!({"UserPoolId": pool})).await;
+    list["UserPoolClients"].as_array().unwrap().clone()
+}
+
 /// Asserts that the signed call is refused with `expected`.
 async fn refused(app: &TestApp, key: &Key, action: &str, body: Value, expected: &str) {
     let (s, v) = admin_api(app, key, action, body).await;
@@ -449,18 +455,9 @@ async fn bad_configurations_unknown_things_and_unsigned_calls_are_refused() {
         (s, v["__type"].as_str().unwrap()),
         (400, "MissingAuthenticationTokenException")
     );
-    let list = call(
-        &app,
-        &key,
-        "ListUserPoolClients",
-        json!({"UserPoolId": pool}),
-    )
-    .await;
+    let list = list_clients(&app, &key, pool).await;
     assert!(
-        list["UserPoolClients"]
-            .as_array()
-            .unwrap()
-            .iter()
+        list.iter()
             .all(|c| c["ClientName"] != "sneaky" && c["ClientName"] != "bad")
     );
 }
@@ -616,14 +613,8 @@ async fn signed_control_actions_survive_hostile_bodies() {
         }
     }
     // Nothing hostile was stored: every client left describes cleanly.
-    let list = call(
-        &app,
-        &key,
-        "ListUserPoolClients",
-        json!({"UserPoolId": pool}),
-    )
-    .await;
-    for c in list["UserPoolClients"].as_array().unwrap() {
+    let list = list_clients(&app, &key, &pool).await;
+    for c in &list {
         call(
             &app,
             &key,
