@@ -129,6 +129,12 @@ struct ClientDecl {
     /// Cognito API: more browser origins allowed by CORS.
     #[serde(default)]
     allowed_origins: Vec<String>,
+    /// The only attributes the client may read (Cognito's ReadAttributes); empty: all.
+    #[serde(default)]
+    read_attributes: Vec<String>,
+    /// The only attributes the client may change (Cognito's WriteAttributes); empty: all.
+    #[serde(default)]
+    write_attributes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -444,6 +450,8 @@ fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
         id_token_ttl_secs: decl.id_token_ttl_secs,
         access_token_ttl_secs: decl.access_token_ttl_secs,
         refresh_token_ttl_secs: decl.refresh_token_ttl_secs,
+        read_attributes: dedup(decl.read_attributes.iter().cloned()),
+        write_attributes: dedup(decl.write_attributes.iter().cloned()),
         ..ClientSettings::default()
     };
     if let Some(flows) = &decl.flows {
