@@ -135,6 +135,12 @@ struct ClientDecl {
     /// Cognito API: more browser origins allowed by CORS.
     #[serde(default)]
     allowed_origins: Vec<String>,
+    /// The only attributes the client may read (Cognito's ReadAttributes); empty: all.
+    #[serde(default)]
+    read_attributes: Vec<String>,
+    /// The only attributes the client may change (Cognito's WriteAttributes); empty: all.
+    #[serde(default)]
+    write_attributes: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -468,6 +474,8 @@ fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
         id_token_ttl_secs: decl.id_token_ttl_secs,
         access_token_ttl_secs: decl.access_token_ttl_secs,
         refresh_token_ttl_secs: decl.refresh_token_ttl_secs,
+        read_attributes: dedup(decl.read_attributes.iter().cloned()),
+        write_attributes: dedup(decl.write_attributes.iter().cloned()),
         ..ClientSettings::default()
     };
     if let Some(flows) = &decl.flows {
@@ -574,6 +582,7 @@ fn apply_client_row(
             client.name = decl.name.clone();
             client.secret_hash = secret_hash;
             client.settings = settings;
+            client.updated_at = now;
             pools::update_client(db, pool, &client)?;
             Ok((client.id, Outcome::Updated))
         }

@@ -11,10 +11,9 @@ use crate::pools::{Client, ClientSettings, OAuthFlow, Pool};
 use crate::store;
 
 #[derive(Subcommand, Debug)]
-#[allow(clippy::large_enum_variant)]
 pub enum ClientCmd {
     /// Create an app client (public with PKCE by default; `--secret` for a confidential one).
-    Create(ClientCreateArgs),
+    Create(Box<ClientCreateArgs>),
     /// List the clients of a pool.
     List(PoolRef),
     /// Show one client (never its secret).
@@ -83,6 +82,12 @@ pub struct ClientCreateArgs {
     /// Cognito API: another browser origin allowed by CORS (repeat), e.g. https://app.example.com.
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     pub allowed_origin: Vec<String>,
+    /// An attribute the client may read (repeat); none given: all. `sub` is always readable.
+    #[arg(long = "read-attribute", value_name = "NAME")]
+    pub read_attribute: Vec<String>,
+    /// An attribute the client may change (repeat); none given: all.
+    #[arg(long = "write-attribute", value_name = "NAME")]
+    pub write_attribute: Vec<String>,
     /// ID token lifetime, seconds (default: the pool's).
     #[arg(long, value_name = "SECONDS")]
     pub id_token_ttl: Option<i64>,
@@ -97,6 +102,7 @@ pub struct ClientCreateArgs {
 pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Output, String> {
     match cmd {
         ClientCmd::Create(args) => {
+            let args = *args;
             let mut settings = ClientSettings {
                 redirect_uris: args.redirect_uri,
                 logout_uris: args.logout_uri,
@@ -108,6 +114,8 @@ pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Outpu
                 id_token_ttl_secs: args.id_token_ttl,
                 access_token_ttl_secs: args.access_token_ttl,
                 refresh_token_ttl_secs: args.refresh_token_ttl,
+                read_attributes: dedup(args.read_attribute),
+                write_attributes: dedup(args.write_attribute),
                 ..ClientSettings::default()
             };
             if !args.flow.is_empty() {
@@ -124,32 +132,35 @@ pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Outpu
                         .collect(),
                 );
             }
-            if !args.secret && settings.flows.contains(&OAuthFlow::ClientCredentials) {
-                return Err(
-                    "the client_credentials flow needs a confidential client: add --secret".into(),
-                );
-            }
             let secret = if args.secret {
                 SecretChoice::Generate
             } else {
                 SecretChoice::Public
             };
-            let (pool, client, secret) = ctx.write(|db| {
-                let pool = pools::find_pool(db, &args.pool)?;
-                let (client, secret) = pools::create_client(
-                    db,
-                    &pool,
-                    args.id.as_deref(),
-                    &args.name,
-                    settings,
-                    secret,
-                    ctx.now,
-                )?;
-                if let Some(s) = &secret {
-                    crate::pools::clients::remember_secret(db, &ctx.sealer, &client.id, s)?;
-                }
-                Ok((pool, client, secret))
-            })?;
+            let (pool, client, secret) = ctx
+                .write(|db| {
+                    let pool = pools::find_pool(db, &args.pool)?;
+                    let (client, secret) = pools::create_client(
+                        db,
+                        &pool,
+                        args.id.as_deref(),
+                        &args.name,
+                        settings,
+                        secret,
+                        ctx.now,
+                    )?;
+                    if let Some(s) = &secret {
+                        crate::pools::clients::remember_secret(db, &ctx.sealer, &client.id, s)?;
+                    }
+                    Ok((pool, client, secret))
+                })
+                .map_err(|e| {
+                    if e.contains("client_credentials") {
+                        format!("{e}: add --secret")
+                    } else {
+                        e
+                    }
+                })?;
             let mut json = client_json(&pool, &client);
             let mut text = client_text(&pool, &client, "Created client");
             if let Some(secret) = secret {
@@ -200,8 +211,7 @@ pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Outpu
         ClientCmd::Delete(r) => {
             let (pool, client) = ctx.write(|db| {
                 let pool = pools::find_pool(db, &r.pool)?;
-                let client = pools::require_client(db, &pool, &r.client)?;
-                store::clients::delete(db, &pool.id, &client.id)?;
+                let client = pools::delete_client(db, &pool, &r.client)?;
                 Ok((pool, client))
             })?;
             Ok(Output {
@@ -242,6 +252,8 @@ fn client_json(pool: &Pool, c: &Client) -> Value {
         "always_issue_refresh_token": c.settings.always_issue_refresh_token,
         "rotate_refresh_tokens": c.settings.rotate_refresh_tokens,
         "first_party": c.settings.first_party,
+        "read_attributes": c.settings.read_attributes,
+        "write_attributes": c.settings.write_attributes,
         "created_at": c.created_at,
     })
 }

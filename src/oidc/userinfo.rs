@@ -13,8 +13,11 @@ use super::token::{form_params, is_form};
 use crate::accounts::User;
 use crate::http::{NO_CACHE, NO_STORE};
 use crate::state::AppState;
-use crate::tokens::claims::{Audience, user_claims};
+use crate::tokens::claims::{Audience, keep_readable, user_claims};
 use crate::tokens::{self, AccessClaims, TokenError};
+
+/// The verified token, its user, and the client's readable attributes (empty: all).
+type Found = (AccessClaims, Option<User>, Vec<String>);
 
 pub async fn userinfo(
     state: web::Data<AppState>,
@@ -95,17 +98,20 @@ async fn handle(
     let found = state
         .request_pool
         .run(move || {
-            store.read_sync(|db| -> Result<(AccessClaims, Option<User>), TokenError> {
+            store.read_sync(|db| -> Result<Found, TokenError> {
                 let claims = tokens::verify_access_token(db, &entry, &issuer, &token, now)?;
                 let user = match &claims.user_id {
                     Some(id) => crate::store::users::get(db, &pool, id)?,
                     None => None,
                 };
-                Ok((claims, user))
+                let readable = crate::store::clients::get(db, &pool, &claims.client_id)?
+                    .map(|c| c.settings.read_attributes)
+                    .unwrap_or_default();
+                Ok((claims, user, readable))
             })
         })
         .await;
-    let (claims, user) = match found {
+    let (claims, user, readable) = match found {
         Ok(found) => found,
         Err(TokenError::Invalid(why)) => {
             tracing::debug!(reason = why, "userinfo: token refused");
@@ -120,6 +126,7 @@ async fn handle(
         return Err(OAuthError::invalid_token("the access token is invalid"));
     };
     let mut body = user_claims(&user, &claims.scope, Audience::UserInfo);
+    keep_readable(&mut body, &readable);
     body.insert("sub".into(), json!(user.id));
     body.insert("username".into(), json!(user.username));
     Ok(HttpResponse::Ok()

@@ -67,6 +67,73 @@ pub struct ClientSettings {
     /// Extra browser origins (`https://app.example.com`) allowed to call the Cognito API with
     /// CORS, besides the origins of `redirect_uris`.
     pub allowed_origins: Vec<String>,
+    /// Cognito's `AllowedOAuthFlowsUserPoolClient`: off, the client may use no OAuth flow at
+    /// the OAuth endpoints (it keeps `flows` for when it is switched back on).
+    pub oauth_enabled: bool,
+    /// Attributes the client may read (GetUser, userinfo, the ID token); empty: all. `sub`
+    /// is always readable.
+    pub read_attributes: Vec<String>,
+    /// Attributes the client may change (UpdateUserAttributes); empty: all.
+    pub write_attributes: Vec<String>,
+    /// Cognito's `DefaultRedirectURI`: one of `redirect_uris`.
+    pub default_redirect_uri: Option<String>,
+    /// Cognito's `SupportedIdentityProviders` (`COGNITO`, or federated IdP names), as given.
+    pub supported_identity_providers: Vec<String>,
+    /// Cognito's `EnableTokenRevocation` (stored; revocation is always available).
+    pub enable_token_revocation: bool,
+    /// Cognito's `EnablePropagateAdditionalUserContextData` (stored, no effect).
+    pub propagate_user_context_data: bool,
+    /// Cognito's `AuthSessionValidity`, minutes (3 to 15), stored.
+    pub auth_session_validity_mins: Option<i64>,
+    /// The units the token lifetimes were given in (Cognito's `TokenValidityUnits`), so that
+    /// they are reported back as they were set. Absent: Cognito's defaults.
+    pub token_units: TokenUnits,
+}
+
+/// A unit of Cognito's `TokenValidityUnits`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+}
+
+impl TimeUnit {
+    pub fn secs(self) -> i64 {
+        match self {
+            TimeUnit::Seconds => 1,
+            TimeUnit::Minutes => 60,
+            TimeUnit::Hours => 3600,
+            TimeUnit::Days => 86400,
+        }
+    }
+}
+
+/// The units of the three token lifetimes; Cognito's defaults are hours, hours and days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TokenUnits {
+    pub access: TimeUnit,
+    pub id: TimeUnit,
+    pub refresh: TimeUnit,
+}
+
+impl Default for TokenUnits {
+    fn default() -> TokenUnits {
+        TokenUnits {
+            access: TimeUnit::Hours,
+            id: TimeUnit::Hours,
+            refresh: TimeUnit::Days,
+        }
+    }
+}
+
+/// Whether a client whose read (or write) list is `list` may see (or change) `attribute`:
+/// an empty list allows all, and `sub` is always readable.
+pub fn attribute_allowed(list: &[String], attribute: &str) -> bool {
+    list.is_empty() || attribute == "sub" || list.iter().any(|a| a == attribute)
 }
 
 impl Default for ClientSettings {
@@ -88,6 +155,15 @@ impl Default for ClientSettings {
             first_party: false,
             prevent_user_existence_errors: true,
             allowed_origins: vec![],
+            oauth_enabled: true,
+            read_attributes: vec![],
+            write_attributes: vec![],
+            default_redirect_uri: None,
+            supported_identity_providers: vec![],
+            enable_token_revocation: true,
+            propagate_user_context_data: false,
+            auth_session_validity_mins: None,
+            token_units: TokenUnits::default(),
         }
     }
 }
@@ -101,6 +177,8 @@ pub struct Client {
     pub secret_hash: Option<String>,
     pub settings: ClientSettings,
     pub created_at: i64,
+    /// Last change (Cognito's `LastModifiedDate`).
+    pub updated_at: i64,
 }
 
 impl Client {
@@ -109,7 +187,7 @@ impl Client {
     }
 
     pub fn allows(&self, flow: OAuthFlow) -> bool {
-        self.settings.flows.contains(&flow)
+        self.settings.oauth_enabled && self.settings.flows.contains(&flow)
     }
 
     pub fn id_token_ttl(&self, pool: &Pool) -> i64 {
@@ -230,19 +308,27 @@ pub fn is_valid_scope(scope: &str) -> bool {
     STANDARD_SCOPES.contains(&scope) || is_resource_scope(scope)
 }
 
+/// `<identifier>/<name>`: the name is what follows the last `/`, so the identifier may be a
+/// URL (`https://api.example.com/read`), as Cognito's resource-server identifiers may.
 pub fn is_resource_scope(scope: &str) -> bool {
-    match scope.split_once('/') {
+    match scope.rsplit_once('/') {
         Some((server, name)) => {
-            let ok = |s: &str| {
-                !s.is_empty()
-                    && s.len() <= 128
-                    && s.chars()
-                        .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\' && c != '/')
-            };
-            ok(server) && ok(name)
+            is_resource_server_identifier(server)
+                && !name.is_empty()
+                && name.len() <= 256
+                && name.chars().all(|c| scope_char(c) && c != '/')
         }
         None => false,
     }
+}
+
+fn scope_char(c: char) -> bool {
+    c.is_ascii_graphic() && c != '"' && c != '\\'
+}
+
+/// A resource server's identifier (Cognito: 1 to 256 printable ASCII characters but `"` and `\\`).
+pub fn is_resource_server_identifier(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 256 && id.chars().all(scope_char)
 }
 
 impl ClientSettings {
@@ -257,6 +343,23 @@ impl ClientSettings {
             if !is_valid_scope(s) {
                 return Err(Error::invalid(format!("scope {s:?}")));
             }
+        }
+        if let Some(d) = &self.default_redirect_uri
+            && !self.redirect_uris.contains(d)
+        {
+            return Err(Error::invalid(format!(
+                "default redirect URI {d:?}: it must be one of the redirect URIs"
+            )));
+        }
+        for a in self.read_attributes.iter().chain(&self.write_attributes) {
+            if a.is_empty() || a.len() > 64 || a.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(Error::invalid(format!("attribute name {a:?}")));
+            }
+        }
+        if let Some(m) = self.auth_session_validity_mins
+            && !(3..=15).contains(&m)
+        {
+            return Err(Error::invalid("auth session validity: 3 to 15 minutes"));
         }
         for f in &self.auth_flows {
             if !AUTH_FLOWS.contains(&f.as_str()) {
@@ -315,4 +418,44 @@ pub fn remember_secret(
 ) -> crate::Result<()> {
     crate::store::cognito::set_client_secret_sealed(db, client_id, Some(&sealer.seal(secret)))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_scopes_may_name_url_identifiers() {
+        assert!(is_resource_scope("api/read"));
+        assert!(is_resource_scope("https://api.example.com/read"));
+        assert!(is_resource_scope("https://api.example.com/v2/orders.write"));
+        for bad in [
+            "openid",
+            "api/",
+            "/read",
+            "api/re\"ad",
+            "a\\b/read",
+            "api/read ",
+        ] {
+            assert!(!is_resource_scope(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn attribute_lists_allow_all_when_empty_and_sub_always() {
+        assert!(attribute_allowed(&[], "locale"));
+        let list = vec!["email".to_string()];
+        assert!(attribute_allowed(&list, "email"));
+        assert!(attribute_allowed(&list, "sub"));
+        assert!(!attribute_allowed(&list, "locale"));
+    }
+
+    #[test]
+    fn stored_settings_without_the_new_fields_still_load() {
+        let s: ClientSettings =
+            serde_json::from_str(r#"{"redirect_uris": ["https://a.example/cb"]}"#).unwrap();
+        assert!(s.oauth_enabled && s.enable_token_revocation);
+        assert!(s.read_attributes.is_empty());
+        assert_eq!(s.token_units, TokenUnits::default());
+    }
 }

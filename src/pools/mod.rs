@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod directory;
+pub mod resource_servers;
 pub mod schema;
 pub mod service;
 

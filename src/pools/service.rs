@@ -1,7 +1,7 @@
 //! Pool, client and key administration shared by the CLI, bootstrap and start-up.
 
 use super::clients::{ClientSettings, is_resource_scope};
-use super::{Client, Pool, PoolSettings, is_valid_pool_id, new_pool_id};
+use super::{Client, OAuthFlow, Pool, PoolSettings, is_valid_pool_id, new_pool_id};
 use crate::keys::{self, Alg, KeyMaterial, KeySet, LoadedKey, seal::Sealer};
 use crate::store::{self, Db};
 use crate::{Error, Result};
@@ -121,7 +121,9 @@ pub fn create_client(
         secret_hash: secret.as_deref().map(crate::random::sha256_hex),
         settings,
         created_at: now,
+        updated_at: now,
     };
+    check_flows(&client)?;
     if store::clients::get(db, &pool.id, &client.id)?.is_some() {
         return Err(Error::AlreadyExists(format!("client {}", client.id)));
     }
@@ -134,6 +136,39 @@ pub fn create_client(
     })?;
     declare_scopes(db, pool, &client.settings.scopes)?;
     Ok((client, secret))
+}
+
+/// The client_credentials flow needs a client secret (a machine client authenticates).
+fn check_flows(client: &Client) -> Result<()> {
+    if client.is_public()
+        && client
+            .settings
+            .flows
+            .contains(&OAuthFlow::ClientCredentials)
+    {
+        return Err(Error::invalid(
+            "OAuth flow client_credentials: it needs a confidential client (with a secret)",
+        ));
+    }
+    Ok(())
+}
+
+/// The resource-server scopes among `scopes` that the pool has not declared (the Cognito API
+/// refuses them; the CLI and bootstrap declare them with `declare_scopes`).
+pub fn undeclared_scopes(db: &Db, pool: &Pool, scopes: &[String]) -> Result<Vec<String>> {
+    let declared = store::pools::resource_scopes(db, &pool.id)?;
+    Ok(scopes
+        .iter()
+        .filter(|s| is_resource_scope(s) && !declared.contains(s))
+        .cloned()
+        .collect())
+}
+
+/// Deletes a client; returns what it was.
+pub fn delete_client(db: &Db, pool: &Pool, id: &str) -> Result<Client> {
+    let client = require_client(db, pool, id)?;
+    store::clients::delete(db, &pool.id, &client.id)?;
+    Ok(client)
 }
 
 /// Naming a resource-server scope on a client declares it in the pool (like Cognito's resource servers).
@@ -195,6 +230,7 @@ pub fn load_keyset(db: &Db, pool_id: &str, sealer: &Sealer, now: i64) -> Result<
 pub fn update_client(db: &Db, pool: &Pool, client: &Client) -> Result<()> {
     validate_name(&client.name)?;
     client.settings.validate()?;
+    check_flows(client)?;
     store::clients::update(db, client)?;
     declare_scopes(db, pool, &client.settings.scopes)?;
     Ok(())

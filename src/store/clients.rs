@@ -1,7 +1,15 @@
 use super::{Db, OptionalExtension, StoreError, from_json, to_json};
 use crate::pools::Client;
 
-type Row = (String, String, String, Option<String>, String, i64);
+type Row = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    Option<i64>,
+);
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
@@ -11,11 +19,12 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
 fn build(
-    (id, pool_id, name, secret_hash, settings, created_at): Row,
+    (id, pool_id, name, secret_hash, settings, created_at, updated_at): Row,
 ) -> Result<Client, StoreError> {
     Ok(Client {
         id,
@@ -24,14 +33,15 @@ fn build(
         secret_hash,
         settings: from_json(&settings)?,
         created_at,
+        updated_at: updated_at.unwrap_or(created_at),
     })
 }
 
-const COLUMNS: &str = "id, pool_id, name, secret_hash, settings, created_at";
+const COLUMNS: &str = "id, pool_id, name, secret_hash, settings, created_at, updated_at";
 
 pub fn insert(db: &Db, c: &Client) -> Result<(), StoreError> {
     db.prepare_cached(&format!(
-        "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        "INSERT INTO clients ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     ))?
     .execute(rusqlite::params![
         c.id,
@@ -39,20 +49,22 @@ pub fn insert(db: &Db, c: &Client) -> Result<(), StoreError> {
         c.name,
         c.secret_hash,
         to_json(&c.settings)?,
-        c.created_at
+        c.created_at,
+        c.updated_at
     ])?;
     Ok(())
 }
 
 pub fn update(db: &Db, c: &Client) -> Result<(), StoreError> {
     db.prepare_cached(
-        "UPDATE clients SET name = ?2, secret_hash = ?3, settings = ?4 WHERE id = ?1",
+        "UPDATE clients SET name = ?2, secret_hash = ?3, settings = ?4, updated_at = ?5 WHERE id = ?1",
     )?
     .execute(rusqlite::params![
         c.id,
         c.name,
         c.secret_hash,
-        to_json(&c.settings)?
+        to_json(&c.settings)?,
+        c.updated_at
     ])?;
     Ok(())
 }

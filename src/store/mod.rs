@@ -11,6 +11,7 @@ pub mod keys;
 pub mod mfa;
 pub mod outbox;
 pub mod pools;
+pub mod resource_servers;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -79,6 +80,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0007_group_roles_key_scopes",
         include_str!("../../migrations/0007_group_roles_key_scopes.sql"),
+    ),
+    (
+        "0008_resource_servers",
+        include_str!("../../migrations/0008_resource_servers.sql"),
     ),
 ];
 

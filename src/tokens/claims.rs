@@ -90,6 +90,13 @@ pub fn user_claims(user: &User, scope: &[String], audience: Audience) -> Map<Str
     out
 }
 
+/// Keeps only the claims a client may read (its `read_attributes`; empty: all).
+pub fn keep_readable(claims: &mut Map<String, Value>, read_attributes: &[String]) {
+    if !read_attributes.is_empty() {
+        claims.retain(|k, _| crate::pools::clients::attribute_allowed(read_attributes, k));
+    }
+}
+
 /// `at_hash` (OIDC Core §3.1.3.6): the left half of the hash of the access token, base64url.
 /// The hash is the one of the signing algorithm: SHA-256 for RS256 and ES256, SHA-512 for
 /// EdDSA over Ed25519 (the only curve we generate), as OIDC Core errata set 2 specifies.
@@ -111,6 +118,8 @@ pub struct IdTokenFields<'a> {
     pub roles: &'a [String],
     pub preferred_role: Option<&'a str>,
     pub scope: &'a [String],
+    /// The client's `read_attributes`: when not empty, only these attributes are released.
+    pub read_attributes: &'a [String],
     pub auth_time: i64,
     pub amr: &'a [String],
     pub nonce: Option<&'a str>,
@@ -124,6 +133,7 @@ pub struct IdTokenFields<'a> {
 
 pub fn id_token(f: &IdTokenFields<'_>) -> Map<String, Value> {
     let mut c = user_claims(f.user, f.scope, Audience::IdToken);
+    keep_readable(&mut c, f.read_attributes);
     // Reserved claims last, so no attribute can shadow them.
     c.insert("iss".into(), json!(f.issuer));
     c.insert("sub".into(), json!(f.user.id));

@@ -278,6 +278,7 @@ pub fn prepare(
             roles: &roles,
             preferred_role: preferred_role.as_deref(),
             scope: &grant.scope,
+            read_attributes: &client.settings.read_attributes,
             auth_time: grant.auth_time,
             amr: &grant.amr,
             nonce: grant.nonce.as_deref(),

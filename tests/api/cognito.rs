@@ -1127,7 +1127,7 @@ fn amz_date(t: i64) -> String {
 }
 
 /// An admin key stored for the test server; returns (id, secret).
-pub(crate) fn admin_key(app: &TestApp) -> (String, String) {
+pub fn admin_key(app: &TestApp) -> (String, String) {
     let (id, secret) = incognito::cognito::sigv4::new_key();
     let (sealer, id2, secret2) = (app.state.sealer.clone(), id.clone(), secret.clone());
     app.state
@@ -1151,7 +1151,7 @@ pub(crate) fn admin_key(app: &TestApp) -> (String, String) {
 }
 
 /// A SigV4-signed admin call.
-pub(crate) async fn admin_api(
+pub async fn admin_api(
     app: &TestApp,
     key: &(String, String),
     action: &str,

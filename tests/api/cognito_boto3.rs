@@ -1,6 +1,6 @@
-//! Runs tests/boto3/test_admin_api.py (boto3 with SigV4, `pip install boto3`) against a test
-//! server. Without boto3 the test is skipped loudly (`helpers::skip_or_fail`), except under
-//! `./scripts/test.sh`, where it fails.
+//! Runs the boto3 scripts in tests/boto3 (boto3 with SigV4, `pip install boto3`) against a
+//! test server. Without boto3 the tests are skipped loudly (`helpers::skip_or_fail`), except
+//! under `./scripts/test.sh`, where they fail.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -57,6 +57,43 @@ async fn boto3_drives_the_admin_actions() {
             ("INCOGNITO_TEST_KEY_SECRET", secret),
             ("INCOGNITO_TEST_RO_KEY_ID", ro_id),
             ("INCOGNITO_TEST_RO_KEY_SECRET", ro_secret),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn boto3_manages_app_clients_and_resource_servers() {
+    if !has_boto3() {
+        skip_or_fail(
+            "cognito_boto3::boto3_manages_app_clients_and_resource_servers",
+            "python3 with boto3 is missing (`python3 -m pip install boto3`)",
+        );
+        return;
+    }
+    let app = spawn_app().await;
+    let key = crate::cli::ok_json(
+        app.data_path(),
+        &[
+            "admin-key",
+            "create",
+            "--description",
+            "boto3 control plane",
+        ],
+    );
+    run_python(
+        "tests/boto3/test_control_api.py",
+        &[
+            ("INCOGNITO_TEST_URL", app.address.clone()),
+            ("INCOGNITO_TEST_POOL", app.pool_id.clone()),
+            (
+                "INCOGNITO_TEST_KEY_ID",
+                key["access_key_id"].as_str().unwrap().into(),
+            ),
+            (
+                "INCOGNITO_TEST_KEY_SECRET",
+                key["secret_access_key"].as_str().unwrap().into(),
+            ),
         ],
     )
     .await;

@@ -332,14 +332,31 @@ pub fn on_path(program: &str) -> bool {
     })
 }
 
-/// The claims of a JWT, unverified (tests read what the server put in).
-pub fn jwt_claims(token: &str) -> serde_json::Value {
+/// The payload of a JWT, unverified (the tests verify signatures elsewhere).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
     use base64::Engine;
-    let payload = token.split('.').nth(1).expect("a JWT");
-    serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .expect("base64url"),
-    )
-    .expect("JSON claims")
+    let part = jwt.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// Redeems a code of the default (public) client with its PKCE verifier; the token response.
+pub async fn exchange_code(app: &TestApp, code: &str, verifier: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(app.url("/oauth2/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", app.redirect_uri.as_str()),
+            ("client_id", app.client_id.as_str()),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

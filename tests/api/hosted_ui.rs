@@ -69,24 +69,6 @@ async fn start_authorize(
     location(&r)
 }
 
-async fn exchange(app: &TestApp, code: &str, verifier: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .post(app.url("/oauth2/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", app.redirect_uri.as_str()),
-            ("client_id", app.client_id.as_str()),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn sign_up_confirm_by_email_then_the_relying_party_gets_its_code() {
     let (app, inbox) = app_with_smtp().await;
@@ -182,7 +164,7 @@ async fn sign_up_confirm_by_email_then_the_relying_party_gets_its_code() {
     assert_eq!(r.status(), 303);
     let q = query_of(&location(&r));
     assert_eq!(q["state"], "hs");
-    let tokens = exchange(&app, &q["code"], &verifier).await;
+    let tokens = exchange_code(&app, &q["code"], &verifier).await;
     let id = jwt_claims(tokens["id_token"].as_str().expect("an ID token"));
     assert_eq!(id["email"], "new.user@example.com");
     assert_eq!(id["email_verified"], true);
@@ -468,7 +450,7 @@ async fn forgot_and_reset_password_revokes_sessions_and_tokens() {
             ],
         )
         .await;
-    let tokens = exchange(&app, &q["code"], &verifier).await;
+    let tokens = exchange_code(&app, &q["code"], &verifier).await;
     let refresh = tokens["refresh_token"]
         .as_str()
         .expect("refresh token")
@@ -911,7 +893,7 @@ async fn a_temporary_password_must_be_replaced_at_first_sign_in() {
     .await;
     assert_eq!(r.status(), 303);
     let q = query_of(&location(&r));
-    let tokens = exchange(&app, &q["code"], &verifier).await;
+    let tokens = exchange_code(&app, &q["code"], &verifier).await;
     assert!(tokens["access_token"].is_string());
     // Without the password step the page sends the browser to sign in.
     let r = app

@@ -11,6 +11,7 @@ mod cognito;
 mod cognito_boto3;
 mod cognito_codes;
 mod cognito_constraints;
+mod cognito_control;
 mod cognito_control_pools;
 mod cognito_groups_keys;
 mod cognito_js;

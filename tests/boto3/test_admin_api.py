@@ -9,12 +9,10 @@ INCOGNITO_TEST_RO_KEY_ID and INCOGNITO_TEST_RO_KEY_SECRET. Uses only the standar
 import os
 import unittest
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 
-URL = os.environ["INCOGNITO_TEST_URL"]
-POOL = os.environ["INCOGNITO_TEST_POOL"]
+from common import POOL, error_code, idp
+
 CLIENT = os.environ["INCOGNITO_TEST_CLIENT"]
 KEY_ID = os.environ["INCOGNITO_TEST_KEY_ID"]
 KEY_SECRET = os.environ["INCOGNITO_TEST_KEY_SECRET"]
@@ -23,19 +21,6 @@ RO_KEY_SECRET = os.environ["INCOGNITO_TEST_RO_KEY_SECRET"]
 ROLE = "arn:aws:iam::123456789012:role/Ops"
 
 
-def idp(key_id=KEY_ID, secret=KEY_SECRET):
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=URL,
-        region_name="local",
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1}),
-    )
-
-
-def error_code(e):
-    return e.response["Error"]["Code"]
 
 
 class AdminApi(unittest.TestCase):

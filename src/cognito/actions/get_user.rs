@@ -1,5 +1,5 @@
 //! GetUser: the signed-in user's attributes (access token with the
-//! `aws.cognito.signin.user.admin` scope).
+//! `aws.cognito.signin.user.admin` scope), as far as the client's `ReadAttributes` allow.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,14 +16,23 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    let (_, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
+    let (entry, user, claims) = shared::access_token_user(ctx, &r.access_token).await?;
     let id = user.id.clone();
-    let totp = ctx
-        .read(move |db| Ok(crate::authn::mfa::is_enabled(db, &id)?))
+    let (totp, readable) = ctx
+        .read(move |db| {
+            let readable = crate::store::clients::get(db, &entry.pool.id, &claims.client_id)?
+                .map(|c| c.settings.read_attributes)
+                .unwrap_or_default();
+            Ok((crate::authn::mfa::is_enabled(db, &id)?, readable))
+        })
         .await?;
+    let mut shown = attributes(&user);
+    shown.retain(|a| {
+        crate::pools::clients::attribute_allowed(&readable, a["Name"].as_str().unwrap_or(""))
+    });
     let mut out = json!({
         "Username": user.username,
-        "UserAttributes": attributes(&user),
+        "UserAttributes": shown,
         "UserMFASettingList": [],
     });
     if totp {

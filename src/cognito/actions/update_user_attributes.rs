@@ -1,6 +1,7 @@
 //! UpdateUserAttributes: the user changes their own attributes. `email_verified` and `sub` are
-//! not writable; a new email waits unverified (the old one stays the login alias) until the
-//! user enters the code mailed to it (VerifyUserAttribute).
+//! not writable, nor what the client's `WriteAttributes` leave out; a new email waits
+//! unverified (the old one stays the login alias) until the user enters the code mailed to it
+//! (VerifyUserAttribute).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -22,15 +23,24 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let attrs = wire::attribute_map(&r.user_attributes)?;
-    let (entry, mut user, _) = shared::access_token_user(ctx, &r.access_token).await?;
+    let (entry, mut user, claims) = shared::access_token_user(ctx, &r.access_token).await?;
+    let pool_id = entry.pool.id.clone();
+    let writable = ctx
+        .read(move |db| {
+            Ok(crate::store::clients::get(db, &pool_id, &claims.client_id)?
+                .map(|c| c.settings.write_attributes)
+                .unwrap_or_default())
+        })
+        .await?;
     for name in attrs.keys() {
-        match name.as_str() {
-            "email_verified" | "phone_number_verified" | "sub" | "updated_at" => {
-                return Err(CognitoError::not_authorized(format!(
-                    "A client attempted to write unauthorized attribute {name}"
-                )));
-            }
-            _ => {}
+        let reserved = matches!(
+            name.as_str(),
+            "email_verified" | "phone_number_verified" | "sub" | "updated_at"
+        );
+        if reserved || !crate::pools::clients::attribute_allowed(&writable, name) {
+            return Err(CognitoError::not_authorized(format!(
+                "A client attempted to write unauthorized attribute {name}"
+            )));
         }
     }
     let mut changes = attrs;

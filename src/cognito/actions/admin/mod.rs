@@ -155,10 +155,20 @@ pub struct GroupRequest {
 
 /// Reads a `Limit` and a numeric `NextToken` offset.
 pub fn page(limit: Option<i64>, max: i64, token: Option<&str>) -> Result<(usize, usize)> {
+    page_of("limit", limit, max, token)
+}
+
+/// Reads a page size called `member` (`limit`, `maxResults`) and a numeric `NextToken` offset.
+pub fn page_of(
+    member: &str,
+    limit: Option<i64>,
+    max: i64,
+    token: Option<&str>,
+) -> Result<(usize, usize)> {
     let limit = limit.unwrap_or(max);
     if !(1..=max).contains(&limit) {
         return Err(CognitoError::invalid_parameter(format!(
-            "1 validation error detected: Value at 'limit' failed to satisfy constraint: Member must have value between 1 and {max}"
+            "1 validation error detected: Value at '{member}' failed to satisfy constraint: Member must have value between 1 and {max}"
         )));
     }
     let offset = match token {
