@@ -33,6 +33,10 @@ async fn boto3_and_the_aws_cli_manage_user_pools() {
             ),
             ("INCOGNITO_EXAMPLES", examples.display().to_string()),
             (
+                "INCOGNITO_JS_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js").to_string(),
+            ),
+            (
                 "INCOGNITO_REQUIRE_ALL_TESTS",
                 std::env::var("INCOGNITO_REQUIRE_ALL_TESTS").unwrap_or_default(),
             ),

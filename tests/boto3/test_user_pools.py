@@ -316,11 +316,21 @@ class UserPools(unittest.TestCase):
             ("UnrecognizedClientException", "NotAuthorizedException", "InvalidSignatureException"),
         )
 
+    def require(self, present, what):
+        """A missing tool skips loudly, or fails under ./scripts/test.sh."""
+        if present:
+            return
+        if os.environ.get("INCOGNITO_REQUIRE_ALL_TESTS") == "1":
+            self.fail(f"{what} is missing (./scripts/test.sh installs it)")
+        self.skipTest(f"SKIPPED LOUDLY: {what} is missing (./scripts/test.sh installs it)")
+
     def test_aws_cli_creates_the_pool_from_the_example_file(self):
-        if not shutil.which("aws"):
-            if os.environ.get("INCOGNITO_REQUIRE_ALL_TESTS") == "1":
-                self.fail("the AWS CLI is missing (./scripts/test.sh installs it)")
-            self.skipTest("SKIPPED LOUDLY: the AWS CLI is missing (./scripts/test.sh installs it)")
+        self.require(shutil.which("aws"), "the AWS CLI")
+        js = os.environ["INCOGNITO_JS_DIR"]
+        self.require(
+            shutil.which("node") and os.path.isdir(os.path.join(js, "node_modules")),
+            "node with tests/js/node_modules",
+        )
         env = dict(
             os.environ,
             AWS_ACCESS_KEY_ID=KEY_ID,
@@ -347,6 +357,41 @@ class UserPools(unittest.TestCase):
         self.assertEqual(described["MfaConfiguration"], "OPTIONAL")
         listed = aws("list-user-pools", "--max-results", "60")["UserPools"]
         self.assertIn(pool["Id"], [p["Id"] for p in listed])
+        path = os.path.join(EXAMPLES, "app-client.json")
+        client = aws(
+            "create-user-pool-client",
+            "--user-pool-id",
+            pool["Id"],
+            "--cli-input-json",
+            f"file://{path}",
+        )["UserPoolClient"]
+        self.assertNotIn("ClientSecret", client)
+        self.assertEqual(client["RefreshTokenValidity"], 7)
+        self.assertEqual(client["TokenValidityUnits"]["RefreshToken"], "days")
+
+        # A Cognito frontend (amazon-cognito-identity-js) signs up and in against the pool
+        # and client that the CLI made, with nothing configured any other way.
+        email, password = "frontend@example.com", "Correct horse 1 battery"
+
+        def node(step):
+            out = subprocess.run(
+                ["node", "sign-up-and-in.mjs", step, URL, pool["Id"], client["ClientId"],
+                 email, password],
+                cwd=os.environ["INCOGNITO_JS_DIR"],
+                capture_output=True,
+                text=True,
+            )
+            self.assertEqual(out.returncode, 0, out.stderr)
+            return json.loads(out.stdout)
+
+        signed_up = node("signup")
+        self.assertFalse(signed_up["userConfirmed"], "e-mail verification is on")
+        aws("admin-confirm-sign-up", "--user-pool-id", pool["Id"], "--username", email)
+        claims = node("signin")
+        self.assertEqual(claims["email"], email)
+        self.assertEqual(claims["aud"], client["ClientId"])
+        self.assertEqual(claims["iss"], f"{URL}/{pool['Id']}")
+        self.assertEqual(claims["sub"], signed_up["sub"])
 
 
 if __name__ == "__main__":
