@@ -132,7 +132,8 @@ struct ClientDecl {
     first_party: Option<bool>,
     /// Cognito API: unknown users look like wrong passwords (default true).
     prevent_user_existence_errors: Option<bool>,
-    /// Cognito API: more browser origins allowed by CORS.
+    /// No longer has an effect: the Cognito API answers CORS by the server-wide
+    /// `cognito_api_allowed_origins`. Accepted so that earlier bootstrap files still load.
     #[serde(default)]
     allowed_origins: Vec<String>,
     /// The only attributes the client may read (Cognito's ReadAttributes); empty: all.
@@ -508,7 +509,12 @@ fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
     if let Some(v) = decl.prevent_user_existence_errors {
         s.prevent_user_existence_errors = v;
     }
-    s.allowed_origins = decl.allowed_origins.clone();
+    if !decl.allowed_origins.is_empty() {
+        tracing::warn!(
+            client = %decl.name,
+            "allowed_origins has no effect any more; the server-wide cognito_api_allowed_origins setting restricts CORS of the Cognito API"
+        );
+    }
     if decl.secret.is_none() && s.flows.contains(&OAuthFlow::ClientCredentials) {
         return Err(Error::invalid(
             "flows: client_credentials needs a confidential client (set `secret`)",

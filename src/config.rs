@@ -70,6 +70,11 @@ pub struct Config {
     /// AWS account id (12 digits) in the ARNs the Cognito API returns
     /// (`arn:aws:cognito-idp:{region}:{account_id}:userpool/{id}`) and in its error messages.
     pub account_id: String,
+    /// An admin access key made (or its secret replaced) at start-up, so that the control plane
+    /// can configure a fresh server without the CLI (containers, CI): with
+    /// `admin_secret_access_key`.
+    pub admin_access_key_id: Option<String>,
+    pub admin_secret_access_key: Option<Secret>,
     /// Signing algorithm of newly generated keys: RS256, ES256 or EdDSA.
     pub key_algorithm: String,
     /// Encrypts private signing keys at rest (any long random string).
@@ -126,6 +131,8 @@ impl Default for Config {
             data_dir: PathBuf::from("./incognito-data"),
             region: "local".into(),
             account_id: "000000000000".into(),
+            admin_access_key_id: None,
+            admin_secret_access_key: None,
             key_algorithm: "RS256".into(),
             master_key: None,
             bootstrap: None,
@@ -205,6 +212,8 @@ impl Config {
         "data_dir",
         "region",
         "account_id",
+        "admin_access_key_id",
+        "admin_secret_access_key",
         "key_algorithm",
         "master_key",
         "bootstrap",
@@ -294,6 +303,22 @@ impl Config {
                 name: "region",
                 message: "letters, digits and '-' only".into(),
             });
+        }
+        match (&self.admin_access_key_id, &self.admin_secret_access_key) {
+            (None, None) => {}
+            (Some(id), Some(secret))
+                if (16..=128).contains(&id.len())
+                    && id.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && (16..=128).contains(&secret.0.len())
+                    && !secret.0.chars().any(char::is_control) => {}
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: "admin_access_key_id",
+                    message: "set both admin_access_key_id (16 to 128 letters and digits) and \
+                              admin_secret_access_key (16 to 128 characters), or neither"
+                        .into(),
+                });
+            }
         }
         if self.account_id.len() != 12 || !self.account_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ConfigError::Invalid {

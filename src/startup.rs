@@ -228,6 +228,24 @@ impl Application {
                 "bootstrap applied"
             );
         }
+        if let (Some(id), Some(secret)) =
+            (&config.admin_access_key_id, &config.admin_secret_access_key)
+        {
+            let row = crate::store::cognito::AdminKey {
+                access_key_id: id.clone(),
+                secret: sealer.seal(&secret.0),
+                description: "from the admin_access_key_id setting".into(),
+                created_at: now,
+                last_used_at: None,
+                pool_id: None,
+                read_only: false,
+            };
+            store
+                .write_sync(|db| -> Result<(), crate::store::StoreError> {
+                    crate::store::cognito::put_admin_key(db, &row)
+                })
+                .map_err(|e| StartupError::Core(e.into()))?;
+        }
         let directory = Arc::new(Directory::new(store.clone(), sealer.clone()));
         directory.refresh_sync().map_err(StartupError::Core)?;
         let listener = TcpListener::bind(config.listen).map_err(|source| StartupError::Bind {

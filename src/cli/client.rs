@@ -79,9 +79,6 @@ pub struct ClientCreateArgs {
     /// instead of looking like a wrong password.
     #[arg(long)]
     pub user_existence_errors: bool,
-    /// Cognito API: another browser origin allowed by CORS (repeat), e.g. https://app.example.com.
-    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
-    pub allowed_origin: Vec<String>,
     /// An attribute the client may read (repeat); none given: all. `sub` is always readable.
     #[arg(long = "read-attribute", value_name = "NAME")]
     pub read_attribute: Vec<String>,
@@ -110,7 +107,6 @@ pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Outpu
                 rotate_refresh_tokens: !args.no_rotate_refresh,
                 first_party: args.first_party,
                 prevent_user_existence_errors: !args.user_existence_errors,
-                allowed_origins: args.allowed_origin,
                 id_token_ttl_secs: args.id_token_ttl,
                 access_token_ttl_secs: args.access_token_ttl,
                 refresh_token_ttl_secs: args.refresh_token_ttl,

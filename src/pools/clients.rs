@@ -64,9 +64,6 @@ pub struct ClientSettings {
     /// Cognito's `PreventUserExistenceErrors`: unknown users look like wrong passwords or
     /// codes in the Cognito API (on by default; off gives `UserNotFoundException`).
     pub prevent_user_existence_errors: bool,
-    /// Extra browser origins (`https://app.example.com`) allowed to call the Cognito API with
-    /// CORS, besides the origins of `redirect_uris`.
-    pub allowed_origins: Vec<String>,
     /// Cognito's `AllowedOAuthFlowsUserPoolClient`: off, the client may use no OAuth flow at
     /// the OAuth endpoints (it keeps `flows` for when it is switched back on).
     pub oauth_enabled: bool,
@@ -154,7 +151,6 @@ impl Default for ClientSettings {
             rotate_refresh_tokens: true,
             first_party: false,
             prevent_user_existence_errors: true,
-            allowed_origins: vec![],
             oauth_enabled: true,
             read_attributes: vec![],
             write_attributes: vec![],
@@ -236,14 +232,6 @@ impl Client {
     /// Whether the client may use a Cognito API auth flow (`ALLOW_USER_SRP_AUTH`, ...).
     pub fn allows_auth_flow(&self, flow: &str) -> bool {
         self.settings.auth_flows.iter().any(|f| f == flow)
-    }
-
-    /// Browser origins allowed to call the Cognito API: those of the redirect URIs and the
-    /// explicitly allowed ones.
-    pub fn api_origins(&self) -> Vec<String> {
-        let mut out = self.origins();
-        out.extend(self.settings.allowed_origins.iter().cloned());
-        out
     }
 
     /// Browser origins (scheme://host[:port]) of the registered redirect URIs, for CORS.
@@ -366,16 +354,6 @@ impl ClientSettings {
                 return Err(Error::invalid(format!(
                     "auth flow {f:?} (one of {})",
                     AUTH_FLOWS.join(", ")
-                )));
-            }
-        }
-        for o in &self.allowed_origins {
-            let ok = url::Url::parse(o).is_ok_and(|u| {
-                matches!(u.scheme(), "http" | "https") && u.origin().ascii_serialization() == *o
-            });
-            if !ok {
-                return Err(Error::invalid(format!(
-                    "allowed origin {o:?}: scheme://host[:port], no path"
                 )));
             }
         }

@@ -173,15 +173,6 @@ pub fn client_secret_sealed(db: &Db, client_id: &str) -> Result<Option<String>, 
         .flatten())
 }
 
-/// Every client's settings JSON (for the CORS origin list).
-pub fn all_client_settings(db: &Db) -> Result<Vec<String>, StoreError> {
-    let mut stmt = db.prepare_cached("SELECT settings FROM clients")?;
-    let rows = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(rows)
-}
-
 // ---- server secrets ----
 
 pub fn server_secret(db: &Db, name: &str) -> Result<Option<String>, StoreError> {
@@ -218,6 +209,18 @@ pub struct AdminKey {
     pub pool_id: Option<String>,
     /// Only the read actions (Describe*, Get*, List*, AdminGet*, AdminList*).
     pub read_only: bool,
+}
+
+/// Creates the key, or gives an existing one this secret and scope (the configured key).
+pub fn put_admin_key(db: &Db, k: &AdminKey) -> Result<(), StoreError> {
+    if get_admin_key(db, &k.access_key_id)?.is_some() {
+        db.prepare_cached(
+            "UPDATE admin_keys SET secret = ?2, pool_id = ?3, read_only = ?4 WHERE access_key_id = ?1",
+        )?
+        .execute(rusqlite::params![k.access_key_id, k.secret, k.pool_id, k.read_only])?;
+        return Ok(());
+    }
+    insert_admin_key(db, k)
 }
 
 pub fn insert_admin_key(db: &Db, k: &AdminKey) -> Result<(), StoreError> {
