@@ -121,6 +121,19 @@ pub struct Config {
     pub smtp_password: Option<Secret>,
     /// Sender of every message, e.g. `Example <no-reply@example.com>`.
     pub smtp_from: String,
+    /// Where Lambda-function triggers are invoked (the Lambda Invoke API): LocalStack, SAM
+    /// local, the Runtime Interface Emulator... Default: the ARN region's public endpoint.
+    pub lambda_endpoint: Option<String>,
+    /// Signs webhook triggers (Standard Webhooks): `whsec_` + base64 of the key.
+    pub webhook_secret: Option<Secret>,
+    /// Refuses trigger targets on private and loopback addresses too (multi-tenant servers);
+    /// link-local and cloud metadata addresses are always refused.
+    pub trigger_deny_private: bool,
+    /// The AWS credentials that sign Lambda Invoke calls. Not a setting: taken from
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` at start-up when
+    /// unset (tests set it).
+    #[serde(skip)]
+    pub aws_credentials: Option<crate::triggers::AwsCredentials>,
 }
 
 impl Default for Config {
@@ -155,6 +168,10 @@ impl Default for Config {
             smtp_username: None,
             smtp_password: None,
             smtp_from: "Incognito <no-reply@localhost>".into(),
+            lambda_endpoint: None,
+            webhook_secret: None,
+            trigger_deny_private: false,
+            aws_credentials: None,
         }
     }
 }
@@ -236,6 +253,9 @@ impl Config {
         "smtp_username",
         "smtp_password",
         "smtp_from",
+        "lambda_endpoint",
+        "webhook_secret",
+        "trigger_deny_private",
     ];
 
     fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
@@ -267,7 +287,7 @@ impl Config {
         if key == "smtp_tls" {
             return Ok(toml::Value::String(raw.trim().to_ascii_lowercase()));
         }
-        if key == "create_default_pool" {
+        if key == "create_default_pool" || key == "trigger_deny_private" {
             return match raw.trim() {
                 "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
                 "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
@@ -394,6 +414,22 @@ impl Config {
                     ),
                 });
             }
+        }
+        if let Some(secret) = &self.webhook_secret
+            && crate::triggers::webhook_key(&secret.0).is_none()
+        {
+            return Err(ConfigError::Invalid {
+                name: "webhook_secret",
+                message: "`whsec_` followed by the base64 of the key (at least 16 bytes)".into(),
+            });
+        }
+        if let Some(endpoint) = &self.lambda_endpoint
+            && !url::Url::parse(endpoint).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "lambda_endpoint",
+                message: "an http(s) URL, e.g. http://localhost:4566".into(),
+            });
         }
         if let Some(m) = &self.master_key
             && m.0.len() < 16

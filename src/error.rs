@@ -16,6 +16,9 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error("crypto: {0}")]
     Crypto(String),
+    /// A trigger rejected the operation, failed or answered nonsense.
+    #[error("{0}")]
+    Trigger(#[from] crate::triggers::TriggerError),
 }
 
 impl Error {

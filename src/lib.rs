@@ -25,6 +25,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod triggers;
 pub mod ui;
 
 pub use error::{Error, Result};

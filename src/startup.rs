@@ -271,6 +271,7 @@ impl Application {
             config.address_failure_limit,
             config.address_failure_window_secs,
         );
+        let triggers = Arc::new(crate::triggers::Triggers::new(&config));
         let state = AppState {
             config: Arc::new(config),
             public_url,
@@ -282,6 +283,7 @@ impl Application {
             address_limiter: Arc::new(address_limiter),
             secret_limiter: Arc::new(crate::oidc::client_auth::secret_limiter()),
             request_pool,
+            triggers,
         };
         let server = serve(listener, state.clone())?;
         Ok(Application {

@@ -24,6 +24,8 @@ pub struct AppState {
     pub secret_limiter: Arc<crate::oidc::client_auth::SecretLimiter>,
     /// One thread per core for the OIDC token endpoints and the Cognito API's store work.
     pub request_pool: Arc<crate::request_pool::RequestPool>,
+    /// Calls the pools' Lambda triggers (blocking: from the blocking pool).
+    pub triggers: Arc<crate::triggers::Triggers>,
 }
 
 impl AppState {

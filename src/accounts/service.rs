@@ -106,6 +106,29 @@ impl PreparedUser {
     pub fn email(&self) -> Option<&str> {
         self.user.email.as_deref()
     }
+
+    /// The attributes given, `email` included, as a PreSignUp trigger sees them.
+    pub fn given_attributes(&self) -> BTreeMap<String, String> {
+        let mut attrs = self.user.attributes.clone();
+        if let Some(e) = &self.user.email {
+            attrs.insert("email".into(), e.clone());
+        }
+        attrs
+    }
+
+    /// Honours a PreSignUp trigger's `autoConfirmUser` and `autoVerifyEmail`.
+    pub fn apply(&mut self, decision: crate::triggers::pre_sign_up::Decision) {
+        if decision.auto_confirm_user {
+            self.user.status = UserStatus::Confirmed;
+        }
+        if decision.auto_verify_email && self.user.email.is_some() {
+            self.user.email_verified = true;
+        }
+    }
+
+    pub fn is_confirmed(&self) -> bool {
+        self.user.status == UserStatus::Confirmed
+    }
 }
 
 /// Creates a user: `prepare_user` then `create`, for callers without a hot writer (the CLI,

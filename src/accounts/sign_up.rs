@@ -10,6 +10,7 @@ use super::{User, UserStatus};
 use crate::Result;
 use crate::pools::Pool;
 use crate::store::{self, Db};
+use crate::triggers::{Triggers, pre_sign_up};
 
 pub struct SignUp {
     pub username: Option<String>,
@@ -21,8 +22,9 @@ pub struct SignUp {
 /// What a sign-up did. The same answer goes back to the browser in every case, so it does not
 /// reveal whether the email was already registered.
 pub enum SignUpOutcome {
-    /// A new unconfirmed user; a code was issued and mailed.
-    Created(User, Notice),
+    /// A new user: unconfirmed with a code issued (the notice to mail), or confirmed by the
+    /// PreSignUp trigger (no notice).
+    Created(User, Option<Notice>),
     /// The email belongs to an unconfirmed user: a fresh code was mailed to it (no new user).
     ResentToUnconfirmed(Notice),
     /// The email belongs to a confirmed user: nothing was created or sent.
@@ -34,8 +36,16 @@ pub enum SignUpOutcome {
 /// registered, so that the time taken does not tell either.
 pub struct PreparedSignUp(PreparedUser);
 
-pub fn prepare(pool: &Pool, req: SignUp, now: i64) -> Result<PreparedSignUp> {
-    Ok(PreparedSignUp(prepare_user(
+/// Also fires the PreSignUp trigger (a blocking call: run `prepare` on the blocking pool),
+/// whose rejection ends the sign-up before anything is stored.
+pub fn prepare(
+    triggers: &Triggers,
+    pool: &Pool,
+    req: SignUp,
+    context: &pre_sign_up::Context,
+    now: i64,
+) -> Result<PreparedSignUp> {
+    let mut prepared = prepare_user(
         pool,
         NewUser {
             username: req.username,
@@ -47,7 +57,17 @@ pub fn prepare(pool: &Pool, req: SignUp, now: i64) -> Result<PreparedSignUp> {
             email_verified: false,
         },
         now,
-    )?))
+    )?;
+    let decision = pre_sign_up::fire(
+        triggers,
+        pool,
+        pre_sign_up::Source::SignUp,
+        prepared.username(),
+        &prepared.given_attributes(),
+        context,
+    )?;
+    prepared.apply(decision);
+    Ok(PreparedSignUp(prepared))
 }
 
 /// `link` builds the one-click confirmation URL from the code.
@@ -92,6 +112,9 @@ pub fn sign_up(
         return Ok(SignUpOutcome::AlreadyConfirmed);
     }
     let user = create(db, pool, sealer, req.0)?;
+    if user.status == UserStatus::Confirmed {
+        return Ok(SignUpOutcome::Created(user, None));
+    }
     let code = codes::issue(
         db,
         &pool.id,
@@ -103,12 +126,12 @@ pub fn sign_up(
     let to = user.email.clone().unwrap_or_default();
     Ok(SignUpOutcome::Created(
         user,
-        Notice::ConfirmSignUp {
+        Some(Notice::ConfirmSignUp {
             to,
             lang: lang.into(),
             link: link(&code),
             code,
-        },
+        }),
     ))
 }
 

@@ -111,6 +111,7 @@ impl From<crate::Error> for CognitoError {
                 "An account with the given username or email already exists.",
             ),
             crate::Error::NotAuthorized => CognitoError::not_authorized("Not authorized."),
+            crate::Error::Trigger(e) => e.into(),
             other => {
                 tracing::error!(error = %other, "internal error in the Cognito API");
                 CognitoError::internal()
@@ -154,6 +155,18 @@ impl From<crate::accounts::codes::CodeError> for CognitoError {
                 "Too many failed attempts; request a new code.",
             ),
         }
+    }
+}
+
+impl From<crate::triggers::TriggerError> for CognitoError {
+    fn from(e: crate::triggers::TriggerError) -> CognitoError {
+        use crate::triggers::TriggerError;
+        let name = match e {
+            TriggerError::Rejected { .. } => "UserLambdaValidationException",
+            TriggerError::Failed { .. } => "UnexpectedLambdaException",
+            TriggerError::InvalidResponse { .. } => "InvalidLambdaResponseException",
+        };
+        CognitoError::new(name, e.to_string())
     }
 }
 

@@ -131,6 +131,15 @@ pub fn pkce_pair() -> (String, String) {
 }
 
 /// The value of a hidden input in an HTML page.
+/// GETs a form page: its status, HTML and CSRF token.
+pub async fn get_form(browser: &reqwest::Client, url: &str) -> (u16, String, String) {
+    let r = browser.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    let html = r.text().await.unwrap();
+    let csrf = hidden_field(&html, "csrf_token").unwrap_or_default();
+    (status, html, csrf)
+}
+
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();

@@ -30,14 +30,6 @@ async fn signed_up_through_the_page(email: &str) -> (TestApp, Inbox, reqwest::Cl
     (app, inbox, browser, csrf)
 }
 
-async fn get_form(browser: &reqwest::Client, url: &str) -> (u16, String, String) {
-    let r = browser.get(url).send().await.unwrap();
-    let status = r.status().as_u16();
-    let html = r.text().await.unwrap();
-    let csrf = hidden_field(&html, "csrf_token").unwrap_or_default();
-    (status, html, csrf)
-}
-
 async fn post(browser: &reqwest::Client, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
     browser.post(url).form(form).send().await.unwrap()
 }

@@ -12,6 +12,7 @@ use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, AttributeType, StringMap};
 use crate::pools::UsernameAttribute;
+use crate::triggers::pre_sign_up;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -32,7 +33,6 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     wire::check_id("username", &r.username)?;
     wire::check_map("ClientMetadata", &r.client_metadata)?;
-    let _ = r.validation_data.len();
     let password = r
         .password
         .ok_or_else(|| CognitoError::invalid_parameter("A password is required to sign up."))?;
@@ -113,10 +113,20 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         password,
         attributes,
     };
-    let prepare_pool = pool.clone();
-    let prepared: sign_up::PreparedSignUp =
-        crate::store::blocking(move || sign_up::prepare(&prepare_pool, req, now)).await?;
-    let (user_sub, to) = ctx
+    let context = pre_sign_up::Context {
+        client_id: Some(r.client_id.clone()),
+        validation_data: (!r.validation_data.is_empty())
+            .then(|| wire::attribute_map(&r.validation_data))
+            .transpose()?,
+        client_metadata: (!r.client_metadata.is_empty()).then(|| r.client_metadata.clone()),
+    };
+    let (prepare_pool, triggers) = (pool.clone(), ctx.state.triggers.clone());
+    // The PreSignUp trigger fires here, on the blocking pool, before anything is stored.
+    let prepared: sign_up::PreparedSignUp = crate::store::blocking(move || {
+        sign_up::prepare(&triggers, &prepare_pool, req, &context, now)
+    })
+    .await?;
+    let (user_sub, confirmed, to) = ctx
         .write(move |db| {
             let taken = find_by_login(db, &pool, &email)?.is_some()
                 || username
@@ -139,9 +149,11 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             let link = |code: &str| format!("{confirm_base}&code={code}");
             match sign_up::sign_up(db, &pool, &sealer, prepared, &lang, link, now)? {
                 SignUpOutcome::Created(user, notice) => {
-                    notices::deliver(db, &pool, &notice, now)?;
+                    if let Some(notice) = &notice {
+                        notices::deliver(db, &pool, notice, now)?;
+                    }
                     tracing::info!(pool = %pool.id, user = %user.id, "user signed up (Cognito API)");
-                    Ok((user.id, email))
+                    Ok((user.id, notice.is_none(), email))
                 }
                 _ => Err(CognitoError::new(
                     "UsernameExistsException",
@@ -150,6 +162,9 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             }
         })
         .await?;
+    if confirmed {
+        return Ok(json!({ "UserConfirmed": true, "UserSub": user_sub }));
+    }
     ctx.state.wake_mailer();
     Ok(json!({
         "UserConfirmed": false,

@@ -215,16 +215,19 @@ pub fn see_other(location: &str) -> HttpResponse {
 
 /// Per-field messages of a form that did not validate.
 #[derive(Default)]
-pub struct FieldErrors(Vec<(String, &'static str)>);
+pub struct FieldErrors(Vec<(String, std::borrow::Cow<'static, str>)>);
 
 impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: &'static str) {
+    pub fn add(&mut self, field: &str, message: impl Into<std::borrow::Cow<'static, str>>) {
         if self.get(field).is_none() {
-            self.0.push((field.to_string(), message));
+            self.0.push((field.to_string(), message.into()));
         }
     }
-    pub fn get(&self, field: &str) -> Option<&'static str> {
-        self.0.iter().find(|(f, _)| f == field).map(|(_, m)| *m)
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_ref())
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -18,6 +18,7 @@ use crate::http::pages::{self, Chrome};
 use crate::i18n::{LOCALES, Tr, is_known_locale, suggested_locale};
 use crate::oidc::params::Params;
 use crate::state::AppState;
+use crate::triggers::pre_sign_up;
 use crate::ui::csrf;
 
 pub struct Field {
@@ -94,15 +95,16 @@ fn page(
     }
 }
 
+/// The page's context, the name shown and the app client of the sign-in under way (if any).
 async fn prologue(
     state: &AppState,
     path: &str,
     req: &HttpRequest,
-) -> Result<(Ctx, String), HttpResponse> {
+) -> Result<(Ctx, String, Option<String>), HttpResponse> {
     let mut ctx = Ctx::load(state, path, req).await?;
-    let client_name = match ctx.pending(state).await? {
-        Some((_, client)) => client.name,
-        None => ctx.entry.pool.display_name().to_string(),
+    let (client_name, client_id) = match ctx.pending(state).await? {
+        Some((_, client)) => (client.name, Some(client.id)),
+        None => (ctx.entry.pool.display_name().to_string(), None),
     };
     if !ctx.entry.pool.settings.self_signup {
         let tr = ctx.tr;
@@ -113,11 +115,11 @@ async fn prologue(
             tr.signup_disabled,
         ));
     }
-    Ok((ctx, client_name))
+    Ok((ctx, client_name, client_id))
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
-    let (ctx, client_name) = or_respond!(prologue(&state, &path, &req).await);
+    let (ctx, client_name, _) = or_respond!(prologue(&state, &path, &req).await);
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -198,23 +200,24 @@ pub async fn submit(
     req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (ctx, client_name) = or_respond!(prologue(&state, &path, &req).await);
+    let (ctx, client_name, client_id) = or_respond!(prologue(&state, &path, &req).await);
     let f = or_respond!(ctx.form(&state, &req, &body));
+    // The form again, as submitted, with `errors`.
+    let again = |errors: FieldErrors| {
+        let fields = fields(&ctx, &|a| f.get(a).unwrap_or_default().to_string());
+        let p = page(
+            &ctx,
+            f.get("csrf_token").unwrap_or_default().to_string(),
+            client_name,
+            f.get("email").unwrap_or_default().to_string(),
+            fields,
+            errors,
+        );
+        pages::render(StatusCode::BAD_REQUEST, &p)
+    };
     let request = match validate(&ctx, &f) {
         Ok(r) => r,
-        Err(errors) => {
-            let fields = fields(&ctx, &|a| f.get(a).unwrap_or_default().to_string());
-            let email = f.get("email").unwrap_or_default().to_string();
-            let p = page(
-                &ctx,
-                f.get("csrf_token").unwrap_or_default().to_string(),
-                client_name,
-                email,
-                fields,
-                errors,
-            );
-            return pages::render(StatusCode::BAD_REQUEST, &p);
-        }
+        Err(errors) => return again(errors),
     };
     let email = request.email.clone();
     let lang = request
@@ -229,30 +232,46 @@ pub async fn submit(
     );
     let (pool, now) = (ctx.entry.pool.clone(), state.now());
     let (sealer, store) = (state.sealer.clone(), state.store.clone());
-    let result = crate::store::blocking(move || -> crate::Result<()> {
-        // The hash first, outside the write transaction (see `service::NewPassword`).
-        let request = sign_up::prepare(&pool, request, now)?;
+    let triggers = state.triggers.clone();
+    let context = pre_sign_up::Context {
+        client_id,
+        ..Default::default()
+    };
+    let result = crate::store::blocking(move || -> crate::Result<bool> {
+        // The hash and the PreSignUp trigger first, outside the write transaction (see
+        // `service::NewPassword`).
+        let request = sign_up::prepare(&triggers, &pool, request, &context, now)?;
         store.write_sync(|db| {
             let link = |code: &str| format!("{confirm_base}&code={code}");
-            let notice = match sign_up::sign_up(db, &pool, &sealer, request, &lang, link, now)? {
-                SignUpOutcome::Created(user, notice) => {
-                    tracing::info!(pool = %pool.id, user = %user.id, "user signed up");
-                    Some(notice)
-                }
-                SignUpOutcome::ResentToUnconfirmed(notice) => Some(notice),
-                SignUpOutcome::AlreadyConfirmed => None,
-            };
+            let (notice, confirmed) =
+                match sign_up::sign_up(db, &pool, &sealer, request, &lang, link, now)? {
+                    SignUpOutcome::Created(user, notice) => {
+                        tracing::info!(pool = %pool.id, user = %user.id, "user signed up");
+                        let confirmed = notice.is_none();
+                        (notice, confirmed)
+                    }
+                    SignUpOutcome::ResentToUnconfirmed(notice) => (Some(notice), false),
+                    SignUpOutcome::AlreadyConfirmed => (None, false),
+                };
             if let Some(n) = notice {
                 notices::deliver(db, &pool, &n, now)?;
             }
-            Ok(())
+            Ok(confirmed)
         })
     })
     .await;
     match result {
-        Ok(()) => {
+        // Confirmed by the PreSignUp trigger: straight to sign-in.
+        Ok(true) => see_other(&ctx.link("login")),
+        Ok(false) => {
             mail_queued(&state);
             see_other(&ctx.link_with("confirm", "email", &email))
+        }
+        // The trigger's message, in the form (as Cognito's hosted UI shows it).
+        Err(crate::Error::Trigger(e)) => {
+            let mut errors = FieldErrors::default();
+            errors.add("email", e.to_string());
+            again(errors)
         }
         Err(crate::Error::Invalid(_)) | Err(crate::Error::AlreadyExists(_)) => {
             // A race with another sign-up of the same email: same answer as any other outcome.

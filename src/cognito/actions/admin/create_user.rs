@@ -12,6 +12,7 @@ use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, AttributeType};
 use crate::pools::{PasswordPolicy, Pool, UsernameAttribute};
 use crate::store::Db;
+use crate::triggers::pre_sign_up;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -24,6 +25,8 @@ struct Request {
     message_action: Option<String>,
     #[serde(default)]
     desired_delivery_mediums: Vec<String>,
+    #[serde(default)]
+    client_metadata: wire::StringMap,
 }
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
@@ -99,6 +102,30 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         Some(u) => shared::prepare_password(&pool, u.username(), &temporary).await?,
         None => super::prepare_password_for(ctx, &entry, &login, &temporary).await?,
     };
+    if let Some(u) = &new_user {
+        // PreSignUp, on the blocking pool and before anything is stored; its response is
+        // not honoured for AdminCreateUser (as at Cognito).
+        wire::check_map("ClientMetadata", &r.client_metadata)?;
+        let (triggers, p2) = (ctx.state.triggers.clone(), pool.clone());
+        let (user_name, attributes) = (u.username().to_string(), u.given_attributes());
+        let context = pre_sign_up::Context {
+            client_id: None,
+            validation_data: None,
+            client_metadata: (!r.client_metadata.is_empty()).then_some(r.client_metadata),
+        };
+        crate::store::blocking(move || {
+            pre_sign_up::fire(
+                &triggers,
+                &p2,
+                pre_sign_up::Source::AdminCreateUser,
+                &user_name,
+                &attributes,
+                &context,
+            )
+            .map_err(crate::Error::from)
+        })
+        .await?;
+    }
     let user = ctx
         .write(move |db| {
             let mut user = match new_user {

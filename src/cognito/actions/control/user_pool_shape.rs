@@ -104,6 +104,9 @@ pub fn settings_from(body: &Value, mode: Mode, base: &PoolSettings) -> Result<Po
     r.email_configuration = object(body.get("EmailConfiguration"));
     r.sms_configuration = object(body.get("SmsConfiguration"));
     r.lambda_config = object(body.get("LambdaConfig"));
+    if let Some(config) = &r.lambda_config {
+        crate::triggers::check_lambda_config(config).map_err(invalid)?;
+    }
     r.device_configuration = object(body.get("DeviceConfiguration"));
     r.user_pool_add_ons = object(body.get("UserPoolAddOns"));
     let text = |k: &str| body.get(k).and_then(Value::as_str).map(String::from);

@@ -1,0 +1,521 @@
+//! Lambda triggers against a stub target on loopback (a std `TcpListener` that records every
+//! request and answers as each test says): both target kinds, Cognito's events and Cognito's
+//! failure behaviour.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::cognito::api;
+use crate::helpers::{PASSWORD, TestApp, spawn_app_with};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+#[derive(Debug, Clone)]
+struct Recorded {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Recorded {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    fn event(&self) -> Value {
+        serde_json::from_slice(&self.body).expect("the event is JSON")
+    }
+}
+
+/// What the stub answers: status, extra headers, body, and a delay before answering.
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, &'static str)>,
+    body: String,
+    delay: Duration,
+}
+
+impl Reply {
+    fn json(status: u16, body: Value) -> Reply {
+        Reply {
+            status,
+            headers: vec![],
+            body: body.to_string(),
+            delay: Duration::ZERO,
+        }
+    }
+    /// The event sent back with `response` set.
+    fn answer(request: &Recorded, response: Value) -> Reply {
+        let mut event = request.event();
+        event["response"] = response;
+        Reply::json(200, event)
+    }
+}
+
+type Handler = dyn Fn(usize, &Recorded) -> Reply + Send + Sync;
+
+struct Stub {
+    url: String,
+    seen: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl Stub {
+    /// Answers the n-th request (from 0) with `handler(n, request)`.
+    fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Stub {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let handler: Arc<Handler> = Arc::new(handler);
+        let seen2 = seen.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let (seen, handler) = (seen2.clone(), handler.clone());
+                std::thread::spawn(move || {
+                    let Some(request) = read_request(&mut stream) else {
+                        return;
+                    };
+                    let n = {
+                        let mut seen = seen.lock().unwrap();
+                        seen.push(request.clone());
+                        seen.len() - 1
+                    };
+                    let reply = handler(n, &request);
+                    std::thread::sleep(reply.delay);
+                    let mut head = format!(
+                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                        reply.status,
+                        reply.body.len()
+                    );
+                    for (k, v) in &reply.headers {
+                        head.push_str(&format!("{k}: {v}\r\n"));
+                    }
+                    head.push_str("\r\n");
+                    let _ = stream.write_all(head.as_bytes());
+                    let _ = stream.write_all(reply.body.as_bytes());
+                });
+            }
+        });
+        Stub { url, seen }
+    }
+
+    fn requests(&self) -> Vec<Recorded> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+fn read_request(stream: &mut std::net::TcpStream) -> Option<Recorded> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let path = line.split_whitespace().nth(1)?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':')?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Recorded {
+        path,
+        headers,
+        body,
+    })
+}
+
+/// A PreSignUp stub that rejects the first sign-up with `message`, then confirms and verifies.
+fn reject_then_confirm(message: &'static str) -> Stub {
+    Stub::start(move |n, r| {
+        if n == 0 {
+            Reply::json(400, json!({ "errorMessage": message }))
+        } else {
+            Reply::answer(r, json!({"autoConfirmUser": true, "autoVerifyEmail": true}))
+        }
+    })
+}
+
+async fn app_with_secret() -> TestApp {
+    spawn_app_with(|c| {
+        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
+    })
+    .await
+}
+
+/// Points the default pool's trigger `name` at `target`.
+fn set_trigger(app: &TestApp, name: &str, target: &str) {
+    let (pool_id, config) = (app.pool_id.clone(), json!({ name: target }));
+    app.state
+        .store
+        .write_sync(move |db| -> incognito::Result<()> {
+            let mut pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
+            pool.settings.recorded.lambda_config = Some(config);
+            incognito::pools::service::update_pool(db, &mut pool, 1)
+        })
+        .unwrap();
+    app.state.directory.invalidate();
+}
+
+fn sign_up_body(app: &TestApp, email: &str) -> Value {
+    json!({
+        "ClientId": app.client_id,
+        "Username": email,
+        "Password": PASSWORD,
+        "UserAttributes": [
+            {"Name": "name", "Value": "Sue"},
+            {"Name": "locale", "Value": "en"},
+        ],
+        "ValidationData": [{"Name": "invite", "Value": "abc"}],
+        "ClientMetadata": {"source": "test"},
+    })
+}
+
+/// A SignUp refused with `exception`, having stored no user: the error body.
+async fn sign_up_refused(app: &TestApp, email: &str, exception: &str) -> Value {
+    let (s, e) = api(app, "SignUp", sign_up_body(app, email)).await;
+    assert_eq!(
+        (s, e["__type"].as_str().unwrap_or("")),
+        (400, exception),
+        "{e}"
+    );
+    assert!(!user_exists(app, email));
+    e
+}
+
+fn user_exists(app: &TestApp, login: &str) -> bool {
+    let (pool_id, login) = (app.pool_id.clone(), login.to_string());
+    app.state
+        .store
+        .read_sync(move |db| -> incognito::Result<bool> {
+            let pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
+            Ok(incognito::accounts::service::find_by_login(db, &pool, &login)?.is_some())
+        })
+        .unwrap()
+}
+
+fn verify_signature(r: &Recorded) -> bool {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(SECRET.trim_start_matches("whsec_"))
+        .unwrap();
+    let (Some(id), Some(ts), Some(sig)) = (
+        r.header("webhook-id"),
+        r.header("webhook-timestamp"),
+        r.header("webhook-signature"),
+    ) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(&r.body);
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    sig.split(' ').any(|s| s == format!("v1,{expected}"))
+}
+
+/// The keys of Cognito's published PreSignUp_SignUp sample event, recursively.
+fn keys(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    if let Value::Object(m) = v {
+        for (k, v) in m {
+            let path = format!("{prefix}{k}");
+            out.push(path.clone());
+            if !matches!(
+                k.as_str(),
+                "userAttributes" | "validationData" | "clientMetadata"
+            ) {
+                keys(v, &format!("{path}."), out);
+            }
+        }
+    }
+    out.sort();
+}
+
+#[tokio::test]
+async fn pre_sign_up_auto_confirms_with_cognitos_event_and_a_verified_signature() {
+    let app = app_with_secret().await;
+    let stub = Stub::start(|_, r| {
+        Reply::answer(
+            r,
+            json!({"autoConfirmUser": true, "autoVerifyEmail": true, "autoVerifyPhone": false}),
+        )
+    });
+    set_trigger(&app, "PreSignUp", &format!("{}/pre-sign-up", stub.url));
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "sue@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["UserConfirmed"], true);
+    assert!(r.get("CodeDeliveryDetails").is_none(), "{r}");
+
+    let seen = stub.requests();
+    assert_eq!(seen.len(), 1);
+    let request = &seen[0];
+    assert_eq!(request.path, "/pre-sign-up");
+    assert!(
+        verify_signature(request),
+        "the Standard Webhooks signature verifies"
+    );
+    let event = request.event();
+    // Cognito's sample PreSignUp_SignUp event (AWS documentation), its shape.
+    let sample = json!({
+        "version": "1", "region": "us-west-2", "userPoolId": "us-west-2_EXAMPLE",
+        "userName": "testuser",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "1example23456789"},
+        "triggerSource": "PreSignUp_SignUp",
+        "request": {"userAttributes": {"email": "testuser@example.com"},
+                    "validationData": {"k": "v"}, "clientMetadata": {"k": "v"}},
+        "response": {"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false}
+    });
+    let (mut want, mut got) = (Vec::new(), Vec::new());
+    keys(&sample, "", &mut want);
+    keys(&event, "", &mut got);
+    assert_eq!(got, want, "{event}");
+    assert_eq!(event["version"], "1");
+    assert_eq!(event["triggerSource"], "PreSignUp_SignUp");
+    assert_eq!(event["region"], app.pool_id.split('_').next().unwrap());
+    assert_eq!(event["userPoolId"], app.pool_id);
+    assert_eq!(event["callerContext"]["clientId"], app.client_id);
+    assert_eq!(
+        event["request"]["userAttributes"]["email"],
+        "sue@example.com"
+    );
+    assert_eq!(event["request"]["userAttributes"]["name"], "Sue");
+    assert_eq!(event["request"]["validationData"]["invite"], "abc");
+    assert_eq!(event["request"]["clientMetadata"]["source"], "test");
+    assert_eq!(event["response"]["autoConfirmUser"], false);
+
+    // Confirmed and verified: signs in at once.
+    let settings = incognito::pools::ClientSettings {
+        auth_flows: vec!["ALLOW_USER_PASSWORD_AUTH".into()],
+        ..Default::default()
+    };
+    let (client, _) = crate::helpers::create_client(&app, settings, false);
+    let (s, r) = api(
+        &app,
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": "sue@example.com", "PASSWORD": PASSWORD}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let id_token = r["AuthenticationResult"]["IdToken"].as_str().unwrap();
+    assert_eq!(crate::helpers::jwt_claims(id_token)["email_verified"], true);
+}
+
+#[tokio::test]
+async fn a_rejecting_pre_sign_up_stores_nothing() {
+    let app = app_with_secret().await;
+    let stub = Stub::start(|_, _| Reply::json(400, json!({"errorMessage": "Domain not allowed"})));
+    set_trigger(&app, "PreSignUp", &stub.url);
+    let e = sign_up_refused(&app, "eve@example.com", "UserLambdaValidationException").await;
+    assert_eq!(
+        e["message"],
+        "PreSignUp failed with error Domain not allowed."
+    );
+    assert_eq!(stub.requests().len(), 1, "a handler error is not retried");
+}
+
+#[tokio::test]
+async fn a_silent_target_is_tried_three_times_with_one_webhook_id() {
+    let app = app_with_secret().await;
+    let stub = Stub::start(|_, r| Reply {
+        delay: Duration::from_secs(7),
+        ..Reply::answer(r, json!({}))
+    });
+    set_trigger(&app, "PreSignUp", &stub.url);
+    let e = sign_up_refused(&app, "tim@example.com", "UnexpectedLambdaException").await;
+    assert_eq!(
+        e["message"],
+        "PreSignUp invocation failed due to error Socket timeout while invoking Lambda function."
+    );
+    let seen = stub.requests();
+    assert_eq!(seen.len(), 3);
+    let ids: Vec<_> = seen
+        .iter()
+        .map(|r| r.header("webhook-id").unwrap())
+        .collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+}
+
+#[tokio::test]
+async fn garbage_is_an_invalid_lambda_response_and_5xx_is_retried() {
+    let app = app_with_secret().await;
+    let garbage = Stub::start(|_, _| Reply::json(200, json!(["not", "the", "event"])));
+    set_trigger(&app, "PreSignUp", &garbage.url);
+    let e = sign_up_refused(&app, "gus@example.com", "InvalidLambdaResponseException").await;
+    assert_eq!(e["message"], "Unrecognizable lambda output");
+
+    let flaky = Stub::start(|n, r| {
+        if n == 0 {
+            Reply::json(503, json!({}))
+        } else {
+            Reply::answer(r, json!({"autoConfirmUser": false}))
+        }
+    });
+    set_trigger(&app, "PreSignUp", &flaky.url);
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "gus@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["UserConfirmed"], false);
+    let seen = flaky.requests();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].header("webhook-id"), seen[1].header("webhook-id"));
+    assert!(user_exists(&app, "gus@example.com"));
+}
+
+#[tokio::test]
+async fn metadata_and_private_addresses_are_refused() {
+    let app = app_with_secret().await;
+    set_trigger(
+        &app,
+        "PreSignUp",
+        "https://169.254.169.254/latest/meta-data/",
+    );
+    sign_up_refused(&app, "meta@example.com", "UnexpectedLambdaException").await;
+
+    // With trigger_deny_private, loopback is refused too: the stub hears nothing.
+    let app = spawn_app_with(|c| {
+        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
+        c.trigger_deny_private = true;
+    })
+    .await;
+    let stub = Stub::start(|_, r| Reply::answer(r, json!({})));
+    set_trigger(&app, "PreSignUp", &stub.url);
+    sign_up_refused(&app, "lo@example.com", "UnexpectedLambdaException").await;
+    assert!(stub.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_lambda_arn_goes_to_the_invoke_api_signed_for_lambda() {
+    let stub = Stub::start(|n, r| {
+        if n == 0 {
+            Reply {
+                headers: vec![("x-amz-function-error", "Unhandled")],
+                ..Reply::json(200, json!({"errorType": "Error", "errorMessage": "boom"}))
+            }
+        } else {
+            Reply::answer(r, json!({"autoConfirmUser": true}))
+        }
+    });
+    let endpoint = stub.url.clone();
+    let app = spawn_app_with(move |c| {
+        c.lambda_endpoint = Some(endpoint);
+        c.aws_credentials = Some(incognito::triggers::AwsCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            session_token: Some("session-token".into()),
+        });
+    })
+    .await;
+    let arn = "arn:aws:lambda:eu-west-1:123456789012:function:pre-sign-up";
+    set_trigger(&app, "PreSignUp", arn);
+    let e = sign_up_refused(&app, "lam@example.com", "UserLambdaValidationException").await;
+    assert_eq!(e["message"], "PreSignUp failed with error boom.");
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "lam@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["UserConfirmed"], true);
+
+    let seen = stub.requests();
+    assert_eq!(seen.len(), 2);
+    let r = &seen[0];
+    assert_eq!(
+        r.path,
+        "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Apre-sign-up/invocations"
+    );
+    let authz = r.header("authorization").unwrap();
+    assert!(
+        authz.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+        "{authz}"
+    );
+    assert!(authz.contains("/eu-west-1/lambda/aws4_request"), "{authz}");
+    assert_eq!(r.header("x-amz-security-token"), Some("session-token"));
+    assert!(r.header("x-amz-date").is_some());
+    assert!(r.header("webhook-signature").is_none());
+    assert_eq!(r.event()["triggerSource"], "PreSignUp_SignUp");
+}
+
+#[tokio::test]
+async fn admin_create_user_fires_pre_sign_up_admin_create_user() {
+    let app = app_with_secret().await;
+    let stub = reject_then_confirm("no admins today");
+    set_trigger(&app, "PreSignUp", &stub.url);
+    let key = crate::cognito::admin_key(&app);
+    let body = json!({
+        "UserPoolId": app.pool_id,
+        "Username": "ada@example.com",
+        "UserAttributes": [{"Name": "name", "Value": "Ada"}, {"Name": "locale", "Value": "en"}],
+        "MessageAction": "SUPPRESS",
+        "ClientMetadata": {"k": "v"},
+    });
+    let (s, e) = crate::cognito::admin_api(&app, &key, "AdminCreateUser", body.clone()).await;
+    assert_eq!(
+        (s, e["__type"].as_str().unwrap()),
+        (400, "UserLambdaValidationException")
+    );
+    assert_eq!(e["message"], "PreSignUp failed with error no admins today.");
+    assert!(!user_exists(&app, "ada@example.com"));
+    let (s, r) = crate::cognito::admin_api(&app, &key, "AdminCreateUser", body).await;
+    assert_eq!(s, 200, "{r}");
+    // autoConfirmUser is not honoured for AdminCreateUser.
+    assert_eq!(r["User"]["UserStatus"], "FORCE_CHANGE_PASSWORD");
+    let event = stub.requests()[1].event();
+    assert_eq!(event["triggerSource"], "PreSignUp_AdminCreateUser");
+    assert_eq!(
+        event["callerContext"]["clientId"],
+        "CLIENT_ID_NOT_APPLICABLE"
+    );
+    assert_eq!(
+        event["request"]["userAttributes"]["email"],
+        "ada@example.com"
+    );
+    assert_eq!(event["request"]["clientMetadata"]["k"], "v");
+}
+
+#[tokio::test]
+async fn the_hosted_sign_up_page_shows_the_rejection_and_follows_auto_confirm() {
+    let app = app_with_secret().await;
+    let stub = reject_then_confirm("Use your work address");
+    set_trigger(&app, "PreSignUp", &stub.url);
+    let browser = app.browser();
+    let url = app.url("/signup");
+    let (_, _, csrf) = crate::helpers::get_form(&browser, &url).await;
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("email", "web@example.com"),
+        ("name", "Web"),
+        ("locale", "en"),
+        ("password", PASSWORD),
+    ];
+    let r = browser.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("PreSignUp failed with error Use your work address."),
+        "{html}"
+    );
+    assert!(!user_exists(&app, "web@example.com"));
+    // Confirmed by the trigger: the page goes to sign-in, not to the code page.
+    let r = browser.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let location = r.headers()["location"].to_str().unwrap();
+    assert!(location.contains("/login"), "{location}");
+    assert!(user_exists(&app, "web@example.com"));
+    assert_eq!(
+        stub.requests()[1].event()["triggerSource"],
+        "PreSignUp_SignUp"
+    );
+}
