@@ -3,6 +3,7 @@
 
 use std::net::IpAddr;
 
+use super::User;
 use super::codes::{self, CodeError, Purpose, SendLimited};
 use super::notices::Notice;
 use super::service::{NewPassword, find_by_login, set_password};
@@ -102,7 +103,7 @@ pub fn reset_password(
     prepared: Option<NewPassword>,
     lang: &str,
     now: i64,
-) -> Result<std::result::Result<Notice, ResetError>> {
+) -> Result<std::result::Result<(User, Notice), ResetError>> {
     if let Err(e) =
         crate::authn::password::check_policy(new_password, &pool.settings.password_policy)
     {
@@ -134,10 +135,13 @@ pub fn reset_password(
         .email
         .clone()
         .ok_or_else(|| Error::invalid("user without email"))?;
-    Ok(Ok(Notice::PasswordChanged {
-        to,
-        lang: lang.into(),
-    }))
+    Ok(Ok((
+        user,
+        Notice::PasswordChanged {
+            to,
+            lang: lang.into(),
+        },
+    )))
 }
 
 /// Ends every browser session and revokes every refresh-token family of a user.

@@ -4,6 +4,7 @@
 //! is honoured. Calls are blocking: make them on the blocking pool, never inside a write
 //! transaction. Event bodies (which may hold passwords) are never logged.
 
+pub mod post_confirmation;
 pub mod pre_sign_up;
 mod target;
 

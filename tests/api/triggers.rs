@@ -201,15 +201,17 @@ async fn sign_up_refused(app: &TestApp, email: &str, exception: &str) -> Value {
     e
 }
 
+/// The envelope every event shares: `version` "1", the source, the pool and the client.
+fn check_envelope(app: &TestApp, event: &Value, trigger_source: &str, client_id: &str) {
+    assert_eq!(event["version"], "1");
+    assert_eq!(event["triggerSource"], trigger_source);
+    assert_eq!(event["userPoolId"], app.pool_id);
+    assert_eq!(event["region"], app.pool_id.split('_').next().unwrap());
+    assert_eq!(event["callerContext"]["clientId"], client_id, "{event}");
+}
+
 fn user_exists(app: &TestApp, login: &str) -> bool {
-    let (pool_id, login) = (app.pool_id.clone(), login.to_string());
-    app.state
-        .store
-        .read_sync(move |db| -> incognito::Result<bool> {
-            let pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
-            Ok(incognito::accounts::service::find_by_login(db, &pool, &login)?.is_some())
-        })
-        .unwrap()
+    user_status(app, login).is_some()
 }
 
 fn verify_signature(r: &Recorded) -> bool {
@@ -285,11 +287,7 @@ async fn pre_sign_up_auto_confirms_with_cognitos_event_and_a_verified_signature(
     keys(&sample, "", &mut want);
     keys(&event, "", &mut got);
     assert_eq!(got, want, "{event}");
-    assert_eq!(event["version"], "1");
-    assert_eq!(event["triggerSource"], "PreSignUp_SignUp");
-    assert_eq!(event["region"], app.pool_id.split('_').next().unwrap());
-    assert_eq!(event["userPoolId"], app.pool_id);
-    assert_eq!(event["callerContext"]["clientId"], app.client_id);
+    check_envelope(&app, &event, "PreSignUp_SignUp", &app.client_id);
     assert_eq!(
         event["request"]["userAttributes"]["email"],
         "sue@example.com"
@@ -473,10 +471,11 @@ async fn admin_create_user_fires_pre_sign_up_admin_create_user() {
     // autoConfirmUser is not honoured for AdminCreateUser.
     assert_eq!(r["User"]["UserStatus"], "FORCE_CHANGE_PASSWORD");
     let event = stub.requests()[1].event();
-    assert_eq!(event["triggerSource"], "PreSignUp_AdminCreateUser");
-    assert_eq!(
-        event["callerContext"]["clientId"],
-        "CLIENT_ID_NOT_APPLICABLE"
+    check_envelope(
+        &app,
+        &event,
+        "PreSignUp_AdminCreateUser",
+        "CLIENT_ID_NOT_APPLICABLE",
     );
     assert_eq!(
         event["request"]["userAttributes"]["email"],
@@ -517,5 +516,115 @@ async fn the_hosted_sign_up_page_shows_the_rejection_and_follows_auto_confirm() 
     assert_eq!(
         stub.requests()[1].event()["triggerSource"],
         "PreSignUp_SignUp"
+    );
+}
+
+/// The status of the user `login` signs in as, if there is one.
+fn user_status(app: &TestApp, login: &str) -> Option<String> {
+    let (pool_id, login) = (app.pool_id.clone(), login.to_string());
+    app.state
+        .store
+        .read_sync(move |db| -> incognito::Result<Option<String>> {
+            let pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
+            let user = incognito::accounts::service::find_by_login(db, &pool, &login)?;
+            Ok(user.map(|u| u.status.as_str().to_string()))
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn post_confirmation_fires_after_the_commit_for_every_confirmation() {
+    let (port, inbox) = crate::smtp::start_smtp_sink().await;
+    let app = spawn_app_with(|c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = Some(port);
+        c.smtp_tls = incognito::config::SmtpTls::None;
+        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
+    })
+    .await;
+    let stub = Stub::start(|n, r| {
+        if n == 0 {
+            Reply::json(400, json!({"errorMessage": "crm down"}))
+        } else {
+            Reply::answer(r, json!({}))
+        }
+    });
+    set_trigger(&app, "PostConfirmation", &stub.url);
+    let code = |n: usize| {
+        let inbox = inbox.clone();
+        async move {
+            let mails = crate::smtp::wait_for_mail(&inbox, n).await;
+            crate::smtp::find_code(&crate::smtp::parse(&mails[n - 1]).text).expect("a code")
+        }
+    };
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "pc@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    assert!(stub.requests().is_empty(), "not fired by SignUp");
+    // A failing PostConfirmation: the error is answered, the user stays confirmed.
+    let confirm = json!({"ClientId": app.client_id, "Username": "pc@example.com",
+                         "ConfirmationCode": code(1).await, "ClientMetadata": {"k": "v"}});
+    let (s, e) = api(&app, "ConfirmSignUp", confirm).await;
+    assert_eq!(
+        (s, e["__type"].as_str().unwrap()),
+        (400, "UserLambdaValidationException")
+    );
+    assert_eq!(e["message"], "PostConfirmation failed with error crm down.");
+    assert_eq!(user_status(&app, "pc@example.com").unwrap(), "CONFIRMED");
+    let event = stub.requests()[0].event();
+    check_envelope(
+        &app,
+        &event,
+        "PostConfirmation_ConfirmSignUp",
+        &app.client_id,
+    );
+    let attrs = &event["request"]["userAttributes"];
+    assert_eq!(attrs["cognito:user_status"], "CONFIRMED");
+    assert_eq!(attrs["email_verified"], "true");
+    assert_eq!(attrs["email"], "pc@example.com");
+    assert!(attrs["sub"].is_string());
+    assert_eq!(event["request"]["clientMetadata"]["k"], "v");
+    assert_eq!(event["response"], json!({}));
+
+    // A password reset fires PostConfirmation_ConfirmForgotPassword.
+    let (s, r) = api(
+        &app,
+        "ForgotPassword",
+        json!({"ClientId": app.client_id, "Username": "pc@example.com"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let reset = json!({"ClientId": app.client_id, "Username": "pc@example.com",
+                       "ConfirmationCode": code(2).await, "Password": "another long passphrase"});
+    let (s, r) = api(&app, "ConfirmForgotPassword", reset).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(
+        stub.requests()[1].event()["triggerSource"],
+        "PostConfirmation_ConfirmForgotPassword"
+    );
+
+    // AdminConfirmSignUp fires it too, without a client.
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "adm@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    let key = crate::cognito::admin_key(&app);
+    let (s, r) = crate::cognito::admin_api(
+        &app,
+        &key,
+        "AdminConfirmSignUp",
+        json!({"UserPoolId": app.pool_id, "Username": "adm@example.com"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{r}");
+    let seen = stub.requests();
+    assert_eq!(seen.len(), 3);
+    let event = seen[2].event();
+    check_envelope(
+        &app,
+        &event,
+        "PostConfirmation_ConfirmSignUp",
+        "CLIENT_ID_NOT_APPLICABLE",
+    );
+    assert_eq!(
+        event["request"]["userAttributes"]["email_verified"],
+        "false"
     );
 }

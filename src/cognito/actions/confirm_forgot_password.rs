@@ -2,13 +2,14 @@
 //! revoked (the core's reset).
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::accounts::recovery::{self, ResetError};
 use crate::accounts::{notices, service::find_by_login};
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, StringMap};
+use crate::triggers::post_confirmation;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -49,43 +50,54 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             )?)
         })
         .await?;
-    ctx.write(move |db| {
-        shared::check_secret_hash(
-            db,
-            &sealer,
-            &client.client,
-            &[&r.username],
-            r.secret_hash.as_deref(),
-        )?;
-        let pool = &client.entry.pool;
-        let user = find_by_login(db, pool, &r.username)?;
-        if user.is_none() && !client.client.settings.prevent_user_existence_errors {
-            return Err(CognitoError::user_not_found());
-        }
-        let lang = user
-            .as_ref()
-            .map(shared::lang_of)
-            .unwrap_or_else(|| "en".into());
-        match recovery::reset_password(
-            db,
-            pool,
-            &sealer,
-            &r.username,
-            r.confirmation_code.trim(),
-            &r.password,
-            prepared,
-            &lang,
-            now,
-        )? {
-            Ok(notice) => {
-                notices::deliver(db, pool, &notice, now)?;
-                tracing::info!(pool = %pool.id, "password reset (Cognito API)");
-                Ok(json!({}))
+    let (c2, metadata) = (client.clone(), r.client_metadata.clone());
+    let user = ctx
+        .write(move |db| {
+            shared::check_secret_hash(
+                db,
+                &sealer,
+                &client.client,
+                &[&r.username],
+                r.secret_hash.as_deref(),
+            )?;
+            let pool = &client.entry.pool;
+            let user = find_by_login(db, pool, &r.username)?;
+            if user.is_none() && !client.client.settings.prevent_user_existence_errors {
+                return Err(CognitoError::user_not_found());
             }
-            Err(ResetError::Code(e)) => Err(e.into()),
-            Err(ResetError::Policy(e)) => Err(e.into()),
-        }
-    })
+            let lang = user
+                .as_ref()
+                .map(shared::lang_of)
+                .unwrap_or_else(|| "en".into());
+            match recovery::reset_password(
+                db,
+                pool,
+                &sealer,
+                &r.username,
+                r.confirmation_code.trim(),
+                &r.password,
+                prepared,
+                &lang,
+                now,
+            )? {
+                Ok((user, notice)) => {
+                    notices::deliver(db, pool, &notice, now)?;
+                    tracing::info!(pool = %pool.id, "password reset (Cognito API)");
+                    Ok(user)
+                }
+                Err(ResetError::Code(e)) => Err(e.into()),
+                Err(ResetError::Policy(e)) => Err(e.into()),
+            }
+        })
+        .await?;
+    ctx.state.wake_mailer();
+    shared::post_confirmation(
+        ctx,
+        &c2.entry.pool,
+        post_confirmation::Source::ConfirmForgotPassword,
+        user,
+        Some(&c2.client.id),
+        metadata,
+    )
     .await
-    .inspect(|_| ctx.state.wake_mailer())
 }

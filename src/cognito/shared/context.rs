@@ -175,3 +175,25 @@ pub fn lang_of(user: &User) -> String {
         .cloned()
         .unwrap_or_else(|| "en".into())
 }
+
+/// Fires PostConfirmation once the confirmation is committed (`client_id` `None` for the
+/// admin API); Cognito's empty answer when it succeeds, its error when not.
+pub async fn post_confirmation(
+    ctx: &Ctx,
+    pool: &crate::pools::Pool,
+    source: crate::triggers::post_confirmation::Source,
+    user: User,
+    client_id: Option<&str>,
+    metadata: crate::cognito::wire::StringMap,
+) -> Result<serde_json::Value> {
+    crate::triggers::post_confirmation::after_commit(
+        ctx.state.triggers.clone(),
+        pool.clone(),
+        source,
+        user,
+        client_id.map(String::from),
+        (!metadata.is_empty()).then_some(metadata),
+    )
+    .await?;
+    Ok(serde_json::json!({}))
+}

@@ -11,6 +11,7 @@ use crate::accounts::notices;
 use crate::accounts::sign_up::{self, ConfirmError};
 use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
+use crate::triggers::post_confirmation;
 use crate::ui::csrf;
 
 #[derive(Template)]
@@ -23,7 +24,7 @@ struct ConfirmPage {
     email: String,
     code: String,
     notice: Option<&'static str>,
-    error: Option<&'static str>,
+    error: Option<std::borrow::Cow<'static, str>>,
 }
 
 fn page(ctx: &Ctx, csrf_token: String, email: &str, code: &str) -> ConfirmPage {
@@ -76,13 +77,21 @@ pub async fn submit(
     match result {
         Ok(Ok(user)) => {
             tracing::info!(pool = %ctx.pool_id(), user = %user.id, "sign-up confirmed");
-            see_other(&ctx.link_with("login", "notice", "confirmed"))
+            let source = post_confirmation::Source::ConfirmSignUp;
+            match or_respond!(super::post_confirmation(&state, &ctx, source, user).await) {
+                None => see_other(&ctx.link_with("login", "notice", "confirmed")),
+                // Confirmed all the same (as at Cognito); the form says what the trigger said.
+                Some(message) => {
+                    p.error = Some(message.into());
+                    pages::render(StatusCode::BAD_REQUEST, &p)
+                }
+            }
         }
         Ok(Err(ConfirmError::AlreadyConfirmed)) => {
             see_other(&ctx.link_with("login", "notice", "confirmed"))
         }
         Ok(Err(ConfirmError::Code(e))) => {
-            p.error = Some(code_message(ctx.tr, e));
+            p.error = Some(code_message(ctx.tr, e).into());
             p.code = code.chars().filter(char::is_ascii_digit).take(6).collect();
             pages::render(StatusCode::BAD_REQUEST, &p)
         }
@@ -137,7 +146,7 @@ pub async fn resend(
             pages::render(StatusCode::OK, &p)
         }
         Ok(Err(_)) => {
-            p.error = Some(ctx.tr.err_send_limited);
+            p.error = Some(ctx.tr.err_send_limited.into());
             pages::render(StatusCode::TOO_MANY_REQUESTS, &p)
         }
         Err(e) => ctx.internal(e),

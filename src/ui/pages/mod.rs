@@ -213,6 +213,31 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// Fires PostConfirmation once a confirmation (or reset) is committed: `Ok(None)` when it
+/// succeeded, `Ok(Some(message))` for the form when the trigger failed (what was committed
+/// stays, as at Cognito), `Err` with the internal-error page otherwise.
+pub async fn post_confirmation(
+    state: &AppState,
+    ctx: &Ctx,
+    source: crate::triggers::post_confirmation::Source,
+    user: crate::accounts::User,
+) -> Result<Option<String>, HttpResponse> {
+    let fired = crate::triggers::post_confirmation::after_commit(
+        state.triggers.clone(),
+        ctx.entry.pool.clone(),
+        source,
+        user,
+        None,
+        None,
+    )
+    .await;
+    match fired {
+        Ok(()) => Ok(None),
+        Err(crate::Error::Trigger(e)) => Ok(Some(e.to_string())),
+        Err(e) => Err(ctx.internal(e)),
+    }
+}
+
 /// Per-field messages of a form that did not validate.
 #[derive(Default)]
 pub struct FieldErrors(Vec<(String, std::borrow::Cow<'static, str>)>);

@@ -10,9 +10,10 @@ use super::{
     Ctx, Path, code_message, mail_queued, policy_hint, policy_message, see_other, with_csrf,
 };
 use crate::accounts::recovery::{self, ResetError};
-use crate::accounts::{notices, service::normalize_email};
+use crate::accounts::{User, notices, service::normalize_email};
 use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
+use crate::triggers::post_confirmation;
 use crate::ui::csrf;
 
 #[derive(Template)]
@@ -35,7 +36,7 @@ struct ResetPage {
     email: String,
     policy_hint: String,
     notice: Option<&'static str>,
-    error: Option<&'static str>,
+    error: Option<std::borrow::Cow<'static, str>>,
     login_url: String,
 }
 
@@ -160,13 +161,13 @@ pub async fn submit_reset(
         &email,
     );
     if password != f.get("password2").unwrap_or_default() {
-        p.error = Some(ctx.tr.err_pw_mismatch);
+        p.error = Some(ctx.tr.err_pw_mismatch.into());
         return pages::render(StatusCode::BAD_REQUEST, &p);
     }
     let (pool, now, lang) = (ctx.entry.pool.clone(), state.now(), ctx.tr.lang.to_string());
     let e2 = email.clone();
     let (sealer, store) = (state.sealer.clone(), state.store.clone());
-    let result = crate::store::blocking(move || -> crate::Result<Result<(), ResetError>> {
+    let result = crate::store::blocking(move || -> crate::Result<Result<User, ResetError>> {
         // The hash before the write transaction, when the code is right.
         let prepared =
             store.read_sync(|db| recovery::prepare_reset(db, &pool, &e2, &code, &password, now))?;
@@ -174,9 +175,9 @@ pub async fn submit_reset(
             match recovery::reset_password(
                 db, &pool, &sealer, &e2, &code, &password, prepared, &lang, now,
             )? {
-                Ok(notice) => {
+                Ok((user, notice)) => {
                     notices::deliver(db, &pool, &notice, now)?;
-                    Ok(Ok(()))
+                    Ok(Ok(user))
                 }
                 Err(e) => Ok(Err(e)),
             }
@@ -184,17 +185,25 @@ pub async fn submit_reset(
     })
     .await;
     match result {
-        Ok(Ok(())) => {
+        Ok(Ok(user)) => {
             mail_queued(&state);
             tracing::info!(pool = %ctx.pool_id(), "password reset completed");
-            see_other(&ctx.link_with("login", "notice", "reset"))
+            let source = post_confirmation::Source::ConfirmForgotPassword;
+            match or_respond!(super::post_confirmation(&state, &ctx, source, user).await) {
+                None => see_other(&ctx.link_with("login", "notice", "reset")),
+                // The password is changed all the same (as at Cognito); the form says why not "done".
+                Some(message) => {
+                    p.error = Some(message.into());
+                    pages::render(StatusCode::BAD_REQUEST, &p)
+                }
+            }
         }
         Ok(Err(ResetError::Code(e))) => {
-            p.error = Some(code_message(ctx.tr, e));
+            p.error = Some(code_message(ctx.tr, e).into());
             pages::render(StatusCode::BAD_REQUEST, &p)
         }
         Ok(Err(ResetError::Policy(e))) => {
-            p.error = Some(policy_message(ctx.tr, e));
+            p.error = Some(policy_message(ctx.tr, e).into());
             pages::render(StatusCode::BAD_REQUEST, &p)
         }
         Err(e) => ctx.internal(e),
