@@ -9,6 +9,7 @@ use crate::pools::schema::{AttributeType, SchemaAttribute};
 use crate::pools::service as pools;
 use crate::pools::{MfaMode, PasswordPolicy, Pool, PoolSettings, UsernameAttribute};
 use crate::store;
+use crate::triggers;
 
 #[derive(Subcommand, Debug)]
 pub enum PoolCmd {
@@ -53,6 +54,13 @@ pub struct PoolUpdateArgs {
     /// Make the list of required attributes empty (username pools only).
     #[arg(long, conflicts_with = "required_attr")]
     pub no_required_attrs: bool,
+    /// Point a Cognito trigger at a Lambda function ARN or a webhook URL (repeatable), e.g.
+    /// `PreSignUp=https://hooks.example.com/pre-sign-up`.
+    #[arg(long = "trigger", value_name = "NAME=ARN|URL")]
+    pub trigger: Vec<String>,
+    /// Remove a trigger (repeatable).
+    #[arg(long = "no-trigger", value_name = "NAME")]
+    pub no_trigger: Vec<String>,
     #[command(flatten)]
     pub settings: PoolSettingsArgs,
 }
@@ -313,6 +321,18 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
                     pool.settings.required_attributes.clear();
                 }
                 apply_settings(&mut pool.settings, args.settings).map_err(crate::Error::Invalid)?;
+                let lambda_config = &mut pool.settings.recorded.lambda_config;
+                for name in &args.no_trigger {
+                    triggers::set_target(lambda_config, name, None)
+                        .map_err(crate::Error::Invalid)?;
+                }
+                for t in &args.trigger {
+                    let (name, target) = t.split_once('=').ok_or_else(|| {
+                        crate::Error::Invalid(format!("--trigger {t:?}: expected NAME=ARN|URL"))
+                    })?;
+                    triggers::set_target(lambda_config, name, Some(target))
+                        .map_err(crate::Error::Invalid)?;
+                }
                 pools::update_pool(db, &mut pool, ctx.now)?;
                 let scopes = store::pools::resource_scopes(db, &pool.id)?;
                 Ok((pool, scopes))

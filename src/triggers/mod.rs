@@ -240,6 +240,55 @@ pub fn check_lambda_config(config: &Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The triggers a `LambdaConfig` may name with a target of its own.
+pub const TRIGGER_NAMES: &[&str] = &[
+    "PreSignUp",
+    "CustomMessage",
+    "PostConfirmation",
+    "PreAuthentication",
+    "PostAuthentication",
+    "DefineAuthChallenge",
+    "CreateAuthChallenge",
+    "VerifyAuthChallengeResponse",
+    "PreTokenGeneration",
+    "UserMigration",
+];
+
+/// Sets (or with `None` removes) one trigger's target in a `LambdaConfig`, as the CLI and the
+/// bootstrap file do: the same object CreateUserPool/UpdateUserPool store.
+pub fn set_target(
+    config: &mut Option<Value>,
+    name: &str,
+    target: Option<&str>,
+) -> Result<(), String> {
+    if !TRIGGER_NAMES.contains(&name) {
+        return Err(format!(
+            "trigger {name:?}: one of {}",
+            TRIGGER_NAMES.join(", ")
+        ));
+    }
+    let map = config
+        .get_or_insert_with(|| json!({}))
+        .as_object_mut()
+        .ok_or("LambdaConfig is not an object")?;
+    match target {
+        Some(t) => {
+            Target::parse(t).map_err(|e| format!("trigger {name}: {e}"))?;
+            map.insert(name.into(), json!(t));
+        }
+        None => {
+            map.remove(name);
+            if name == "PreTokenGeneration" {
+                map.remove("PreTokenGenerationConfig");
+            }
+        }
+    }
+    if map.is_empty() {
+        *config = None;
+    }
+    Ok(())
+}
+
 /// The envelope every trigger event shares (`version` "1" unless a trigger says otherwise).
 pub fn event(
     pool: &Pool,

@@ -628,3 +628,47 @@ async fn post_confirmation_fires_after_the_commit_for_every_confirmation() {
         "false"
     );
 }
+
+#[tokio::test]
+async fn the_cli_sets_and_removes_triggers_in_lambda_config() {
+    let app = app_with_secret().await;
+    let stub = Stub::start(|_, r| Reply::answer(r, json!({"autoConfirmUser": true})));
+    let (data, pool) = (app.data_path().to_path_buf(), app.pool_id.clone());
+    let update = |flag: &str, value: &str| -> Vec<String> {
+        ["pool", "update", "--pool", &pool, flag, value]
+            .map(String::from)
+            .to_vec()
+    };
+    fn args(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let target = format!("{}/hook", stub.url);
+    let set = update("--trigger", &format!("PreSignUp={target}"));
+    let shown = crate::cli::ok_json(&data, &args(&set));
+    assert_eq!(
+        shown["settings"]["recorded"]["lambda_config"]["PreSignUp"],
+        target
+    );
+    app.state.directory.invalidate();
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "cli@example.com")).await;
+    assert_eq!((s, r["UserConfirmed"].as_bool()), (200, Some(true)), "{r}");
+    assert_eq!(stub.requests().len(), 1);
+
+    for (bad, says) in [
+        ("PreSignUp=http://hooks.example.com/x", "https://"),
+        ("PreSignIn=https://hooks.example.com/x", "PreSignUp"),
+    ] {
+        let err = crate::cli::fails(&data, &args(&update("--trigger", bad)));
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+
+    let shown = crate::cli::ok_json(&data, &args(&update("--no-trigger", "PreSignUp")));
+    assert!(
+        shown["settings"]["recorded"]["lambda_config"].is_null(),
+        "{shown}"
+    );
+    app.state.directory.invalidate();
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "cli2@example.com")).await;
+    assert_eq!((s, r["UserConfirmed"].as_bool()), (200, Some(false)), "{r}");
+    assert_eq!(stub.requests().len(), 1, "no trigger any more");
+}
