@@ -52,6 +52,31 @@ OVERRIDES = {
     "PasswordType": {"pattern": r"^[\S]+.*[\S]+$"},
 }
 
+# Incognito's extensions: members whose shape is replaced by one of ours. A trigger in
+# LambdaConfig may be a webhook URL as well as a Lambda function ARN (src/triggers).
+TRIGGER_TARGET = {
+    "type": "string",
+    "min": 8,
+    "max": 2048,
+    "pattern": r"arn:[\w+=/,.@-]+:[\w+=/,.@-]+:([\w+=/,.@-]*)?:[0-9]+:[\w+=/,.@-]+(:[\w+=/,.@-]+)?(:[\w+=/,.@-]+)?|https?://[\S]+",
+}
+TRIGGERS = os.path.join(os.path.dirname(__file__), "..", "src", "triggers", "mod.rs")
+
+
+def trigger_names():
+    """The triggers a LambdaConfig may point at a target: `TRIGGER_NAMES` in src/triggers/mod.rs."""
+    with open(TRIGGERS, encoding="utf-8") as f:
+        text = f.read()
+    table = text[text.index("pub const TRIGGER_NAMES") :]
+    return re.findall(r'"(\w+)"', table[: table.index("];")])
+
+
+MEMBER_SHAPES = {
+    **{("LambdaConfigType", trigger): "TriggerTargetType" for trigger in trigger_names()},
+    ("PreTokenGenerationVersionConfigType", "LambdaArn"): "TriggerTargetType",
+}
+EXTRA_SHAPES = {"TriggerTargetType": TRIGGER_TARGET}
+
 KEPT = ("type", "min", "max", "pattern", "enum", "sensitive", "required")
 
 
@@ -76,6 +101,9 @@ def main():
     def visit(name):
         if name in out_shapes:
             return
+        if name in EXTRA_SHAPES:
+            out_shapes[name] = dict(EXTRA_SHAPES[name])
+            return
         s = shapes[name]
         o = {k: s[k] for k in KEPT if k in s}
         o.update(OVERRIDES.get(name, {}))
@@ -83,11 +111,12 @@ def main():
         if s["type"] == "structure":
             o["members"] = []
             for member, ref in s["members"].items():
-                entry = [member, ref["shape"]]
+                shape = MEMBER_SHAPES.get((name, member), ref["shape"])
+                entry = [member, shape]
                 if ref.get("sensitive"):
                     entry.append("sensitive")
                 o["members"].append(entry)
-                visit(ref["shape"])
+                visit(shape)
         elif s["type"] == "list":
             o["member"] = s["member"]["shape"]
             visit(o["member"])

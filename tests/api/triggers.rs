@@ -672,3 +672,37 @@ async fn the_cli_sets_and_removes_triggers_in_lambda_config() {
     assert_eq!((s, r["UserConfirmed"].as_bool()), (200, Some(false)), "{r}");
     assert_eq!(stub.requests().len(), 1, "no trigger any more");
 }
+
+#[tokio::test]
+async fn lambda_config_targets_are_checked_and_described_as_given() {
+    let app = app_with_secret().await;
+    let key = crate::cognito::admin_key(&app);
+    let create = |config: Value| json!({"PoolName": "hooks", "LambdaConfig": config});
+    let bad = [
+        json!({"PreSignUp": "http://hooks.example.com/pre"}),
+        json!({"PostConfirmation": "arn:aws:s3:::bucket"}),
+        json!({"PreTokenGenerationConfig": {"LambdaVersion": "V2_0", "LambdaArn": "ftp://x"}}),
+    ];
+    for config in bad {
+        let (s, e) = crate::cognito::admin_api(&app, &key, "CreateUserPool", create(config)).await;
+        assert_eq!(
+            (s, e["__type"].as_str().unwrap()),
+            (400, "InvalidParameterException")
+        );
+    }
+    let good = json!({
+        "PreSignUp": "https://hooks.example.com/pre",
+        "PostConfirmation": "arn:aws:lambda:eu-west-1:123456789012:function:welcome",
+        "PreTokenGenerationConfig": {"LambdaVersion": "V2_0",
+            "LambdaArn": "arn:aws:lambda:eu-west-1:123456789012:function:claims"},
+        "KMSKeyID": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+    });
+    let (s, r) =
+        crate::cognito::admin_api(&app, &key, "CreateUserPool", create(good.clone())).await;
+    assert_eq!(s, 200, "{r}");
+    let id = r["UserPool"]["Id"].as_str().unwrap();
+    let (s, r) =
+        crate::cognito::admin_api(&app, &key, "DescribeUserPool", json!({"UserPoolId": id})).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["UserPool"]["LambdaConfig"], good);
+}
