@@ -101,6 +101,9 @@ struct PoolDecl {
     attribute: Vec<crate::pools::schema::SchemaAttribute>,
     deletion_protection: Option<bool>,
     tags: Option<std::collections::BTreeMap<String, String>>,
+    /// Cognito triggers, `[pool.triggers]` `PreSignUp = "https://..."` or a Lambda ARN: the
+    /// pool's `LambdaConfig`.
+    triggers: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     client: Vec<ClientDecl>,
     #[serde(default)]
@@ -333,9 +336,14 @@ fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
     }
 }
 
-fn pool_settings(decl: &PoolDecl) -> PoolSettings {
+fn pool_settings(decl: &PoolDecl) -> Result<PoolSettings> {
     let d = PoolSettings::default();
-    PoolSettings {
+    let mut lambda_config = None;
+    for (name, target) in decl.triggers.iter().flatten() {
+        crate::triggers::set_target(&mut lambda_config, name, Some(target))
+            .map_err(Error::Invalid)?;
+    }
+    Ok(PoolSettings {
         username_attribute: decl.username_attribute.unwrap_or(d.username_attribute),
         required_attributes: decl
             .required_attributes
@@ -363,8 +371,12 @@ fn pool_settings(decl: &PoolDecl) -> PoolSettings {
         schema: decl.attribute.clone(),
         deletion_protection: decl.deletion_protection.unwrap_or(d.deletion_protection),
         tags: decl.tags.clone().unwrap_or_default(),
+        recorded: crate::pools::RecordedSettings {
+            lambda_config,
+            ..d.recorded.clone()
+        },
         ..d
-    }
+    })
 }
 
 fn apply_pool(
@@ -374,7 +386,7 @@ fn apply_pool(
     sealer: &Sealer,
     now: i64,
 ) -> Result<(Pool, Outcome)> {
-    let settings = pool_settings(decl);
+    let settings = pool_settings(decl)?;
     let existing = match &decl.id {
         Some(id) => store::pools::get(db, id)?,
         None => {

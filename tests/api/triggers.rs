@@ -706,3 +706,23 @@ async fn lambda_config_targets_are_checked_and_described_as_given() {
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["UserPool"]["LambdaConfig"], good);
 }
+
+#[test]
+fn the_bootstrap_file_declares_triggers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, file) = (dir.path(), dir.path().join("hooks.toml"));
+    let text = |target: &str| {
+        format!("[[pool]]\nname = \"Hooks\"\n[pool.triggers]\nPreSignUp = \"{target}\"\n")
+    };
+    std::fs::write(&file, text("https://hooks.example.com/pre")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    crate::cli::ok_json(d, &["bootstrap", "apply", file_arg]);
+    let shown = crate::cli::ok_json(d, &["pool", "show", "--pool", "Hooks"]);
+    assert_eq!(
+        shown["settings"]["recorded"]["lambda_config"],
+        json!({"PreSignUp": "https://hooks.example.com/pre"})
+    );
+    std::fs::write(&file, text("http://hooks.example.com/pre")).unwrap();
+    let err = crate::cli::fails(d, &["bootstrap", "apply", file_arg]);
+    assert!(err.contains("https://"), "{err}");
+}
