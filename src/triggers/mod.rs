@@ -161,7 +161,11 @@ impl Triggers {
             match sent {
                 Attempt::Refused(detail) => {
                     tracing::warn!(trigger, %detail, "trigger target refused");
-                    return Err(failed("the target address is not allowed"));
+                    return Err(failed(if detail.contains(target::NOT_ALLOWED) {
+                        "the target address is not allowed"
+                    } else {
+                        "the target cannot be resolved"
+                    }));
                 }
                 Attempt::NoAnswer(detail) => {
                     tracing::warn!(trigger, attempt, %detail, "trigger target did not answer");

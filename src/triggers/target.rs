@@ -15,6 +15,8 @@ use sha2::Sha256;
 /// How long one attempt may take, and how many attempts a call gets (Cognito's figures).
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPTS: u32 = 3;
+/// What the resolver says of an address it refuses.
+pub const NOT_ALLOWED: &str = "the target's address is not allowed";
 /// The largest answer read from a target.
 const MAX_ANSWER: u64 = 1 << 20;
 
@@ -178,7 +180,7 @@ impl Caller {
             if addrs.iter().any(|a| !address_allowed(a.ip(), deny_private)) {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::PermissionDenied,
-                    "the target's address is not allowed",
+                    NOT_ALLOWED,
                 ));
             }
             Ok(addrs)

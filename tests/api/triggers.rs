@@ -143,6 +143,20 @@ fn read_request(stream: &mut std::net::TcpStream) -> Option<Recorded> {
     })
 }
 
+/// Posts `fields` to the hosted page `page` as a browser does, with the form's CSRF token.
+async fn post_page(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let url = app.url(page);
+    let (_, _, csrf) = crate::helpers::get_form(browser, &url).await;
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    browser.post(&url).form(&form).send().await.unwrap()
+}
+
 /// A PreSignUp stub that rejects the first sign-up with `message`, then confirms and verifies.
 fn reject_then_confirm(message: &'static str) -> Stub {
     Stub::start(move |n, r| {
@@ -152,6 +166,25 @@ fn reject_then_confirm(message: &'static str) -> Stub {
             Reply::answer(r, json!({"autoConfirmUser": true, "autoVerifyEmail": true}))
         }
     })
+}
+
+/// A server whose mail goes to an SMTP sink, with the webhook secret.
+async fn app_with_smtp_and_secret() -> (TestApp, crate::smtp::Inbox) {
+    let (port, inbox) = crate::smtp::start_smtp_sink().await;
+    let app = spawn_app_with(|c| {
+        c.smtp_host = Some("127.0.0.1".into());
+        c.smtp_port = Some(port);
+        c.smtp_tls = incognito::config::SmtpTls::None;
+        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
+    })
+    .await;
+    (app, inbox)
+}
+
+/// The code in the `n`th mail (1-based), waiting for it.
+async fn mailed_code(inbox: &crate::smtp::Inbox, n: usize) -> String {
+    let mails = crate::smtp::wait_for_mail(inbox, n).await;
+    crate::smtp::find_code(&crate::smtp::parse(&mails[n - 1]).text).expect("a code")
 }
 
 async fn app_with_secret() -> TestApp {
@@ -383,7 +416,11 @@ async fn metadata_and_private_addresses_are_refused() {
         "PreSignUp",
         "https://169.254.169.254/latest/meta-data/",
     );
-    sign_up_refused(&app, "meta@example.com", "UnexpectedLambdaException").await;
+    let e = sign_up_refused(&app, "meta@example.com", "UnexpectedLambdaException").await;
+    assert_eq!(
+        e["message"],
+        "PreSignUp invocation failed due to error the target address is not allowed."
+    );
 
     // With trigger_deny_private, loopback is refused too: the stub hears nothing.
     let app = spawn_app_with(|c| {
@@ -393,7 +430,11 @@ async fn metadata_and_private_addresses_are_refused() {
     .await;
     let stub = Stub::start(|_, r| Reply::answer(r, json!({})));
     set_trigger(&app, "PreSignUp", &stub.url);
-    sign_up_refused(&app, "lo@example.com", "UnexpectedLambdaException").await;
+    let e = sign_up_refused(&app, "lo@example.com", "UnexpectedLambdaException").await;
+    assert!(
+        e["message"].as_str().unwrap().contains("not allowed"),
+        "{e}"
+    );
     assert!(stub.requests().is_empty());
 }
 
@@ -490,16 +531,13 @@ async fn the_hosted_sign_up_page_shows_the_rejection_and_follows_auto_confirm() 
     let stub = reject_then_confirm("Use your work address");
     set_trigger(&app, "PreSignUp", &stub.url);
     let browser = app.browser();
-    let url = app.url("/signup");
-    let (_, _, csrf) = crate::helpers::get_form(&browser, &url).await;
     let form = [
-        ("csrf_token", csrf.as_str()),
         ("email", "web@example.com"),
         ("name", "Web"),
         ("locale", "en"),
         ("password", PASSWORD),
     ];
-    let r = browser.post(&url).form(&form).send().await.unwrap();
+    let r = post_page(&app, &browser, "/signup", &form).await;
     assert_eq!(r.status().as_u16(), 400);
     let html = r.text().await.unwrap();
     assert!(
@@ -508,7 +546,7 @@ async fn the_hosted_sign_up_page_shows_the_rejection_and_follows_auto_confirm() 
     );
     assert!(!user_exists(&app, "web@example.com"));
     // Confirmed by the trigger: the page goes to sign-in, not to the code page.
-    let r = browser.post(&url).form(&form).send().await.unwrap();
+    let r = post_page(&app, &browser, "/signup", &form).await;
     assert_eq!(r.status().as_u16(), 303);
     let location = r.headers()["location"].to_str().unwrap();
     assert!(location.contains("/login"), "{location}");
@@ -534,14 +572,7 @@ fn user_status(app: &TestApp, login: &str) -> Option<String> {
 
 #[tokio::test]
 async fn post_confirmation_fires_after_the_commit_for_every_confirmation() {
-    let (port, inbox) = crate::smtp::start_smtp_sink().await;
-    let app = spawn_app_with(|c| {
-        c.smtp_host = Some("127.0.0.1".into());
-        c.smtp_port = Some(port);
-        c.smtp_tls = incognito::config::SmtpTls::None;
-        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
-    })
-    .await;
+    let (app, inbox) = app_with_smtp_and_secret().await;
     let stub = Stub::start(|n, r| {
         if n == 0 {
             Reply::json(400, json!({"errorMessage": "crm down"}))
@@ -550,19 +581,12 @@ async fn post_confirmation_fires_after_the_commit_for_every_confirmation() {
         }
     });
     set_trigger(&app, "PostConfirmation", &stub.url);
-    let code = |n: usize| {
-        let inbox = inbox.clone();
-        async move {
-            let mails = crate::smtp::wait_for_mail(&inbox, n).await;
-            crate::smtp::find_code(&crate::smtp::parse(&mails[n - 1]).text).expect("a code")
-        }
-    };
     let (s, r) = api(&app, "SignUp", sign_up_body(&app, "pc@example.com")).await;
     assert_eq!(s, 200, "{r}");
     assert!(stub.requests().is_empty(), "not fired by SignUp");
     // A failing PostConfirmation: the error is answered, the user stays confirmed.
     let confirm = json!({"ClientId": app.client_id, "Username": "pc@example.com",
-                         "ConfirmationCode": code(1).await, "ClientMetadata": {"k": "v"}});
+                         "ConfirmationCode": mailed_code(&inbox, 1).await, "ClientMetadata": {"k": "v"}});
     let (s, e) = api(&app, "ConfirmSignUp", confirm).await;
     assert_eq!(
         (s, e["__type"].as_str().unwrap()),
@@ -594,7 +618,7 @@ async fn post_confirmation_fires_after_the_commit_for_every_confirmation() {
     .await;
     assert_eq!(s, 200, "{r}");
     let reset = json!({"ClientId": app.client_id, "Username": "pc@example.com",
-                       "ConfirmationCode": code(2).await, "Password": "another long passphrase"});
+                       "ConfirmationCode": mailed_code(&inbox, 2).await, "Password": "another long passphrase"});
     let (s, r) = api(&app, "ConfirmForgotPassword", reset).await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(
@@ -725,4 +749,31 @@ fn the_bootstrap_file_declares_triggers() {
     std::fs::write(&file, text("http://hooks.example.com/pre")).unwrap();
     let err = crate::cli::fails(d, &["bootstrap", "apply", file_arg]);
     assert!(err.contains("https://"), "{err}");
+}
+
+#[tokio::test]
+async fn the_hosted_confirmation_page_fires_post_confirmation() {
+    let (app, inbox) = app_with_smtp_and_secret().await;
+    let stub = Stub::start(|_, _| Reply::json(400, json!({"errorMessage": "welcome mail failed"})));
+    set_trigger(&app, "PostConfirmation", &stub.url);
+    let (s, r) = api(&app, "SignUp", sign_up_body(&app, "page@example.com")).await;
+    assert_eq!(s, 200, "{r}");
+    let code = mailed_code(&inbox, 1).await;
+    let form = [("email", "page@example.com"), ("code", code.as_str())];
+    let r = post_page(&app, &app.browser(), "/confirm", &form).await;
+    assert_eq!(r.status().as_u16(), 400);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("PostConfirmation failed with error welcome mail failed."),
+        "{html}"
+    );
+    // Confirmed all the same.
+    assert_eq!(user_status(&app, "page@example.com").unwrap(), "CONFIRMED");
+    let event = stub.requests()[0].event();
+    check_envelope(
+        &app,
+        &event,
+        "PostConfirmation_ConfirmSignUp",
+        "CLIENT_ID_NOT_APPLICABLE",
+    );
 }

@@ -12,7 +12,7 @@ use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, AttributeType};
 use crate::pools::{PasswordPolicy, Pool, UsernameAttribute};
 use crate::store::Db;
-use crate::triggers::pre_sign_up;
+use crate::triggers::{Triggers, pre_sign_up};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -102,7 +102,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         Some(u) => shared::prepare_password(&pool, u.username(), &temporary).await?,
         None => super::prepare_password_for(ctx, &entry, &login, &temporary).await?,
     };
-    if let Some(u) = &new_user {
+    if let Some(u) = new_user
+        .as_ref()
+        .filter(|_| Triggers::target(&pool, pre_sign_up::TRIGGER).is_some())
+    {
         // PreSignUp, on the blocking pool and before anything is stored; its response is
         // not honoured for AdminCreateUser (as at Cognito).
         wire::check_map("ClientMetadata", &r.client_metadata)?;
