@@ -186,6 +186,15 @@ impl Triggers {
                         .and_then(|a| a.get("errorMessage"))
                         .and_then(Value::as_str)
                         .map(String::from);
+                    if status == 401 || status == 403 {
+                        // The target refused our signature or credentials: not the handler's word.
+                        tracing::warn!(
+                            trigger,
+                            status,
+                            "trigger target refused the request's signature"
+                        );
+                        return Err(failed("the target refused the request's signature"));
+                    }
                     if function_error || !(200..300).contains(&status) {
                         if let Some(message) = error_message {
                             return Err(TriggerError::Rejected { trigger, message });

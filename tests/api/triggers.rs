@@ -391,6 +391,13 @@ async fn garbage_is_an_invalid_lambda_response_and_5xx_is_retried() {
     let e = sign_up_refused(&app, "gus@example.com", "InvalidLambdaResponseException").await;
     assert_eq!(e["message"], "Unrecognizable lambda output");
 
+    // A target that refuses the signature is not a handler's rejection.
+    let unsigned =
+        Stub::start(|_, _| Reply::json(401, json!({"errorMessage": "invalid webhook signature"})));
+    set_trigger(&app, "PreSignUp", &unsigned.url);
+    let e = sign_up_refused(&app, "gus@example.com", "UnexpectedLambdaException").await;
+    assert!(e["message"].as_str().unwrap().contains("signature"), "{e}");
+
     let flaky = Stub::start(|n, r| {
         if n == 0 {
             Reply::json(503, json!({}))
