@@ -487,4 +487,47 @@ mod tests {
             Ok(toml::Value::String("012345678901".into()))
         );
     }
+
+    #[test]
+    fn trigger_settings_are_checked() {
+        let mut c = Config {
+            webhook_secret: Some(Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into())),
+            lambda_endpoint: Some("http://localhost:4566".into()),
+            ..Config::default()
+        };
+        assert!(c.validate().is_ok());
+        for bad in [
+            "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "whsec_not base64",
+            "whsec_c2hvcnQ=",
+        ] {
+            c.webhook_secret = Some(Secret(bad.into()));
+            assert!(
+                matches!(
+                    c.validate(),
+                    Err(ConfigError::Invalid {
+                        name: "webhook_secret",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
+        }
+        c.webhook_secret = None;
+        c.lambda_endpoint = Some("localhost:4566".into());
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::Invalid {
+                name: "lambda_endpoint",
+                ..
+            })
+        ));
+        assert_eq!(
+            Config::env_value("trigger_deny_private", "on"),
+            Ok(toml::Value::Boolean(true))
+        );
+        // The secret never shows in debug output.
+        c.webhook_secret = Some(Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()));
+        assert!(!format!("{c:?}").contains("MfKQ9r8G"));
+    }
 }
