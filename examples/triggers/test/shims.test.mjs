@@ -289,7 +289,7 @@ describe("user-migration.mjs behind serve.mjs", async () => {
 });
 
 describe("a CommonJS callback-style handler behind serve.mjs", async () => {
-  const shim = await startShim("fixtures/callback-handler.cjs");
+  const shim = await startShim("fixtures/callback-handler.cjs", { args: ["--secret", SECRET, "--timeout", "0.3"] });
   const signUp = event("pre-sign-up-sign-up");
 
   test("callback(null, event): 200 with the response", async () => {
@@ -306,6 +306,17 @@ describe("a CommonJS callback-style handler behind serve.mjs", async () => {
     const hooked = await webhook(shim, rejected);
     assert.equal(hooked.status, 400);
     assert.equal(hooked.json.errorMessage, "Rejected by the callback handler");
+  });
+  test("a handler that never answers: Lambda's timeout error after --timeout", async () => {
+    const hanging = structuredClone(signUp);
+    hanging.request.clientMetadata = { hang: "yes" };
+    const invoked = await invoke(shim, hanging);
+    assert.equal(invoked.status, 200);
+    assert.equal(invoked.functionError, "Unhandled");
+    assert.deepEqual(invoked.json, { errorType: "Sandbox.Timedout", errorMessage: "Task timed out after 0.30 seconds" });
+    const hooked = await webhook(shim, hanging);
+    assert.equal(hooked.status, 400);
+    assert.equal(hooked.json.errorMessage, "Task timed out after 0.30 seconds");
   });
 });
 

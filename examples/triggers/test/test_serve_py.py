@@ -214,6 +214,7 @@ class RaisingHandlerTest(ShimTestCase):
     """A handler (named ``handler``) that raises, behind serve.py."""
 
     handler_file = os.path.join(HERE, "fixtures", "raising_handler.py")
+    args = ("--secret", SECRET, "--timeout", "0.3")
     event_name = "pre-sign-up-sign-up"
 
     def test_invoke_path_answers_200_with_function_error(self):
@@ -226,6 +227,14 @@ class RaisingHandlerTest(ShimTestCase):
         status, _, document = self.shim.webhook(self.event)
         self.assertEqual(status, 400)
         self.assertEqual(document, {"errorMessage": "Sign-up is closed for erin@example.org"})
+
+    def test_a_handler_past_the_timeout_gets_lambdas_timeout_error(self):
+        hanging = copy.deepcopy(self.event)
+        hanging["request"]["clientMetadata"] = {"hang": "yes"}
+        status, headers, document = self.shim.invoke(hanging)
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("X-Amz-Function-Error"), "Unhandled")
+        self.assertEqual(document, {"errorMessage": "Task timed out after 0.30 seconds", "errorType": "Sandbox.Timedout"})
 
     def test_log_has_the_error_type_not_the_message(self):
         self.shim.invoke(self.event)
