@@ -26,3 +26,4 @@ mod relying_party;
 mod smtp;
 mod throttling;
 mod token;
+mod trigger_shims;
