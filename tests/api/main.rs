@@ -26,4 +26,5 @@ mod relying_party;
 mod smtp;
 mod throttling;
 mod token;
+mod trigger_shims;
 mod triggers;

@@ -14,32 +14,14 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config
 
-URL = os.environ["INCOGNITO_TEST_URL"]
-KEY_ID = os.environ["INCOGNITO_TEST_KEY_ID"]
-KEY_SECRET = os.environ["INCOGNITO_TEST_KEY_SECRET"]
+from common import KEY_ID, KEY_SECRET, URL, error_code, idp
+
 EXAMPLES = os.environ["INCOGNITO_EXAMPLES"]
-
-
-def idp(validate=True):
-    """A client; `validate=False` sends what botocore's own checks would stop, so that the
-    server's answer to it is tested."""
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=URL,
-        region_name="local",
-        aws_access_key_id=KEY_ID,
-        aws_secret_access_key=KEY_SECRET,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=validate),
-    )
 
 
 def example(name):
     with open(os.path.join(EXAMPLES, name), encoding="utf-8") as f:
         return json.load(f)
-
-
-def error_code(e):
-    return e.response["Error"]["Code"]
 
 
 def attribute(pool, name):
