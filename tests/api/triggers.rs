@@ -784,3 +784,90 @@ async fn the_hosted_confirmation_page_fires_post_confirmation() {
         "CLIENT_ID_NOT_APPLICABLE",
     );
 }
+
+/// The Node shim (examples/triggers/serve.mjs) serving the unchanged allow-list handler.
+struct Shim {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Shim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_shim() -> Shim {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/triggers");
+    let mut child = std::process::Command::new("node")
+        .arg(dir.join("serve.mjs"))
+        .arg(dir.join("pre-sign-up-allow-list.mjs"))
+        .args(["--port", "0"])
+        .env("WEBHOOK_SECRET", SECRET)
+        .env("ALLOWED_DOMAINS", "example.com")
+        .env("AUTO_CONFIRM", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("node runs");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("the shim's address: {line}"))
+        .to_string();
+    Shim { child, url }
+}
+
+#[tokio::test]
+async fn the_node_shim_serves_an_unchanged_handler_on_both_paths() {
+    if !crate::helpers::on_path("node") {
+        crate::helpers::skip_or_fail(
+            "triggers::the_node_shim_serves_an_unchanged_handler_on_both_paths",
+            "node is missing (Debian package nodejs)",
+        );
+        return;
+    }
+    let shim = start_shim();
+    let endpoint = shim.url.clone();
+    let app = spawn_app_with(move |c| {
+        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
+        c.lambda_endpoint = Some(endpoint);
+        c.aws_credentials = Some(incognito::triggers::AwsCredentials {
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
+            session_token: None,
+        });
+    })
+    .await;
+    let arn = "arn:aws:lambda:eu-west-1:123456789012:function:allow-list";
+    for (target, who) in [(shim.url.as_str(), "web"), (arn, "lambda")] {
+        set_trigger(&app, "PreSignUp", target);
+        // The signature verifies at the shim (it refuses unsigned calls with 401).
+        let (s, r) = api(
+            &app,
+            "SignUp",
+            sign_up_body(&app, &format!("{who}@example.com")),
+        )
+        .await;
+        assert_eq!(
+            (s, r["UserConfirmed"].as_bool()),
+            (200, Some(true)),
+            "{who}: {r}"
+        );
+        let e = sign_up_refused(
+            &app,
+            &format!("{who}@evil.test"),
+            "UserLambdaValidationException",
+        )
+        .await;
+        assert_eq!(
+            e["message"],
+            "PreSignUp failed with error Sign-up is restricted to example.com addresses."
+        );
+    }
+}
