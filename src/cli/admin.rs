@@ -1,4 +1,5 @@
-//! Admin verbs: pool, client, user, group, keys, bootstrap, admin-key, one file each; this
+//! Admin verbs: pool, client, user, group, resource-server, keys, bootstrap, admin-key, one
+//! file each; this
 //! file dispatches them. Each prints readable text, or exactly one JSON value (object or
 //! array) on stdout with `--json`.
 //!
@@ -13,6 +14,7 @@ use super::client::{self, ClientCmd};
 use super::group::{self, GroupCmd};
 use super::keys::{self, KeysCmd};
 use super::pool::{self, PoolCmd};
+use super::resource_server::{self, ResourceServerCmd};
 use super::user::{self, UserCmd};
 use crate::Result;
 use crate::clock::Clock;
@@ -41,6 +43,11 @@ pub enum AdminCommand {
     Group {
         #[command(subcommand)]
         cmd: GroupCmd,
+    },
+    /// Manage a pool's resource servers (custom scopes for clients).
+    ResourceServer {
+        #[command(subcommand)]
+        cmd: ResourceServerCmd,
     },
     /// List and rotate a pool's signing keys.
     Keys {
@@ -109,6 +116,7 @@ pub fn execute(cmd: AdminCommand, config: &Config, json: bool) -> std::result::R
         AdminCommand::Client { cmd } => client::client_cmd(&ctx, cmd)?,
         AdminCommand::User { cmd } => user::user_cmd(&ctx, cmd)?,
         AdminCommand::Group { cmd } => group::group_cmd(&ctx, cmd)?,
+        AdminCommand::ResourceServer { cmd } => resource_server::resource_server_cmd(&ctx, cmd)?,
         AdminCommand::Keys { cmd } => keys::keys_cmd(&ctx, cmd)?,
         AdminCommand::Bootstrap { cmd } => bootstrap::bootstrap_cmd(&ctx, cmd)?,
         AdminCommand::AdminKey { cmd } => admin_key::admin_key_cmd(&ctx, cmd)?,

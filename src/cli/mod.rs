@@ -8,6 +8,7 @@ mod group;
 mod keys;
 mod output;
 mod pool;
+mod resource_server;
 mod user;
 
 use std::path::PathBuf;

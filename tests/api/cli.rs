@@ -1208,3 +1208,132 @@ async fn keys_rotated_by_the_cli_reach_a_running_server() {
         .expect("discovery validates");
     assert_eq!(meta.jwks().keys().len(), 2);
 }
+
+#[test]
+fn resource_servers_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let pool = new_pool(d, "Apis", &[]);
+    let created = ok_json(
+        d,
+        &[
+            "resource-server",
+            "create",
+            "--pool",
+            &pool,
+            "--identifier",
+            "https://api.example.com",
+            "--name",
+            "Catalogue",
+            "--scope",
+            "read=Read the catalogue",
+            "--scope",
+            "write=Change it",
+        ],
+    );
+    assert_eq!(created["identifier"], "https://api.example.com");
+    assert_eq!(created["scopes"][1]["description"], "Change it");
+    // The declared scope is one a client may be given, as through the API.
+    let client = ok_json(
+        d,
+        &[
+            "client",
+            "create",
+            "--pool",
+            &pool,
+            "--name",
+            "svc",
+            "--secret",
+            "--flow",
+            "client_credentials",
+            "--scope",
+            "https://api.example.com/read",
+        ],
+    );
+    assert!(client["id"].is_string(), "{client}");
+    let listed = ok_json(d, &["resource-server", "list", "--pool", &pool]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    // Bad input changes nothing.
+    for bad in [
+        vec!["--identifier", "https://api.example.com", "--name", "Again"],
+        vec![
+            "--identifier",
+            "x",
+            "--name",
+            "No description",
+            "--scope",
+            "read",
+        ],
+        vec![
+            "--identifier",
+            "y",
+            "--name",
+            "Slash",
+            "--scope",
+            "a/b=nope",
+        ],
+    ] {
+        let mut args = vec!["resource-server", "create", "--pool", pool.as_str()];
+        args.extend(bad.iter().copied());
+        let err = fails(d, &args);
+        assert!(!err.is_empty());
+    }
+    assert_eq!(
+        ok_json(d, &["resource-server", "list", "--pool", &pool])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let client_scopes = |d: &std::path::Path| {
+        let shown = ok_json(
+            d,
+            &[
+                "client",
+                "show",
+                "--pool",
+                &pool,
+                "--client",
+                client["id"].as_str().unwrap(),
+            ],
+        );
+        shown["scopes"]
+            .as_array()
+            .expect("the client's scopes")
+            .clone()
+    };
+    assert!(
+        client_scopes(d).contains(&serde_json::json!("https://api.example.com/read")),
+        "the client has the declared scope"
+    );
+    // Deleting the server takes its scopes away from the client.
+    ok_json(
+        d,
+        &[
+            "resource-server",
+            "delete",
+            "--pool",
+            &pool,
+            "--identifier",
+            "https://api.example.com",
+        ],
+    );
+    assert!(
+        !client_scopes(d)
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("api.example.com")),
+        "the scope left the client"
+    );
+    let err = fails(
+        d,
+        &[
+            "resource-server",
+            "delete",
+            "--pool",
+            &pool,
+            "--identifier",
+            "nope",
+        ],
+    );
+    assert!(err.contains("not found") || err.contains("nope"), "{err}");
+}
