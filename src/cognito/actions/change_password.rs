@@ -19,7 +19,6 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_len("proposedPassword", &r.proposed_password, 1, 256)?;
     let previous = r.previous_password.unwrap_or_default();
     if previous.len() > 1024 {
         return Err(CognitoError::bad_credentials());

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::accounts::notices;
 use crate::accounts::recovery::{self, ResetError};
-use crate::accounts::{notices, service::find_by_login};
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, StringMap};
@@ -25,9 +25,6 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_id("username", &r.username)?;
-    wire::check_len("confirmationCode", &r.confirmation_code, 1, 2048)?;
-    wire::check_len("password", &r.password, 1, 256)?;
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let client = shared::client(ctx, &r.client_id).await?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);
@@ -53,15 +50,9 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let (c2, metadata) = (client.clone(), r.client_metadata.clone());
     let user = ctx
         .write(move |db| {
-            shared::check_secret_hash(
-                db,
-                &sealer,
-                &client.client,
-                &[&r.username],
-                r.secret_hash.as_deref(),
-            )?;
+            let user =
+                shared::user_for_code(db, &sealer, &client, &r.username, r.secret_hash.as_deref())?;
             let pool = &client.entry.pool;
-            let user = find_by_login(db, pool, &r.username)?;
             if user.is_none() && !client.client.settings.prevent_user_existence_errors {
                 return Err(CognitoError::user_not_found());
             }

@@ -26,8 +26,6 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_id("username", &r.username)?;
-    wire::check_len("confirmationCode", &r.confirmation_code, 1, 2048)?;
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let client = shared::client(ctx, &r.client_id).await?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);

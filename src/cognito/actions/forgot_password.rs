@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::resend_confirmation_code::{decoy_destination, limit_exceeded};
-use crate::accounts::{notices, recovery, service::find_by_login};
+use crate::accounts::{notices, recovery};
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, StringMap};
@@ -22,21 +22,14 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_id("username", &r.username)?;
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let client = shared::client(ctx, &r.client_id).await?;
     let (sealer, now, ip) = (ctx.state.sealer.clone(), ctx.now, ctx.ip);
     let dest = ctx
         .write(move |db| {
-            shared::check_secret_hash(
-                db,
-                &sealer,
-                &client.client,
-                &[&r.username],
-                r.secret_hash.as_deref(),
-            )?;
+            let user =
+                shared::user_for_code(db, &sealer, &client, &r.username, r.secret_hash.as_deref())?;
             let pool = &client.entry.pool;
-            let user = find_by_login(db, pool, &r.username)?;
             let lang = user.as_ref().map_or_else(|| "en".into(), shared::lang_of);
             // Counted (and limited) alike for known and unknown users.
             let notice = recovery::request_reset(db, pool, &r.username, &lang, Some(ip), now)?

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::accounts::notices;
-use crate::accounts::service::find_by_login;
 use crate::accounts::sign_up;
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
@@ -21,7 +20,6 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_id("username", &r.username)?;
     let client = shared::client(ctx, &r.client_id).await?;
     let (sealer, now, public_url, ip) = (
         ctx.state.sealer.clone(),
@@ -31,15 +29,9 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     );
     let dest = ctx
         .write(move |db| {
-            shared::check_secret_hash(
-                db,
-                &sealer,
-                &client.client,
-                &[&r.username],
-                r.secret_hash.as_deref(),
-            )?;
+            let user =
+                shared::user_for_code(db, &sealer, &client, &r.username, r.secret_hash.as_deref())?;
             let pool = &client.entry.pool;
-            let user = find_by_login(db, pool, &r.username)?;
             let prevent = client.client.settings.prevent_user_existence_errors;
             let lang = user.as_ref().map_or_else(|| "en".into(), shared::lang_of);
             let email = user

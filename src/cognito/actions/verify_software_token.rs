@@ -27,7 +27,6 @@ fn mismatch() -> CognitoError {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_len("userCode", &r.user_code, 6, 6)?;
     let (sealer, now, code) = (ctx.state.sealer.clone(), ctx.now, r.user_code);
     match (r.access_token, r.session) {
         (Some(token), None) => {

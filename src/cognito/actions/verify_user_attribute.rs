@@ -17,7 +17,6 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    wire::check_len("code", &r.code, 1, 2048)?;
     if r.attribute_name != "email" {
         return Err(CognitoError::invalid_parameter(
             "Only the email attribute can be verified.",

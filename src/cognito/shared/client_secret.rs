@@ -74,3 +74,21 @@ pub fn check_client_secret(client: &Client, presented: Option<&str>) -> Result<(
         ))),
     }
 }
+
+/// The user a code action names by username (ResendConfirmationCode, ForgotPassword,
+/// ConfirmForgotPassword), once the client's `SECRET_HASH` over that username is right.
+/// `None` for an unknown user: each action decides what an unknown user looks like.
+pub fn user_for_code(
+    db: &Db,
+    sealer: &Sealer,
+    client: &ClientRef,
+    username: &str,
+    secret_hash: Option<&str>,
+) -> Result<Option<crate::accounts::User>> {
+    check_secret_hash(db, sealer, &client.client, &[username], secret_hash)?;
+    Ok(crate::accounts::service::find_by_login(
+        db,
+        &client.entry.pool,
+        username,
+    )?)
+}
