@@ -1,5 +1,5 @@
 //! Micro-benchmarks of the hot paths (criterion): token issue (claims + sign) per algorithm,
-//! the full `tokens::issue` with its store writes, access-token verification (signature,
+//! the full `tokens::issue_untriggered` with its store writes, access-token verification (signature,
 //! claims, family lookup), password verification (Argon2id, the server's parameters),
 //! authorization-request validation, the discovery document, and the SRP server steps.
 //!
@@ -157,6 +157,7 @@ fn grant() -> incognito::tokens::Grant {
         nonce: None,
         family_id: None,
         refresh_token: false,
+        source: incognito::tokens::TokenSource::Authentication,
     }
 }
 
@@ -166,7 +167,7 @@ fn issue_and_verify(c: &mut Criterion) {
         b.iter(|| {
             f.store
                 .write_sync(|db| {
-                    incognito::tokens::issue(
+                    incognito::tokens::issue_untriggered(
                         db,
                         &f.entry,
                         &f.client,
@@ -191,7 +192,9 @@ fn issue_and_verify(c: &mut Criterion) {
                 refresh_token: true,
                 ..grant()
             };
-            incognito::tokens::issue(db, &f.entry, &f.client, &f.user, &g, &f.issuer, NOW)
+            incognito::tokens::issue_untriggered(
+                db, &f.entry, &f.client, &f.user, &g, &f.issuer, NOW,
+            )
         })
         .expect("issue")
         .refresh_token
@@ -230,7 +233,15 @@ fn issue_and_verify(c: &mut Criterion) {
     let token = f
         .store
         .write_sync(|db| {
-            incognito::tokens::issue(db, &f.entry, &f.client, &f.user, &grant(), &f.issuer, NOW)
+            incognito::tokens::issue_untriggered(
+                db,
+                &f.entry,
+                &f.client,
+                &f.user,
+                &grant(),
+                &f.issuer,
+                NOW,
+            )
         })
         .expect("issue")
         .access_token;

@@ -41,6 +41,17 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where audit events go besides the database (which the `audit` and `report mau` verbs read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditLog {
+    /// Only the `audit_events` table.
+    #[default]
+    Database,
+    /// The table, and one JSON line per event on stderr (for log shippers).
+    Stderr,
+}
+
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -81,7 +92,7 @@ pub struct Config {
     pub master_key: Option<Secret>,
     /// Declarative bootstrap file applied at start-up.
     pub bootstrap: Option<PathBuf>,
-    /// `text` or `json` log lines.
+    /// `text` or `json` log lines (one JSON object per line, for shippers).
     pub log_format: LogFormat,
     /// Log filter, e.g. `info` or `incognito=debug`.
     pub log_level: String,
@@ -110,6 +121,13 @@ pub struct Config {
     /// Origins (`https://app.example.com`) whose browsers may call the Cognito JSON API
     /// (`POST /`). Empty: any origin, as Cognito does (the calls carry no ambient credentials).
     pub cognito_api_allowed_origins: Vec<String>,
+    /// A Pwned Passwords SHA-1 file (`HASH:COUNT` lines sorted by hash) to refuse new
+    /// passwords from, besides the list shipped in the binary. Searched on disk, never loaded.
+    pub breached_passwords_file: Option<PathBuf>,
+    /// `database` (default) or `stderr`: audit events also as JSON lines on stderr.
+    pub audit_log: AuditLog,
+    /// Days audit rows are kept (the MAU report reads them: keep at least 31).
+    pub audit_retention_days: i64,
     /// SMTP server host name; without it mail is written to `{data_dir}/outbox/` as `.eml` files.
     pub smtp_host: Option<String>,
     /// SMTP port (default 25, 587 or 465 by `smtp_tls`).
@@ -129,6 +147,21 @@ pub struct Config {
     /// Refuses trigger targets on private and loopback addresses too (multi-tenant servers);
     /// link-local and cloud metadata addresses are always refused.
     pub trigger_deny_private: bool,
+    /// Serve `GET /metrics` (Prometheus) and count; `false` turns counting off too.
+    pub metrics_enabled: bool,
+    /// A separate address for `/metrics` (e.g. `127.0.0.1:9230`); then the public listener
+    /// does not serve it.
+    pub metrics_listen: Option<SocketAddr>,
+    /// PEM certificate chain: with `tls_key`, the server speaks HTTPS (HTTP/2 and HTTP/1.1)
+    /// itself; both files are read again on SIGHUP.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// On SIGTERM/SIGINT, how long `/readyz` answers 503 before the listener closes, seconds
+    /// (time for a load balancer to notice).
+    pub shutdown_delay_secs: i64,
+    /// Then at most this long for requests in flight to finish, seconds.
+    pub shutdown_timeout_secs: i64,
     /// The AWS credentials that sign Lambda Invoke calls. Not a setting: taken from
     /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` at start-up when
     /// unset (tests set it).
@@ -162,6 +195,9 @@ impl Default for Config {
             address_failure_limit: 20,
             address_failure_window_secs: 300,
             cognito_api_allowed_origins: Vec::new(),
+            breached_passwords_file: None,
+            audit_log: AuditLog::Database,
+            audit_retention_days: 90,
             smtp_host: None,
             smtp_port: None,
             smtp_tls: SmtpTls::Starttls,
@@ -171,6 +207,12 @@ impl Default for Config {
             lambda_endpoint: None,
             webhook_secret: None,
             trigger_deny_private: false,
+            metrics_enabled: true,
+            metrics_listen: None,
+            tls_cert: None,
+            tls_key: None,
+            shutdown_delay_secs: 1,
+            shutdown_timeout_secs: 10,
             aws_credentials: None,
         }
     }
@@ -247,6 +289,9 @@ impl Config {
         "address_failure_limit",
         "address_failure_window_secs",
         "cognito_api_allowed_origins",
+        "breached_passwords_file",
+        "audit_log",
+        "audit_retention_days",
         "smtp_host",
         "smtp_port",
         "smtp_tls",
@@ -256,6 +301,12 @@ impl Config {
         "lambda_endpoint",
         "webhook_secret",
         "trigger_deny_private",
+        "metrics_enabled",
+        "metrics_listen",
+        "tls_cert",
+        "tls_key",
+        "shutdown_delay_secs",
+        "shutdown_timeout_secs",
     ];
 
     fn env_value(key: &str, raw: &str) -> Result<toml::Value, String> {
@@ -270,6 +321,7 @@ impl Config {
             ));
         }
         let numeric = key.ends_with("_secs")
+            || key.ends_with("_days")
             || matches!(key, "workers" | "request_threads" | "address_failure_limit");
         if numeric {
             return raw
@@ -284,10 +336,24 @@ impl Config {
                 _ => Err(format!("expected a port number (1-65535), got {raw:?}")),
             };
         }
-        if key == "smtp_tls" {
-            return Ok(toml::Value::String(raw.trim().to_ascii_lowercase()));
+        // Words from a fixed list: named here so that a bad value names its variable.
+        let words: &[&str] = match key {
+            "smtp_tls" => &["none", "starttls", "tls"],
+            "audit_log" => &["database", "stderr"],
+            "log_format" => &["text", "json"],
+            _ => &[],
+        };
+        if !words.is_empty() {
+            let word = raw.trim().to_ascii_lowercase();
+            if !words.contains(&word.as_str()) {
+                return Err(format!("expected one of {}, got {raw:?}", words.join(", ")));
+            }
+            return Ok(toml::Value::String(word));
         }
-        if key == "create_default_pool" || key == "trigger_deny_private" {
+        if matches!(
+            key,
+            "create_default_pool" | "trigger_deny_private" | "metrics_enabled"
+        ) {
             return match raw.trim() {
                 "true" | "1" | "yes" | "on" => Ok(toml::Value::Boolean(true)),
                 "false" | "0" | "no" | "off" => Ok(toml::Value::Boolean(false)),
@@ -377,6 +443,12 @@ impl Config {
                 });
             }
         }
+        if !(1..=36_500).contains(&self.audit_retention_days) {
+            return Err(ConfigError::Invalid {
+                name: "audit_retention_days",
+                message: "between 1 and 36500".into(),
+            });
+        }
         if !(0..=300).contains(&self.refresh_reuse_grace_secs) {
             return Err(ConfigError::Invalid {
                 name: "refresh_reuse_grace_secs",
@@ -431,6 +503,20 @@ impl Config {
                 message: "an http(s) URL, e.g. http://localhost:4566".into(),
             });
         }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "tls_cert",
+                message: "set tls_cert and tls_key together".into(),
+            });
+        }
+        if !(0..=300).contains(&self.shutdown_delay_secs)
+            || !(0..=3600).contains(&self.shutdown_timeout_secs)
+        {
+            return Err(ConfigError::Invalid {
+                name: "shutdown_timeout_secs",
+                message: "shutdown_delay_secs 0 to 300, shutdown_timeout_secs 0 to 3600".into(),
+            });
+        }
         if let Some(m) = &self.master_key
             && m.0.len() < 16
         {
@@ -446,7 +532,16 @@ impl Config {
     pub fn public_url(&self) -> String {
         match &self.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
-            None => format!("http://{}", self.listen),
+            None => format!("{}://{}", self.scheme(), self.listen),
+        }
+    }
+
+    /// `https` when the server terminates TLS itself.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
         }
     }
 
@@ -529,5 +624,36 @@ mod tests {
         // The secret never shows in debug output.
         c.webhook_secret = Some(Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()));
         assert!(!format!("{c:?}").contains("MfKQ9r8G"));
+    }
+
+    #[test]
+    fn operations_settings_are_checked() {
+        let mut c = Config {
+            tls_cert: Some("cert.pem".into()),
+            ..Config::default()
+        };
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::Invalid {
+                name: "tls_cert",
+                ..
+            })
+        ));
+        c.tls_key = Some("key.pem".into());
+        assert!(c.validate().is_ok());
+        assert_eq!(c.public_url(), "https://127.0.0.1:9229");
+        c.shutdown_timeout_secs = -1;
+        assert!(c.validate().is_err());
+        c.shutdown_timeout_secs = 10;
+        c.shutdown_delay_secs = 301;
+        assert!(c.validate().is_err());
+        assert_eq!(
+            Config::env_value("metrics_enabled", "off"),
+            Ok(toml::Value::Boolean(false))
+        );
+        assert_eq!(
+            Config::env_value("shutdown_timeout_secs", "15"),
+            Ok(toml::Value::Integer(15))
+        );
     }
 }

@@ -29,11 +29,33 @@ pub fn spawn_purge(state: AppState) {
         loop {
             tick.tick().await;
             let now = state.now();
-            match state.store.write(move |db| purge(db, now)).await {
+            let audit_before = now - state.config.audit_retention_days * 86_400;
+            let purged = state
+                .store
+                .write(move |db| -> Result<usize, StoreError> {
+                    Ok(purge(db, now)? + store::audit::purge_before(db, audit_before)?)
+                })
+                .await;
+            match purged {
                 Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired records"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "purge failed"),
             }
+            if let Err(e) = refresh_active_users(&state).await {
+                tracing::warn!(error = %e, "monthly active users not counted");
+            }
         }
     });
+}
+
+/// Recounts this month's active users per pool for the `/metrics` gauge (from the audit
+/// log; a read on the blocking pool, every `PURGE_EVERY`).
+pub async fn refresh_active_users(state: &AppState) -> Result<(), StoreError> {
+    let now = state.now();
+    let counts = state
+        .store
+        .read(move |db| crate::audit::active_users_this_month(db, now))
+        .await?;
+    crate::metrics::set_monthly_active_users(&counts);
+    Ok(())
 }

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod audit;
 pub mod authn;
 pub mod bootstrap;
 pub mod cli;
@@ -16,7 +17,10 @@ pub mod http;
 pub mod i18n;
 pub mod jobs;
 pub mod keys;
+pub mod lifecycle;
+pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod oidc;
 pub mod pools;
 pub mod random;
@@ -24,6 +28,7 @@ pub mod request_pool;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod tokens;
 pub mod triggers;
 pub mod ui;

@@ -13,6 +13,8 @@
 //! of a grant: Argon2 (12 ms, behind its own gate), SRP big-number steps, mail, the hosted
 //! pages' store work.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::store::StoreError;
@@ -21,6 +23,8 @@ pub struct RequestPool {
     /// A runtime used only for its blocking pool (bounded to `threads`, FIFO); None once
     /// dropped.
     runtime: Option<tokio::runtime::Runtime>,
+    /// Jobs handed in and not started yet (`/metrics`).
+    queued: Arc<AtomicUsize>,
 }
 
 impl RequestPool {
@@ -37,7 +41,13 @@ impl RequestPool {
             .build()?;
         Ok(RequestPool {
             runtime: Some(runtime),
+            queued: Arc::new(AtomicUsize::new(0)),
         })
+    }
+
+    /// Jobs waiting for a thread now.
+    pub fn queue_len(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the pool when its turn comes.
@@ -48,8 +58,13 @@ impl RequestPool {
         F: FnOnce() -> Result<T, E> + Send + 'static,
     {
         let runtime = self.runtime.as_ref().ok_or(StoreError::Join)?;
+        let queued = self.queued.clone();
+        queued.fetch_add(1, Ordering::Relaxed);
         runtime
-            .spawn_blocking(f)
+            .spawn_blocking(crate::logging::traced(move || {
+                queued.fetch_sub(1, Ordering::Relaxed);
+                f()
+            }))
             .await
             .map_err(|_| StoreError::Join)?
     }

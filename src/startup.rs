@@ -28,12 +28,16 @@ pub enum StartupError {
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
     Core(#[from] crate::Error),
+    #[error("setting `breached_passwords_file`: {0}")]
+    BreachedPasswords(String),
     #[error("bootstrap: {0}")]
     Bootstrap(String),
     #[error("mail: {0}")]
     Mail(#[from] crate::mail::MailError),
     #[error("cannot start the request pool: {0}")]
     RequestPool(std::io::Error),
+    #[error("{0}")]
+    Tls(#[from] crate::tls::TlsError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -189,6 +193,8 @@ pub fn ensure_default_pool(
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` alone, when `metrics_listen` is set.
+    metrics_server: Option<(u16, Server)>,
     pub state: AppState,
     pub default_setup: Option<DefaultSetup>,
 }
@@ -209,7 +215,20 @@ impl Application {
             Some(m) => m,
             None => crate::mail::Mailer::from_config(&config)?,
         };
+        if let Some(path) = &config.breached_passwords_file {
+            crate::authn::breached::configure(path).map_err(StartupError::BreachedPasswords)?;
+        }
         let store = open_store(&config)?;
+        let lock =
+            crate::lifecycle::lock_shared(&config).map_err(|source| StartupError::DataDir {
+                path: crate::lifecycle::lock_path(&config).display().to_string(),
+                source,
+            })?;
+        crate::metrics::set_enabled(config.metrics_enabled);
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::tls::Certificates::open(cert, key)?),
+            _ => None,
+        };
         let sealer = sealer(&config);
         let now = clock.now();
         // A bootstrap file declares the pools itself.
@@ -248,21 +267,19 @@ impl Application {
         }
         let directory = Arc::new(Directory::new(store.clone(), sealer.clone()));
         directory.refresh_sync().map_err(StartupError::Core)?;
-        let listener = TcpListener::bind(config.listen).map_err(|source| StartupError::Bind {
-            addr: config.listen.to_string(),
-            source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind {
-                addr: config.listen.to_string(),
-                source,
-            })?
-            .port();
+        let (listener, port) = bind(config.listen)?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) if config.metrics_enabled => Some(bind(addr)?),
+            _ => None,
+        };
         let mut config = config;
         if config.public_url.is_none() {
             // Port 0 (tests) resolves to the real port here.
-            config.public_url = Some(format!("http://{}:{port}", config.listen.ip()));
+            config.public_url = Some(format!(
+                "{}://{}:{port}",
+                config.scheme(),
+                config.listen.ip()
+            ));
         }
         let public_url: Arc<str> = config.public_url().into();
         let request_pool =
@@ -271,7 +288,11 @@ impl Application {
             config.address_failure_limit,
             config.address_failure_window_secs,
         );
-        let triggers = Arc::new(crate::triggers::Triggers::new(&config));
+        let triggers = Arc::new(crate::triggers::Triggers::new(&config, sealer.clone()));
+        let audit = Arc::new(crate::audit::Audit::start(
+            store.clone(),
+            config.audit_log == crate::config::AuditLog::Stderr,
+        ));
         let state = AppState {
             config: Arc::new(config),
             public_url,
@@ -284,11 +305,18 @@ impl Application {
             secret_limiter: Arc::new(crate::oidc::client_auth::secret_limiter()),
             request_pool,
             triggers,
+            audit,
+            ops: Arc::new(crate::lifecycle::Ops::new(tls, Some(lock))),
         };
         let server = serve(listener, state.clone())?;
+        let metrics_server = match metrics_listener {
+            Some((listener, port)) => Some((port, serve_metrics(listener, state.clone())?)),
+            None => None,
+        };
         Ok(Application {
             port,
             server,
+            metrics_server,
             state,
             default_setup,
         })
@@ -298,17 +326,73 @@ impl Application {
         self.port
     }
 
+    /// The port of the separate `/metrics` listener (`metrics_listen`).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serves until the process ends (tests: no signal handlers, so Ctrl-C still ends a test
+    /// run).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run(false).await
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains and returns (see `lifecycle`); reloads the
+    /// TLS certificates on SIGHUP.
+    pub async fn run_until_signalled(self) -> std::io::Result<()> {
+        self.run(true).await
+    }
+
+    async fn run(self, signals: bool) -> std::io::Result<()> {
         spawn_cache_watch(self.state.clone());
         spawn_checkpoints(self.state.store.clone());
         crate::jobs::spawn_purge(self.state.clone());
-        crate::mail::spawn_delivery(
+        if let Err(e) = crate::accounts::import_jobs::resume(
+            &self.state.store,
+            &self.state.sealer,
+            &self.state.clock,
+        ) {
+            tracing::error!(error = %e, "cannot resume the user import jobs");
+        }
+        let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+        let mail = crate::mail::spawn_delivery(
             self.state.store.clone(),
             self.state.mailer.clone(),
             self.state.clock.clone(),
+            mail_stopped,
         );
-        self.server.await
+        let mut handles = vec![self.server.handle()];
+        if let Some((_, metrics)) = self.metrics_server {
+            handles.push(metrics.handle());
+            tokio::spawn(metrics);
+        }
+        if signals {
+            crate::lifecycle::spawn_reload_on_hangup(self.state.ops.clone());
+            crate::lifecycle::spawn_shutdown_on_signal(
+                self.state.ops.clone(),
+                &self.state.config,
+                handles,
+            );
+        }
+        let served = self.server.await;
+        let _ = stop_mail.send(true);
+        let grace = Duration::from_secs(self.state.config.shutdown_timeout_secs.max(1) as u64);
+        if tokio::time::timeout(grace, mail).await.is_err() {
+            tracing::warn!("the mail task did not finish in time");
+        }
+        tracing::info!("stopped");
+        served
     }
+}
+
+fn bind(addr: std::net::SocketAddr) -> Result<(TcpListener, u16), StartupError> {
+    let bind_error = |source| StartupError::Bind {
+        addr: addr.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    Ok((listener, port))
 }
 
 /// Checkpoints the WAL in the background, off the writers' path (see `Store::checkpoint`).
@@ -348,10 +432,17 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
         n => n,
     };
     let https = state.config.is_https();
+    // On the public listener unless it has its own.
+    let public_metrics = state.config.metrics_enabled && state.config.metrics_listen.is_none();
+    let tls = state.ops.tls.clone();
+    let shutdown_timeout = state.config.shutdown_timeout_secs.max(0) as u64;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .wrap(actix_web::middleware::from_fn(
+                crate::http::observe::observe,
+            ))
             .app_data(web::PayloadConfig::new(64 * 1024))
             .wrap(actix_web::middleware::ErrorHandlers::new().handler(
                 actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -360,20 +451,78 @@ fn serve(listener: TcpListener, state: AppState) -> Result<Server, StartupError>
             .wrap(crate::http::security_headers(https))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
+            .configure(|c| {
+                if public_metrics {
+                    c.route("/metrics", web::get().to(metrics));
+                }
+            })
             .configure(crate::oidc::routes)
             .configure(crate::oidc::authorize::routes)
             .configure(crate::ui::routes)
             .configure(crate::cognito::routes)
+            .configure(crate::cognito::upload::routes)
             .default_service(web::to(not_found))
     })
     .workers(workers)
+    .on_connect(|_, extensions| {
+        extensions.insert(crate::metrics::connection_opened());
+    })
+    // Signals are ours (lifecycle): readiness turns first, then actix drains.
+    .disable_signals()
+    .shutdown_timeout(shutdown_timeout);
+    let bind_error = |source| StartupError::Bind {
+        addr: "listener".into(),
+        source,
+    };
+    let server = match tls {
+        Some(certificates) => server
+            .listen_rustls_0_23(listener, certificates.server_config()?)
+            .map_err(bind_error)?,
+        None => server.listen(listener).map_err(bind_error)?,
+    };
+    Ok(server.run())
+}
+
+/// The `metrics_listen` server: `/metrics` and nothing else.
+fn serve_metrics(listener: TcpListener, state: AppState) -> Result<Server, StartupError> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/metrics", web::get().to(metrics))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .disable_signals()
     .listen(listener)
     .map_err(|source| StartupError::Bind {
-        addr: "listener".into(),
+        addr: "metrics listener".into(),
         source,
     })?
     .run();
     Ok(server)
+}
+
+/// The Prometheus exposition; the gauges that need the store are read here, off the executor.
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let request_pool_queue = state.request_pool.queue_len() as i64;
+    let mail_queue = state
+        .store
+        .read(crate::store::outbox::pending_count)
+        .await
+        .unwrap_or_else(|e: crate::store::StoreError| {
+            tracing::warn!(error = %e, "metrics: mail queue not read");
+            -1
+        });
+    let snapshot = crate::metrics::Snapshot {
+        mail_queue,
+        request_pool_queue,
+        argon2_queue: crate::authn::password::queue_len() as i64,
+    };
+    HttpResponse::Ok()
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .insert_header(crate::http::NO_STORE)
+        .body(crate::metrics::render(&snapshot))
 }
 
 async fn healthz() -> HttpResponse {
@@ -381,6 +530,11 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if !state.ops.is_ready() {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("shutting down");
+    }
     let store = state.store.clone();
     match store
         .read(|db| -> crate::Result<i64> {

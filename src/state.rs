@@ -26,11 +26,24 @@ pub struct AppState {
     pub request_pool: Arc<crate::request_pool::RequestPool>,
     /// Calls the pools' Lambda triggers (blocking: from the blocking pool).
     pub triggers: Arc<crate::triggers::Triggers>,
+    /// The audit log's writer (events are queued, written in batches).
+    pub audit: Arc<crate::audit::Audit>,
+    /// Readiness (false once shutdown begins) and the served TLS certificates.
+    pub ops: Arc<crate::lifecycle::Ops>,
 }
 
 impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// What the core's sign-in (and user migration) needs of the server.
+    pub fn sign_in_services(&self) -> crate::authn::flow::Services<'_> {
+        crate::authn::flow::Services {
+            store: &self.store,
+            triggers: &self.triggers,
+            sealer: &self.sealer,
+        }
     }
 
     /// Tells the mail delivery task that a committed transaction queued mail.
@@ -49,6 +62,11 @@ impl AppState {
         tokio::task::spawn_blocking(move || directory.get_sync(&id, now))
             .await
             .map_err(|_| crate::Error::Store(crate::store::StoreError::Join))?
+    }
+
+    /// Records an audit event now (queued; never waits for the database).
+    pub fn audit(&self, event: crate::audit::Event) {
+        self.audit.record(event, self.now());
     }
 
     pub fn issuer(&self, pool_id: &str) -> String {

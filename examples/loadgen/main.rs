@@ -16,6 +16,7 @@ mod http;
 mod scenarios;
 mod server;
 mod setup;
+mod webhook;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +35,8 @@ use server::Server;
 struct Args {
     /// Comma-separated scenarios: discovery, jwks, client_credentials, userinfo, refresh,
     /// login, srp_login (the Cognito API's USER_SRP_AUTH; not in the default set: the
-    /// generator's own SRP maths costs as much CPU as the server's).
+    /// generator's own SRP maths costs as much CPU as the server's), refresh_pre_token
+    /// (refresh with a no-op PreTokenGeneration webhook on loopback; not in the default set).
     #[arg(
         long,
         default_value = "discovery,jwks,client_credentials,userinfo,refresh,login"
@@ -246,7 +248,7 @@ async fn run(args: Args) -> Result<(), String> {
         hash: &hash,
         cores,
     };
-    let outcomes = run_scenarios(&kinds, &target, &srv, &args, &floors).await;
+    let outcomes = run_scenarios(&config, &kinds, &target, &srv, &args, &floors).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after = srv.rss();
     let rss_peak = srv.rss_peak();
@@ -286,6 +288,7 @@ async fn run(args: Args) -> Result<(), String> {
         let srv = Server::start(&binary, &data_dir, addr, &args.log_level).await?;
         let target = Arc::new(Target::new(addr, s.clone(), &tokens));
         let big = run_scenarios(
+            &config,
             &[Kind::Login, Kind::Userinfo],
             &target,
             &srv,
@@ -366,6 +369,7 @@ struct Floors<'a> {
 /// compared with is measured again (the server idle), so that a change in the machine's other
 /// load between the two does not skew the ratio.
 async fn run_scenarios(
+    config: &incognito::config::Config,
     kinds: &[Kind],
     target: &Arc<Target>,
     srv: &Server,
@@ -373,7 +377,12 @@ async fn run_scenarios(
     floors: &Floors<'_>,
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::new();
+    let mut webhook = None;
     for &kind in kinds {
+        if kind == Kind::RefreshPreToken {
+            let url = webhook.get_or_insert_with(webhook::start);
+            pre_token_webhook(config, &target.setup.pool_id, Some(url)).await;
+        }
         let floor = adjacent_floor(kind, floors.alg, floors.hash, floors.cores, args.floor_secs);
         let mut o = scenarios::run(
             kind,
@@ -387,8 +396,20 @@ async fn run_scenarios(
         o.floor = floor;
         println!("  {}", progress(&o));
         outcomes.push(o);
+        if kind == Kind::RefreshPreToken {
+            pre_token_webhook(config, &target.setup.pool_id, None).await;
+        }
     }
     outcomes
+}
+
+/// Points the pool's PreTokenGeneration at `url` (or removes it) through the library, then
+/// waits for the running server's pool cache to notice (it checks every second).
+async fn pre_token_webhook(config: &incognito::config::Config, pool_id: &str, url: Option<&str>) {
+    let store = incognito::startup::open_store(config).expect("open the store");
+    setup::set_pre_token_generation(&store, pool_id, url).expect("set PreTokenGeneration");
+    drop(store);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
 }
 
 /// The floor a scenario is compared with, measured just before it, and its name.
@@ -400,7 +421,7 @@ fn adjacent_floor(
     secs: f64,
 ) -> Option<(f64, String)> {
     match kind {
-        Kind::ClientCredentials | Kind::Refresh => Some((
+        Kind::ClientCredentials | Kind::Refresh | Kind::RefreshPreToken => Some((
             floor::signing_rate(alg, cores, secs),
             format!("{} sign", alg.name()),
         )),
@@ -589,6 +610,14 @@ fn print_targets(
             "  {} refresh >= 40% of {} signing: {:.0}%",
             mark(ratio >= 0.4),
             alg.name(),
+            ratio * 100.0
+        );
+    }
+    if let (Some(plain), Some(o)) = (get(Kind::Refresh), get(Kind::RefreshPreToken)) {
+        let ratio = o.rps() / plain.rps();
+        println!(
+            "  {} refresh_pre_token >= 70% of refresh: {:.0}%",
+            mark(ratio >= 0.7),
             ratio * 100.0
         );
     }

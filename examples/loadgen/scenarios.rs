@@ -21,6 +21,8 @@ pub enum Kind {
     ClientCredentials,
     Userinfo,
     Refresh,
+    /// `refresh` against a pool whose PreTokenGeneration is a no-op webhook (`webhook.rs`).
+    RefreshPreToken,
     Login,
     SrpLogin,
 }
@@ -33,10 +35,15 @@ impl Kind {
             "client_credentials" => Kind::ClientCredentials,
             "userinfo" => Kind::Userinfo,
             "refresh" => Kind::Refresh,
+            "refresh_pre_token" => Kind::RefreshPreToken,
             "login" => Kind::Login,
             "srp_login" => Kind::SrpLogin,
             _ => return None,
         })
+    }
+
+    pub fn is_refresh(self) -> bool {
+        matches!(self, Kind::Refresh | Kind::RefreshPreToken)
     }
 
     pub fn name(self) -> &'static str {
@@ -46,6 +53,7 @@ impl Kind {
             Kind::ClientCredentials => "client_credentials",
             Kind::Userinfo => "userinfo",
             Kind::Refresh => "refresh",
+            Kind::RefreshPreToken => "refresh_pre_token",
             Kind::Login => "login",
             Kind::SrpLogin => "srp_login",
         }
@@ -139,7 +147,7 @@ pub async fn run(
 ) -> Outcome {
     // Per-user state prepared before the clock starts (refresh: a chain each, by signing in).
     let mut chains: Vec<Option<String>> = vec![None; concurrency];
-    if kind == Kind::Refresh {
+    if kind.is_refresh() {
         let prepared = futures_join(
             (0..concurrency)
                 .map(|vu| {
@@ -325,7 +333,7 @@ async fn vu_loop(
                     Err(e) => Err(e.to_string()),
                 }
             }
-            Kind::Refresh => match chain.take() {
+            Kind::Refresh | Kind::RefreshPreToken => match chain.take() {
                 None => {
                     // A broken chain starts again with a sign-in (counted as an error).
                     let user = vu % s.users;

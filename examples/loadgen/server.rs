@@ -46,6 +46,7 @@ impl Server {
             .arg("--public-url")
             .arg(format!("http://{addr}"))
             .env("INCOGNITO_LOG_LEVEL", log_level)
+            .env("INCOGNITO_WEBHOOK_SECRET", super::webhook::SECRET)
             .env_remove("RUST_LOG")
             .env_remove("INCOGNITO_CONFIG")
             .stdin(Stdio::null())

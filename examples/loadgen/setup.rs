@@ -214,8 +214,11 @@ pub fn mint_access_tokens(
                 nonce: None,
                 family_id: None,
                 refresh_token: false,
+                source: incognito::tokens::TokenSource::Authentication,
             };
-            let set = incognito::tokens::issue(db, &entry, &client, &user, &grant, issuer, now)?;
+            let set = incognito::tokens::issue_untriggered(
+                db, &entry, &client, &user, &grant, issuer, now,
+            )?;
             tokens.push(set.access_token);
         }
         Ok(tokens)
@@ -241,5 +244,24 @@ pub fn add_srp_verifiers(store: &Store, config: &Config, setup: &Setup) -> incog
             )?;
         }
         Ok(())
+    })
+}
+
+/// Sets (or with `None` removes) the pool's PreTokenGeneration target, as the CLI does.
+pub fn set_pre_token_generation(
+    store: &Store,
+    pool_id: &str,
+    url: Option<&str>,
+) -> incognito::Result<()> {
+    store.write_sync(|db| -> incognito::Result<()> {
+        let mut pool = incognito::store::pools::get(db, pool_id)?
+            .ok_or_else(|| incognito::Error::not_found("pool"))?;
+        incognito::triggers::set_target(
+            &mut pool.settings.recorded.lambda_config,
+            "PreTokenGeneration",
+            url,
+        )
+        .map_err(incognito::Error::invalid)?;
+        service::update_pool(db, &mut pool, now())
     })
 }

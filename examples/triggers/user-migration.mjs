@@ -1,17 +1,23 @@
 // UserMigration trigger: move users from a legacy user table on their first sign-in (or
-// their first "forgot password"). Plain AWS Lambda code.
+// their first "forgot password"). Plain AWS Lambda code, Node built-ins only.
 //
 // The legacy table is stood in for by a JSON file (LEGACY_USERS_FILE, default
-// ./legacy-users.json next to this file). Its salted SHA-256 is only an EXAMPLE of "the old
-// system's own password check": replace checkLegacyPassword with whatever your old system
-// does (bcrypt, argon2, PBKDF2, a call to its login API, ...).
+// ./legacy-users.json next to this file): user names, emails and salted scrypt hashes, as an
+// old system's database might hold them. Replace findLegacyUser and checkLegacyPassword
+// with your old system's lookup and password check (bcrypt, PBKDF2, a call to its login
+// API, ...).
 //
-// Cognito calls this only for a user name it does not know. Throwing means "no such user or
-// wrong password"; the user then gets the same answer as for a wrong password.
-import { createHash, timingSafeEqual } from "node:crypto";
+// Cognito (and Incognito) call this only for a user name the pool does not know, and only
+// once per user: the user is then created with the attributes answered and the password
+// typed, and signs in locally from then on (SRP included). Throwing means "no such user or
+// wrong password"; the user then gets exactly the answer of a wrong password.
+import { scrypt, timingSafeEqual } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { promisify } from "node:util";
 
 const LEGACY_FILE = process.env.LEGACY_USERS_FILE ?? new URL("./legacy-users.json", import.meta.url);
+const SCRYPT = { N: 16384, r: 8, p: 1 };
+const scryptAsync = promisify(scrypt);
 
 async function findLegacyUser(userName) {
   const { users } = JSON.parse(await readFile(LEGACY_FILE, "utf8"));
@@ -19,20 +25,20 @@ async function findLegacyUser(userName) {
   return users.find((user) => user.username.toLowerCase() === wanted || user.email.toLowerCase() === wanted);
 }
 
-function checkLegacyPassword(user, password) {
-  const given = createHash("sha256").update(user.salt + String(password ?? "")).digest();
-  const stored = Buffer.from(user.sha256, "hex");
-  return given.length === stored.length && timingSafeEqual(given, stored);
+async function checkLegacyPassword(user, password) {
+  const stored = Buffer.from(user.scrypt, "hex");
+  const given = await scryptAsync(String(password ?? ""), Buffer.from(user.salt, "hex"), stored.length, SCRYPT);
+  return timingSafeEqual(given, stored);
 }
 
 function attributesOf(user) {
-  return { email: user.email, email_verified: "true", name: user.name };
+  return { email: user.email, email_verified: "true", name: user.name, locale: user.locale };
 }
 
 export const handler = async (event) => {
   const user = await findLegacyUser(event.userName);
   if (event.triggerSource === "UserMigration_Authentication") {
-    if (!user || !checkLegacyPassword(user, event.request.password)) {
+    if (!user || !(await checkLegacyPassword(user, event.request.password))) {
       throw new Error("Bad password");
     }
     event.response.userAttributes = attributesOf(user);

@@ -160,6 +160,9 @@ pub fn verify(
             CodeError::Mismatch
         }));
     }
-    store::email_codes::consume(db, stored.id, now)?;
+    if !store::email_codes::consume(db, stored.id, now)? {
+        // Another request used it between our read and this write.
+        return Ok(Err(CodeError::Expired));
+    }
     Ok(Ok(()))
 }

@@ -2,6 +2,10 @@
 
 pub mod codes;
 pub mod email_change;
+pub mod export;
+pub mod import;
+pub mod import_jobs;
+pub mod migration;
 pub mod notices;
 pub mod recovery;
 pub mod service;

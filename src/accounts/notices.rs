@@ -3,6 +3,7 @@
 
 use crate::mail::{self, messages};
 use crate::store::Db;
+use crate::triggers::custom_message::Template;
 
 #[derive(Debug, Clone)]
 pub enum Notice {
@@ -37,6 +38,23 @@ pub enum Notice {
 
 impl Notice {
     /// The address the notice goes to.
+    /// What a CustomMessage template is filled with: the code (the temporary password of
+    /// an invitation), the user name (invitations only) and the confirmation link.
+    fn custom_values(&self) -> Option<(&str, Option<&str>, Option<&str>)> {
+        match self {
+            Notice::ConfirmSignUp { code, link, .. } => Some((code, None, Some(link))),
+            Notice::ResetPassword { code, .. } | Notice::VerifyEmail { code, .. } => {
+                Some((code, None, None))
+            }
+            Notice::Invitation {
+                login,
+                temporary_password,
+                ..
+            } => Some((temporary_password, Some(login), None)),
+            Notice::PasswordChanged { .. } => None,
+        }
+    }
+
     pub fn recipient(&self) -> &str {
         match self {
             Notice::ConfirmSignUp { to, .. }
@@ -50,6 +68,18 @@ impl Notice {
 
 /// Renders the notice in its language (with the pool's overrides) and puts it in the outbox.
 pub fn deliver(db: &Db, pool: &crate::pools::Pool, notice: &Notice, now: i64) -> crate::Result<()> {
+    deliver_custom(db, pool, notice, None, now)
+}
+
+/// `deliver`, with the CustomMessage handler's template (fetched before the transaction)
+/// in place of the message when there is one.
+pub fn deliver_custom(
+    db: &Db,
+    pool: &crate::pools::Pool,
+    notice: &Notice,
+    custom: Option<&Template>,
+    now: i64,
+) -> crate::Result<()> {
     let name = pool.display_name();
     let overrides = |message: &str| pool.settings.email_overrides.get(message);
     let (to, msg) = match notice {
@@ -94,6 +124,10 @@ pub fn deliver(db: &Db, pool: &crate::pools::Pool, notice: &Notice, now: i64) ->
                 overrides(messages::INVITATION),
             ),
         ),
+    };
+    let msg = match (custom, notice.custom_values()) {
+        (Some(t), Some((code, username, link))) => t.render(code, username, link, &msg.subject),
+        _ => msg,
     };
     mail::enqueue(db, Some(&pool.id), &msg.addressed_to(to.clone()), now)?;
     Ok(())

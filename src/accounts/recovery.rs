@@ -5,11 +5,42 @@ use std::net::IpAddr;
 
 use super::User;
 use super::codes::{self, CodeError, Purpose, SendLimited};
+use super::migration;
 use super::notices::Notice;
 use super::service::{NewPassword, find_by_login, set_password};
 use crate::pools::Pool;
 use crate::store::{self, Db};
 use crate::{Error, Result};
+
+/// Before a reset is asked for a login name the pool does not know: the pool's migration
+/// sources may vouch for it (`UserMigration_ForgotPassword`); the user is then created,
+/// RESET_REQUIRED and without a password, and the reset goes on as for any user. Nothing
+/// happens for a known name or a pool without sources. Blocking, outside any transaction.
+pub fn migrate_unknown(
+    services: &crate::authn::flow::Services<'_>,
+    pool: &Pool,
+    login: &str,
+    context: &crate::triggers::user_migration::Context,
+    now: i64,
+) -> Result<()> {
+    if migration::sources(pool).is_empty()
+        || services
+            .store
+            .read_sync(|db| find_by_login(db, pool, login))?
+            .is_some()
+    {
+        return Ok(());
+    }
+    migration::migrate(
+        services,
+        pool,
+        login,
+        migration::Purpose::ForgotPassword,
+        context,
+        now,
+    )?;
+    Ok(())
+}
 
 /// Starts a reset on the user's own request: like `forgot_password`, but asking is counted for
 /// the login and for `ip` whether or not the user exists (`codes::allow_send`), and over the

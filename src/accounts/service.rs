@@ -17,7 +17,8 @@ pub struct NewUser {
     pub email: Option<String>,
     /// Plain password, checked against the pool policy; None leaves the user without one.
     pub password: Option<String>,
-    /// A pre-computed Argon2id PHC hash (bootstrap and import); used when `password` is None.
+    /// A pre-computed hash (bootstrap and import: Argon2 or a format of `authn::legacy_hash`);
+    /// used when `password` is None.
     pub password_hash: Option<String>,
     pub attributes: BTreeMap<String, String>,
     pub confirmed: bool,
@@ -84,6 +85,16 @@ impl NewPassword {
         })
     }
 
+    /// A password another system has already accepted (a migrated user's): hashed and turned
+    /// into the SRP verifier, without the pool's policy, which it predates.
+    pub fn migrated(pool: &Pool, username: &str, password: &str) -> NewPassword {
+        NewPassword {
+            username: username.to_string(),
+            hash: password::hash(password),
+            srp: srp::StoredVerifier::compute(&pool.id, username, password),
+        }
+    }
+
     /// Whether it was prepared for the user called `username`.
     pub fn is_for(&self, username: &str) -> bool {
         self.username == username
@@ -98,6 +109,11 @@ pub struct PreparedUser {
 }
 
 impl PreparedUser {
+    /// The user as it will be stored.
+    pub fn user(&self) -> &User {
+        &self.user
+    }
+
     pub fn username(&self) -> &str {
         &self.user.username
     }
@@ -126,9 +142,43 @@ impl PreparedUser {
         }
     }
 
+    /// Gives the user a password prepared for them (`NewPassword::migrated`).
+    pub fn set_password(&mut self, new: NewPassword) {
+        self.user.password_hash = Some(new.hash.clone());
+        self.password = Some(new);
+    }
+
+    pub fn set_status(&mut self, status: UserStatus) {
+        self.user.status = status;
+    }
+
     pub fn is_confirmed(&self) -> bool {
         self.user.status == UserStatus::Confirmed
     }
+
+    /// An imported user keeps who they were elsewhere: their `sub` (in email pools also their
+    /// username, which is the sub), status, enabled flag and timestamps.
+    pub fn keep_identity(&mut self, pool: &Pool, kept: KeptIdentity) {
+        if let Some(sub) = kept.sub {
+            if pool.settings.username_attribute == UsernameAttribute::Email {
+                self.user.username = sub.clone();
+            }
+            self.user.id = sub;
+        }
+        self.user.status = kept.status;
+        self.user.enabled = kept.enabled;
+        self.user.created_at = kept.created_at;
+        self.user.updated_at = kept.updated_at;
+    }
+}
+
+/// What an imported user brings besides `NewUser` (see `PreparedUser::keep_identity`).
+pub struct KeptIdentity {
+    pub sub: Option<String>,
+    pub status: UserStatus,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 /// Creates a user: `prepare_user` then `create`, for callers without a hot writer (the CLI,
@@ -199,8 +249,7 @@ pub fn prepare_user(pool: &Pool, new: NewUser, now: i64) -> Result<PreparedUser>
     let password_hash = match (&password, new.password_hash) {
         (Some(p), _) => Some(p.hash.clone()),
         (None, Some(h)) => {
-            password::classify_stored(&h)
-                .ok_or_else(|| Error::invalid("password_hash: not a PHC string"))?;
+            validate_password_hash(&h)?;
             Some(h)
         }
         (None, None) => None,
@@ -313,16 +362,12 @@ pub fn validate_group_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks a pre-computed password hash (bootstrap, import): an Argon2 PHC string, as
-/// `authn::password::verify` understands it.
+/// Checks a pre-computed password hash (bootstrap, import): a format `password::verify`
+/// understands, salted, with a bounded cost.
 pub fn validate_password_hash(hash: &str) -> Result<()> {
-    match password::classify_stored(hash) {
-        Some(password::StoredHash::Argon2) => Ok(()),
-        Some(password::StoredHash::OtherPhc) => Err(Error::invalid(
-            "password_hash: must be an Argon2 (argon2id) PHC string",
-        )),
-        None => Err(Error::invalid("password_hash: not a PHC string")),
-    }
+    crate::authn::legacy_hash::check(hash)
+        .map(|_| ())
+        .map_err(|e| Error::invalid(format!("password_hash: {e}")))
 }
 
 /// Checks a group's name, description, precedence and role before it is stored (every door:

@@ -36,6 +36,13 @@ pub enum SignUpOutcome {
 /// registered, so that the time taken does not tell either.
 pub struct PreparedSignUp(PreparedUser);
 
+impl PreparedSignUp {
+    /// The user as it will be stored (PreSignUp's decision applied).
+    pub fn user(&self) -> &User {
+        self.0.user()
+    }
+}
+
 /// Also fires the PreSignUp trigger (a blocking call: run `prepare` on the blocking pool),
 /// whose rejection ends the sign-up before anything is stored.
 pub fn prepare(

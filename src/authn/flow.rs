@@ -1,16 +1,28 @@
 //! The sign-in state machine shared by the hosted pages and the Cognito API:
 //! password → (later: MFA, new password) → done. Enumeration policy lives here: an unknown
-//! user costs the same hash as a wrong password and gets the same answer.
+//! user costs the same hash as a wrong password and gets the same answer. The sign-in
+//! triggers fire here too, so that every door behaves the same: UserMigration for an unknown
+//! login name, then PreAuthentication before the password is accepted. (PostAuthentication
+//! fires where each door completes a sign-in, before tokens or a session exist:
+//! `triggers::post_authentication`.)
 
+use std::collections::BTreeMap;
+
+use crate::accounts::migration::{self, Purpose};
 use crate::accounts::{User, UserStatus, service::find_by_login};
-use crate::authn::{password, throttle};
+use crate::authn::{password, srp, throttle};
+use crate::keys::seal::Sealer;
 use crate::pools::Pool;
 use crate::store::Store;
+use crate::triggers::{TriggerError, Triggers, pre_authentication, user_migration};
 
 #[derive(Debug)]
 pub enum LoginError {
     /// Unknown user, wrong password or disabled user: indistinguishable on purpose.
     InvalidCredentials,
+    /// Unknown user, for a client that does not prevent user-existence errors (and so asked
+    /// to be told).
+    UnknownUser,
     /// Too many failures for this login name; try again in this many seconds.
     Throttled(i64),
     /// The password was right but the account is not confirmed yet.
@@ -19,12 +31,17 @@ pub enum LoginError {
     NewPasswordRequired(Box<User>),
     /// An administrator required a password reset (Cognito's RESET_REQUIRED).
     ResetRequired,
+    /// A trigger refused the sign-in or failed (its message is Cognito's).
+    Trigger(TriggerError),
     Internal(crate::Error),
 }
 
 impl From<crate::Error> for LoginError {
     fn from(e: crate::Error) -> LoginError {
-        LoginError::Internal(e)
+        match e {
+            crate::Error::Trigger(t) => LoginError::Trigger(t),
+            e => LoginError::Internal(e),
+        }
     }
 }
 
@@ -34,32 +51,126 @@ impl From<crate::store::StoreError> for LoginError {
     }
 }
 
+impl From<TriggerError> for LoginError {
+    fn from(e: TriggerError) -> LoginError {
+        LoginError::Trigger(e)
+    }
+}
+
+/// What the door knows of a sign-in besides the login name and password.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The app client (`callerContext.clientId`), when there is one.
+    pub client_id: Option<String>,
+    /// InitiateAuth's `ClientMetadata`: the triggers' `validationData`.
+    pub client_metadata: Option<BTreeMap<String, String>>,
+    /// The client's PreventUserExistenceErrors.
+    pub prevent_user_existence_errors: bool,
+    /// The door, as the sign-in metrics label it (`hosted_ui`, `cognito`).
+    pub door: &'static str,
+}
+
+impl Context {
+    fn pre_authentication(&self) -> pre_authentication::Context {
+        pre_authentication::Context {
+            client_id: self.client_id.clone(),
+            validation_data: self.client_metadata.clone(),
+            prevent_user_existence_errors: self.prevent_user_existence_errors,
+        }
+    }
+
+    fn migration(&self) -> user_migration::Context {
+        user_migration::Context {
+            client_id: self.client_id.clone(),
+            validation_data: self.client_metadata.clone(),
+            client_metadata: self.client_metadata.clone(),
+        }
+    }
+}
+
+/// What a password sign-in needs of the server: the store, the triggers, the sealer (for the
+/// SRP verifier of a migrated user).
+pub struct Services<'a> {
+    pub store: &'a Store,
+    pub triggers: &'a Triggers,
+    pub sealer: &'a Sealer,
+}
+
 pub struct Authenticated {
     pub user: User,
     pub amr: Vec<String>,
     pub auth_time: i64,
 }
 
-/// Checks a password. Blocking (argon2 and SQLite): call on the blocking pool. The hash is
-/// verified outside any write transaction so that logins do not serialise on the writer.
+/// Checks a password. Blocking (argon2, SQLite and the triggers): call on the blocking pool.
+/// The hash is verified, and the triggers called, outside any write transaction so that
+/// logins do not serialise on the writer.
+///
+/// An unknown login name is first offered to the pool's migration sources (a user they
+/// vouch for is created, with this password, and signed in); then PreAuthentication fires.
 pub fn password_login(
-    store: &Store,
+    services: &Services<'_>,
     pool: &Pool,
     login: &str,
     pass: &str,
+    context: &Context,
     now: i64,
 ) -> Result<Authenticated, LoginError> {
+    let result = check_password(services, pool, login, pass, context, now);
+    crate::metrics::sign_in_result(context.door, &result);
+    result
+}
+
+fn check_password(
+    services: &Services<'_>,
+    pool: &Pool,
+    login: &str,
+    pass: &str,
+    context: &Context,
+    now: i64,
+) -> Result<Authenticated, LoginError> {
+    let store = services.store;
     let subject = login.trim().to_lowercase();
-    let (standing, user) = store.read_sync(|db| -> crate::Result<_> {
+    let (standing, mut user, has_verifier) = store.read_sync(|db| -> crate::Result<_> {
+        let user = find_by_login(db, pool, login)?;
+        let has_verifier = match &user {
+            Some(u) => crate::store::cognito::get_verifier(db, &u.id)?.is_some(),
+            None => false,
+        };
         Ok((
             throttle::standing(db, &pool.id, &subject, now)?,
-            find_by_login(db, pool, login)?,
+            user,
+            has_verifier,
         ))
     })?;
     if let Some(wait) = standing.locked_for {
         return Err(LoginError::Throttled(wait));
     }
+    // The source checked the password (and its hash was just made): no second check.
+    let mut migrated = false;
+    if user.is_none() && pass.len() <= 1024 {
+        user = migration::migrate(
+            services,
+            pool,
+            login,
+            Purpose::SignIn { password: pass },
+            &context.migration(),
+            now,
+        )?;
+        migrated = user.is_some();
+    }
+    if user.is_none() && !context.prevent_user_existence_errors {
+        return Err(LoginError::UnknownUser);
+    }
+    pre_authentication::fire(
+        services.triggers,
+        pool,
+        user.as_ref(),
+        login,
+        &context.pre_authentication(),
+    )?;
     let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
+        Some(_) if migrated => password::Verified::Yes,
         Some(hash) if pass.len() <= 1024 => password::verify(pass, hash),
         _ => {
             password::dummy_verify(pass);
@@ -77,13 +188,20 @@ pub fn password_login(
                 password::Verified::YesRehash(h) => Some(h),
                 _ => None,
             };
+            // A password that arrived as a hash (import, bootstrap) has no SRP verifier: derive
+            // it now that the plaintext is here, before the write transaction.
+            let verifier = (!has_verifier && !migrated)
+                .then(|| srp::StoredVerifier::compute(&pool.id, &user.username, pass));
             // Most sign-ins have nothing to clear and nothing to rehash: no write at all.
-            if standing.has_failures || rehash.is_some() {
+            if standing.has_failures || rehash.is_some() || verifier.is_some() {
                 let (pool_id, user_id) = (pool.id.clone(), user.id.clone());
                 store.write_sync(|db| -> crate::Result<()> {
                     throttle::record_success(db, &pool_id, &subject)?;
                     if let Some(h) = &rehash {
                         crate::store::users::set_password_hash(db, &user_id, h, now)?;
+                    }
+                    if let Some(v) = &verifier {
+                        v.put(db, services.sealer, &user_id, now)?;
                     }
                     Ok(())
                 })?;
@@ -108,4 +226,16 @@ pub fn password_login(
             })
         }
     }
+}
+
+/// PreAuthentication for a sign-in that does not go through `password_login` (SRP, at
+/// InitiateAuth, before the challenge): `user` as found, `None` when unknown. Blocking.
+pub fn pre_authentication(
+    triggers: &Triggers,
+    pool: &Pool,
+    user: Option<&User>,
+    login: &str,
+    context: &Context,
+) -> Result<(), TriggerError> {
+    pre_authentication::fire(triggers, pool, user, login, &context.pre_authentication())
 }

@@ -1,6 +1,8 @@
 //! Authentication: passwords, browser sessions, throttling. One sign-in path for every door.
 
+pub mod breached;
 pub mod flow;
+pub mod legacy_hash;
 pub mod mfa;
 pub mod password;
 pub mod sessions;

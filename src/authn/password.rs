@@ -1,4 +1,5 @@
 //! Argon2id password hashing with OWASP parameters, and the pool password policies.
+//! Imported hashes of other formats (`legacy_hash`) verify here too, and ask for a rehash.
 //!
 //! Every hash and verification goes through one gate: at most one Argon2 computation per core
 //! runs at a time (first come, first served), each in a 19 MiB work area that is kept and
@@ -14,6 +15,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
+use super::legacy_hash;
 use crate::pools::PasswordPolicy;
 
 /// OWASP's recommended Argon2id parameters: 19 MiB, 2 iterations, 1 lane.
@@ -63,6 +65,11 @@ impl Gate {
     }
 }
 
+/// Hashes waiting for their turn now (`/metrics`).
+pub fn queue_len() -> usize {
+    gate().lock().waiting.len()
+}
+
 /// Gives the area back and passes the turn on, even if the computation panicked.
 struct Turn {
     area: Option<Vec<Block>>,
@@ -87,8 +94,8 @@ impl Drop for Turn {
     }
 }
 
-/// Runs one Argon2 computation when its turn comes, in a work area of `blocks` blocks.
-fn with_area<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+/// Waits for a turn at the gate (first come, first served); the turn ends when the `Turn` drops.
+fn take_turn() -> Turn {
     let gate = gate();
     let mut s = gate.lock();
     if s.running < gate.permits && s.waiting.is_empty() {
@@ -103,11 +110,14 @@ fn with_area<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
         while !me.admitted.load(Ordering::Acquire) {
             std::thread::park();
         }
-        s = gate.lock();
     }
-    let mut area = s.areas.pop().unwrap_or_default();
-    drop(s);
-    let mut turn = Turn { area: None };
+    Turn { area: None }
+}
+
+/// Runs one Argon2 computation when its turn comes, in a work area of `blocks` blocks.
+fn with_area<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
+    let mut turn = take_turn();
+    let mut area = gate().lock().areas.pop().unwrap_or_default();
     area.resize(blocks, Block::default());
     let out = f(&mut area);
     turn.area = Some(area);
@@ -198,6 +208,19 @@ fn matches(password: &str, parsed: &PasswordHash<'_>) -> bool {
 }
 
 pub fn verify(password: &str, stored: &str) -> Verified {
+    if !stored.starts_with("$argon2") {
+        // An imported hash (bcrypt, PBKDF2, scrypt, ...): as costly as Argon2, so it waits for
+        // its turn at the same gate; right once, it is replaced by Argon2id.
+        let matched = {
+            let _turn = take_turn();
+            legacy_hash::verify(password, stored)
+        };
+        return if matched {
+            Verified::YesRehash(hash(password))
+        } else {
+            Verified::No
+        };
+    }
     let Ok(parsed) = PasswordHash::new(stored) else {
         return Verified::No;
     };
@@ -213,25 +236,6 @@ pub fn verify(password: &str, stored: &str) -> Verified {
     } else {
         Verified::YesRehash(hash(password))
     }
-}
-
-/// What a pre-computed password hash (bootstrap, import) is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoredHash {
-    /// An Argon2 PHC string, which `verify` understands.
-    Argon2,
-    /// A PHC string of another algorithm.
-    OtherPhc,
-}
-
-/// Parses a pre-computed hash as a PHC string; None when it is not one.
-pub fn classify_stored(stored: &str) -> Option<StoredHash> {
-    let parsed = PasswordHash::new(stored).ok()?;
-    Some(if parsed.algorithm.as_str().starts_with("argon2") {
-        StoredHash::Argon2
-    } else {
-        StoredHash::OtherPhc
-    })
 }
 
 /// Spends the same time as a real verification, for unknown users (no enumeration by timing).
@@ -341,7 +345,10 @@ pub fn check_policy(password: &str, policy: &PasswordPolicy) -> Result<(), Polic
     if let Some((_, _, e)) = rules.into_iter().find(|(required, ok, _)| *required && !ok) {
         return Err(e);
     }
-    if policy.refuse_common_passwords && COMMON.iter().any(|c| c.eq_ignore_ascii_case(password)) {
+    if policy.refuse_common_passwords
+        && (COMMON.iter().any(|c| c.eq_ignore_ascii_case(password))
+            || super::breached::is_breached(password))
+    {
         return Err(PolicyError::TooCommon);
     }
     Ok(())
@@ -385,16 +392,21 @@ mod tests {
     }
 
     #[test]
-    fn classifies_stored_hashes() {
+    fn an_imported_hash_verifies_once_and_asks_for_argon2id() {
+        // A bcrypt hash as another system would have stored it (tests/fixtures/hashes: every format).
+        let bcrypt = bcrypt::hash("s3cret-enough", 4).unwrap();
+        match verify("s3cret-enough", &bcrypt) {
+            Verified::YesRehash(new) => {
+                assert!(new.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{new}");
+                assert_eq!(verify("s3cret-enough", &new), Verified::Yes);
+            }
+            other => panic!("expected a rehash, got {other:?}"),
+        }
+        assert_eq!(verify("wrong", &bcrypt), Verified::No);
         assert_eq!(
-            classify_stored(&hash("pw-one-two")),
-            Some(StoredHash::Argon2)
+            verify("s3cret-enough", "5f4dcc3b5aa765d61d8327deb882cf99"),
+            Verified::No
         );
-        assert_eq!(
-            classify_stored("$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"),
-            Some(StoredHash::OtherPhc)
-        );
-        assert_eq!(classify_stored("not a phc string"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! the same for unknown names. Per client address (in memory): a cap on failures per window
 //! against password spraying.
 
+use crate::audit::{self, Door, Event};
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -40,14 +41,25 @@ pub fn standing(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Resul
 }
 
 pub fn record_failure(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Result<()> {
-    let failures = store::throttle::get(db, pool_id, subject)?.map_or(0, |(f, _)| f) + 1;
+    let failures = store::throttle::count_failure(db, pool_id, subject)?;
     let locked_until = if failures >= FREE_FAILURES {
         let exp = (failures - FREE_FAILURES).min(20) as u32;
         now + (FIRST_LOCK_SECS << exp.min(16)).min(MAX_LOCK_SECS)
     } else {
         0
     };
-    store::throttle::set(db, pool_id, subject, failures, locked_until)?;
+    if failures == FREE_FAILURES {
+        crate::metrics::lockout();
+    }
+    if locked_until > 0 {
+        store::throttle::lock_until(db, pool_id, subject, locked_until)?;
+        let mut event = Event::new(Door::Core, audit::LOCKOUT, "locked").target(subject);
+        // Second-factor counters live under a pseudo pool shared by every pool.
+        if pool_id != "*" {
+            event = event.pool(pool_id);
+        }
+        audit::record_in(db, event, now)?;
+    }
     Ok(())
 }
 

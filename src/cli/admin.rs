@@ -9,6 +9,7 @@
 use clap::{Args, Subcommand};
 
 use super::admin_key::{self, AdminKeyCmd};
+use super::audit::{self, AuditArgs, ReportCmd};
 use super::bootstrap::{self, BootstrapCmd};
 use super::client::{self, ClientCmd};
 use super::group::{self, GroupCmd};
@@ -64,6 +65,13 @@ pub enum AdminCommand {
         #[command(subcommand)]
         cmd: AdminKeyCmd,
     },
+    /// Show the audit log (administrative changes and security events), newest first.
+    Audit(AuditArgs),
+    /// Reports: `report mau` (monthly active users).
+    Report {
+        #[command(subcommand)]
+        cmd: ReportCmd,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -79,6 +87,8 @@ pub(super) struct Ctx<'a> {
     pub(super) config: &'a Config,
     pub(super) public_url: String,
     pub(super) now: i64,
+    /// `--json`: long verbs report progress as plain lines.
+    pub(super) json: bool,
 }
 
 impl Ctx<'_> {
@@ -104,22 +114,41 @@ impl Ctx<'_> {
 }
 
 pub fn execute(cmd: AdminCommand, config: &Config, json: bool) -> std::result::Result<(), String> {
+    // Passwords set from the command line are checked against the same lists as the server's.
+    if let Some(path) = &config.breached_passwords_file {
+        crate::authn::breached::configure(path)
+            .map_err(|e| format!("setting `breached_passwords_file`: {e}"))?;
+    }
     let ctx = Ctx {
         store: crate::startup::open_store(config).map_err(|e| e.to_string())?,
         sealer: crate::startup::sealer(config),
         config,
         public_url: config.public_url(),
         now: Clock::System.now(),
+        json,
+    };
+    // Bootstrap files leave their own record (in the transaction that applies them).
+    let recorded = match cmd {
+        AdminCommand::Bootstrap { .. } | AdminCommand::Audit(_) | AdminCommand::Report { .. } => {
+            None
+        }
+        _ => audit::describe_command_line(&std::env::args().collect::<Vec<_>>()),
     };
     let out = match cmd {
-        AdminCommand::Pool { cmd } => pool::pool_cmd(&ctx, cmd)?,
-        AdminCommand::Client { cmd } => client::client_cmd(&ctx, cmd)?,
-        AdminCommand::User { cmd } => user::user_cmd(&ctx, cmd)?,
-        AdminCommand::Group { cmd } => group::group_cmd(&ctx, cmd)?,
-        AdminCommand::ResourceServer { cmd } => resource_server::resource_server_cmd(&ctx, cmd)?,
-        AdminCommand::Keys { cmd } => keys::keys_cmd(&ctx, cmd)?,
-        AdminCommand::Bootstrap { cmd } => bootstrap::bootstrap_cmd(&ctx, cmd)?,
-        AdminCommand::AdminKey { cmd } => admin_key::admin_key_cmd(&ctx, cmd)?,
+        AdminCommand::Pool { cmd } => pool::pool_cmd(&ctx, cmd),
+        AdminCommand::Client { cmd } => client::client_cmd(&ctx, cmd),
+        AdminCommand::User { cmd } => user::user_cmd(&ctx, cmd),
+        AdminCommand::Group { cmd } => group::group_cmd(&ctx, cmd),
+        AdminCommand::ResourceServer { cmd } => resource_server::resource_server_cmd(&ctx, cmd),
+        AdminCommand::Keys { cmd } => keys::keys_cmd(&ctx, cmd),
+        AdminCommand::Bootstrap { cmd } => bootstrap::bootstrap_cmd(&ctx, cmd),
+        AdminCommand::AdminKey { cmd } => admin_key::admin_key_cmd(&ctx, cmd),
+        AdminCommand::Audit(args) => audit::audit_cmd(&ctx, args),
+        AdminCommand::Report { cmd } => audit::report_cmd(&ctx, cmd),
     };
-    out.print(json)
+    if let Some((verb, pool, target)) = recorded {
+        let outcome = if out.is_ok() { "success" } else { "failed" };
+        audit::record_verb(&ctx, &verb, pool.as_deref(), target.as_deref(), outcome);
+    }
+    out?.print(json)
 }

@@ -2,14 +2,18 @@
 
 pub mod admin;
 mod admin_key;
+mod audit;
+mod backup;
 mod bootstrap;
 mod client;
 mod group;
 mod keys;
 mod output;
 mod pool;
+mod progress;
 mod resource_server;
 mod user;
+mod user_transfer;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::clock::Clock;
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -44,6 +48,10 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Copy the database consistently while servers run (the master key is not included).
+    Backup(backup::BackupArgs),
+    /// Put a backup in place in a data directory whose servers are stopped.
+    Restore(backup::RestoreArgs),
     #[command(flatten)]
     Admin(admin::AdminCommand),
 }
@@ -95,22 +103,12 @@ fn execute(cli: Cli) -> Result<(), String> {
                 config.bootstrap = Some(b);
             }
             config.validate().map_err(|e| e.to_string())?;
-            init_logging(&config);
+            crate::logging::init(&config);
             serve(config)
         }
+        Command::Backup(args) => backup::backup(&config, args),
+        Command::Restore(args) => backup::restore(&config, args),
         Command::Admin(cmd) => admin::execute(cmd, &config, cli.json),
-    }
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log_level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match config.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
     }
 }
 
@@ -125,7 +123,7 @@ fn serve(config: Config) -> Result<(), String> {
         let public_url = state.public_url.clone();
         tracing::info!(listen = %state.config.listen, public_url = %public_url, data_dir = %state.config.data_dir.display(), "incognito is ready");
         print_welcome(&app);
-        app.run_until_stopped().await.map_err(|e| e.to_string())
+        app.run_until_signalled().await.map_err(|e| e.to_string())
     })
 }
 

@@ -10,8 +10,19 @@ pub(super) struct Output {
 }
 
 impl Output {
+    /// Nothing to print (the verb wrote its result to stdout itself).
+    pub(super) fn nothing() -> Output {
+        Output {
+            json: Value::Null,
+            text: String::new(),
+        }
+    }
+
     /// Prints exactly one JSON value (object or array), or the text ending in a newline.
     pub(super) fn print(self, json: bool) -> Result<(), String> {
+        if self.json.is_null() && self.text.is_empty() {
+            return Ok(());
+        }
         if json {
             let text = serde_json::to_string_pretty(&self.json)
                 .map_err(|e| format!("cannot encode the output: {e}"))?;

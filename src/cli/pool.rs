@@ -62,7 +62,21 @@ pub struct PoolUpdateArgs {
     #[arg(long = "no-trigger", value_name = "NAME")]
     pub no_trigger: Vec<String>,
     #[command(flatten)]
+    pub webhook: Box<WebhookSecretArgs>,
+    #[command(flatten)]
     pub settings: PoolSettingsArgs,
+}
+
+/// The pool's own webhook secret (boxed: rarely given, and it keeps the command enum small).
+#[derive(Args, Debug)]
+pub struct WebhookSecretArgs {
+    /// This pool's own secret for signing its webhook triggers (`whsec_` + base64), instead
+    /// of the server's `webhook_secret`.
+    #[arg(long, value_name = "WHSEC", conflicts_with = "no_webhook_secret")]
+    pub webhook_secret: Option<String>,
+    /// Go back to the server's `webhook_secret` for this pool's webhooks.
+    #[arg(long)]
+    pub no_webhook_secret: bool,
 }
 
 #[derive(Args, Debug)]
@@ -333,6 +347,15 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
                     triggers::set_target(lambda_config, name, Some(target))
                         .map_err(crate::Error::Invalid)?;
                 }
+                let webhook = &args.webhook;
+                if webhook.no_webhook_secret || webhook.webhook_secret.is_some() {
+                    triggers::set_pool_webhook_secret(
+                        &mut pool.settings,
+                        &ctx.sealer,
+                        webhook.webhook_secret.as_deref(),
+                    )
+                    .map_err(|e| crate::Error::Invalid(format!("--webhook-secret: {e}")))?;
+                }
                 pools::update_pool(db, &mut pool, ctx.now)?;
                 let scopes = store::pools::resource_scopes(db, &pool.id)?;
                 Ok((pool, scopes))
@@ -365,6 +388,8 @@ fn pool_json(pool: &Pool, public_url: &str, resource_scopes: Option<&[String]>) 
         "created_at": pool.created_at,
         "updated_at": pool.updated_at,
     });
+    // Whether the pool has its own webhook secret, never the secret (even sealed).
+    v["settings"]["webhook_secret"] = json!(pool.settings.webhook_secret.is_some());
     if let Some(scopes) = resource_scopes {
         v["resource_scopes"] = json!(scopes);
     }

@@ -1,4 +1,5 @@
-//! `incognito user create | list | show | delete | set-password | mfa reset`.
+//! `incognito user create | list | show | delete | set-password | mfa reset | export | import |
+//! import-report`.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,12 @@ pub enum UserCmd {
         #[command(subcommand)]
         cmd: UserMfaCmd,
     },
+    /// Write every user of a pool as JSON lines (`--with-secrets`: with password hashes and TOTP secrets).
+    Export(super::user_transfer::ExportArgs),
+    /// Import users from JSON lines (as exported) or Cognito's CSV, with password hashes if given.
+    Import(super::user_transfer::ImportArgs),
+    /// The skipped and failed rows of an import job (CreateUserImportJob), as JSON lines.
+    ImportReport(super::user_transfer::ImportReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -99,6 +106,9 @@ fn parse_key_value(s: &str) -> std::result::Result<(String, String), String> {
 
 pub(super) fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, String> {
     match cmd {
+        UserCmd::Export(args) => super::user_transfer::export(ctx, args),
+        UserCmd::Import(args) => super::user_transfer::import(ctx, args),
+        UserCmd::ImportReport(args) => super::user_transfer::import_report(ctx, args),
         UserCmd::Create(args) => {
             let mut attributes = BTreeMap::new();
             for (k, v) in args.attr {

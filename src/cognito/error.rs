@@ -170,6 +170,16 @@ impl From<crate::triggers::TriggerError> for CognitoError {
     }
 }
 
+impl From<crate::triggers::auth_challenge::ChallengeError> for CognitoError {
+    fn from(e: crate::triggers::auth_challenge::ChallengeError) -> CognitoError {
+        use crate::triggers::auth_challenge::ChallengeError;
+        match e {
+            ChallengeError::Trigger(e) => e.into(),
+            ChallengeError::NotConfigured => CognitoError::invalid_parameter(e.to_string()),
+        }
+    }
+}
+
 /// Cognito's answer to a sign-in of a RESET_REQUIRED user.
 pub fn password_reset_required() -> CognitoError {
     CognitoError::new(
@@ -183,6 +193,8 @@ impl From<crate::authn::flow::LoginError> for CognitoError {
         use crate::authn::flow::LoginError;
         match e {
             LoginError::InvalidCredentials => CognitoError::bad_credentials(),
+            LoginError::UnknownUser => CognitoError::user_not_found(),
+            LoginError::Trigger(e) => e.into(),
             LoginError::Throttled(_) => CognitoError::not_authorized("Password attempts exceeded"),
             LoginError::NotConfirmed => {
                 CognitoError::new("UserNotConfirmedException", "User is not confirmed.")

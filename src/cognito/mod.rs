@@ -14,12 +14,15 @@
 //! Every action calls the same core as the hosted pages (`accounts`, `authn`, `tokens`).
 
 pub mod actions;
+mod audit;
 pub mod constraints;
+pub mod custom_auth;
 pub mod error;
 pub mod routes;
 pub mod shared;
 pub mod sigv4;
 pub mod srp_auth;
+pub mod upload;
 pub mod wire;
 
 pub use routes::routes;

@@ -146,20 +146,30 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
         ip: crate::http::client_ip(req),
         state,
     };
+    let mut key = None;
     if ADMIN_ACTIONS.contains(&action.as_str()) || a::control::ACTIONS.contains(&action.as_str()) {
-        super::sigv4::authenticate(&ctx, req, &body)
-            .await?
-            .authorize(&ctx.state.config, &action, &json)?;
+        let scope = super::sigv4::authenticate(&ctx, req, &body).await?;
+        let authorized = scope.authorize(&ctx.state.config, &action, &json);
+        key = Some(scope.access_key_id);
+        if let Err(e) = authorized {
+            let refused = Err(e);
+            super::audit::record(&ctx.state, ctx.ip, &action, &json, key.as_deref(), &refused);
+            return refused;
+        }
     }
     // Cognito's input constraints, before any action looks at a user or a client.
     super::constraints::validate(&action, &json)?;
-    match run(&action, &ctx, &json).await {
+    let result = match run(&action, &ctx, &json).await {
         Some(r) => r,
-        None => Err(CognitoError::new(
-            "UnknownOperationException",
-            "Unknown operation.",
-        )),
-    }
+        None => {
+            return Err(CognitoError::new(
+                "UnknownOperationException",
+                "Unknown operation.",
+            ));
+        }
+    };
+    super::audit::record(&ctx.state, ctx.ip, &action, &json, key.as_deref(), &result);
+    result
 }
 
 /// `application/x-amz-json-1.1` (what the libraries and the SDKs send) or `-1.0`, parameters

@@ -14,8 +14,10 @@ use super::error::CognitoError;
 use super::shared::{self, ClientRef, Ctx, Result};
 use crate::accounts::service::find_by_login;
 use crate::authn::srp;
+use crate::cognito::wire::StringMap;
 use crate::pools::UsernameAttribute;
 use crate::store;
+use crate::triggers::{Triggers, pre_authentication};
 
 pub const CHALLENGE: &str = "PASSWORD_VERIFIER";
 
@@ -46,13 +48,33 @@ fn decoy(key: &[u8; 32], client: &ClientRef, login: &str) -> (Vec<u8>, BigUint, 
 /// Runs big-number work on the blocking pool, outside any transaction (and so outside the
 /// store's writer turn).
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
+    tokio::task::spawn_blocking(crate::logging::traced(f))
         .await
         .map_err(|_| CognitoError::internal())
 }
 
-/// InitiateAuth USER_SRP_AUTH: answers the PASSWORD_VERIFIER challenge.
-pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> Result<Value> {
+/// InitiateAuth USER_SRP_AUTH: answers the PASSWORD_VERIFIER challenge, once PreAuthentication
+/// (which Cognito fires at this step, before the proof) has allowed the sign-in.
+pub async fn start(
+    ctx: &Ctx,
+    client: &ClientRef,
+    login: &str,
+    srp_a: &str,
+    client_metadata: &StringMap,
+) -> Result<Value> {
+    start_with(ctx, client, login, srp_a, client_metadata, None).await
+}
+
+/// `start`, for a CUSTOM_AUTH flow when `custom` (its state) is given: the answer then goes
+/// back to `custom_auth` instead of finishing the sign-in.
+pub async fn start_with(
+    ctx: &Ctx,
+    client: &ClientRef,
+    login: &str,
+    srp_a: &str,
+    client_metadata: &StringMap,
+    custom: Option<Value>,
+) -> Result<Value> {
     let a = srp::parse_a(srp_a)
         .map_err(|e| CognitoError::invalid_parameter(format!("Invalid SRP_A: {e}.")))?;
     if ctx.state.address_limiter.is_blocked(ctx.ip, ctx.now) {
@@ -82,6 +104,22 @@ pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> R
     }
     if user.is_none() && !prevent {
         return Err(CognitoError::user_not_found());
+    }
+    if Triggers::target(&client.entry.pool, pre_authentication::TRIGGER).is_some() {
+        let (triggers, pool, l1) = (
+            ctx.state.triggers.clone(),
+            client.entry.pool.clone(),
+            login.to_string(),
+        );
+        let (context, u1) = (
+            shared::sign_in_context(client, client_metadata),
+            user.clone(),
+        );
+        store::blocking(move || {
+            crate::authn::flow::pre_authentication(&triggers, &pool, u1.as_ref(), &l1, &context)
+                .map_err(crate::Error::from)
+        })
+        .await?;
     }
     let key = match key {
         Some(k) => k,
@@ -139,7 +177,7 @@ pub async fn start(ctx: &Ctx, client: &ClientRef, login: &str, srp_a: &str) -> R
                 user_id.as_deref(),
                 &u4,
                 CHALLENGE,
-                json!({ "A": a_hex, "B": b_pub_hex, "login": l4 }),
+                json!({ "A": a_hex, "B": b_pub_hex, "login": l4, "custom": custom }),
                 now,
             )
         })
@@ -170,6 +208,8 @@ pub struct Answer {
     pub timestamp: String,
     pub signature: String,
     pub session: Option<String>,
+    /// RespondToAuthChallenge's `ClientMetadata`, for PostAuthentication.
+    pub client_metadata: Option<StringMap>,
 }
 
 /// What the spent challenge gives the proof check.
@@ -181,6 +221,7 @@ struct Spent {
     user: Option<crate::accounts::User>,
     srp_user: String,
     login: String,
+    custom: Option<Value>,
 }
 
 /// RespondToAuthChallenge PASSWORD_VERIFIER: checks the proof, then finishes the sign-in.
@@ -254,7 +295,9 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
                     .and_then(|h| srp::from_hex(&h)),
                 None => None,
             };
+            let custom = Some(data["custom"].clone()).filter(|c| !c.is_null());
             Ok(Spent {
+                custom,
                 a,
                 b_pub,
                 b,
@@ -284,10 +327,14 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
         (ok && real, spent)
     })
     .await?;
+    crate::metrics::sign_in("cognito_srp", if ok { "success" } else { "failure" });
+    if let Some(custom) = spent.custom {
+        return super::custom_auth::after_password(ctx, client, spent.user, ok, custom).await;
+    }
     // 3. Record the outcome and finish the sign-in.
     let (c3, issuer) = (client.clone(), ctx.issuer(client.pool_id()));
     let (limiter, ip) = (ctx.state.address_limiter.clone(), ctx.ip);
-    ctx.sign_in(move |db| {
+    ctx.sign_in_with(ans.client_metadata, move |db| {
         let pool_id = c3.pool_id();
         let subject = spent.login.trim().to_lowercase();
         let Some(user) = spent.user.filter(|_| ok) else {

@@ -1,6 +1,7 @@
 //! actix plumbing shared by the doors: security headers, cookies, pages, client addresses.
 
 pub mod cookies;
+pub mod observe;
 pub mod pages;
 
 use actix_web::http::header::{self, HeaderValue};

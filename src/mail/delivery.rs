@@ -58,11 +58,13 @@ pub async fn deliver_due(
                         .write(move |db| outbox::mark_sent(db, id, now))
                         .await?;
                     tracing::debug!(outbox_id = id, attempts, "mail delivered");
+                    crate::metrics::mail_sent();
                     report.sent += 1;
                 }
                 Err(e) => {
                     let error: String = e.to_string().chars().take(500).collect();
                     let retry_at = now + backoff_secs(attempts);
+                    crate::metrics::mail_delivery_failed();
                     tracing::warn!(
                         outbox_id = id,
                         attempts,
@@ -84,20 +86,23 @@ pub async fn deliver_due(
 }
 
 /// Starts the delivery task on the current Tokio runtime: one pass at once (mail queued while
-/// the server was down, or by the CLI), then one per wake-up or tick.
+/// the server was down, or by the CLI), then one per wake-up or tick, until `stop` turns
+/// true: the pass under way (its current message) finishes first.
 pub fn spawn_delivery(
     store: Store,
     mailer: Arc<Mailer>,
     clock: Clock,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !*stop.borrow() {
             if let Err(e) = deliver_due(&store, &mailer, clock.now()).await {
                 tracing::warn!(error = %e, "mail delivery pass failed");
             }
             tokio::select! {
                 _ = mailer.woken() => {}
                 _ = tokio::time::sleep(TICK) => {}
+                changed = stop.changed() => if changed.is_err() { break },
             }
         }
     })

@@ -299,6 +299,28 @@ fn apply_override(
     built
 }
 
+/// A message whose subject and HTML body come from a CustomMessage handler: Cognito's
+/// placeholders filled (`{####}` is `code`; values HTML-escaped in the body), the link
+/// placeholder (`{##Click Here##}`) made a link to `link`, the text part derived.
+pub fn from_handler(
+    subject: &str,
+    html: &str,
+    vars: &[(&str, &str)],
+    (link_placeholder, link): (&str, Option<&str>),
+) -> Message {
+    let label = link_placeholder.trim_matches(|c| c == '{' || c == '}' || c == '#');
+    let anchor = link.map_or_else(String::new, |l| {
+        format!("<a href=\"{}\">{}</a>", escape_html(l), escape_html(label))
+    });
+    let html = fill(html, vars, true).replace(link_placeholder, &anchor);
+    Message {
+        to: String::new(),
+        subject: one_line(&fill(subject, vars, false)),
+        text: tidy_text(&text_from_html(&html)),
+        html,
+    }
+}
+
 fn non_empty(s: &Option<String>) -> Option<&str> {
     s.as_deref().filter(|s| !s.trim().is_empty())
 }

@@ -174,6 +174,8 @@ impl From<crate::Error> for OAuthError {
             crate::Error::Invalid(what) => OAuthError::invalid_request(format!("invalid {what}")),
             crate::Error::NotFound(_) => OAuthError::not_found(),
             crate::Error::NotAuthorized => OAuthError::invalid_grant("not authorized"),
+            // A trigger refused or failed: Cognito's message, so that the client can show it.
+            crate::Error::Trigger(e) => OAuthError::invalid_request(e.to_string()),
             other => {
                 tracing::error!(error = %other, "internal error");
                 OAuthError::server_error()

@@ -11,7 +11,8 @@ use super::client_auth::{self, Allow};
 use super::error::OAuthError;
 use super::grants::{self, GrantType};
 use super::params::Params;
-use crate::http::{NO_CACHE, NO_STORE};
+use crate::audit::{self, Door, Event};
+use crate::http::{NO_CACHE, NO_STORE, client_ip};
 use crate::state::AppState;
 use crate::tokens::TokenSet;
 
@@ -41,10 +42,13 @@ async fn handle(
     let presented = client_auth::presented(req, &params)?;
     let state = state.clone();
     let pool_id = pool_id.to_string();
+    let audited = (grant_type == GrantType::RefreshToken)
+        .then(|| (state.get_ref().clone(), pool_id.clone(), client_ip(req)));
     // Client authentication, the grant's transaction and the signatures in one call on the
     // request pool: each crossing from the executor costs two thread wake-ups.
     let pool = state.request_pool.clone();
-    let set = pool
+    let (triggers, store) = (state.triggers.clone(), state.store.clone());
+    let signing = pool
         .run(move || {
             let now = state.now();
             let client = state
@@ -73,8 +77,33 @@ async fn handle(
                 }
             }
         })
-        .await?;
-    Ok(success(&set))
+        .await;
+    let set = match signing {
+        Ok(signing) => signing
+            .finish(&triggers, &store)
+            .await
+            .map_err(OAuthError::from),
+        Err(e) => Err(e),
+    };
+    if set.is_ok() {
+        crate::metrics::token_issued(grant_type.name());
+    }
+    if let Some((state, pool_id, ip)) = audited {
+        // Refreshes count users as active (the MAU report); sign-ins are recorded where
+        // they happen (the hosted pages, the Cognito API).
+        let (outcome, sub) = match &set {
+            Ok(set) => ("success".to_string(), audit::token_sub(&set.access_token)),
+            Err(e) => (e.code.to_string(), None),
+        };
+        let mut event = Event::new(Door::OAuth, audit::TOKEN_REFRESH, outcome)
+            .pool(pool_id)
+            .source(ip);
+        if let Some(sub) = sub {
+            event = event.actor(audit::user_actor(&sub)).target(sub);
+        }
+        state.audit(event);
+    }
+    Ok(success(&set?))
 }
 
 /// The successful token response (RFC 6749 §5.1).

@@ -216,6 +216,10 @@ pub struct PoolSettings {
     pub tags: BTreeMap<String, String>,
     /// Cognito settings that are stored and returned as given, not acted on (yet).
     pub recorded: RecordedSettings,
+    /// This pool's own Standard Webhooks secret for its webhook triggers, sealed
+    /// (`triggers::set_pool_webhook_secret`); none: the server's `webhook_secret`. Never
+    /// shown by DescribeUserPool or the CLI.
+    pub webhook_secret: Option<String>,
 }
 
 /// Cognito's pool settings that Incognito keeps and returns verbatim: mail goes through the
@@ -322,6 +326,7 @@ impl Default for PoolSettings {
             deletion_protection: false,
             tags: BTreeMap::new(),
             recorded: RecordedSettings::default(),
+            webhook_secret: None,
         }
     }
 }

@@ -61,18 +61,22 @@ pub fn get(db: &Db, pool_id: &str, code_hash: &str) -> Result<Option<AuthCode>, 
         .optional()?)
 }
 
-/// Marks the code used and records the token family it produced.
+/// Marks the code used and records the token family it produced. Returns false when the code
+/// was already used: a conditional update, so that of two redemptions racing on two
+/// instances exactly one wins.
 pub fn mark_consumed(
     db: &Db,
     code_hash: &str,
     family_id: &str,
     now: i64,
-) -> Result<(), StoreError> {
-    db.prepare_cached(
-        "UPDATE auth_codes SET consumed_at = ?2, family_id = ?3 WHERE code_hash = ?1",
-    )?
-    .execute(rusqlite::params![code_hash, now, family_id])?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "UPDATE auth_codes SET consumed_at = ?2, family_id = ?3
+             WHERE code_hash = ?1 AND consumed_at IS NULL",
+        )?
+        .execute(rusqlite::params![code_hash, now, family_id])?
+        == 1)
 }
 
 pub fn purge_expired(db: &Db, now: i64) -> Result<usize, StoreError> {

@@ -98,19 +98,15 @@ fn challenge_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Challenge> {
     })
 }
 
-/// Removes and returns a challenge (single use: whoever takes it first, in a write transaction).
+/// Removes and returns a challenge: single use, whoever takes it first (one `DELETE ...
+/// RETURNING`, so two instances racing on one challenge cannot both get it).
 pub fn take_challenge_by_id(db: &Db, id: &str) -> Result<Option<Challenge>, StoreError> {
-    let c = db
+    Ok(db
         .prepare_cached(&format!(
-            "SELECT {CHALLENGE_COLUMNS} FROM cognito_challenges WHERE id = ?1"
+            "DELETE FROM cognito_challenges WHERE id = ?1 RETURNING {CHALLENGE_COLUMNS}"
         ))?
         .query_row([id], challenge_row)
-        .optional()?;
-    if c.is_some() {
-        db.prepare_cached("DELETE FROM cognito_challenges WHERE id = ?1")?
-            .execute([id])?;
-    }
-    Ok(c)
+        .optional()?)
 }
 
 /// A challenge by its session, left in place (to prepare work before the transaction that
@@ -127,16 +123,17 @@ pub fn get_challenge_by_session(
         .optional()?)
 }
 
+/// `take_challenge_by_id` by the challenge's session.
 pub fn take_challenge_by_session(
     db: &Db,
     session_hash: &str,
 ) -> Result<Option<Challenge>, StoreError> {
-    let c = get_challenge_by_session(db, session_hash)?;
-    if let Some(c) = &c {
-        db.prepare_cached("DELETE FROM cognito_challenges WHERE id = ?1")?
-            .execute([&c.id])?;
-    }
-    Ok(c)
+    Ok(db
+        .prepare_cached(&format!(
+            "DELETE FROM cognito_challenges WHERE session_hash = ?1 RETURNING {CHALLENGE_COLUMNS}"
+        ))?
+        .query_row([session_hash], challenge_row)
+        .optional()?)
 }
 
 pub fn purge_expired_challenges(db: &Db, now: i64) -> Result<usize, StoreError> {

@@ -54,10 +54,14 @@ pub fn record_attempt(db: &Db, id: i64) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn consume(db: &Db, id: i64, now: i64) -> Result<(), StoreError> {
-    db.prepare_cached("UPDATE email_codes SET consumed_at = ?2 WHERE id = ?1")?
-        .execute(rusqlite::params![id, now])?;
-    Ok(())
+/// Marks a code used; false when it already was (of two racing uses, one wins).
+pub fn consume(db: &Db, id: i64, now: i64) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "UPDATE email_codes SET consumed_at = ?2 WHERE id = ?1 AND consumed_at IS NULL",
+        )?
+        .execute(rusqlite::params![id, now])?
+        == 1)
 }
 
 /// Deletes codes that expired more than a day ago.

@@ -1,12 +1,15 @@
 //! The only owner of rusqlite: a pooled SQLite database in WAL mode, versioned migrations,
 //! and one file per table family. Core code receives a `&Db` inside `read`/`write`.
 
+pub mod audit;
+pub mod backup;
 pub mod clients;
 pub mod code_send_limits;
 pub mod codes;
 pub mod cognito;
 pub mod email_codes;
 pub mod groups;
+pub mod import_jobs;
 pub mod keys;
 pub mod mfa;
 pub mod outbox;
@@ -84,6 +87,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0008_resource_servers",
         include_str!("../../migrations/0008_resource_servers.sql"),
+    ),
+    (
+        "0009_audit",
+        include_str!("../../migrations/0009_audit.sql"),
+    ),
+    (
+        "0010_user_import_jobs",
+        include_str!("../../migrations/0010_user_import_jobs.sql"),
     ),
 ];
 
@@ -196,7 +207,10 @@ impl Store {
         f: impl FnOnce(&Db) -> Result<T, E>,
     ) -> Result<T, E> {
         let conn = self.pool.get().map_err(StoreError::from)?;
-        f(&conn)
+        let began = crate::metrics::start();
+        let out = f(&conn);
+        crate::metrics::db_transaction("read", began);
+        out
     }
 
     /// Runs `f` in one IMMEDIATE write transaction: committed when `f` returns Ok, rolled back otherwise.
@@ -205,13 +219,17 @@ impl Store {
         f: impl FnOnce(&Db) -> Result<T, E>,
     ) -> Result<T, E> {
         // The turn first, then a connection: waiting writers do not hold connections.
+        let waiting = crate::metrics::start();
         let _turn = self.writer.enter()?;
+        crate::metrics::db_writer_wait(waiting);
+        let began = crate::metrics::start();
         let mut conn = self.pool.get().map_err(StoreError::from)?;
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let out = f(&tx)?;
         tx.commit().map_err(StoreError::from)?;
+        crate::metrics::db_transaction("write", began);
         Ok(out)
     }
 
@@ -265,7 +283,7 @@ where
     E: From<StoreError> + Send + 'static,
     F: FnOnce() -> Result<T, E> + Send + 'static,
 {
-    tokio::task::spawn_blocking(f)
+    tokio::task::spawn_blocking(crate::logging::traced(f))
         .await
         .map_err(|_| StoreError::Join)?
 }
@@ -309,4 +327,26 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
 
 pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
     Ok(serde_json::to_string(value)?)
+}
+
+/// Runs `f` inside a savepoint of the open write transaction: when `f` fails, what it wrote is
+/// undone and the transaction goes on (one bad row of an import batch never half-lands).
+pub fn savepoint<T, E: From<StoreError>>(
+    db: &Db,
+    f: impl FnOnce(&Db) -> Result<T, E>,
+) -> Result<T, E> {
+    db.execute_batch("SAVEPOINT one_row")
+        .map_err(StoreError::from)?;
+    match f(db) {
+        Ok(v) => {
+            db.execute_batch("RELEASE one_row")
+                .map_err(StoreError::from)?;
+            Ok(v)
+        }
+        Err(e) => {
+            db.execute_batch("ROLLBACK TO one_row; RELEASE one_row")
+                .map_err(StoreError::from)?;
+            Err(e)
+        }
+    }
 }

@@ -141,6 +141,25 @@ pub fn mark_rotated(db: &Db, token_hash: &str, now: i64) -> Result<bool, StoreEr
         == 1)
 }
 
+/// Takes back a rotation made at `rotated_at` (the tokens it led to were never sent): the
+/// token is current again. A later rotation or reuse is left alone.
+pub fn unrotate(db: &Db, token_hash: &str, rotated_at: i64) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "UPDATE refresh_tokens SET rotated_at = NULL WHERE token_hash = ?1 AND rotated_at = ?2",
+        )?
+        .execute(rusqlite::params![token_hash, rotated_at])?
+        == 1)
+}
+
+/// Deletes one refresh token (one that was never handed out).
+pub fn delete_refresh(db: &Db, token_hash: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached("DELETE FROM refresh_tokens WHERE token_hash = ?1")?
+        .execute([token_hash])?
+        == 1)
+}
+
 /// Deletes families whose refresh chain ended more than `keep_secs` ago (their refresh tokens
 /// go with them). For the background purge: keep `keep_secs` at least the longest access-token
 /// lifetime, since an access token refreshed just before the chain ended outlives it and is

@@ -1,8 +1,11 @@
 //! Token issuance and verification, shared by every door (OAuth token endpoint, Cognito API).
 //!
-//! - `issue` signs an ID token and an access token for a user and optionally a refresh token,
-//!   inside a token family (`token_families`; its id is the access tokens' `origin_jti`).
-//! - `issue_client_credentials` signs a machine access token (stored only if revoked).
+//! - `prepare` does the store work of a user grant inside the caller's write transaction (a
+//!   token family, whose id is the access tokens' `origin_jti`, and a refresh token) and
+//!   builds the claims; after the commit, `Prepared::sign_unless_trigger` signs them, or hands
+//!   them to `Signing::finish`, which calls the pool's PreTokenGeneration trigger on the
+//!   blocking pool first. That is the only way from a `Prepared` to a `TokenSet`.
+//! - `issue_client_credentials` builds a machine access token (stored only if revoked).
 //! - `refresh::refresh` redeems a refresh token (rotation, reuse detection).
 //! - `verify_access_token` is how every endpoint accepting an access token checks it,
 //!   including whether its family was revoked.
@@ -12,13 +15,20 @@
 pub mod claims;
 pub mod refresh;
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 use crate::accounts::User;
 use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
 use crate::store::{self, Db, StoreError};
+use crate::triggers::Triggers;
+use crate::triggers::pre_token_generation as ptg;
 use crate::{Error, Result};
+
+/// What caused a token issue (PreTokenGeneration's `triggerSource`).
+pub use ptg::Source as TokenSource;
 
 /// What one authentication (or one refresh) grants.
 #[derive(Debug, Clone)]
@@ -35,6 +45,8 @@ pub struct Grant {
     pub family_id: Option<String>,
     /// Hand out a (new) refresh token in the family.
     pub refresh_token: bool,
+    /// What caused the issue, for the PreTokenGeneration trigger.
+    pub source: TokenSource,
 }
 
 #[derive(Debug, Clone)]
@@ -143,9 +155,10 @@ pub(crate) fn new_refresh_token(db: &Db, family_id: &str, now: i64) -> Result<St
     Ok(token)
 }
 
-/// Issues the tokens of one user grant: `prepare` and `Prepared::sign` in one go (for callers
-/// that sign inside their transaction).
-pub fn issue(
+/// Issues the tokens of one user grant inside the caller's transaction, without the
+/// PreTokenGeneration trigger: only for set-up code (the load generator, benchmarks). Grants
+/// use `prepare` and `Prepared::sign_unless_trigger`.
+pub fn issue_untriggered(
     db: &Db,
     entry: &PoolEntry,
     client: &Client,
@@ -160,7 +173,8 @@ pub fn issue(
 /// A token response whose store work is done (family, refresh token) and whose JWTs remain
 /// to be signed. Grants prepare inside their write transaction and sign after the commit
 /// (in the same call on the request pool), so that a signature (0.2 ms for RS256) never holds
-/// the writer's turn.
+/// the writer's turn. When the pool's PreTokenGeneration fires for this issue, the claims go
+/// to the trigger first, on the blocking pool (`Signing::finish`).
 /// Should signing fail after the commit (no active key), the grant answers an error and the
 /// client signs in again: nothing issued is lost that was ever sent.
 #[derive(Debug, Clone)]
@@ -172,6 +186,26 @@ pub struct Prepared {
     expires_in: i64,
     scope: String,
     family_id: String,
+    /// Set only when the pool's PreTokenGeneration fires for this issue.
+    trigger: Option<Box<TriggerCall>>,
+}
+
+/// The PreTokenGeneration call an issue owes, and what to take back if it fails.
+#[derive(Debug, Clone)]
+struct TriggerCall {
+    config: ptg::Config,
+    request: ptg::Request,
+    undo: Undo,
+}
+
+/// What a failed trigger takes back, so that an issue that sent nothing costs the user
+/// nothing: a new family is revoked; a refresh's rotation is undone (the presented refresh
+/// token is current again and the unsent new one is deleted).
+#[derive(Debug, Clone)]
+enum Undo {
+    Nothing,
+    RevokeFamily { at: i64 },
+    Unrotate { old_hash: String, rotated_at: i64 },
 }
 
 impl Prepared {
@@ -184,8 +218,48 @@ impl Prepared {
         self.refresh_token.as_deref()
     }
 
+    /// Corrects the trigger source where the caller knows more than the grant (a sign-in that
+    /// set a new password).
+    pub fn set_source(&mut self, source: TokenSource) {
+        if let Some(call) = &mut self.trigger {
+            call.request.source = source;
+        }
+    }
+
+    /// The caller's `ClientMetadata`, passed to the trigger.
+    pub fn set_client_metadata(&mut self, metadata: std::collections::BTreeMap<String, String>) {
+        if let Some(call) = &mut self.trigger
+            && !metadata.is_empty()
+        {
+            call.request.client_metadata = Some(metadata);
+        }
+    }
+
+    /// A refresh rotated `old_hash` at `rotated_at`: undone if the trigger fails.
+    pub(crate) fn undo_rotation_on_failure(&mut self, old_hash: &str, rotated_at: i64) {
+        if let Some(call) = &mut self.trigger {
+            call.undo = Undo::Unrotate {
+                old_hash: old_hash.to_string(),
+                rotated_at,
+            };
+        }
+    }
+
+    /// After the commit, on the request pool: the signed tokens, or, when the pool's
+    /// PreTokenGeneration fires for this issue, the work `Signing::finish` completes.
+    pub fn sign_unless_trigger(mut self, entry: &Arc<PoolEntry>) -> Result<Signing> {
+        match self.trigger.take() {
+            None => Ok(Signing::Signed(self.sign(entry)?)),
+            Some(call) => Ok(Signing::Pending(Box::new(Pending {
+                prepared: self,
+                call: *call,
+                entry: entry.clone(),
+            }))),
+        }
+    }
+
     /// Signs the access token, then the ID token (with the access token's `at_hash`).
-    pub fn sign(self, entry: &PoolEntry) -> Result<TokenSet> {
+    fn sign(self, entry: &PoolEntry) -> Result<TokenSet> {
         let access_token = sign(entry, self.access, "at+jwt")?;
         let id_token = match self.id {
             Some(mut c) => {
@@ -210,6 +284,94 @@ impl Prepared {
             scope: self.scope,
             family_id: self.family_id,
         })
+    }
+}
+
+/// Tokens signed on the request pool, or waiting for the PreTokenGeneration trigger.
+pub enum Signing {
+    Signed(TokenSet),
+    Pending(Box<Pending>),
+}
+
+/// Claims waiting for the trigger (see `Signing::finish`).
+pub struct Pending {
+    prepared: Prepared,
+    call: TriggerCall,
+    entry: Arc<PoolEntry>,
+}
+
+impl Signing {
+    /// The tokens: at once when signed, else after the trigger, which runs on the blocking
+    /// pool (never on the executor, never in a transaction). A failing trigger issues
+    /// nothing: its error (Cognito's message) is the answer, and what the grant stored for
+    /// the unsent tokens is taken back (`Undo`).
+    pub async fn finish(self, triggers: &Arc<Triggers>, store: &store::Store) -> Result<TokenSet> {
+        match self {
+            Signing::Signed(set) => Ok(set),
+            Signing::Pending(pending) => {
+                let (triggers, store) = (triggers.clone(), store.clone());
+                store::blocking(move || pending.run(&triggers, &store)).await
+            }
+        }
+    }
+}
+
+impl Pending {
+    fn run(self, triggers: &Triggers, store: &store::Store) -> Result<TokenSet> {
+        let Pending {
+            mut prepared,
+            call,
+            entry,
+        } = self;
+        let fired = ptg::fire(
+            triggers,
+            &entry.pool,
+            &call.config,
+            &call.request,
+            ptg::Claims {
+                id: prepared.id.as_mut(),
+                access: &mut prepared.access,
+            },
+        );
+        if let Err(e) = fired {
+            undo(store, &entry.pool.id, &prepared, &call.undo);
+            return Err(e.into());
+        }
+        // The handler may have added or suppressed scopes (V2/V3).
+        if let Some(scope) = prepared.access.get("scope").and_then(Value::as_str) {
+            prepared.scope = scope.to_string();
+        }
+        prepared.sign(&entry)
+    }
+}
+
+/// Takes back what a grant stored for tokens that were never sent. Best effort: the
+/// trigger's error is the answer either way.
+fn undo(store: &store::Store, pool_id: &str, prepared: &Prepared, undo: &Undo) {
+    let new_hash = prepared
+        .refresh_token
+        .as_deref()
+        .map(crate::random::sha256_hex);
+    let done = store.write_sync(|db| -> Result<()> {
+        match undo {
+            Undo::Nothing => {}
+            Undo::RevokeFamily { at } => {
+                revoke_family(db, pool_id, &prepared.family_id, *at)?;
+            }
+            Undo::Unrotate {
+                old_hash,
+                rotated_at,
+            } => {
+                store::tokens::unrotate(db, old_hash, *rotated_at)?;
+                if let Some(h) = &new_hash {
+                    store::tokens::delete_refresh(db, h)?;
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = done {
+        tracing::warn!(pool = %pool_id, error = %e, "could not take back the tokens of a failed trigger");
     }
 }
 
@@ -298,6 +460,28 @@ pub fn prepare(
     } else {
         None
     };
+    let trigger = ptg::config(pool)
+        .filter(|c| grant.source.fires(c.version))
+        .map(|config| {
+            Box::new(TriggerCall {
+                config,
+                request: ptg::Request {
+                    source: grant.source,
+                    client_id: client.id.clone(),
+                    user: Some(user.clone()),
+                    groups,
+                    roles,
+                    preferred_role,
+                    scopes: grant.scope.clone(),
+                    client_metadata: None,
+                },
+                undo: if grant.family_id.is_none() {
+                    Undo::RevokeFamily { at: now }
+                } else {
+                    Undo::Nothing
+                },
+            })
+        });
     Ok(Prepared {
         access,
         id,
@@ -305,21 +489,23 @@ pub fn prepare(
         expires_in: access_ttl,
         scope: grant.scope.join(" "),
         family_id,
+        trigger,
     })
 }
 
-/// Issues a client-credentials access token (`sub` = client id, no ID or refresh token).
+/// Builds a client-credentials access token (`sub` = client id, no ID or refresh token),
+/// to be signed like a user grant's (only a V3 PreTokenGeneration fires for it).
 /// Nothing is stored: a machine token is a plain JWT, as at Cognito, so the grant needs no
 /// write. Its `origin_jti` is fresh; revoking the token stores a revoked family under it
 /// (`revoke_machine_token`), and `verify_access_token` accepts a machine token without a
 /// family while its client exists.
-pub fn issue_client_credentials(
+pub fn prepare_client_credentials(
     entry: &PoolEntry,
     client: &Client,
     scope: &[String],
     issuer: &str,
     now: i64,
-) -> Result<TokenSet> {
+) -> Prepared {
     let access_ttl = client.access_token_ttl(&entry.pool);
     let origin_jti = uuid::Uuid::new_v4().to_string();
     let jti = uuid::Uuid::new_v4().to_string();
@@ -338,6 +524,25 @@ pub fn issue_client_credentials(
         iat: now,
         exp: now + access_ttl,
     });
+    let source = TokenSource::ClientCredentials;
+    let trigger = ptg::config(&entry.pool)
+        .filter(|c| source.fires(c.version))
+        .map(|config| {
+            Box::new(TriggerCall {
+                config,
+                request: ptg::Request {
+                    source,
+                    client_id: client.id.clone(),
+                    user: None,
+                    groups: vec![],
+                    roles: vec![],
+                    preferred_role: None,
+                    scopes: scope.to_vec(),
+                    client_metadata: None,
+                },
+                undo: Undo::Nothing,
+            })
+        });
     Prepared {
         access,
         id: None,
@@ -345,8 +550,8 @@ pub fn issue_client_credentials(
         expires_in: access_ttl,
         scope: scope.join(" "),
         family_id: origin_jti,
+        trigger,
     }
-    .sign(entry)
 }
 
 /// Revokes a client-credentials access token, which has no family until then: stores its

@@ -4,8 +4,9 @@
 //! (RFC 9700 §4.14.2). The refresh re-reads the user, so a disabled or deleted user gets
 //! nothing and the new ID token carries current attributes and groups.
 
-use super::{Grant, Prepared, TokenSet, prepare};
+use super::{Grant, Prepared, TokenSet, TokenSource, prepare};
 use crate::Result;
+use crate::audit::{self, Door, Event};
 use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
 use crate::store::{self, Db};
@@ -68,26 +69,11 @@ pub fn active(
         .map(|(_, family)| family))
 }
 
-/// Redeems a refresh token for `client` (already authenticated). Run it inside a write
-/// transaction and commit even when the outcome is `Rejected(Reused)`.
-pub fn refresh(
-    db: &Db,
-    entry: &PoolEntry,
-    client: &Client,
-    req: &RefreshRequest<'_>,
-    issuer: &str,
-    now: i64,
-) -> Result<RefreshOutcome> {
-    Ok(
-        match prepare_refresh(db, entry, client, req, issuer, now)? {
-            RefreshOutcome::Issued(p) => RefreshOutcome::Issued(p.sign(entry)?),
-            RefreshOutcome::Rejected(r) => RefreshOutcome::Rejected(r),
-        },
-    )
-}
-
-/// `refresh` without the signatures: run it in the write transaction and sign the
-/// `Prepared` tokens after the commit.
+/// Redeems a refresh token for `client` (already authenticated): the store work and the
+/// claims. Run it inside a write transaction, commit even when the outcome is
+/// `Rejected(Reused)`, and sign the `Prepared` tokens after the commit
+/// (`Prepared::sign_unless_trigger`). Should the PreTokenGeneration trigger then fail, the
+/// rotation is taken back: the presented token stays usable.
 pub fn prepare_refresh(
     db: &Db,
     entry: &PoolEntry,
@@ -113,6 +99,14 @@ pub fn prepare_refresh(
         let in_grace = req.grace_secs > 0 && now - rotated_at <= req.grace_secs;
         if !in_grace {
             super::revoke_family(db, pool_id, &family.id, now)?;
+            crate::metrics::refresh_reuse();
+            let mut event = Event::new(Door::Core, audit::TOKEN_REUSE, "family_revoked")
+                .pool(pool_id.as_str())
+                .actor("server");
+            if let Some(user_id) = &family.user_id {
+                event = event.target(user_id.as_str());
+            }
+            audit::record_in(db, event, now)?;
             tracing::warn!(
                 pool = %pool_id,
                 client = %client.id,
@@ -142,8 +136,13 @@ pub fn prepare_refresh(
         Some(u) if u.can_sign_in() => u,
         _ => return Ok(Rejected(Rejection::Invalid)),
     };
-    if rotate && row.rotated_at.is_none() {
-        store::tokens::mark_rotated(db, &row.token_hash, now)?;
+    let rotated_now = rotate && row.rotated_at.is_none();
+    if rotated_now && !store::tokens::mark_rotated(db, &row.token_hash, now)? {
+        // Rotated by a concurrent refresh (another instance) since we read it: the same
+        // token redeemed twice at once is a reuse.
+        super::revoke_family(db, pool_id, &family.id, now)?;
+        tracing::warn!(pool = %pool_id, client = %client.id, family = %family.id, "refresh token redeemed twice at once; token family revoked");
+        return Ok(Rejected(Rejection::Reused));
     }
     let amr: Vec<String> = serde_json::from_str(&family.amr).unwrap_or_default();
     let grant = Grant {
@@ -153,7 +152,11 @@ pub fn prepare_refresh(
         nonce: None,
         family_id: Some(family.id.clone()),
         refresh_token: rotate,
+        source: TokenSource::RefreshTokens,
     };
-    let prepared = prepare(db, entry, client, &user, &grant, issuer, now)?;
+    let mut prepared = prepare(db, entry, client, &user, &grant, issuer, now)?;
+    if rotated_now {
+        prepared.undo_rotation_on_failure(&row.token_hash, now);
+    }
     Ok(RefreshOutcome::Issued(prepared))
 }

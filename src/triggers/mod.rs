@@ -4,9 +4,15 @@
 //! is honoured. Calls are blocking: make them on the blocking pool, never inside a write
 //! transaction. Event bodies (which may hold passwords) are never logged.
 
+pub mod auth_challenge;
+pub mod custom_message;
+pub mod post_authentication;
 pub mod post_confirmation;
+pub mod pre_authentication;
 pub mod pre_sign_up;
+pub mod pre_token_generation;
 mod target;
+pub mod user_migration;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -14,7 +20,8 @@ use std::time::Instant;
 use serde_json::{Value, json};
 
 use crate::config::Config;
-use crate::pools::Pool;
+use crate::keys::seal::Sealer;
+use crate::pools::{Pool, PoolSettings};
 use target::{ATTEMPTS, Attempt, Caller};
 pub use target::{AwsCredentials, Target, address_allowed, webhook_key, webhook_signature};
 
@@ -47,11 +54,14 @@ pub struct Triggers {
     lambda_endpoint: Option<String>,
     webhook_key: Option<Vec<u8>>,
     credentials: Option<AwsCredentials>,
+    /// Opens pools' own webhook secrets.
+    sealer: Sealer,
 }
 
 impl Triggers {
-    pub fn new(config: &Config) -> Triggers {
+    pub fn new(config: &Config, sealer: Sealer) -> Triggers {
         Triggers {
+            sealer,
             caller: Caller::new(config.trigger_deny_private),
             lambda_endpoint: config.lambda_endpoint.clone(),
             webhook_key: config
@@ -87,14 +97,30 @@ impl Triggers {
         let Some(target) = Self::target(pool, trigger) else {
             return Ok(None);
         };
+        self.invoke_target(pool, trigger, &target, event)
+    }
+
+    /// `invoke` with a target the caller has resolved (PreTokenGeneration's comes from
+    /// `PreTokenGenerationConfig` when set).
+    pub fn invoke_target(
+        &self,
+        pool: &Pool,
+        trigger: &'static str,
+        target: &Target,
+        event: &Value,
+    ) -> Result<Option<Value>, TriggerError> {
         let started = Instant::now();
-        let result = self.call(&target, trigger, event);
+        let result = self.pool_webhook_key(pool, trigger).and_then(|pool_key| {
+            let key = pool_key.as_deref().or(self.webhook_key.as_deref());
+            self.call(target, trigger, event, key)
+        });
         let outcome = match &result {
             Ok(_) => "ok",
             Err(TriggerError::Rejected { .. }) => "rejected",
             Err(TriggerError::Failed { .. }) => "failed",
             Err(TriggerError::InvalidResponse { .. }) => "invalid response",
         };
+        crate::metrics::trigger_call(trigger, outcome, started.elapsed());
         tracing::info!(
             pool = %pool.id,
             trigger,
@@ -106,11 +132,33 @@ impl Triggers {
         result.map(Some)
     }
 
+    /// The pool's own webhook key, when it has a secret of its own.
+    fn pool_webhook_key(
+        &self,
+        pool: &Pool,
+        trigger: &'static str,
+    ) -> Result<Option<Vec<u8>>, TriggerError> {
+        let Some(sealed) = &pool.settings.webhook_secret else {
+            return Ok(None);
+        };
+        match self.sealer.open(sealed).ok().and_then(|s| webhook_key(&s)) {
+            Some(key) => Ok(Some(key)),
+            None => {
+                tracing::error!(pool = %pool.id, "the pool's webhook secret cannot be opened");
+                Err(TriggerError::Failed {
+                    trigger,
+                    reason: "the pool's webhook secret cannot be read",
+                })
+            }
+        }
+    }
+
     fn call(
         &self,
         target: &Target,
         trigger: &'static str,
         event: &Value,
+        webhook_key: Option<&[u8]>,
     ) -> Result<Value, TriggerError> {
         let failed = |reason| TriggerError::Failed { trigger, reason };
         let body = serde_json::to_vec(event).expect("a JSON value serialises");
@@ -123,7 +171,7 @@ impl Triggers {
             }
             let sent = match target {
                 Target::Webhook { url } => {
-                    let Some(key) = &self.webhook_key else {
+                    let Some(key) = webhook_key else {
                         tracing::warn!(trigger, "webhook trigger but no webhook_secret is set");
                         return Err(failed("webhook_secret is not set"));
                     };
@@ -250,6 +298,31 @@ pub fn check_lambda_config(config: &Value) -> Result<(), String> {
         }
         Target::parse(target).map_err(|e| format!("LambdaConfig.{key}: {e}"))?;
     }
+    Ok(())
+}
+
+/// Sets (`Some`) or removes (`None`) a pool's own webhook secret (`whsec_` + base64 of at
+/// least 16 bytes), sealed at rest: the one check for the Cognito API, the CLI and the
+/// bootstrap file.
+pub fn set_pool_webhook_secret(
+    settings: &mut PoolSettings,
+    sealer: &Sealer,
+    secret: Option<&str>,
+) -> Result<(), String> {
+    settings.webhook_secret = match secret {
+        None => None,
+        Some(s) => {
+            webhook_key(s)
+                .ok_or("a webhook secret is whsec_ followed by base64 of at least 16 bytes")?;
+            // Unchanged secrets keep their sealed form (the bootstrap file compares settings).
+            if let Some(old) = &settings.webhook_secret
+                && sealer.open(old).is_ok_and(|o| o == s)
+            {
+                return Ok(());
+            }
+            Some(sealer.seal(s))
+        }
+    };
     Ok(())
 }
 

@@ -7,7 +7,7 @@ use fantoccini::{ClientBuilder, Locator};
 
 use crate::helpers::*;
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -24,7 +24,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Whether Debian's chromium and chromium-driver are installed; if not, `test` is skipped (or
 /// fails, see `skip_or_fail`) and the caller returns.
-fn have_chromium(test: &str) -> bool {
+pub(crate) fn have_chromium(test: &str) -> bool {
     let missing: Vec<&str> = [
         ("chromedriver", on_path("chromedriver")),
         (CHROMIUM, std::path::Path::new(CHROMIUM).exists()),
@@ -46,7 +46,7 @@ fn have_chromium(test: &str) -> bool {
     false
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -75,21 +75,67 @@ async fn start_driver() -> Driver {
 }
 
 async fn chromium(driver: &Driver) -> fantoccini::Client {
+    chromium_with(driver, &[]).await
+}
+
+/// A session with `extra` command-line switches (tls.rs: `--ignore-certificate-errors`).
+pub(crate) async fn chromium_with(driver: &Driver, extra: &[&str]) -> fantoccini::Client {
+    let mut args = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--disable-dev-shm-usage".into(),
+        format!("--user-data-dir={}", driver._profile.path().display()),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", format!("--user-data-dir={}", driver._profile.path().display())]
-        }),
+        serde_json::json!({ "binary": CHROMIUM, "args": args }),
     );
     ClientBuilder::native()
         .capabilities(caps)
         .connect(&format!("http://127.0.0.1:{}", driver.port))
         .await
         .expect("a Chromium session")
+}
+
+/// Types `username` and `password` into the hosted sign-in form and waits (up to 5 s) for
+/// the browser to land on `callback`; returns the URL it is on then.
+pub(crate) async fn submit_sign_in(
+    c: &fantoccini::Client,
+    username: &str,
+    password: &str,
+    callback: &str,
+) -> String {
+    for (field, value) in [("#username", username), ("#password", password)] {
+        c.find(Locator::Css(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Css("#sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut landed = String::new();
+    for _ in 0..100 {
+        landed = c.current_url().await.unwrap().to_string();
+        if landed.starts_with(callback) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    landed
 }
 
 #[tokio::test]
@@ -121,32 +167,7 @@ async fn chromium_signs_in_through_the_login_page() {
     c.goto(url.as_str()).await.unwrap();
     let title = c.title().await.unwrap();
     assert!(title.contains("Sign in"), "login page shown: {title}");
-    c.find(Locator::Css("#username"))
-        .await
-        .unwrap()
-        .send_keys("web@example.com")
-        .await
-        .unwrap();
-    c.find(Locator::Css("#password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Css("#sign-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let mut landed = String::new();
-    for _ in 0..100 {
-        landed = c.current_url().await.unwrap().to_string();
-        if landed.starts_with(&callback) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let landed = submit_sign_in(&c, "web@example.com", PASSWORD, &callback).await;
     if !landed.starts_with(&callback) {
         let html = c.source().await.unwrap_or_default();
         panic!("browser did not land on the client: {landed}\n{html}");

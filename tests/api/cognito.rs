@@ -14,6 +14,35 @@ pub async fn api(app: &TestApp, action: &str, body: Value) -> (u16, Value) {
     (s, v)
 }
 
+/// A public client allowed USER_PASSWORD_AUTH, SRP and refreshes.
+pub fn password_client(app: &TestApp) -> String {
+    let settings = incognito::pools::ClientSettings {
+        auth_flows: vec![
+            "ALLOW_USER_PASSWORD_AUTH".into(),
+            "ALLOW_USER_SRP_AUTH".into(),
+            "ALLOW_REFRESH_TOKEN_AUTH".into(),
+        ],
+        ..Default::default()
+    };
+    crate::helpers::create_client(app, settings, false).0
+}
+
+/// InitiateAuth USER_PASSWORD_AUTH.
+pub async fn password_auth(
+    app: &TestApp,
+    client: &str,
+    user: &str,
+    password: &str,
+) -> (u16, Value) {
+    api(
+        app,
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+               "AuthParameters": {"USERNAME": user, "PASSWORD": password}}),
+    )
+    .await
+}
+
 pub async fn api_raw(
     app: &TestApp,
     action: &str,

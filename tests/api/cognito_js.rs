@@ -6,19 +6,12 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::helpers::{on_path, skip_or_fail};
+use crate::helpers::skip_or_fail;
 
 #[test]
 fn real_cognito_client_libraries() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    let missing = if !on_path("node") {
-        Some("node is missing (Debian package nodejs)")
-    } else if !dir.join("node_modules").exists() {
-        Some("tests/js/node_modules is missing (`npm ci` in tests/js)")
-    } else {
-        None
-    };
-    if let Some(reason) = missing {
+    if let Some(reason) = crate::helpers::js_libraries_missing() {
         skip_or_fail("cognito_js::real_cognito_client_libraries", reason);
         return;
     }

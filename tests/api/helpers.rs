@@ -369,3 +369,16 @@ pub async fn exchange_code(app: &TestApp, code: &str, verifier: &str) -> serde_j
         .await
         .unwrap()
 }
+
+/// Why the real client libraries of tests/js cannot run here (no node, or no
+/// `node_modules`), if they cannot.
+pub fn js_libraries_missing() -> Option<&'static str> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/js");
+    if !on_path("node") {
+        Some("node is missing (Debian package nodejs)")
+    } else if !dir.join("node_modules").exists() {
+        Some("tests/js/node_modules is missing (`npm ci` in tests/js)")
+    } else {
+        None
+    }
+}

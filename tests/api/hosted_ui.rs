@@ -579,7 +579,7 @@ async fn forgot_and_reset_password_revokes_sessions_and_tokens() {
 #[tokio::test]
 async fn account_page_edits_profile_changes_password_and_ends_sessions() {
     let (app, inbox) = app_with_smtp().await;
-    create_user(&app, "acct@example.com", "Account Holder");
+    let sub = create_user(&app, "acct@example.com", "Account Holder");
     let browser = app.browser();
     let (_, challenge) = pkce_pair();
     app.login_for_code(
@@ -698,6 +698,14 @@ async fn account_page_edits_profile_changes_password_and_ends_sessions() {
     )
     .await;
     assert_eq!(r.status(), 303);
+    // Both changes are in the audit log, as the user's own, from the hosted pages.
+    for action in ["password_change", "sign_out"] {
+        let row = crate::audit::wait_for(&app, action, "success");
+        assert_eq!(
+            (row["door"].as_str(), row["target"].as_str()),
+            (Some("hosted"), Some(sub.as_str()))
+        );
+    }
     assert_eq!(
         browser
             .get(app.url("/account"))

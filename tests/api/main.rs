@@ -3,8 +3,10 @@
 
 mod helpers;
 
+mod audit;
 mod authorize;
 mod bootstrap;
+mod breached;
 mod browser;
 mod cli;
 mod cognito;
@@ -20,11 +22,19 @@ mod fuzz;
 mod hosted_ui;
 mod mail;
 mod mfa;
+mod migration;
+mod operations;
 mod oversized;
 mod passwords;
+mod races;
 mod relying_party;
 mod smtp;
 mod throttling;
+mod tls;
 mod token;
 mod trigger_shims;
+mod trigger_stub;
 mod triggers;
+mod triggers_custom;
+mod triggers_sign_in;
+mod triggers_tokens;

@@ -1,161 +1,13 @@
-//! Lambda triggers against a stub target on loopback (a std `TcpListener` that records every
-//! request and answers as each test says): both target kinds, Cognito's events and Cognito's
-//! failure behaviour.
+//! Lambda triggers against the stub target of `trigger_stub` (on loopback, recording every
+//! request): both target kinds, Cognito's events and Cognito's failure behaviour.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use crate::cognito::api;
 use crate::helpers::{PASSWORD, TestApp, spawn_app_with};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    path: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Recorded {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn event(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("the event is JSON")
-    }
-}
-
-/// What the stub answers: status, extra headers, body, and a delay before answering.
-struct Reply {
-    status: u16,
-    headers: Vec<(&'static str, &'static str)>,
-    body: String,
-    delay: Duration,
-}
-
-impl Reply {
-    fn json(status: u16, body: Value) -> Reply {
-        Reply {
-            status,
-            headers: vec![],
-            body: body.to_string(),
-            delay: Duration::ZERO,
-        }
-    }
-    /// The event sent back with `response` set.
-    fn answer(request: &Recorded, response: Value) -> Reply {
-        let mut event = request.event();
-        event["response"] = response;
-        Reply::json(200, event)
-    }
-}
-
-type Handler = dyn Fn(usize, &Recorded) -> Reply + Send + Sync;
-
-struct Stub {
-    url: String,
-    seen: Arc<Mutex<Vec<Recorded>>>,
-}
-
-impl Stub {
-    /// Answers the n-th request (from 0) with `handler(n, request)`.
-    fn start(handler: impl Fn(usize, &Recorded) -> Reply + Send + Sync + 'static) -> Stub {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let handler: Arc<Handler> = Arc::new(handler);
-        let seen2 = seen.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let (seen, handler) = (seen2.clone(), handler.clone());
-                std::thread::spawn(move || {
-                    let Some(request) = read_request(&mut stream) else {
-                        return;
-                    };
-                    let n = {
-                        let mut seen = seen.lock().unwrap();
-                        seen.push(request.clone());
-                        seen.len() - 1
-                    };
-                    let reply = handler(n, &request);
-                    std::thread::sleep(reply.delay);
-                    let mut head = format!(
-                        "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                        reply.status,
-                        reply.body.len()
-                    );
-                    for (k, v) in &reply.headers {
-                        head.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    head.push_str("\r\n");
-                    let _ = stream.write_all(head.as_bytes());
-                    let _ = stream.write_all(reply.body.as_bytes());
-                });
-            }
-        });
-        Stub { url, seen }
-    }
-
-    fn requests(&self) -> Vec<Recorded> {
-        self.seen.lock().unwrap().clone()
-    }
-}
-
-fn read_request(stream: &mut std::net::TcpStream) -> Option<Recorded> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
-    let path = line.split_whitespace().nth(1)?.to_string();
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).ok()?;
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
-    Some(Recorded {
-        path,
-        headers,
-        body,
-    })
-}
-
-/// Posts `fields` to the hosted page `page` as a browser does, with the form's CSRF token.
-async fn post_page(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    page: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let url = app.url(page);
-    let (_, _, csrf) = crate::helpers::get_form(browser, &url).await;
-    let mut form = vec![("csrf_token", csrf.as_str())];
-    form.extend_from_slice(fields);
-    browser.post(&url).form(&form).send().await.unwrap()
-}
+use crate::trigger_stub::*;
 
 /// A PreSignUp stub that rejects the first sign-up with `message`, then confirms and verifies.
 fn reject_then_confirm(message: &'static str) -> Stub {
@@ -168,47 +20,7 @@ fn reject_then_confirm(message: &'static str) -> Stub {
     })
 }
 
-/// A server whose mail goes to an SMTP sink, with the webhook secret.
-async fn app_with_smtp_and_secret() -> (TestApp, crate::smtp::Inbox) {
-    let (port, inbox) = crate::smtp::start_smtp_sink().await;
-    let app = spawn_app_with(|c| {
-        c.smtp_host = Some("127.0.0.1".into());
-        c.smtp_port = Some(port);
-        c.smtp_tls = incognito::config::SmtpTls::None;
-        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
-    })
-    .await;
-    (app, inbox)
-}
-
-/// The code in the `n`th mail (1-based), waiting for it.
-async fn mailed_code(inbox: &crate::smtp::Inbox, n: usize) -> String {
-    let mails = crate::smtp::wait_for_mail(inbox, n).await;
-    crate::smtp::find_code(&crate::smtp::parse(&mails[n - 1]).text).expect("a code")
-}
-
-async fn app_with_secret() -> TestApp {
-    spawn_app_with(|c| {
-        c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));
-    })
-    .await
-}
-
-/// Points the default pool's trigger `name` at `target`.
-fn set_trigger(app: &TestApp, name: &str, target: &str) {
-    let (pool_id, config) = (app.pool_id.clone(), json!({ name: target }));
-    app.state
-        .store
-        .write_sync(move |db| -> incognito::Result<()> {
-            let mut pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
-            pool.settings.recorded.lambda_config = Some(config);
-            incognito::pools::service::update_pool(db, &mut pool, 1)
-        })
-        .unwrap();
-    app.state.directory.invalidate();
-}
-
-fn sign_up_body(app: &TestApp, email: &str) -> Value {
+pub(crate) fn sign_up_body(app: &TestApp, email: &str) -> Value {
     json!({
         "ClientId": app.client_id,
         "Username": email,
@@ -234,52 +46,8 @@ async fn sign_up_refused(app: &TestApp, email: &str, exception: &str) -> Value {
     e
 }
 
-/// The envelope every event shares: `version` "1", the source, the pool and the client.
-fn check_envelope(app: &TestApp, event: &Value, trigger_source: &str, client_id: &str) {
-    assert_eq!(event["version"], "1");
-    assert_eq!(event["triggerSource"], trigger_source);
-    assert_eq!(event["userPoolId"], app.pool_id);
-    assert_eq!(event["region"], app.pool_id.split('_').next().unwrap());
-    assert_eq!(event["callerContext"]["clientId"], client_id, "{event}");
-}
-
 fn user_exists(app: &TestApp, login: &str) -> bool {
     user_status(app, login).is_some()
-}
-
-fn verify_signature(r: &Recorded) -> bool {
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(SECRET.trim_start_matches("whsec_"))
-        .unwrap();
-    let (Some(id), Some(ts), Some(sig)) = (
-        r.header("webhook-id"),
-        r.header("webhook-timestamp"),
-        r.header("webhook-signature"),
-    ) else {
-        return false;
-    };
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{ts}.").as_bytes());
-    mac.update(&r.body);
-    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    sig.split(' ').any(|s| s == format!("v1,{expected}"))
-}
-
-/// The keys of Cognito's published PreSignUp_SignUp sample event, recursively.
-fn keys(v: &Value, prefix: &str, out: &mut Vec<String>) {
-    if let Value::Object(m) = v {
-        for (k, v) in m {
-            let path = format!("{prefix}{k}");
-            out.push(path.clone());
-            if !matches!(
-                k.as_str(),
-                "userAttributes" | "validationData" | "clientMetadata"
-            ) {
-                keys(v, &format!("{path}."), out);
-            }
-        }
-    }
-    out.sort();
 }
 
 #[tokio::test]
@@ -564,19 +332,6 @@ async fn the_hosted_sign_up_page_shows_the_rejection_and_follows_auto_confirm() 
     );
 }
 
-/// The status of the user `login` signs in as, if there is one.
-fn user_status(app: &TestApp, login: &str) -> Option<String> {
-    let (pool_id, login) = (app.pool_id.clone(), login.to_string());
-    app.state
-        .store
-        .read_sync(move |db| -> incognito::Result<Option<String>> {
-            let pool = incognito::store::pools::get(db, &pool_id)?.unwrap();
-            let user = incognito::accounts::service::find_by_login(db, &pool, &login)?;
-            Ok(user.map(|u| u.status.as_str().to_string()))
-        })
-        .unwrap()
-}
-
 #[tokio::test]
 async fn post_confirmation_fires_after_the_commit_for_every_confirmation() {
     let (app, inbox) = app_with_smtp_and_secret().await;
@@ -785,44 +540,6 @@ async fn the_hosted_confirmation_page_fires_post_confirmation() {
     );
 }
 
-/// The Node shim (examples/triggers/serve.mjs) serving the unchanged allow-list handler.
-struct Shim {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Shim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_shim() -> Shim {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/triggers");
-    let mut child = std::process::Command::new("node")
-        .arg(dir.join("serve.mjs"))
-        .arg(dir.join("pre-sign-up-allow-list.mjs"))
-        .args(["--port", "0"])
-        .env("WEBHOOK_SECRET", SECRET)
-        .env("ALLOWED_DOMAINS", "example.com")
-        .env("AUTO_CONFIRM", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("node runs");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("the shim's address: {line}"))
-        .to_string();
-    Shim { child, url }
-}
-
 #[tokio::test]
 async fn the_node_shim_serves_an_unchanged_handler_on_both_paths() {
     if !crate::helpers::on_path("node") {
@@ -832,7 +549,10 @@ async fn the_node_shim_serves_an_unchanged_handler_on_both_paths() {
         );
         return;
     }
-    let shim = start_shim();
+    let shim = start_shim(
+        "pre-sign-up-allow-list.mjs",
+        &[("ALLOWED_DOMAINS", "example.com"), ("AUTO_CONFIRM", "1")],
+    );
     let endpoint = shim.url.clone();
     let app = spawn_app_with(move |c| {
         c.webhook_secret = Some(incognito::config::Secret(SECRET.into()));

@@ -1,8 +1,10 @@
 // amazon-cognito-identity-js against a pool and client made through the control plane
 // (tests/boto3/test_user_pools.py runs it): `signup` registers a user, `signin` signs in with
-// SRP and prints the ID token's claims as JSON.
+// SRP and prints the ID token's claims as JSON; `signin-password` does the same with
+// USER_PASSWORD_AUTH (`authenticationFlowType`), as apps do while users are migrated by a
+// UserMigration trigger.
 //
-//   node sign-up-and-in.mjs signup|signin URL POOL_ID CLIENT_ID EMAIL PASSWORD
+//   node sign-up-and-in.mjs signup|signin|signin-password URL POOL_ID CLIENT_ID EMAIL PASSWORD
 import {
   AuthenticationDetails,
   CognitoUser,
@@ -23,8 +25,9 @@ if (step === 'signup') {
   const r = await new Promise((resolve, reject) =>
     pool.signUp(email, password, attrs, null, done(resolve, reject)));
   console.log(JSON.stringify({ userConfirmed: r.userConfirmed, sub: r.userSub }));
-} else if (step === 'signin') {
+} else if (step === 'signin' || step === 'signin-password') {
   const user = new CognitoUser({ Username: email, Pool: pool });
+  if (step === 'signin-password') user.setAuthenticationFlowType('USER_PASSWORD_AUTH');
   const details = new AuthenticationDetails({ Username: email, Password: password });
   const session = await new Promise((resolve, reject) =>
     user.authenticateUser(details, { onSuccess: resolve, onFailure: reject }));

@@ -249,7 +249,7 @@ describe("user-migration.mjs behind serve.mjs", async () => {
     for (const res of [await invoke(shim, authentication), await webhook(shim, authentication)]) {
       assert.equal(res.status, 200);
       assert.equal(res.functionError ?? null, null);
-      assert.deepEqual(res.json.response.userAttributes, { email: "carol@legacy.example", email_verified: "true", name: "Carol Legacy" });
+      assert.deepEqual(res.json.response.userAttributes, { email: "carol@legacy.example", email_verified: "true", name: "Carol Legacy", locale: "en" });
       assert.equal(res.json.response.finalUserStatus, "CONFIRMED");
       assert.equal(res.json.response.messageAction, "SUPPRESS");
     }
@@ -278,7 +278,7 @@ describe("user-migration.mjs behind serve.mjs", async () => {
   test("UserMigration_ForgotPassword: the attributes without a password", async () => {
     const res = await webhook(shim, forgotPassword);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.json.response.userAttributes, { email: "dave@legacy.example", email_verified: "true", name: "Dave Legacy" });
+    assert.deepEqual(res.json.response.userAttributes, { email: "dave@legacy.example", email_verified: "true", name: "Dave Legacy", locale: "en" });
     assert.equal(res.json.response.messageAction, "SUPPRESS");
   });
   test("the password never reaches the log", async () => {

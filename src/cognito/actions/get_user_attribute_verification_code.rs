@@ -24,9 +24,18 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             "Only the email attribute can be verified.",
         ));
     }
-    let (entry, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
+    let (entry, user, claims) = shared::access_token_user(ctx, &r.access_token).await?;
     let (now, ip) = (ctx.now, ctx.ip);
     let pool = entry.pool.clone();
+    let custom = shared::custom_message(
+        ctx,
+        &pool,
+        crate::triggers::custom_message::Source::VerifyUserAttribute,
+        &user,
+        Some(&claims.client_id),
+        &r.client_metadata,
+    )
+    .await?;
     let notice = ctx
         .write(move |db| {
             match crate::accounts::email_change::send_code(
@@ -38,7 +47,13 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                 now,
             )? {
                 Ok(Some(notice)) => {
-                    crate::accounts::notices::deliver(db, &pool, &notice, now)?;
+                    crate::accounts::notices::deliver_custom(
+                        db,
+                        &pool,
+                        &notice,
+                        custom.as_ref(),
+                        now,
+                    )?;
                     Ok(notice)
                 }
                 Ok(None) => Err(CognitoError::invalid_parameter("The user has no email.")),

@@ -1,5 +1,6 @@
 //! InitiateAuth: USER_SRP_AUTH (→ PASSWORD_VERIFIER), USER_PASSWORD_AUTH, and
-//! REFRESH_TOKEN_AUTH / REFRESH_TOKEN, each only when the client allows the flow.
+//! REFRESH_TOKEN_AUTH / REFRESH_TOKEN, CUSTOM_AUTH (`cognito::custom_auth`), each only when
+//! the client allows the flow.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -34,14 +35,14 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             let username = required(p, "USERNAME")?;
             let srp_a = required(p, "SRP_A")?;
             check_secret(ctx, &client, username, p.get("SECRET_HASH")).await?;
-            srp_auth::start(ctx, &client, username, srp_a).await
+            srp_auth::start(ctx, &client, username, srp_a, &r.client_metadata).await
         }
         "USER_PASSWORD_AUTH" => {
             client.require_flow("ALLOW_USER_PASSWORD_AUTH")?;
             let username = required(p, "USERNAME")?;
             let password = required(p, "PASSWORD")?;
             check_secret(ctx, &client, username, p.get("SECRET_HASH")).await?;
-            password_sign_in(ctx, &client, username, password).await
+            password_sign_in(ctx, &client, username, password, &r.client_metadata).await
         }
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
             client.require_flow("ALLOW_REFRESH_TOKEN_AUTH")?;
@@ -55,7 +56,8 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             .await?;
             Ok(json!({ "ChallengeParameters": {}, "AuthenticationResult": result }))
         }
-        "CUSTOM_AUTH" | "USER_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
+        "CUSTOM_AUTH" => crate::cognito::custom_auth::initiate(ctx, &client, p).await,
+        "USER_AUTH" | "ADMIN_USER_PASSWORD_AUTH" | "ADMIN_NO_SRP_AUTH" => {
             Err(CognitoError::invalid_parameter(format!(
                 "{} flow not enabled for this client",
                 r.auth_flow
@@ -76,7 +78,7 @@ pub fn required<'a>(p: &'a StringMap, name: &str) -> Result<&'a str> {
     }
 }
 
-async fn check_secret(
+pub(crate) async fn check_secret(
     ctx: &Ctx,
     client: &ClientRef,
     username: &str,
@@ -95,12 +97,14 @@ async fn check_secret(
         .await
 }
 
-/// USER_PASSWORD_AUTH (and the admin password flow): the core's password sign-in.
+/// USER_PASSWORD_AUTH (and the admin password flow): the core's password sign-in (with its
+/// triggers: UserMigration, PreAuthentication).
 pub async fn password_sign_in(
     ctx: &Ctx,
     client: &ClientRef,
     username: &str,
     password: &str,
+    client_metadata: &StringMap,
 ) -> Result<Value> {
     if ctx.state.address_limiter.is_blocked(ctx.ip, ctx.now) {
         return Err(CognitoError::new(
@@ -108,50 +112,33 @@ pub async fn password_sign_in(
             "Too many requests.",
         ));
     }
-    let (store, pool, login, pass, now) = (
-        ctx.state.store.clone(),
+    let (state, pool, login, pass, now) = (
+        ctx.state.clone(),
         client.entry.pool.clone(),
         username.to_string(),
         password.to_string(),
         ctx.now,
     );
-    let prevent = client.client.settings.prevent_user_existence_errors;
-    let outcome = actix_web::web::block(move || {
-        if !prevent {
-            let exists =
-                store.read_sync(|db| crate::accounts::service::find_by_login(db, &pool, &login))?;
-            if exists.is_none() {
-                return Ok(Err(None));
-            }
-        }
-        Ok::<_, crate::Error>(flow::password_login(&store, &pool, &login, &pass, now).map_err(Some))
+    let context = shared::sign_in_context(client, client_metadata);
+    let outcome = crate::store::blocking(move || {
+        let services = state.sign_in_services();
+        Ok::<_, crate::Error>(flow::password_login(
+            &services, &pool, &login, &pass, &context, now,
+        ))
     })
-    .await
-    .map_err(|_| CognitoError::internal())??;
+    .await?;
     let (user, amr, auth_time) = match outcome {
         Ok(a) => (a.user, a.amr, a.auth_time),
-        Err(None) => return Err(CognitoError::user_not_found()),
-        Err(Some(LoginError::NewPasswordRequired(user))) => (*user, vec!["pwd".to_string()], now),
-        Err(Some(LoginError::InvalidCredentials)) => {
+        Err(LoginError::NewPasswordRequired(user)) => (*user, vec!["pwd".to_string()], now),
+        Err(LoginError::InvalidCredentials) => {
             ctx.state.address_limiter.record_failure(ctx.ip, now);
             return Err(CognitoError::bad_credentials());
         }
-        Err(Some(e)) => return Err(e.into()),
+        Err(e) => return Err(e.into()),
     };
-    let (c, issuer, sealer, pw) = (
-        client.clone(),
-        ctx.issuer(client.pool_id()),
-        ctx.state.sealer.clone(),
-        password.to_string(),
-    );
-    ctx.sign_in(move |db| {
-        // Users whose password came as a hash (import) get their SRP verifier now.
-        if crate::store::cognito::get_verifier(db, &user.id)?.is_none() {
-            crate::authn::srp::store_verifier(db, c.pool_id(), &sealer, &user, &pw, now)?;
-        }
-        shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now)
-    })
-    .await
+    let (c, issuer) = (client.clone(), ctx.issuer(client.pool_id()));
+    ctx.sign_in(move |db| shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now))
+        .await
 }
 
 /// How a refresh proves the client: `SECRET_HASH` (InitiateAuth) or the secret itself.

@@ -16,11 +16,23 @@ struct Request {
     client_id: String,
     username: String,
     secret_hash: Option<String>,
+    #[serde(default)]
+    client_metadata: wire::StringMap,
 }
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
+    wire::check_map("ClientMetadata", &r.client_metadata)?;
     let client = shared::client(ctx, &r.client_id).await?;
+    let custom = shared::custom_message_for_login(
+        ctx,
+        &client,
+        &r.username,
+        r.secret_hash.as_deref(),
+        crate::triggers::custom_message::Source::ResendCode,
+        &r.client_metadata,
+    )
+    .await?;
     let (sealer, now, public_url, ip) = (
         ctx.state.sealer.clone(),
         ctx.now,
@@ -50,7 +62,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                     .map_err(|_| limit_exceeded())?;
             match (user, sent) {
                 (_, Some(notice)) => {
-                    notices::deliver(db, pool, &notice, now)?;
+                    notices::deliver_custom(db, pool, &notice, custom.as_ref(), now)?;
                     Ok(email)
                 }
                 (None, None) if prevent => Ok(decoy_destination(&r.username)),

@@ -30,12 +30,23 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         return Err(CognitoError::invalid_parameter("Session is too long."));
     }
     let client = shared::client(ctx, &r.client_id).await?;
+    if r.challenge_name == crate::cognito::custom_auth::CHALLENGE {
+        return crate::cognito::custom_auth::respond(
+            ctx,
+            &client,
+            r.session,
+            &r.challenge_responses,
+            &r.client_metadata,
+        )
+        .await;
+    }
     respond(
         ctx,
         &client,
         &r.challenge_name,
         r.session,
         &r.challenge_responses,
+        &r.client_metadata,
     )
     .await
 }
@@ -47,7 +58,10 @@ pub async fn respond(
     challenge: &str,
     session: Option<String>,
     p: &StringMap,
+    client_metadata: &StringMap,
 ) -> Result<Value> {
+    // For PostAuthentication, which gets RespondToAuthChallenge's ClientMetadata (only).
+    let metadata = (!client_metadata.is_empty()).then(|| client_metadata.clone());
     let username = required(p, "USERNAME")?.to_string();
     if !client.client.is_public() {
         let (c, sealer, u, h) = (
@@ -67,6 +81,7 @@ pub async fn respond(
                 timestamp: required(p, "TIMESTAMP")?.to_string(),
                 signature: required(p, "PASSWORD_CLAIM_SIGNATURE")?.to_string(),
                 session,
+                client_metadata: metadata,
             };
             srp_auth::verify(ctx, client, ans).await
         }
@@ -74,20 +89,20 @@ pub async fn respond(
             let session = session.ok_or_else(|| {
                 CognitoError::invalid_parameter("Missing required parameter Session")
             })?;
-            new_password(ctx, client, &session, &username, p).await
+            new_password(ctx, client, &session, &username, p, metadata).await
         }
         "SOFTWARE_TOKEN_MFA" => {
             let session = session.ok_or_else(|| {
                 CognitoError::invalid_parameter("Missing required parameter Session")
             })?;
             let code = required(p, "SOFTWARE_TOKEN_MFA_CODE")?.to_string();
-            totp_answer(ctx, client, &session, &username, &code).await
+            totp_answer(ctx, client, &session, &username, &code, metadata).await
         }
         "MFA_SETUP" => {
             let session = session.ok_or_else(|| {
                 CognitoError::invalid_parameter("Missing required parameter Session")
             })?;
-            mfa_setup_done(ctx, client, &session, &username).await
+            mfa_setup_done(ctx, client, &session, &username, metadata).await
         }
         "SMS_MFA" | "SELECT_MFA_TYPE" | "EMAIL_OTP" => Err(CognitoError::invalid_parameter(
             "Only software token (TOTP) MFA is available.",
@@ -105,6 +120,7 @@ async fn new_password(
     session: &str,
     username: &str,
     p: &StringMap,
+    metadata: Option<StringMap>,
 ) -> Result<Value> {
     let new = required(p, "NEW_PASSWORD")?.to_string();
     crate::authn::password::check_policy(&new, &client.entry.pool.settings.password_policy)?;
@@ -143,7 +159,7 @@ async fn new_password(
         ctx.now,
         ctx.issuer(client.pool_id()),
     );
-    ctx.sign_in(move |db| {
+    ctx.sign_in_with(metadata, move |db| {
         let ch = shared::take_challenge(
             db,
             &c,
@@ -169,6 +185,7 @@ async fn new_password(
             serde_json::from_value(data["amr"].clone()).unwrap_or_else(|_| vec!["pwd".into()]);
         let auth_time = data["auth_time"].as_i64().unwrap_or(now);
         shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now)
+            .map(shared::Outcome::after_new_password)
     })
     .await
 }
@@ -180,6 +197,7 @@ async fn totp_answer(
     session: &str,
     username: &str,
     code: &str,
+    metadata: Option<StringMap>,
 ) -> Result<Value> {
     if code.len() > 64 {
         return Err(CognitoError::code_mismatch());
@@ -195,7 +213,7 @@ async fn totp_answer(
         ctx.now,
         ctx.issuer(client.pool_id()),
     );
-    ctx.sign_in(move |db| {
+    ctx.sign_in_with(metadata, move |db| {
         let ch = shared::take_challenge(db, &c, &session, "SOFTWARE_TOKEN_MFA", Some(&username), now)?;
         let user = challenge_user(db, &c, &ch)?;
         match crate::authn::mfa::verify(db, &sealer, &user.id, &code, now)? {
@@ -227,10 +245,11 @@ async fn mfa_setup_done(
     client: &ClientRef,
     session: &str,
     username: &str,
+    metadata: Option<StringMap>,
 ) -> Result<Value> {
     let (c, session, username) = (client.clone(), session.to_string(), username.to_string());
     let (now, issuer) = (ctx.now, ctx.issuer(client.pool_id()));
-    ctx.sign_in(move |db| {
+    ctx.sign_in_with(metadata, move |db| {
         let ch =
             shared::take_challenge(db, &c, &session, "MFA_SETUP_VERIFIED", Some(&username), now)?;
         let user = challenge_user(db, &c, &ch)?;

@@ -12,6 +12,7 @@ use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, AttributeType, StringMap};
 use crate::pools::UsernameAttribute;
+use crate::triggers::custom_message::Source as CustomSource;
 use crate::triggers::pre_sign_up;
 
 #[derive(Deserialize)]
@@ -126,6 +127,21 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         sign_up::prepare(&triggers, &prepare_pool, req, &context, now)
     })
     .await?;
+    // CustomMessage_SignUp, before the transaction that issues the code.
+    let custom = match prepared.user().status {
+        crate::accounts::UserStatus::Unconfirmed => {
+            shared::custom_message(
+                ctx,
+                &pool,
+                CustomSource::SignUp,
+                prepared.user(),
+                Some(&r.client_id),
+                &r.client_metadata,
+            )
+            .await?
+        }
+        _ => None,
+    };
     let (user_sub, confirmed, to) = ctx
         .write(move |db| {
             let taken = find_by_login(db, &pool, &email)?.is_some()
@@ -150,7 +166,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             match sign_up::sign_up(db, &pool, &sealer, prepared, &lang, link, now)? {
                 SignUpOutcome::Created(user, notice) => {
                     if let Some(notice) = &notice {
-                        notices::deliver(db, &pool, notice, now)?;
+                        notices::deliver_custom(db, &pool, notice, custom.as_ref(), now)?;
                     }
                     tracing::info!(pool = %pool.id, user = %user.id, "user signed up (Cognito API)");
                     Ok((user.id, notice.is_none(), email))

@@ -24,6 +24,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     wire::check_map("ClientMetadata", &r.client_metadata)?;
     let attrs = wire::attribute_map(&r.user_attributes)?;
     let (entry, mut user, claims) = shared::access_token_user(ctx, &r.access_token).await?;
+    let client_id = claims.client_id.clone();
     let pool_id = entry.pool.id.clone();
     let writable = ctx
         .read(move |db| {
@@ -65,6 +66,24 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     user.updated_at = ctx.now;
     let now = ctx.now;
     let pool = entry.pool.clone();
+    // CustomMessage_UpdateUserAttribute: the event shows the address the code goes to.
+    let custom = match &new_email {
+        Some(new) => {
+            let mut pending = user.clone();
+            pending.email = Some(new.clone());
+            pending.email_verified = false;
+            shared::custom_message(
+                ctx,
+                &pool,
+                crate::triggers::custom_message::Source::UpdateUserAttribute,
+                &pending,
+                Some(&client_id),
+                &r.client_metadata,
+            )
+            .await?
+        }
+        None => None,
+    };
     let delivered = ctx
         .write(move |db| {
             crate::store::users::update(db, &user)?;
@@ -86,7 +105,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
                 ),
                 other => other.into(),
             })?;
-            crate::accounts::notices::deliver(db, &pool, &notice, now)?;
+            crate::accounts::notices::deliver_custom(db, &pool, &notice, custom.as_ref(), now)?;
             Ok(Some(notice.recipient().to_string()))
         })
         .await?;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::accounts::User;
 use crate::cognito::error::CognitoError;
+use crate::cognito::wire::StringMap;
 use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
 use crate::state::AppState;
@@ -47,18 +48,82 @@ impl Ctx {
     }
 
     /// `write` for sign-ins: `f` prepares the outcome inside the transaction; tokens are
-    /// signed after the commit, outside the writer's turn, in the same call.
+    /// signed after the commit, outside the writer's turn, in the same call (or, when the
+    /// pool's PreTokenGeneration trigger must see them first, on the blocking pool).
     pub async fn sign_in<F>(&self, f: F) -> Result<Value>
     where
         F: FnOnce(&Db) -> Result<Outcome> + Send + 'static,
     {
+        self.sign_in_with(None, f).await
+    }
+
+    /// `sign_in`, with the request's `ClientMetadata` for PostAuthentication. When a sign-in
+    /// ends in tokens and the pool has that trigger, it fires after the commit, on the
+    /// blocking pool; should it fail, the family just stored is revoked and nothing is
+    /// handed out.
+    pub async fn sign_in_with<F>(&self, client_metadata: Option<StringMap>, f: F) -> Result<Value>
+    where
+        F: FnOnce(&Db) -> Result<Outcome> + Send + 'static,
+    {
         let store = self.state.store.clone();
-        self.state
+        let metadata = client_metadata.clone();
+        let staged = self
+            .state
             .request_pool
             .run(move || {
                 let outcome = store.write_sync(move |db| commit_unless_internal(f(db)))?;
-                Ok(outcome.and_then(Outcome::finish))
+                let outcome = outcome.map(|o| o.with_client_metadata(metadata.as_ref()));
+                Ok(match outcome {
+                    Ok(o) if o.awaits_post_authentication() => Ok(Staged::Later(o)),
+                    other => other.and_then(Outcome::sign).map(Staged::Signed),
+                })
             })
+            .await
+            .map_err(|Wrapped(e)| e)??;
+        let signed = match staged {
+            Staged::Signed(s) => s,
+            Staged::Later(outcome) => self.post_authentication(outcome, client_metadata).await?,
+        };
+        signed.finish(&self.state).await
+    }
+
+    async fn post_authentication(
+        &self,
+        outcome: Outcome,
+        client_metadata: Option<StringMap>,
+    ) -> Result<Signed> {
+        let Outcome::Tokens(prepared, entry, signed_in) = outcome else {
+            return outcome.sign();
+        };
+        let (triggers, pool) = (self.state.triggers.clone(), entry.pool.clone());
+        let (user, client_id) = (signed_in.user.clone(), signed_in.client_id.clone());
+        let fired = store::blocking(move || {
+            crate::triggers::post_authentication::fire(
+                &triggers,
+                &pool,
+                &user,
+                Some(&client_id),
+                client_metadata.as_ref().filter(|m| !m.is_empty()),
+            )
+            .map_err(crate::Error::from)
+        })
+        .await;
+        if let Err(e) = fired {
+            let (pool_id, family, now) = (
+                entry.pool.id.clone(),
+                prepared.family_id().to_string(),
+                self.now,
+            );
+            self.write(move |db| {
+                crate::tokens::revoke_family(db, &pool_id, &family, now)?;
+                Ok(())
+            })
+            .await?;
+            return Err(e.into());
+        }
+        self.state
+            .request_pool
+            .run(move || Ok(Outcome::Tokens(prepared, entry, signed_in).sign()))
             .await
             .map_err(|Wrapped(e)| e)?
     }
@@ -99,6 +164,14 @@ pub async fn prepare_password(
         crate::accounts::service::NewPassword::prepare(&pool, &username, &password)
     })
     .await?)
+}
+
+/// A sign-in's answer now, or its tokens once PostAuthentication has allowed them.
+enum Staged {
+    /// Signed, or waiting only for PreTokenGeneration.
+    Signed(Signed),
+    /// Waiting for PostAuthentication (which comes before PreTokenGeneration, as at Cognito).
+    Later(Outcome),
 }
 
 /// Carries a `CognitoError` through the store's error type parameter.

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::{User, UserStatus};
 use crate::cognito::error::CognitoError;
+use crate::cognito::wire::StringMap;
 use crate::pools::directory::PoolEntry;
 use crate::store::Db;
 use crate::tokens::{self, Grant, TokenSet, claims::COGNITO_ADMIN_SCOPE};
@@ -130,20 +131,82 @@ pub fn finish_sign_in(
 /// transaction has committed.
 pub enum Outcome {
     Ready(Value),
-    Tokens(Box<tokens::Prepared>, Arc<PoolEntry>),
+    /// A completed sign-in: PostAuthentication fires before these are signed.
+    Tokens(Box<tokens::Prepared>, Arc<PoolEntry>, Box<SignedIn>),
     /// A refresh: only the `AuthenticationResult`.
     Refreshed(Box<tokens::Prepared>, Arc<PoolEntry>),
 }
 
+/// Who has just signed in, through which client (for PostAuthentication).
+pub struct SignedIn {
+    pub user: User,
+    pub client_id: String,
+}
+
 impl Outcome {
-    pub fn finish(self) -> Result<Value> {
+    /// Whether PostAuthentication must allow this outcome before it is handed out.
+    pub fn awaits_post_authentication(&self) -> bool {
+        matches!(self, Outcome::Tokens(_, entry, _)
+            if crate::triggers::Triggers::target(
+                &entry.pool,
+                crate::triggers::post_authentication::TRIGGER,
+            )
+            .is_some())
+    }
+
+    /// For a sign-in that set a new password: PreTokenGeneration's `_NewPasswordChallenge`.
+    pub fn after_new_password(mut self) -> Outcome {
+        if let Outcome::Tokens(p, _, _) = &mut self {
+            p.set_source(tokens::TokenSource::NewPasswordChallenge);
+        }
+        self
+    }
+
+    /// RespondToAuthChallenge's `ClientMetadata`, for PreTokenGeneration (as at Cognito, never
+    /// InitiateAuth's).
+    pub fn with_client_metadata(mut self, metadata: Option<&StringMap>) -> Outcome {
+        if let (Outcome::Tokens(p, _, _), Some(m)) = (&mut self, metadata) {
+            p.set_client_metadata(m.clone());
+        }
+        self
+    }
+
+    /// On the request pool, after the commit: signs the tokens, unless a PreTokenGeneration
+    /// trigger must see them first (`Signed::finish` then calls it on the blocking pool).
+    pub fn sign(self) -> Result<Signed> {
         Ok(match self {
-            Outcome::Ready(v) => v,
-            Outcome::Tokens(p, entry) => json!({
-                "ChallengeParameters": {},
-                "AuthenticationResult": authentication_result(&p.sign(&entry)?),
-            }),
-            Outcome::Refreshed(p, entry) => authentication_result(&p.sign(&entry)?),
+            Outcome::Ready(v) => Signed::Ready(v),
+            Outcome::Tokens(p, entry, _) => Signed::Tokens(p.sign_unless_trigger(&entry)?),
+            Outcome::Refreshed(p, entry) => Signed::Refreshed(p.sign_unless_trigger(&entry)?),
+        })
+    }
+}
+
+/// An `Outcome` after the request pool's part.
+pub enum Signed {
+    Ready(Value),
+    Tokens(tokens::Signing),
+    Refreshed(tokens::Signing),
+}
+
+impl Signed {
+    pub async fn finish(self, state: &crate::state::AppState) -> Result<Value> {
+        let (triggers, store) = (&state.triggers, &state.store);
+        Ok(match self {
+            Signed::Ready(v) => v,
+            Signed::Tokens(s) => {
+                let set = s.finish(triggers, store).await?;
+                crate::metrics::token_issued("cognito_sign_in");
+                json!({
+                    "ChallengeParameters": {},
+                    "AuthenticationResult": authentication_result(&set),
+                })
+            }
+            Signed::Refreshed(s) => {
+                let set = s.finish(triggers, store).await?;
+                crate::metrics::token_issued("cognito_refresh");
+                authentication_result(&set)
+            }
         })
     }
 }
@@ -168,8 +231,31 @@ pub fn issue_tokens(
         nonce: None,
         family_id: None,
         refresh_token: true,
+        source: tokens::TokenSource::Authentication,
     };
     let prepared = tokens::prepare(db, &client.entry, &client.client, user, &grant, issuer, now)?;
     tracing::info!(pool = %client.pool_id(), user = %user.id, client = %client.client.id, "sign-in succeeded (Cognito API)");
-    Ok(Outcome::Tokens(Box::new(prepared), client.entry.clone()))
+    let signed_in = SignedIn {
+        user: user.clone(),
+        client_id: client.client.id.clone(),
+    };
+    Ok(Outcome::Tokens(
+        Box::new(prepared),
+        client.entry.clone(),
+        Box::new(signed_in),
+    ))
+}
+
+/// The core's view of a Cognito sign-in request: the client, its PreventUserExistenceErrors,
+/// and InitiateAuth's `ClientMetadata` (the triggers' `validationData`).
+pub fn sign_in_context(
+    client: &ClientRef,
+    client_metadata: &crate::cognito::wire::StringMap,
+) -> crate::authn::flow::Context {
+    crate::authn::flow::Context {
+        client_id: Some(client.client.id.clone()),
+        client_metadata: (!client_metadata.is_empty()).then(|| client_metadata.clone()),
+        prevent_user_existence_errors: client.client.settings.prevent_user_existence_errors,
+        door: "cognito",
+    }
 }

@@ -7,6 +7,8 @@
 //! (authenticated client, same redirect URI, right verifier), so that a stranger cannot revoke
 //! a user's tokens. That revocation is committed although the answer is an error.
 
+use std::sync::Arc;
+
 use crate::oidc::error::OAuthError;
 use crate::oidc::params::{Params, split_scope};
 use crate::oidc::pkce;
@@ -14,7 +16,7 @@ use crate::pools::Client;
 use crate::pools::directory::PoolEntry;
 use crate::state::AppState;
 use crate::store;
-use crate::tokens::{self, Grant, Prepared, TokenSet};
+use crate::tokens::{self, Grant, Prepared, Signing, TokenSource};
 
 enum Outcome<T> {
     Issued(T),
@@ -24,13 +26,13 @@ enum Outcome<T> {
 }
 
 /// Runs on the request pool (see `oidc::token`): the redemption commits, then the tokens are
-/// signed.
+/// signed (or left for the PreTokenGeneration trigger).
 pub fn grant(
     state: &AppState,
-    entry: &PoolEntry,
+    entry: &Arc<PoolEntry>,
     client: Client,
     params: &Params,
-) -> Result<TokenSet, OAuthError> {
+) -> Result<Signing, OAuthError> {
     let code = params.require("code")?;
     let redirect_uri = params.get("redirect_uri");
     let verifier = params.get("code_verifier");
@@ -53,7 +55,7 @@ pub fn grant(
         )
     })?;
     match outcome {
-        Outcome::Issued(prepared) => Ok(prepared.sign(entry)?),
+        Outcome::Issued(prepared) => Ok(prepared.sign_unless_trigger(entry)?),
         Outcome::Rejected(why) => Err(OAuthError::invalid_grant(why)),
         Outcome::Replayed => Err(OAuthError::invalid_grant("authorization code already used")),
     }
@@ -138,10 +140,20 @@ fn redeem(
         nonce: code.nonce.clone(),
         family_id: None,
         refresh_token: refresh,
+        source: TokenSource::HostedAuth,
     };
     let user_id = user.id.clone();
     let prepared = tokens::prepare(db, entry, client, &user, &grant, issuer, now)?;
-    store::codes::mark_consumed(db, code_hash, prepared.family_id(), now)?;
+    if !store::codes::mark_consumed(db, code_hash, prepared.family_id(), now)? {
+        // A concurrent redemption (another instance) won between our read and this write:
+        // this is a replay; neither redemption keeps its tokens.
+        tokens::revoke_family(db, &pool.id, prepared.family_id(), now)?;
+        if let Some(first) = store::codes::get(db, &pool.id, code_hash)?.and_then(|c| c.family_id) {
+            tokens::revoke_family(db, &pool.id, &first, now)?;
+        }
+        tracing::warn!(pool = %pool.id, client = %client.id, "authorization code redeemed twice at once; both redemptions revoked");
+        return Ok(Outcome::Replayed);
+    }
     tracing::info!(pool = %pool.id, client = %client.id, user = %user_id, "authorization code redeemed");
     Ok(Outcome::Issued(prepared))
 }

@@ -29,6 +29,15 @@ impl GrantType {
 }
 
 impl GrantType {
+    /// The `grant_type` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
     /// RFC 6749 §5.2 `unauthorized_client`: checked after client authentication and before
     /// anything the grant itself looks at.
     pub fn check_registered(self, client: &Client) -> Result<(), OAuthError> {

@@ -1,6 +1,7 @@
 //! The account page of the signed-in user: profile attributes, password change (current
 //! password required), sessions (end one, or all).
 
+use crate::audit;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -44,23 +45,11 @@ struct AccountPage {
 
 /// UTC date and time, for the sessions list.
 fn when(ts: i64) -> String {
-    let days = ts.div_euclid(86_400);
-    let secs = ts.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
 }
 
 /// The account page's language: the user's locale first, then the browser's.
@@ -287,6 +276,7 @@ pub async fn change_password(
     match result {
         Ok(()) => {
             mail_queued(&state);
+            super::audit::user_did(&state, &ctx, &req, audit::PASSWORD_CHANGE, &user.id);
             see_other(&format!("/{}/account?notice=password", ctx.pool_id()))
         }
         Err(e) => ctx.internal(e),
@@ -330,6 +320,7 @@ pub async fn sign_out_everywhere(
         .await
     {
         Ok(()) => {
+            super::audit::user_did(&state, &ctx, &req, audit::SIGN_OUT, &user.id);
             let https = state.config.is_https();
             let mut resp = see_other(&format!("/{}/logout", ctx.pool_id()));
             let _ = resp.add_cookie(&cookies::removal(

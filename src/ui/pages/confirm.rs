@@ -11,6 +11,7 @@ use crate::accounts::notices;
 use crate::accounts::sign_up::{self, ConfirmError};
 use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
+use crate::triggers::custom_message::Source;
 use crate::triggers::post_confirmation;
 use crate::ui::csrf;
 
@@ -120,6 +121,21 @@ pub async fn resend(
         email.clone(),
         crate::http::client_ip(&req),
     );
+    let mut p = page(
+        &ctx,
+        f.get("csrf_token").unwrap_or_default().to_string(),
+        &email,
+        "",
+    );
+    // CustomMessage_ResendCode, before the transaction that issues the code.
+    let custom = match super::custom_message(&state, &ctx, Source::ResendCode, &email).await {
+        Ok(Ok(template)) => template,
+        Ok(Err(message)) => {
+            p.error = Some(message.into());
+            return pages::render(StatusCode::BAD_REQUEST, &p);
+        }
+        Err(page) => return page,
+    };
     let result = state
         .store
         .write(move |db| -> crate::Result<_> {
@@ -128,17 +144,11 @@ pub async fn resend(
             // alike for all, differs), so the form does not reveal which accounts exist.
             let sent = sign_up::resend_confirmation(db, &pool, &e2, &lang, link, Some(ip), now)?;
             if let Ok(Some(notice)) = &sent {
-                notices::deliver(db, &pool, notice, now)?;
+                notices::deliver_custom(db, &pool, notice, custom.as_ref(), now)?;
             }
             Ok(sent.map(|_| ()))
         })
         .await;
-    let mut p = page(
-        &ctx,
-        f.get("csrf_token").unwrap_or_default().to_string(),
-        &email,
-        "",
-    );
     match result {
         Ok(Ok(())) => {
             mail_queued(&state);

@@ -2,6 +2,9 @@
 //! leads to the account page); POST checks the password through `authn::flow`, starts a new
 //! session and resumes the authorization request.
 
+use std::borrow::Cow;
+
+use crate::audit::{self, Door, Event};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -24,7 +27,7 @@ struct LoginPage {
     username: String,
     email_login: bool,
     notice: Option<&'static str>,
-    error: Option<&'static str>,
+    error: Option<Cow<'static, str>>,
     client_name: String,
     signup_url: Option<String>,
     forgot_url: Option<String>,
@@ -80,16 +83,16 @@ pub async fn submit(
 ) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let f = or_respond!(ctx.form(&state, &req, &body));
-    let client_name = match ctx.pending(&state).await {
-        Ok(Some((_, client))) => client.name,
-        Ok(None) => ctx.entry.pool.display_name().to_string(),
+    let (client_name, client_id) = match ctx.pending(&state).await {
+        Ok(Some((_, client))) => (client.name, Some(client.id)),
+        Ok(None) => (ctx.entry.pool.display_name().to_string(), None),
         Err(r) => return r,
     };
     let https = state.config.is_https();
     let username = f.get("username").unwrap_or_default().to_string();
     let password = f.get("password").unwrap_or_default().to_string();
     let tr = ctx.tr;
-    let retry = |status: StatusCode, message: &'static str| {
+    let retry = |status: StatusCode, message: Cow<'static, str>| {
         let mut page = LoginPage::new(
             &ctx,
             f.get("csrf_token").unwrap_or_default().to_string(),
@@ -103,24 +106,44 @@ pub async fn submit(
     let ip = client_ip(&req);
     let now = state.now();
     if let Some(secs) = state.address_limiter.retry_after(ip, now) {
-        return pages::retry_after(retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled), secs);
+        return pages::retry_after(
+            retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled.into()),
+            secs,
+        );
     }
     if username.is_empty() || password.is_empty() {
-        return retry(StatusCode::BAD_REQUEST, tr.err_missing_credentials);
+        return retry(StatusCode::BAD_REQUEST, tr.err_missing_credentials.into());
     }
-    let (store, pool) = (state.store.clone(), ctx.entry.pool.clone());
+    let (st, pool) = (state.get_ref().clone(), ctx.entry.pool.clone());
     let login_name = username.clone();
-    let login =
-        web::block(move || flow::password_login(&store, &pool, &login_name, &password, now)).await;
+    // The hosted pages never tell whether a user exists: the triggers see a client that
+    // prevents user-existence errors.
+    let context = flow::Context {
+        client_id,
+        client_metadata: None,
+        prevent_user_existence_errors: true,
+        door: "hosted_ui",
+    };
+    let login = web::block(move || {
+        let services = st.sign_in_services();
+        flow::password_login(&services, &pool, &login_name, &password, &context, now)
+    })
+    .await;
     let authenticated = match login {
         Ok(Ok(a)) => a,
-        Ok(Err(LoginError::InvalidCredentials)) => {
+        Ok(Err(LoginError::InvalidCredentials | LoginError::UnknownUser)) => {
             state.address_limiter.record_failure(ip, now);
-            return retry(StatusCode::UNAUTHORIZED, tr.err_credentials);
+            state.audit(
+                Event::new(Door::Hosted, audit::SIGN_IN, "failed")
+                    .pool(ctx.pool_id())
+                    .target(username.as_str())
+                    .source(ip),
+            );
+            return retry(StatusCode::UNAUTHORIZED, tr.err_credentials.into());
         }
         Ok(Err(LoginError::Throttled(secs))) => {
             return pages::retry_after(
-                retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled),
+                retry(StatusCode::TOO_MANY_REQUESTS, tr.err_throttled.into()),
                 secs,
             );
         }
@@ -149,6 +172,10 @@ pub async fn submit(
                 Ok(token) => signin::to_step(&state, &ctx, "new-password", token),
                 Err(e) => ctx.internal(e),
             };
+        }
+        // The trigger's message, in the form (as Cognito's hosted UI shows it).
+        Ok(Err(LoginError::Trigger(e))) => {
+            return retry(StatusCode::BAD_REQUEST, e.to_string().into());
         }
         Ok(Err(LoginError::Internal(e))) => return ctx.internal(e),
         Err(e) => return ctx.internal(e),

@@ -470,6 +470,7 @@ pub async fn account_confirm(
     match result {
         Ok(Ok(codes)) => {
             tracing::info!(pool = %ctx.pool_id(), user = %user.id, "TOTP enabled from the account page");
+            super::audit::user_did(&state, &ctx, &req, crate::audit::MFA_CHANGE, &user.id);
             let page = CodesPage {
                 c: ctx.chrome(),
                 codes,
@@ -557,6 +558,7 @@ pub async fn account_disable(
     match result {
         Ok(Ok(())) => {
             tracing::info!(pool = %ctx.pool_id(), user = %user.id, "TOTP turned off by the user");
+            super::audit::user_did(&state, &ctx, &req, crate::audit::MFA_CHANGE, &user.id);
             see_other(&format!("/{}/account?notice=mfa-off", ctx.pool_id()))
         }
         Ok(Err(r)) => {

@@ -15,6 +15,7 @@ macro_rules! or_respond {
 }
 
 pub mod account;
+mod audit;
 pub mod confirm;
 pub mod consent;
 pub mod login;
@@ -234,6 +235,33 @@ pub async fn post_confirmation(
     match fired {
         Ok(()) => Ok(None),
         Err(crate::Error::Trigger(e)) => Ok(Some(e.to_string())),
+        Err(e) => Err(ctx.internal(e)),
+    }
+}
+
+/// CustomMessage for a page that mails a code to `login`, before the transaction that issues
+/// it: `Ok(Ok(template))` (none without a trigger or for a login that gets no mail),
+/// `Ok(Err(message))` for the form when the handler failed (nothing was issued), `Err` with
+/// the internal-error page otherwise.
+pub async fn custom_message(
+    state: &AppState,
+    ctx: &Ctx,
+    source: crate::triggers::custom_message::Source,
+    login: &str,
+) -> Result<Result<Option<crate::triggers::custom_message::Template>, String>, HttpResponse> {
+    let (triggers, store, pool, login) = (
+        state.triggers.clone(),
+        state.store.clone(),
+        ctx.entry.pool.clone(),
+        login.to_string(),
+    );
+    let fired = crate::store::blocking(move || {
+        crate::triggers::custom_message::for_login(&triggers, &store, &pool, source, &login)
+    })
+    .await;
+    match fired {
+        Ok(template) => Ok(Ok(template)),
+        Err(crate::Error::Trigger(e)) => Ok(Err(e.to_string())),
         Err(e) => Err(ctx.internal(e)),
     }
 }

@@ -13,6 +13,7 @@ use crate::accounts::recovery::{self, ResetError};
 use crate::accounts::{User, notices, service::normalize_email};
 use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
+use crate::triggers::custom_message::Source;
 use crate::triggers::post_confirmation;
 use crate::ui::csrf;
 
@@ -23,7 +24,7 @@ struct ForgotPage {
     action: String,
     csrf_token: String,
     email: String,
-    error: Option<&'static str>,
+    error: Option<std::borrow::Cow<'static, str>>,
     login_url: String,
 }
 
@@ -68,13 +69,18 @@ pub async fn show_forgot(state: web::Data<AppState>, path: Path, req: HttpReques
 }
 
 /// The forgot-password form again, with what was typed and an error.
-fn forgot_page(ctx: &Ctx, csrf_token: String, email: &str, error: &'static str) -> ForgotPage {
+fn forgot_page(
+    ctx: &Ctx,
+    csrf_token: String,
+    email: &str,
+    error: impl Into<std::borrow::Cow<'static, str>>,
+) -> ForgotPage {
     ForgotPage {
         c: ctx.chrome(),
         action: ctx.link("forgot-password"),
         csrf_token,
         email: email.chars().take(254).collect(),
-        error: Some(error),
+        error: Some(error.into()),
         login_url: ctx.link("login"),
     }
 }
@@ -104,12 +110,32 @@ pub async fn submit_forgot(
         email.clone(),
         crate::http::client_ip(&req),
     );
+    // A user not here yet may be migrated first (UserMigration_ForgotPassword). The page
+    // answers the same whatever happened, so a failing trigger is only logged.
+    let (st, p2, e3) = (state.get_ref().clone(), pool.clone(), email.clone());
+    let migrated = crate::store::blocking(move || {
+        recovery::migrate_unknown(&st.sign_in_services(), &p2, &e3, &Default::default(), now)
+    })
+    .await;
+    if let Err(e) = migrated {
+        tracing::warn!(pool = %ctx.pool_id(), error = %e, "user migration for a reset failed");
+    }
+    // CustomMessage_ForgotPassword, before the transaction that issues the code.
+    let custom = match super::custom_message(&state, &ctx, Source::ForgotPassword, &email).await {
+        Ok(Ok(template)) => template,
+        Ok(Err(message)) => {
+            let csrf = f.get("csrf_token").unwrap_or_default().to_string();
+            let p = forgot_page(&ctx, csrf, &email, message);
+            return pages::render(StatusCode::BAD_REQUEST, &p);
+        }
+        Err(page) => return page,
+    };
     let result = state
         .store
         .write(move |db| -> crate::Result<_> {
             let sent = recovery::request_reset(db, &pool, &e2, &lang, Some(ip), now)?;
             if let Ok(Some(notice)) = &sent {
-                notices::deliver(db, &pool, notice, now)?;
+                notices::deliver_custom(db, &pool, notice, custom.as_ref(), now)?;
             }
             Ok(sent.map(|_| ()))
         })
@@ -188,6 +214,7 @@ pub async fn submit_reset(
         Ok(Ok(user)) => {
             mail_queued(&state);
             tracing::info!(pool = %ctx.pool_id(), "password reset completed");
+            super::audit::user_did(&state, &ctx, &req, crate::audit::PASSWORD_RESET, &user.id);
             let source = post_confirmation::Source::ConfirmForgotPassword;
             match or_respond!(super::post_confirmation(&state, &ctx, source, user).await) {
                 None => see_other(&ctx.link_with("login", "notice", "reset")),

@@ -2,16 +2,20 @@
 //! and the pending authorization request resumed.
 
 use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Ctx, Path, see_other};
 use crate::accounts::User;
+use crate::audit::{self, Door, Event};
 use crate::authn::mfa::{self, AfterPassword};
 use crate::authn::sessions;
 use crate::http::cookies;
+use crate::http::pages;
 use crate::oidc::authorize::{self, Next};
 use crate::state::AppState;
 use crate::store::mfa::Challenge;
+use crate::triggers::{Triggers, post_authentication};
 
 /// Starts a new session (a new id on every sign-in: no fixation; the old one ends) and, when
 /// the page belongs to a pending request, decides what follows for it.
@@ -24,6 +28,7 @@ pub async fn start_session(
     amr: Vec<String>,
     resume: bool,
 ) -> Result<(Cookie<'static>, Option<Next>), HttpResponse> {
+    post_authentication(state, ctx, user_id).await?;
     let https = state.config.is_https();
     let old = cookies::read(req, &cookies::session_name(ctx.pool_id(), https));
     let (config, issuer, entry, pending, now) = (
@@ -34,6 +39,11 @@ pub async fn start_session(
         state.now(),
     );
     let user_id = user_id.to_string();
+    let signed_in = Event::new(Door::Hosted, audit::SIGN_IN, "success")
+        .pool(ctx.pool_id())
+        .actor(audit::user_actor(&user_id))
+        .target(user_id.as_str())
+        .source(crate::http::client_ip(req));
     let result = state
         .store
         .write(move |db| -> crate::Result<(String, Option<Next>)> {
@@ -73,6 +83,9 @@ pub async fn start_session(
             Ok((cookie, Some(next)))
         })
         .await;
+    if result.is_ok() {
+        state.audit(signed_in);
+    }
     match result {
         Ok((value, next)) => Ok((
             cookies::build(
@@ -82,6 +95,59 @@ pub async fn start_session(
                 None,
             ),
             next,
+        )),
+        Err(e) => Err(ctx.internal(e)),
+    }
+}
+
+/// PostAuthentication, before the session exists. Should it fail, the sign-in ends: the
+/// relying party of the pending request gets `access_denied` with Cognito's message as
+/// `error_description` (the request is used up); without one, the message is shown.
+async fn post_authentication(
+    state: &AppState,
+    ctx: &Ctx,
+    user_id: &str,
+) -> Result<(), HttpResponse> {
+    if Triggers::target(&ctx.entry.pool, post_authentication::TRIGGER).is_none() {
+        return Ok(());
+    }
+    let (st, pool, pending) = (state.clone(), ctx.entry.pool.clone(), ctx.pending_id());
+    let (user_id, now) = (user_id.to_string(), state.now());
+    let fired = crate::store::blocking(move || -> crate::Result<_> {
+        let (user, request) = st.store.read_sync(|db| -> crate::Result<_> {
+            let user = crate::store::users::get(db, &pool.id, &user_id)?
+                .ok_or_else(|| crate::Error::not_found("user"))?;
+            let request = match &pending {
+                Some(id) => authorize::load_pending(db, &pool.id, id, now)?,
+                None => None,
+            };
+            Ok((user, request))
+        })?;
+        let client_id = request.as_ref().map(|(_, c)| c.id.as_str());
+        let fired = post_authentication::fire(&st.triggers, &pool, &user, client_id, None);
+        if fired.is_err()
+            && let Some(id) = &pending
+        {
+            st.store
+                .write_sync(|db| crate::store::sessions::delete_pending(db, id))?;
+        }
+        Ok(fired.map_err(|e| (e, request.map(|(r, _)| r))))
+    })
+    .await;
+    match fired {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err((e, Some(request)))) => Err(authorize::Redirect::error(
+            &request,
+            &state.issuer(ctx.pool_id()),
+            "access_denied",
+            &e.to_string(),
+        )
+        .respond(true)),
+        Ok(Err((e, None))) => Err(pages::error_page(
+            StatusCode::FORBIDDEN,
+            ctx.chrome(),
+            ctx.tr.refused_title,
+            &e.to_string(),
         )),
         Err(e) => Err(ctx.internal(e)),
     }

@@ -18,6 +18,7 @@ use crate::http::pages::{self, Chrome};
 use crate::i18n::{LOCALES, Tr, is_known_locale, suggested_locale};
 use crate::oidc::params::Params;
 use crate::state::AppState;
+use crate::triggers::custom_message::{self, Context as CustomContext, Source as CustomSource};
 use crate::triggers::pre_sign_up;
 use crate::ui::csrf;
 
@@ -241,6 +242,14 @@ pub async fn submit(
         // The hash and the PreSignUp trigger first, outside the write transaction (see
         // `service::NewPassword`).
         let request = sign_up::prepare(&triggers, &pool, request, &context, now)?;
+        // CustomMessage_SignUp, still before the transaction that issues the code.
+        let custom = match request.user().status {
+            crate::accounts::UserStatus::Unconfirmed => {
+                let user = CustomContext::of(request.user(), context.client_id.as_deref(), None);
+                custom_message::fire(&triggers, &pool, CustomSource::SignUp, &user)?
+            }
+            _ => None,
+        };
         store.write_sync(|db| {
             let link = |code: &str| format!("{confirm_base}&code={code}");
             let (notice, confirmed) =
@@ -254,7 +263,7 @@ pub async fn submit(
                     SignUpOutcome::AlreadyConfirmed => (None, false),
                 };
             if let Some(n) = notice {
-                notices::deliver(db, &pool, &n, now)?;
+                notices::deliver_custom(db, &pool, &n, custom.as_ref(), now)?;
             }
             Ok(confirmed)
         })

@@ -66,7 +66,8 @@ mfa = "required"
   auth_flows = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 `;
 
-export async function startServer() {
+/** `extraBootstrap`: more TOML appended to the bootstrap file (more pools). */
+export async function startServer(extraBootstrap = '') {
   if (process.env.INCOGNITO_TEST_URL) {
     return {
       url: process.env.INCOGNITO_TEST_URL,
@@ -76,7 +77,7 @@ export async function startServer() {
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'incognito-js-'));
   const bootstrap = path.join(dataDir, 'bootstrap.toml');
-  fs.writeFileSync(bootstrap, BOOTSTRAP);
+  fs.writeFileSync(bootstrap, BOOTSTRAP + extraBootstrap);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(binary(), ['serve'], {

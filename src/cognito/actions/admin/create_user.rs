@@ -12,7 +12,7 @@ use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire::{self, AttributeType};
 use crate::pools::{PasswordPolicy, Pool, UsernameAttribute};
 use crate::store::Db;
-use crate::triggers::{Triggers, pre_sign_up};
+use crate::triggers::{Triggers, custom_message, pre_sign_up};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -114,7 +114,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         let context = pre_sign_up::Context {
             client_id: None,
             validation_data: None,
-            client_metadata: (!r.client_metadata.is_empty()).then_some(r.client_metadata),
+            client_metadata: (!r.client_metadata.is_empty()).then(|| r.client_metadata.clone()),
         };
         crate::store::blocking(move || {
             pre_sign_up::fire(
@@ -129,6 +129,21 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         })
         .await?;
     }
+    // CustomMessage_AdminCreateUser (the temporary password is the code), before the write.
+    let custom = if suppress || Triggers::target(&pool, custom_message::TRIGGER).is_none() {
+        None
+    } else {
+        let invited = match &new_user {
+            Some(u) => u.user().clone(),
+            None => {
+                let (e2, l2) = (entry.clone(), login.clone());
+                ctx.read(move |db| super::user(db, &e2, &l2)).await?
+            }
+        };
+        let source = custom_message::Source::AdminCreateUser;
+        let metadata = &r.client_metadata;
+        shared::custom_message(ctx, &pool, source, &invited, None, metadata).await?
+    };
     let user = ctx
         .write(move |db| {
             let mut user = match new_user {
@@ -154,7 +169,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             };
             service::set_password(db, &sealer, &mut user, &new_password, false, now)?;
             if !suppress {
-                invite(db, &pool, &user, &temporary, now)?;
+                invite(db, &pool, &user, &temporary, custom.as_ref(), now)?;
             }
             Ok(user)
         })
@@ -164,7 +179,14 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     Ok(json!({ "User": super::user_type(&user) }))
 }
 
-fn invite(db: &Db, pool: &Pool, user: &User, temporary: &str, now: i64) -> Result<()> {
+fn invite(
+    db: &Db,
+    pool: &Pool,
+    user: &User,
+    temporary: &str,
+    custom: Option<&custom_message::Template>,
+    now: i64,
+) -> Result<()> {
     let Some(to) = user.email.clone() else {
         return Ok(());
     };
@@ -178,7 +200,7 @@ fn invite(db: &Db, pool: &Pool, user: &User, temporary: &str, now: i64) -> Resul
         login,
         temporary_password: temporary.to_string(),
     };
-    crate::accounts::notices::deliver(db, pool, &notice, now)?;
+    crate::accounts::notices::deliver_custom(db, pool, &notice, custom, now)?;
     Ok(())
 }
 

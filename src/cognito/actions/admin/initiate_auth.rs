@@ -56,13 +56,20 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             let username = required(p, "USERNAME")?;
             let password = required(p, "PASSWORD")?;
             check_hash(username.to_string()).await?;
-            password_sign_in(ctx, &client, username, password).await
+            password_sign_in(ctx, &client, username, password, &r.client_metadata).await
         }
         "USER_SRP_AUTH" => {
             client.require_flow("ALLOW_USER_SRP_AUTH")?;
             let username = required(p, "USERNAME")?;
             check_hash(username.to_string()).await?;
-            srp_auth::start(ctx, &client, username, required(p, "SRP_A")?).await
+            srp_auth::start(
+                ctx,
+                &client,
+                username,
+                required(p, "SRP_A")?,
+                &r.client_metadata,
+            )
+            .await
         }
         "REFRESH_TOKEN_AUTH" | "REFRESH_TOKEN" => {
             client.require_flow("ALLOW_REFRESH_TOKEN_AUTH")?;
@@ -76,6 +83,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             .await?;
             Ok(json!({ "ChallengeParameters": {}, "AuthenticationResult": result }))
         }
+        "CUSTOM_AUTH" => crate::cognito::custom_auth::initiate(ctx, &client, p).await,
         _ => Err(CognitoError::invalid_parameter(format!(
             "{} flow not enabled for this client",
             r.auth_flow

@@ -13,12 +13,29 @@ use crate::cognito::wire;
 struct Request {
     user_pool_id: String,
     username: String,
+    #[serde(default)]
+    client_metadata: wire::StringMap,
 }
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
+    wire::check_map("ClientMetadata", &r.client_metadata)?;
     let entry = super::pool(ctx, &r.user_pool_id).await?;
     let now = ctx.now;
+    // CustomMessage_ForgotPassword, as for ForgotPassword, before the write.
+    let custom = match crate::triggers::Triggers::target(
+        &entry.pool,
+        crate::triggers::custom_message::TRIGGER,
+    ) {
+        None => None,
+        Some(_) => {
+            let (e2, login) = (entry.clone(), r.username.clone());
+            let user = ctx.read(move |db| super::user(db, &e2, &login)).await?;
+            let source = crate::triggers::custom_message::Source::ForgotPassword;
+            let metadata = &r.client_metadata;
+            shared::custom_message(ctx, &entry.pool, source, &user, None, metadata).await?
+        }
+    };
     ctx.write(move |db| {
         let user = super::user(db, &entry, &r.username)?;
         let Some(email) = user.email.clone() else {
@@ -33,7 +50,13 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
             &shared::lang_of(&user),
             now,
         )? {
-            crate::accounts::notices::deliver(db, &entry.pool, &notice, now)?;
+            crate::accounts::notices::deliver_custom(
+                db,
+                &entry.pool,
+                &notice,
+                custom.as_ref(),
+                now,
+            )?;
         }
         crate::accounts::recovery::revoke_everything(db, &entry.pool, &user.id, now)?;
         if user.status == crate::accounts::UserStatus::Confirmed {

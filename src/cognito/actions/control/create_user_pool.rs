@@ -16,7 +16,9 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = crate::cognito::wire::parse(body)?;
-    let settings = user_pool_shape::settings_from(body, Mode::Create, &PoolSettings::default())?;
+    let mut settings =
+        user_pool_shape::settings_from(body, Mode::Create, &PoolSettings::default())?;
+    user_pool_shape::webhook_secret_from(body, &mut settings, &ctx.state.sealer)?;
     let config = ctx.state.config.clone();
     let alg = crate::keys::Alg::parse(&config.key_algorithm).ok_or_else(CognitoError::internal)?;
     let (sealer, now) = (ctx.state.sealer.clone(), ctx.now);

@@ -8,24 +8,30 @@
 mod add_custom_attributes;
 mod client_type;
 mod create_resource_server;
+mod create_user_import_job;
 mod create_user_pool;
 mod create_user_pool_client;
 mod delete_resource_server;
 mod delete_user_pool;
 mod delete_user_pool_client;
 mod describe_resource_server;
+mod describe_user_import_job;
 mod describe_user_pool;
 mod describe_user_pool_client;
 mod domain;
+mod get_csv_header;
 mod list_resource_servers;
+mod list_user_import_jobs;
 mod list_user_pool_clients;
 mod list_user_pools;
 mod mfa_config;
+mod start_user_import_job;
 mod tags;
 mod ui_customization;
 mod update_resource_server;
 mod update_user_pool;
 mod update_user_pool_client;
+mod user_import_job_type;
 pub mod user_pool_shape;
 
 use serde::Deserialize;
@@ -67,6 +73,12 @@ pub const ACTIONS: &[&str] = &[
     "UpdateResourceServer",
     "DeleteResourceServer",
     "ListResourceServers",
+    "GetCSVHeader",
+    "CreateUserImportJob",
+    "StartUserImportJob",
+    "StopUserImportJob",
+    "DescribeUserImportJob",
+    "ListUserImportJobs",
 ];
 
 pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
@@ -98,6 +110,12 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "UpdateResourceServer" => update_resource_server::handle(ctx, body).await,
         "DeleteResourceServer" => delete_resource_server::handle(ctx, body).await,
         "ListResourceServers" => list_resource_servers::handle(ctx, body).await,
+        "GetCSVHeader" => get_csv_header::handle(ctx, body).await,
+        "CreateUserImportJob" => create_user_import_job::handle(ctx, body).await,
+        "StartUserImportJob" => start_user_import_job::start(ctx, body).await,
+        "StopUserImportJob" => start_user_import_job::stop(ctx, body).await,
+        "DescribeUserImportJob" => describe_user_import_job::handle(ctx, body).await,
+        "ListUserImportJobs" => list_user_import_jobs::handle(ctx, body).await,
         _ => Err(CognitoError::new(
             "UnknownOperationException",
             "Unknown operation.",

@@ -17,15 +17,24 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = crate::cognito::wire::parse(body)?;
-    let (body, now) = (body.clone(), ctx.now);
+    let (body, now, sealer) = (body.clone(), ctx.now, ctx.state.sealer.clone());
     ctx.write(move |db| {
         let mut pool = super::require_pool(db, &r.user_pool_id)?;
+        // Unlike Cognito's own settings, the extension is kept when an update leaves it out,
+        // so that tools that do not know it cannot drop it.
+        let kept = pool.settings.webhook_secret.take();
         pool.settings = user_pool_shape::settings_from(&body, Mode::Update, &pool.settings)?;
+        pool.settings.webhook_secret = kept;
+        user_pool_shape::webhook_secret_from(&body, &mut pool.settings, &sealer)?;
         if let Some(name) = r.pool_name {
             pool.name = name;
         }
         crate::pools::service::update_pool(db, &mut pool, now)?;
         Ok(json!({}))
     })
-    .await
+    .await?;
+    // At once on this instance (a trigger target or secret must not be used after it changed);
+    // other instances follow the cache generation.
+    ctx.state.directory.invalidate();
+    Ok(json!({}))
 }

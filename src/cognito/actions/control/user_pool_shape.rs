@@ -118,6 +118,23 @@ pub fn settings_from(body: &Value, mode: Mode, base: &PoolSettings) -> Result<Po
     Ok(s)
 }
 
+/// Incognito's extension `IncognitoWebhookSecret` beside `LambdaConfig`: a `whsec_` secret
+/// sets the pool's own webhook secret, `""` removes it, absent keeps it. Never echoed.
+pub fn webhook_secret_from(
+    body: &Value,
+    settings: &mut PoolSettings,
+    sealer: &crate::keys::seal::Sealer,
+) -> Result<()> {
+    let secret = match body.get("IncognitoWebhookSecret") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::String(s)) if s.is_empty() => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(invalid("IncognitoWebhookSecret must be a string.")),
+    };
+    crate::triggers::set_pool_webhook_secret(settings, sealer, secret)
+        .map_err(|e| invalid(format!("IncognitoWebhookSecret: {e}.")))
+}
+
 /// `UsernameAttributes`, `AliasAttributes`, `UsernameConfiguration` and `Schema` (Create only).
 fn username_model(body: &Value, s: &mut PoolSettings) -> Result<()> {
     let username_attrs = str_list(body.get("UsernameAttributes"));

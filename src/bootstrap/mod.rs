@@ -7,25 +7,26 @@
 //! creation (unless `reset_password = true`). Nothing is ever deleted by a bootstrap file.
 //! See docs/bootstrap.md for the format.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-
-use serde::Deserialize;
 
 use crate::accounts::service::{self as accounts, NewUser};
 use crate::accounts::{User, UserStatus};
+use crate::audit::{Door, Event};
 use crate::authn::password;
 use crate::config::Config;
 use crate::keys::Alg;
 use crate::keys::seal::Sealer;
-use crate::pools::clients::normalize_auth_flow;
 use crate::pools::service::{self as pools, SecretChoice};
-use crate::pools::{
-    Client, ClientSettings, MfaMode, OAuthFlow, PasswordPolicy, Pool, PoolSettings,
-    UsernameAttribute,
-};
+use crate::pools::{Client, Pool, UsernameAttribute};
 use crate::store::{self, Db, Store, StoreError};
 use crate::{Error, Result};
+
+mod file;
+mod settings;
+
+use file::{BootstrapFile, ClientDecl, GroupDecl, PoolDecl, UserDecl};
+use settings::{client_settings, pool_settings};
 
 /// What an application of a file did. `pools`..`users` count the declarations; `created`,
 /// `updated` and `unchanged` count the objects (a second application of the same file
@@ -63,125 +64,6 @@ pub enum BootstrapError {
     },
 }
 
-// ---------------------------------------------------------------------------------------------
-// The file format
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BootstrapFile {
-    #[serde(default)]
-    pool: Vec<PoolDecl>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PoolDecl {
-    /// Fixed id (`region_alphanumerics`); without it the pool is matched by name.
-    id: Option<String>,
-    name: String,
-    /// Region prefix of a generated id (default: the config's `region`).
-    region: Option<String>,
-    username_attribute: Option<UsernameAttribute>,
-    required_attributes: Option<Vec<String>>,
-    self_signup: Option<bool>,
-    #[serde(default, deserialize_with = "crate::pools::optional_policy_or_preset")]
-    password_policy: Option<PasswordPolicy>,
-    mfa: Option<MfaMode>,
-    pkce_required_for_confidential: Option<bool>,
-    id_token_ttl_secs: Option<i64>,
-    access_token_ttl_secs: Option<i64>,
-    refresh_token_ttl_secs: Option<i64>,
-    confirm_code_ttl_secs: Option<i64>,
-    reset_code_ttl_secs: Option<i64>,
-    branding: Option<crate::pools::Branding>,
-    remember_device_days: Option<i64>,
-    /// Custom attributes (and standard ones with other bounds), as `[[pool.attribute]]`.
-    #[serde(default)]
-    attribute: Vec<crate::pools::schema::SchemaAttribute>,
-    deletion_protection: Option<bool>,
-    tags: Option<std::collections::BTreeMap<String, String>>,
-    /// Cognito triggers, `[pool.triggers]` `PreSignUp = "https://..."` or a Lambda ARN: the
-    /// pool's `LambdaConfig`.
-    triggers: Option<std::collections::BTreeMap<String, String>>,
-    #[serde(default)]
-    client: Vec<ClientDecl>,
-    #[serde(default)]
-    group: Vec<GroupDecl>,
-    #[serde(default)]
-    user: Vec<UserDecl>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClientDecl {
-    /// Fixed client id; without it the client is matched by name within the pool.
-    id: Option<String>,
-    name: String,
-    /// A fixed secret (16 to 256 characters): a confidential client. Absent: a public client.
-    secret: Option<String>,
-    #[serde(default)]
-    redirect_uris: Vec<String>,
-    #[serde(default)]
-    logout_uris: Vec<String>,
-    flows: Option<Vec<String>>,
-    scopes: Option<Vec<String>>,
-    auth_flows: Option<Vec<String>>,
-    id_token_ttl_secs: Option<i64>,
-    access_token_ttl_secs: Option<i64>,
-    refresh_token_ttl_secs: Option<i64>,
-    always_issue_refresh_token: Option<bool>,
-    rotate_refresh_tokens: Option<bool>,
-    first_party: Option<bool>,
-    /// Cognito API: unknown users look like wrong passwords (default true).
-    prevent_user_existence_errors: Option<bool>,
-    /// No longer has an effect: the Cognito API answers CORS by the server-wide
-    /// `cognito_api_allowed_origins`. Accepted so that earlier bootstrap files still load.
-    #[serde(default)]
-    allowed_origins: Vec<String>,
-    /// The only attributes the client may read (Cognito's ReadAttributes); empty: all.
-    #[serde(default)]
-    read_attributes: Vec<String>,
-    /// The only attributes the client may change (Cognito's WriteAttributes); empty: all.
-    #[serde(default)]
-    write_attributes: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GroupDecl {
-    name: String,
-    description: Option<String>,
-    precedence: Option<i64>,
-    /// An IAM role ARN (`cognito:roles` / `cognito:preferred_role` in ID tokens).
-    role_arn: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UserDecl {
-    email: Option<String>,
-    /// Username pools only.
-    username: Option<String>,
-    password: Option<String>,
-    /// A pre-computed Argon2id PHC string, instead of `password`.
-    password_hash: Option<String>,
-    #[serde(default)]
-    attributes: BTreeMap<String, String>,
-    #[serde(default)]
-    groups: Vec<String>,
-    #[serde(default)]
-    confirmed: bool,
-    email_verified: Option<bool>,
-    /// Set the password from the file even though the user exists.
-    #[serde(default)]
-    reset_password: bool,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Applying it
-// ---------------------------------------------------------------------------------------------
-
 pub fn apply_file(
     store: &Store,
     config: &Config,
@@ -199,7 +81,20 @@ pub fn apply_file(
         message,
     })?;
     store
-        .write_sync(|db| apply(db, &file, config, sealer, now))
+        .write_sync(|db| {
+            let report = apply(db, &file, config, sealer, now)?;
+            // In the same transaction: the record of a change commits with the change.
+            if report.created + report.updated > 0 {
+                for pool_id in &report.pool_ids {
+                    let event = Event::new(Door::Bootstrap, "bootstrap_apply", "success")
+                        .pool(pool_id.as_str())
+                        .actor("bootstrap")
+                        .target(shown.as_str());
+                    crate::audit::record_in(db, event, now)?;
+                }
+            }
+            Ok(report)
+        })
         .map_err(|f: Failure| match f.at {
             None => BootstrapError::Apply(f.source),
             Some(at) => BootstrapError::Invalid {
@@ -336,49 +231,6 @@ fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
     }
 }
 
-fn pool_settings(decl: &PoolDecl) -> Result<PoolSettings> {
-    let d = PoolSettings::default();
-    let mut lambda_config = None;
-    for (name, target) in decl.triggers.iter().flatten() {
-        crate::triggers::set_target(&mut lambda_config, name, Some(target))
-            .map_err(Error::Invalid)?;
-    }
-    Ok(PoolSettings {
-        username_attribute: decl.username_attribute.unwrap_or(d.username_attribute),
-        required_attributes: decl
-            .required_attributes
-            .clone()
-            .unwrap_or(d.required_attributes),
-        self_signup: decl.self_signup.unwrap_or(d.self_signup),
-        password_policy: decl.password_policy.clone().unwrap_or(d.password_policy),
-        mfa: decl.mfa.unwrap_or(d.mfa),
-        pkce_required_for_confidential: decl
-            .pkce_required_for_confidential
-            .unwrap_or(d.pkce_required_for_confidential),
-        id_token_ttl_secs: decl.id_token_ttl_secs.unwrap_or(d.id_token_ttl_secs),
-        access_token_ttl_secs: decl
-            .access_token_ttl_secs
-            .unwrap_or(d.access_token_ttl_secs),
-        refresh_token_ttl_secs: decl
-            .refresh_token_ttl_secs
-            .unwrap_or(d.refresh_token_ttl_secs),
-        confirm_code_ttl_secs: decl
-            .confirm_code_ttl_secs
-            .unwrap_or(d.confirm_code_ttl_secs),
-        reset_code_ttl_secs: decl.reset_code_ttl_secs.unwrap_or(d.reset_code_ttl_secs),
-        branding: decl.branding.clone().unwrap_or_default(),
-        remember_device_days: decl.remember_device_days.unwrap_or(d.remember_device_days),
-        schema: decl.attribute.clone(),
-        deletion_protection: decl.deletion_protection.unwrap_or(d.deletion_protection),
-        tags: decl.tags.clone().unwrap_or_default(),
-        recorded: crate::pools::RecordedSettings {
-            lambda_config,
-            ..d.recorded.clone()
-        },
-        ..d
-    })
-}
-
 fn apply_pool(
     db: &Db,
     decl: &PoolDecl,
@@ -386,7 +238,7 @@ fn apply_pool(
     sealer: &Sealer,
     now: i64,
 ) -> Result<(Pool, Outcome)> {
-    let settings = pool_settings(decl)?;
+    let mut settings = pool_settings(decl)?;
     let existing = match &decl.id {
         Some(id) => store::pools::get(db, id)?,
         None => {
@@ -406,6 +258,14 @@ fn apply_pool(
     };
     match existing {
         Some(mut pool) => {
+            // Starting from the stored secret keeps an unchanged one's sealed form.
+            settings.webhook_secret = pool.settings.webhook_secret.clone();
+            crate::triggers::set_pool_webhook_secret(
+                &mut settings,
+                sealer,
+                decl.webhook_secret.as_deref(),
+            )
+            .map_err(Error::Invalid)?;
             if pool.name == decl.name && same(&pool.settings, &settings) {
                 return Ok((pool, Outcome::Unchanged));
             }
@@ -426,6 +286,12 @@ fn apply_pool(
                     "region {region:?}: letters, digits and '-' only"
                 )));
             }
+            crate::triggers::set_pool_webhook_secret(
+                &mut settings,
+                sealer,
+                decl.webhook_secret.as_deref(),
+            )
+            .map_err(Error::Invalid)?;
             let alg = Alg::parse(&config.key_algorithm).unwrap_or(Alg::RS256);
             let pool = pools::create_pool(
                 db,
@@ -478,71 +344,6 @@ fn apply_group(db: &Db, pool: &Pool, decl: &GroupDecl, now: i64) -> Result<Outco
             Ok(Outcome::Updated)
         }
     }
-}
-
-fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
-    let mut s = ClientSettings {
-        redirect_uris: decl.redirect_uris.clone(),
-        logout_uris: decl.logout_uris.clone(),
-        id_token_ttl_secs: decl.id_token_ttl_secs,
-        access_token_ttl_secs: decl.access_token_ttl_secs,
-        refresh_token_ttl_secs: decl.refresh_token_ttl_secs,
-        read_attributes: dedup(decl.read_attributes.iter().cloned()),
-        write_attributes: dedup(decl.write_attributes.iter().cloned()),
-        ..ClientSettings::default()
-    };
-    if let Some(flows) = &decl.flows {
-        let mut parsed: Vec<OAuthFlow> = Vec::new();
-        for f in flows {
-            let flow = f
-                .parse::<OAuthFlow>()
-                .map_err(|e| Error::invalid(format!("flow {f:?}: {e}")))?;
-            if !parsed.contains(&flow) {
-                parsed.push(flow);
-            }
-        }
-        s.flows = parsed;
-    }
-    if let Some(scopes) = &decl.scopes {
-        s.scopes = dedup(scopes.iter().cloned());
-    }
-    if let Some(flows) = &decl.auth_flows {
-        s.auth_flows = dedup(flows.iter().map(|f| normalize_auth_flow(f)));
-    }
-    if let Some(v) = decl.always_issue_refresh_token {
-        s.always_issue_refresh_token = v;
-    }
-    if let Some(v) = decl.rotate_refresh_tokens {
-        s.rotate_refresh_tokens = v;
-    }
-    if let Some(v) = decl.first_party {
-        s.first_party = v;
-    }
-    if let Some(v) = decl.prevent_user_existence_errors {
-        s.prevent_user_existence_errors = v;
-    }
-    if !decl.allowed_origins.is_empty() {
-        tracing::warn!(
-            client = %decl.name,
-            "allowed_origins has no effect any more; the server-wide cognito_api_allowed_origins setting restricts CORS of the Cognito API"
-        );
-    }
-    if decl.secret.is_none() && s.flows.contains(&OAuthFlow::ClientCredentials) {
-        return Err(Error::invalid(
-            "flows: client_credentials needs a confidential client (set `secret`)",
-        ));
-    }
-    Ok(s)
-}
-
-fn dedup(items: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for i in items {
-        if !out.contains(&i) {
-            out.push(i);
-        }
-    }
-    out
 }
 
 fn apply_client(
