@@ -13,7 +13,7 @@ use std::io::{BufRead, Read};
 
 use super::UserStatus;
 use super::export::Record;
-use super::service::{self, KeptIdentity, NewGroup, NewUser, PreparedUser};
+use super::service::{self, KeptIdentity, NewUser, PreparedUser};
 use crate::authn::legacy_hash::{self, FirebaseParams};
 use crate::keys::seal::Sealer;
 use crate::pools::{Pool, UsernameAttribute, schema};
@@ -380,19 +380,7 @@ fn check_row(
 
 fn insert(db: &Db, sealer: &Sealer, pool: &Pool, ready: Ready, now: i64) -> Result<()> {
     let user = service::create(db, pool, sealer, ready.user)?;
-    for g in &ready.groups {
-        // Groups travel by name: one missing here is created, empty, on first use.
-        if !store::groups::exists(db, &pool.id, g)? {
-            let group = NewGroup {
-                name: g.clone(),
-                description: String::new(),
-                precedence: None,
-                role_arn: None,
-            };
-            service::create_group(db, pool, group, now)?;
-        }
-        store::groups::add_member(db, &pool.id, g, &user.id)?;
-    }
+    service::join_groups(db, pool, &user, &ready.groups, now)?;
     if let Some(sealed) = &ready.totp {
         store::mfa::put_pending_totp(db, &pool.id, &user.id, sealed, now)?;
         store::mfa::enable_totp(db, &user.id, 0)?;

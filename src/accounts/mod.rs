@@ -10,6 +10,7 @@ pub mod notices;
 pub mod recovery;
 pub mod service;
 pub mod sign_up;
+pub mod upstream;
 
 use std::collections::BTreeMap;
 

@@ -343,6 +343,24 @@ pub fn add_to_group(db: &Db, pool: &Pool, user: &User, group: &str) -> Result<()
     Ok(())
 }
 
+/// Puts a user who arrives from elsewhere (import, migration) in their groups, which travel by
+/// name: one missing here is created, empty, on first use.
+pub fn join_groups(db: &Db, pool: &Pool, user: &User, groups: &[String], now: i64) -> Result<()> {
+    for g in groups {
+        if !store::groups::exists(db, &pool.id, g)? {
+            let group = NewGroup {
+                name: g.clone(),
+                description: String::new(),
+                precedence: None,
+                role_arn: None,
+            };
+            create_group(db, pool, group, now)?;
+        }
+        store::groups::add_member(db, &pool.id, g, &user.id)?;
+    }
+    Ok(())
+}
+
 /// Takes a user out of a group of the pool (a non-member is not an error).
 pub fn remove_from_group(db: &Db, pool: &Pool, user: &User, group: &str) -> Result<()> {
     if !store::groups::exists(db, &pool.id, group)? {

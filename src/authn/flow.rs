@@ -159,6 +159,20 @@ fn check_password(
         )?;
         migrated = user.is_some();
     }
+    // A user copied from the `migrate_from` upstream without a password: the upstream checks
+    // this one, once, and it is kept here.
+    if let Some(copied) = user.as_ref().filter(|u| {
+        u.password_hash.is_none()
+            && u.enabled
+            && matches!(u.status, UserStatus::ResetRequired | UserStatus::Confirmed)
+            && pool.settings.migrate_from.is_some()
+            && !pass.is_empty()
+            && pass.len() <= 1024
+    }) && let Some(completed) = migration::complete(services, pool, copied, login, pass, now)?
+    {
+        user = Some(completed);
+        migrated = true;
+    }
     if user.is_none() && !context.prevent_user_existence_errors {
         return Err(LoginError::UnknownUser);
     }
@@ -170,7 +184,8 @@ fn check_password(
         &context.pre_authentication(),
     )?;
     let verified = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-        Some(_) if migrated => password::Verified::Yes,
+        // The source vouched (a user it sends over RESET_REQUIRED has no password yet).
+        _ if migrated => password::Verified::Yes,
         Some(hash) if pass.len() <= 1024 => password::verify(pass, hash),
         _ => {
             password::dummy_verify(pass);

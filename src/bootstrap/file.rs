@@ -46,6 +46,8 @@ pub(super) struct PoolDecl {
     pub(super) triggers: Option<std::collections::BTreeMap<String, String>>,
     /// The pool's own webhook secret (`whsec_...`) for its webhook triggers.
     pub(super) webhook_secret: Option<String>,
+    /// Where users migrate from on first sign-in (`pool update --migrate-from`'s string).
+    pub(super) migrate_from: Option<String>,
     #[serde(default)]
     pub(super) client: Vec<ClientDecl>,
     #[serde(default)]

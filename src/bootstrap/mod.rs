@@ -224,6 +224,22 @@ fn apply(
     Ok(report)
 }
 
+/// The pool's `migrate_from`, sealed; an unchanged one keeps its sealed secrets so the pool
+/// compares unchanged.
+fn migrate_from(
+    decl: &PoolDecl,
+    sealer: &Sealer,
+    old: Option<&crate::pools::migrate_from::MigrateFrom>,
+) -> Result<Option<crate::pools::migrate_from::MigrateFrom>> {
+    decl.migrate_from
+        .as_deref()
+        .map(|spec| {
+            crate::pools::migrate_from::MigrateFrom::parse(spec, sealer, old)
+                .map_err(|e| Error::invalid(format!("pool {:?} migrate_from: {e}", decl.name)))
+        })
+        .transpose()
+}
+
 fn same<T: serde::Serialize>(a: &T, b: &T) -> bool {
     match (serde_json::to_value(a), serde_json::to_value(b)) {
         (Ok(a), Ok(b)) => a == b,
@@ -266,6 +282,8 @@ fn apply_pool(
                 decl.webhook_secret.as_deref(),
             )
             .map_err(Error::Invalid)?;
+            settings.migrate_from =
+                migrate_from(decl, sealer, pool.settings.migrate_from.as_ref())?;
             if pool.name == decl.name && same(&pool.settings, &settings) {
                 return Ok((pool, Outcome::Unchanged));
             }
@@ -292,6 +310,7 @@ fn apply_pool(
                 decl.webhook_secret.as_deref(),
             )
             .map_err(Error::Invalid)?;
+            settings.migrate_from = migrate_from(decl, sealer, None)?;
             let alg = Alg::parse(&config.key_algorithm).unwrap_or(Alg::RS256);
             let pool = pools::create_pool(
                 db,

@@ -14,6 +14,7 @@ use super::bootstrap::{self, BootstrapCmd};
 use super::client::{self, ClientCmd};
 use super::group::{self, GroupCmd};
 use super::keys::{self, KeysCmd};
+use super::migrate::{self, MigrateCmd};
 use super::pool::{self, PoolCmd};
 use super::resource_server::{self, ResourceServerCmd};
 use super::user::{self, UserCmd};
@@ -71,6 +72,11 @@ pub enum AdminCommand {
     Report {
         #[command(subcommand)]
         cmd: ReportCmd,
+    },
+    /// Bring users over from elsewhere: `migrate cognito` copies a pool's `migrate_from` upstream.
+    Migrate {
+        #[command(subcommand)]
+        cmd: MigrateCmd,
     },
 }
 
@@ -145,6 +151,7 @@ pub fn execute(cmd: AdminCommand, config: &Config, json: bool) -> std::result::R
         AdminCommand::AdminKey { cmd } => admin_key::admin_key_cmd(&ctx, cmd),
         AdminCommand::Audit(args) => audit::audit_cmd(&ctx, args),
         AdminCommand::Report { cmd } => audit::report_cmd(&ctx, cmd),
+        AdminCommand::Migrate { cmd } => migrate::migrate_cmd(&ctx, cmd),
     };
     if let Some((verb, pool, target)) = recorded {
         let outcome = if out.is_ok() { "success" } else { "failed" };

@@ -8,6 +8,7 @@ mod bootstrap;
 mod client;
 mod group;
 mod keys;
+mod migrate;
 mod output;
 mod pool;
 mod progress;

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::admin::{Ctx, PoolRef};
 use super::output::{Output, json_word, list_or_none};
+use crate::pools::migrate_from::MigrateFrom;
 use crate::pools::schema::{AttributeType, SchemaAttribute};
 use crate::pools::service as pools;
 use crate::pools::{MfaMode, PasswordPolicy, Pool, PoolSettings, UsernameAttribute};
@@ -64,7 +65,21 @@ pub struct PoolUpdateArgs {
     #[command(flatten)]
     pub webhook: Box<WebhookSecretArgs>,
     #[command(flatten)]
+    pub migrate: Box<MigrateFromArgs>,
+    #[command(flatten)]
     pub settings: PoolSettingsArgs,
+}
+
+/// Where users migrate from (boxed, like the webhook secret).
+#[derive(Args, Debug)]
+pub struct MigrateFromArgs {
+    /// Migrate users from a Cognito-compatible pool on their first sign-in:
+    /// `endpoint=URL,user_pool_id=ID,client_id=ID[,client_secret=S][,admin_key_id=K,admin_secret=S]`.
+    #[arg(long, value_name = "SPEC", conflicts_with = "no_migrate_from")]
+    pub migrate_from: Option<String>,
+    /// Stop migrating users from the upstream pool.
+    #[arg(long)]
+    pub no_migrate_from: bool,
 }
 
 /// The pool's own webhook secret (boxed: rarely given, and it keeps the command enum small).
@@ -356,6 +371,16 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
                     )
                     .map_err(|e| crate::Error::Invalid(format!("--webhook-secret: {e}")))?;
                 }
+                let migrate = &args.migrate;
+                if migrate.no_migrate_from {
+                    pool.settings.migrate_from = None;
+                }
+                if let Some(spec) = &migrate.migrate_from {
+                    let old = pool.settings.migrate_from.as_ref();
+                    let parsed = MigrateFrom::parse(spec, &ctx.sealer, old)
+                        .map_err(|e| crate::Error::Invalid(format!("--migrate-from: {e}")))?;
+                    pool.settings.migrate_from = Some(parsed);
+                }
                 pools::update_pool(db, &mut pool, ctx.now)?;
                 let scopes = store::pools::resource_scopes(db, &pool.id)?;
                 Ok((pool, scopes))
@@ -390,6 +415,7 @@ fn pool_json(pool: &Pool, public_url: &str, resource_scopes: Option<&[String]>) 
     });
     // Whether the pool has its own webhook secret, never the secret (even sealed).
     v["settings"]["webhook_secret"] = json!(pool.settings.webhook_secret.is_some());
+    v["settings"]["migrate_from"] = json!(pool.settings.migrate_from.as_ref().map(|m| m.shown()));
     if let Some(scopes) = resource_scopes {
         v["resource_scopes"] = json!(scopes);
     }

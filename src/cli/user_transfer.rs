@@ -182,11 +182,33 @@ pub(super) fn import(ctx: &Ctx, args: ImportArgs) -> Result<Output, String> {
         p.push(".report.jsonl");
         PathBuf::from(p)
     });
+    import_rows(
+        ctx,
+        &pool,
+        &mut rows,
+        total,
+        &options,
+        &report_path,
+        "import",
+    )
+}
+
+/// Imports `rows` in batches with progress on stderr and the skipped and failed rows in a
+/// per-row report at `report_path` (created only when there are some); the summary.
+pub(super) fn import_rows(
+    ctx: &Ctx,
+    pool: &crate::pools::Pool,
+    rows: &mut dyn Iterator<Item = Row>,
+    total: u64,
+    options: &Options,
+    report_path: &Path,
+    verb: &'static str,
+) -> Result<Output, String> {
     let mut report: Option<BufWriter<File>> = None;
     let mut counts = Counts::default();
-    let mut progress = Progress::new("import", total, ctx.json);
+    let mut progress = Progress::new(verb, total, ctx.json);
     loop {
-        let batch: Vec<Row> = rows.by_ref().take(import::BATCH).collect();
+        let batch: Vec<Row> = (&mut *rows).take(import::BATCH).collect();
         if batch.is_empty() {
             break;
         }
@@ -194,15 +216,15 @@ pub(super) fn import(ctx: &Ctx, args: ImportArgs) -> Result<Output, String> {
         let results = import::import_batch(
             &ctx.store,
             &ctx.sealer,
-            &pool,
+            pool,
             batch,
-            &options,
+            options,
             ctx.now,
             |_, _| Ok(()),
         )
         .map_err(|e| {
             format!(
-                "import stopped after {} rows: {e}",
+                "{verb} stopped after {} rows: {e}",
                 counts.imported + counts.skipped + counts.failed
             )
         })?;
@@ -216,7 +238,7 @@ pub(super) fn import(ctx: &Ctx, args: ImportArgs) -> Result<Output, String> {
             let out = match &mut report {
                 Some(w) => w,
                 None => report
-                    .insert(BufWriter::new(File::create(&report_path).map_err(|e| {
+                    .insert(BufWriter::new(File::create(report_path).map_err(|e| {
                         format!("cannot create {}: {e}", report_path.display())
                     })?)),
             };

@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod directory;
+pub mod migrate_from;
 pub mod resource_servers;
 pub mod schema;
 pub mod service;
@@ -220,6 +221,9 @@ pub struct PoolSettings {
     /// (`triggers::set_pool_webhook_secret`); none: the server's `webhook_secret`. Never
     /// shown by DescribeUserPool or the CLI.
     pub webhook_secret: Option<String>,
+    /// The Cognito-compatible pool whose users migrate here on first sign-in (issue #15's
+    /// `migrate_from`; `accounts::upstream`). Its secrets are sealed; never shown.
+    pub migrate_from: Option<migrate_from::MigrateFrom>,
 }
 
 /// Cognito's pool settings that Incognito keeps and returns verbatim: mail goes through the
@@ -327,6 +331,7 @@ impl Default for PoolSettings {
             tags: BTreeMap::new(),
             recorded: RecordedSettings::default(),
             webhook_secret: None,
+            migrate_from: None,
         }
     }
 }

@@ -11,7 +11,7 @@ pub mod post_confirmation;
 pub mod pre_authentication;
 pub mod pre_sign_up;
 pub mod pre_token_generation;
-mod target;
+pub mod target;
 pub mod user_migration;
 
 use std::collections::BTreeMap;
@@ -73,6 +73,12 @@ impl Triggers {
                 .clone()
                 .or_else(AwsCredentials::from_env),
         }
+    }
+
+    /// The pooled outbound client (also `accounts::upstream`'s: one pool of connections and
+    /// one address policy for every call the server makes).
+    pub fn caller(&self) -> &Caller {
+        &self.caller
     }
 
     /// The pool's target for `trigger` (a `LambdaConfig` key), if it has one.

@@ -239,6 +239,26 @@ pub fn lambda_headers(
     url: &str,
     body: &[u8],
 ) -> Result<Vec<(String, String)>, String> {
+    let headers = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        (
+            "x-amz-invocation-type".to_string(),
+            "RequestResponse".to_string(),
+        ),
+    ];
+    sigv4_headers(credentials, region, "lambda", url, headers, body)
+}
+
+/// `headers` plus the SigV4 signature of a POST of `body` to `url`, for `service` in `region`
+/// (the Lambda Invoke API here, an upstream Cognito in `accounts::upstream`).
+pub fn sigv4_headers(
+    credentials: &AwsCredentials,
+    region: &str,
+    service: &str,
+    url: &str,
+    mut headers: Vec<(String, String)>,
+    body: &[u8],
+) -> Result<Vec<(String, String)>, String> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use aws_sigv4::sign::v4;
     let identity = aws_credential_types::Credentials::new(
@@ -252,19 +272,12 @@ pub fn lambda_headers(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name("lambda")
+        .name(service)
         .time(SystemTime::now())
         .settings(SigningSettings::default())
         .build()
         .map_err(|e| e.to_string())?
         .into();
-    let mut headers = vec![
-        ("content-type".to_string(), "application/json".to_string()),
-        (
-            "x-amz-invocation-type".to_string(),
-            "RequestResponse".to_string(),
-        ),
-    ];
     let signable = SignableRequest::new(
         "POST",
         url,

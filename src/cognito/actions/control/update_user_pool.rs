@@ -23,8 +23,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         // Unlike Cognito's own settings, the extension is kept when an update leaves it out,
         // so that tools that do not know it cannot drop it.
         let kept = pool.settings.webhook_secret.take();
+        let migrate_from = pool.settings.migrate_from.take();
         pool.settings = user_pool_shape::settings_from(&body, Mode::Update, &pool.settings)?;
         pool.settings.webhook_secret = kept;
+        pool.settings.migrate_from = migrate_from;
         user_pool_shape::webhook_secret_from(&body, &mut pool.settings, &sealer)?;
         if let Some(name) = r.pool_name {
             pool.name = name;

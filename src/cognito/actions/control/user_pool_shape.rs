@@ -432,6 +432,10 @@ pub fn user_pool_type(pool: &Pool, account_id: &str, users: i64) -> Value {
             v[key] = json!(x);
         }
     }
+    // Incognito's extension: where users migrate from (never a secret).
+    if let Some(m) = &s.migrate_from {
+        v["IncognitoMigrateFrom"] = m.shown();
+    }
     v
 }
 
