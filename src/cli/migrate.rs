@@ -15,7 +15,7 @@ use super::admin::Ctx;
 use super::output::Output;
 use crate::accounts::export::Record;
 use crate::accounts::import::{Options, Row};
-use crate::accounts::service::{self, NewGroup};
+use crate::accounts::service::{self, GroupChange, NewGroup};
 use crate::accounts::upstream::{Upstream, UpstreamError, UpstreamUser};
 use crate::pools::service as pools;
 use crate::store;
@@ -67,8 +67,16 @@ pub(super) fn migrate_cmd(ctx: &Ctx, cmd: MigrateCmd) -> Result<Output, String> 
             precedence: g["Precedence"].as_i64(),
             role_arn: g["RoleArn"].as_str().map(str::to_string),
         };
+        // A group a first sign-in created (by name only) takes the upstream's details.
         ctx.write(|db| {
-            if !store::groups::exists(db, &pool.id, &group.name)? {
+            if store::groups::exists(db, &pool.id, &group.name)? {
+                let change = GroupChange {
+                    description: Some(group.description),
+                    precedence: group.precedence,
+                    role_arn: group.role_arn,
+                };
+                service::update_group(db, &pool, &group.name, change, ctx.now)?;
+            } else {
                 service::create_group(db, &pool, group, ctx.now)?;
             }
             Ok(())

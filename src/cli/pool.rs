@@ -63,28 +63,15 @@ pub struct PoolUpdateArgs {
     #[arg(long = "no-trigger", value_name = "NAME")]
     pub no_trigger: Vec<String>,
     #[command(flatten)]
-    pub webhook: Box<WebhookSecretArgs>,
-    #[command(flatten)]
-    pub migrate: Box<MigrateFromArgs>,
+    pub sealed: Box<SealedSettingsArgs>,
     #[command(flatten)]
     pub settings: PoolSettingsArgs,
 }
 
-/// Where users migrate from (boxed, like the webhook secret).
+/// Settings that carry secrets, sealed at rest: the pool's own webhook secret and where users
+/// migrate from (boxed: rarely given, and it keeps the command enum small).
 #[derive(Args, Debug)]
-pub struct MigrateFromArgs {
-    /// Migrate users from a Cognito-compatible pool on their first sign-in:
-    /// `endpoint=URL,user_pool_id=ID,client_id=ID[,client_secret=S][,admin_key_id=K,admin_secret=S]`.
-    #[arg(long, value_name = "SPEC", conflicts_with = "no_migrate_from")]
-    pub migrate_from: Option<String>,
-    /// Stop migrating users from the upstream pool.
-    #[arg(long)]
-    pub no_migrate_from: bool,
-}
-
-/// The pool's own webhook secret (boxed: rarely given, and it keeps the command enum small).
-#[derive(Args, Debug)]
-pub struct WebhookSecretArgs {
+pub struct SealedSettingsArgs {
     /// This pool's own secret for signing its webhook triggers (`whsec_` + base64), instead
     /// of the server's `webhook_secret`.
     #[arg(long, value_name = "WHSEC", conflicts_with = "no_webhook_secret")]
@@ -92,6 +79,13 @@ pub struct WebhookSecretArgs {
     /// Go back to the server's `webhook_secret` for this pool's webhooks.
     #[arg(long)]
     pub no_webhook_secret: bool,
+    /// Migrate users from a Cognito-compatible pool on their first sign-in:
+    /// `endpoint=URL,user_pool_id=ID,client_id=ID[,client_secret=S][,admin_key_id=K,admin_secret=S]`.
+    #[arg(long, value_name = "SPEC", conflicts_with = "no_migrate_from")]
+    pub migrate_from: Option<String>,
+    /// Stop migrating users from the upstream pool.
+    #[arg(long)]
+    pub no_migrate_from: bool,
 }
 
 #[derive(Args, Debug)]
@@ -362,7 +356,7 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
                     triggers::set_target(lambda_config, name, Some(target))
                         .map_err(crate::Error::Invalid)?;
                 }
-                let webhook = &args.webhook;
+                let webhook = &args.sealed;
                 if webhook.no_webhook_secret || webhook.webhook_secret.is_some() {
                     triggers::set_pool_webhook_secret(
                         &mut pool.settings,
@@ -371,7 +365,7 @@ pub(super) fn pool_cmd(ctx: &Ctx, cmd: PoolCmd) -> std::result::Result<Output, S
                     )
                     .map_err(|e| crate::Error::Invalid(format!("--webhook-secret: {e}")))?;
                 }
-                let migrate = &args.migrate;
+                let migrate = &args.sealed;
                 if migrate.no_migrate_from {
                     pool.settings.migrate_from = None;
                 }

@@ -22,6 +22,7 @@ mod fuzz;
 mod hosted_ui;
 mod mail;
 mod mfa;
+mod migrate_from;
 mod migration;
 mod operations;
 mod oversized;
