@@ -35,6 +35,8 @@ pub const PASSWORD_CHANGE: &str = "password_change";
 pub const PASSWORD_RESET: &str = "password_reset";
 pub const MFA_CHANGE: &str = "mfa_change";
 pub const SIGN_OUT: &str = "sign_out";
+/// A sign-in with a password known from breaches, sent to a reset by the risk configuration.
+pub const COMPROMISED_CREDENTIALS: &str = "compromised_credentials";
 
 /// The way into the server an event came through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

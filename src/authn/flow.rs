@@ -228,6 +228,9 @@ fn check_password(
         tracing::info!(pool = %pool.id, user = %user.id, "sign-in refused: user disabled");
         return Err(LoginError::InvalidCredentials);
     }
+    if user.status == UserStatus::Confirmed && compromised_blocked(pool, context, pass) {
+        return Err(send_to_reset(services.store, pool, user, now)?);
+    }
     match user.status {
         UserStatus::Unconfirmed => Err(LoginError::NotConfirmed),
         UserStatus::ForceChangePassword => Err(LoginError::NewPasswordRequired(Box::new(user))),
@@ -241,6 +244,40 @@ fn check_password(
             })
         }
     }
+}
+
+/// Whether the risk configuration in force for the client blocks this (right) password at
+/// sign-in because it is on the breached-password list (`CompromisedCredentialsRiskConfiguration`).
+fn compromised_blocked(pool: &Pool, context: &Context, pass: &str) -> bool {
+    crate::pools::risk::effective(&pool.settings.risk, context.client_id.as_deref())
+        .is_some_and(|c| c.blocks_compromised(crate::pools::risk::Event::SignIn))
+        && crate::authn::breached::is_breached(pass)
+}
+
+/// A compromised password stops here: the user must reset it (RESET_REQUIRED, recorded in
+/// the audit log) before anything is issued.
+fn send_to_reset(
+    store: &Store,
+    pool: &Pool,
+    mut user: User,
+    now: i64,
+) -> crate::Result<LoginError> {
+    user.status = UserStatus::ResetRequired;
+    user.updated_at = now;
+    let event = crate::audit::Event::new(
+        crate::audit::Door::Core,
+        crate::audit::COMPROMISED_CREDENTIALS,
+        "reset_required",
+    )
+    .pool(&pool.id)
+    .target(&user.id);
+    store.write_sync(|db| -> crate::Result<()> {
+        crate::store::users::update(db, &user)?;
+        crate::audit::record_in(db, event, now)?;
+        Ok(())
+    })?;
+    tracing::info!(pool = %pool.id, user = %user.id, "sign-in with a compromised password: reset required");
+    Ok(LoginError::ResetRequired)
 }
 
 /// PreAuthentication for a sign-in that does not go through `password_login` (SRP, at

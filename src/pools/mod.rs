@@ -4,6 +4,7 @@ pub mod clients;
 pub mod directory;
 pub mod migrate_from;
 pub mod resource_servers;
+pub mod risk;
 pub mod schema;
 pub mod service;
 
@@ -224,6 +225,8 @@ pub struct PoolSettings {
     /// The Cognito-compatible pool whose users migrate here on first sign-in (issue #15's
     /// `migrate_from`; `accounts::upstream`). Its secrets are sealed; never shown.
     pub migrate_from: Option<migrate_from::MigrateFrom>,
+    /// SetRiskConfiguration's configurations: `ALL` for the pool, else per app client.
+    pub risk: BTreeMap<String, risk::RiskConfiguration>,
 }
 
 /// Cognito's pool settings that Incognito keeps and returns verbatim: mail goes through the
@@ -332,6 +335,7 @@ impl Default for PoolSettings {
             recorded: RecordedSettings::default(),
             webhook_secret: None,
             migrate_from: None,
+            risk: BTreeMap::new(),
         }
     }
 }

@@ -94,6 +94,17 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Creates a confirmed user in the app's default pool and returns its sub.
 pub fn create_user(app: &TestApp, email: &str, name: &str) -> String {
+    create_user_with(app, email, name, Some(PASSWORD.to_string()), None)
+}
+
+/// Like `create_user`, with a password (checked against the policy) or a ready hash.
+pub fn create_user_with(
+    app: &TestApp,
+    email: &str,
+    name: &str,
+    password: Option<String>,
+    password_hash: Option<String>,
+) -> String {
     let pool_id = app.pool_id.clone();
     let (email, name) = (email.to_string(), name.to_string());
     app.state
@@ -110,8 +121,8 @@ pub fn create_user(app: &TestApp, email: &str, name: &str) -> String {
                 incognito::accounts::service::NewUser {
                     username: None,
                     email: Some(email),
-                    password: Some(PASSWORD.to_string()),
-                    password_hash: None,
+                    password,
+                    password_hash,
                     attributes,
                     confirmed: true,
                     email_verified: true,

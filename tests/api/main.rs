@@ -29,6 +29,7 @@ mod oversized;
 mod passwords;
 mod races;
 mod relying_party;
+mod risk;
 mod smtp;
 mod throttling;
 mod tls;

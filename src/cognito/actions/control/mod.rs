@@ -25,6 +25,7 @@ mod list_user_import_jobs;
 mod list_user_pool_clients;
 mod list_user_pools;
 mod mfa_config;
+mod risk_configuration;
 mod start_user_import_job;
 mod tags;
 mod ui_customization;
@@ -59,6 +60,8 @@ pub const ACTIONS: &[&str] = &[
     "GetUserPoolMfaConfig",
     "SetUICustomization",
     "GetUICustomization",
+    "SetRiskConfiguration",
+    "DescribeRiskConfiguration",
     "CreateUserPoolDomain",
     "DescribeUserPoolDomain",
     "UpdateUserPoolDomain",
@@ -96,6 +99,8 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "GetUserPoolMfaConfig" => mfa_config::get(ctx, body).await,
         "SetUICustomization" => ui_customization::set(ctx, body).await,
         "GetUICustomization" => ui_customization::get(ctx, body).await,
+        "SetRiskConfiguration" => risk_configuration::set(ctx, body).await,
+        "DescribeRiskConfiguration" => risk_configuration::describe(ctx, body).await,
         "CreateUserPoolDomain" => domain::change(ctx, body, domain::Change::Create).await,
         "DescribeUserPoolDomain" => domain::describe(ctx, body).await,
         "UpdateUserPoolDomain" => domain::change(ctx, body, domain::Change::Update).await,
