@@ -142,6 +142,12 @@ pub struct Config {
     /// Where Lambda-function triggers are invoked (the Lambda Invoke API): LocalStack, SAM
     /// local, the Runtime Interface Emulator... Default: the ARN region's public endpoint.
     pub lambda_endpoint: Option<String>,
+    /// Stand-ins for the social providers' fixed endpoints (tests, air-gapped mirrors): the
+    /// scheme, host and port of every preset URL of that type are replaced by this base URL.
+    pub google_endpoint: Option<String>,
+    pub facebook_endpoint: Option<String>,
+    pub amazon_endpoint: Option<String>,
+    pub apple_endpoint: Option<String>,
     /// Signs webhook triggers (Standard Webhooks): `whsec_` + base64 of the key.
     pub webhook_secret: Option<Secret>,
     /// Refuses trigger targets on private and loopback addresses too (multi-tenant servers);
@@ -205,6 +211,10 @@ impl Default for Config {
             smtp_password: None,
             smtp_from: "Incognito <no-reply@localhost>".into(),
             lambda_endpoint: None,
+            google_endpoint: None,
+            facebook_endpoint: None,
+            amazon_endpoint: None,
+            apple_endpoint: None,
             webhook_secret: None,
             trigger_deny_private: false,
             metrics_enabled: true,
@@ -299,6 +309,10 @@ impl Config {
         "smtp_password",
         "smtp_from",
         "lambda_endpoint",
+        "google_endpoint",
+        "facebook_endpoint",
+        "amazon_endpoint",
+        "apple_endpoint",
         "webhook_secret",
         "trigger_deny_private",
         "metrics_enabled",
@@ -495,13 +509,21 @@ impl Config {
                 message: "`whsec_` followed by the base64 of the key (at least 16 bytes)".into(),
             });
         }
-        if let Some(endpoint) = &self.lambda_endpoint
-            && !url::Url::parse(endpoint).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-        {
-            return Err(ConfigError::Invalid {
-                name: "lambda_endpoint",
-                message: "an http(s) URL, e.g. http://localhost:4566".into(),
-            });
+        for (name, endpoint) in [
+            ("lambda_endpoint", &self.lambda_endpoint),
+            ("google_endpoint", &self.google_endpoint),
+            ("facebook_endpoint", &self.facebook_endpoint),
+            ("amazon_endpoint", &self.amazon_endpoint),
+            ("apple_endpoint", &self.apple_endpoint),
+        ] {
+            if let Some(endpoint) = endpoint
+                && !url::Url::parse(endpoint).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+            {
+                return Err(ConfigError::Invalid {
+                    name,
+                    message: "an http(s) URL, e.g. http://localhost:4566".into(),
+                });
+            }
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
             return Err(ConfigError::Invalid {

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod cognito;
 pub mod config;
 pub mod error;
+pub mod federation;
 pub mod http;
 pub mod i18n;
 pub mod jobs;

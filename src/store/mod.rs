@@ -8,6 +8,7 @@ pub mod code_send_limits;
 pub mod codes;
 pub mod cognito;
 pub mod email_codes;
+pub mod federation;
 pub mod groups;
 pub mod import_jobs;
 pub mod keys;
@@ -95,6 +96,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0010_user_import_jobs",
         include_str!("../../migrations/0010_user_import_jobs.sql"),
+    ),
+    (
+        "0011_federation",
+        include_str!("../../migrations/0011_federation.sql"),
     ),
 ];
 

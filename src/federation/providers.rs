@@ -1,0 +1,654 @@
+//! A pool's identity providers, Cognito's model: `ProviderType`, `ProviderDetails` with
+//! Cognito's keys per type, `AttributeMapping` (pool attribute → upstream claim) and
+//! `IdpIdentifiers`. The one validation path for the Cognito API, the CLI and the bootstrap
+//! file. Secrets (`client_secret`, Apple's `private_key`) are sealed at rest and never shown.
+//!
+//! The social presets' endpoints are Cognito's; the server settings `google_endpoint`,
+//! `facebook_endpoint`, `amazon_endpoint` and `apple_endpoint` replace their scheme, host and
+//! port (stand-ins in tests, mirrors in air-gapped networks).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::config::Config;
+use crate::keys::seal::Sealer;
+use crate::store::federation::IdentityProvider;
+use crate::store::{self, Db};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderType {
+    Oidc,
+    Google,
+    SignInWithApple,
+    Facebook,
+    LoginWithAmazon,
+    Saml,
+}
+
+impl ProviderType {
+    pub fn parse(s: &str) -> Result<ProviderType> {
+        Ok(match s {
+            "OIDC" => ProviderType::Oidc,
+            "Google" => ProviderType::Google,
+            "SignInWithApple" => ProviderType::SignInWithApple,
+            "Facebook" => ProviderType::Facebook,
+            "LoginWithAmazon" => ProviderType::LoginWithAmazon,
+            "SAML" => ProviderType::Saml,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "ProviderType {s:?}: one of OIDC, Google, SignInWithApple, Facebook, LoginWithAmazon, SAML"
+                )));
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderType::Oidc => "OIDC",
+            ProviderType::Google => "Google",
+            ProviderType::SignInWithApple => "SignInWithApple",
+            ProviderType::Facebook => "Facebook",
+            ProviderType::LoginWithAmazon => "LoginWithAmazon",
+            ProviderType::Saml => "SAML",
+        }
+    }
+
+    /// The upstream claim that names the user (`{ProviderName}_{it}` is the username here):
+    /// Cognito's fixed source per type, never the e-mail.
+    pub fn subject_claim(self) -> &'static str {
+        match self {
+            ProviderType::Facebook => "id",
+            ProviderType::LoginWithAmazon => "user_id",
+            _ => "sub",
+        }
+    }
+
+    /// Whether the upstream signs an ID token (else the user comes from its attributes URL).
+    pub fn has_id_token(self) -> bool {
+        matches!(
+            self,
+            ProviderType::Oidc | ProviderType::Google | ProviderType::SignInWithApple
+        )
+    }
+
+    /// Keys a caller may give: required, optional, and which of them are secret.
+    fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            ProviderType::Oidc => (
+                &["client_id", "oidc_issuer", "authorize_scopes"],
+                &[
+                    "client_secret",
+                    "attributes_request_method",
+                    "authorize_url",
+                    "token_url",
+                    "attributes_url",
+                    "jwks_uri",
+                ],
+            ),
+            ProviderType::Google | ProviderType::LoginWithAmazon => {
+                (&["client_id", "client_secret", "authorize_scopes"], &[])
+            }
+            ProviderType::Facebook => (
+                &["client_id", "client_secret", "authorize_scopes"],
+                &["api_version"],
+            ),
+            ProviderType::SignInWithApple => (
+                &[
+                    "client_id",
+                    "team_id",
+                    "key_id",
+                    "private_key",
+                    "authorize_scopes",
+                ],
+                &[],
+            ),
+            ProviderType::Saml => (&[], &[]),
+        }
+    }
+}
+
+/// Sealed at rest, never returned.
+pub const SECRET_KEYS: &[&str] = &["client_secret", "private_key"];
+
+/// What a caller gives for a new or changed provider.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderInput {
+    pub name: String,
+    pub provider_type: String,
+    pub details: BTreeMap<String, String>,
+    pub attribute_mapping: BTreeMap<String, String>,
+    pub idp_identifiers: Vec<String>,
+}
+
+/// Names the social types must carry (Cognito's rule).
+fn fixed_name(t: ProviderType) -> Option<&'static str> {
+    match t {
+        ProviderType::Google => Some("Google"),
+        ProviderType::Facebook => Some("Facebook"),
+        ProviderType::LoginWithAmazon => Some("LoginWithAmazon"),
+        ProviderType::SignInWithApple => Some("SignInWithApple"),
+        _ => None,
+    }
+}
+
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = (1..=32).contains(&name.chars().count())
+        && !name.starts_with('_')
+        && !name.eq_ignore_ascii_case("cognito")
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '/');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "ProviderName {name:?}: 1 to 32 characters, no spaces or '/', not starting with '_', not COGNITO"
+        )))
+    }
+}
+
+fn check_url(key: &str, v: &str) -> Result<()> {
+    let url = url::Url::parse(v).map_err(|_| Error::invalid(format!("{key}: not a URL")))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "{key}: https:// (or http:// to loopback)"
+        )))
+    }
+}
+
+/// Checks a provider and seals its secrets. `old`: the stored provider on an update, whose
+/// secrets are kept when the input leaves them out (tools that do not know them keep them).
+pub fn prepare(
+    pool_id: &str,
+    input: ProviderInput,
+    sealer: &Sealer,
+    old: Option<&IdentityProvider>,
+    now: i64,
+) -> Result<IdentityProvider> {
+    check_name(&input.name)?;
+    let t = ProviderType::parse(&input.provider_type)?;
+    if t == ProviderType::Saml {
+        return Err(Error::invalid(
+            "ProviderType SAML: SAML identity providers are not supported yet (OIDC and the social types are)",
+        ));
+    }
+    if let Some(fixed) = fixed_name(t)
+        && input.name != fixed
+    {
+        return Err(Error::invalid(format!(
+            "ProviderName: a {} provider is named {fixed}",
+            t.as_str()
+        )));
+    }
+    let (required, optional) = t.keys();
+    let mut details = BTreeMap::new();
+    for (k, v) in input.details {
+        if !required.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
+            return Err(Error::invalid(format!(
+                "ProviderDetails: {k:?} is not a key of {}",
+                t.as_str()
+            )));
+        }
+        if v.is_empty() || v.len() > 131_072 || v.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(Error::invalid(format!(
+                "ProviderDetails {k}: a non-empty value"
+            )));
+        }
+        if k.ends_with("_url") || k == "oidc_issuer" || k == "jwks_uri" {
+            check_url(&k, &v)?;
+        }
+        details.insert(k, v);
+    }
+    // A secret left out of an update is kept; a given one is sealed (unchanged: as it was).
+    for key in SECRET_KEYS {
+        let kept = old.and_then(|o| o.details.get(*key));
+        match (details.get(*key).cloned(), kept) {
+            (Some(plain), Some(k)) if sealer.open(k).is_ok_and(|o| o == plain) => {
+                details.insert(key.to_string(), k.clone());
+            }
+            (Some(plain), _) => {
+                details.insert(key.to_string(), sealer.seal(&plain));
+            }
+            (None, Some(k)) => {
+                details.insert(key.to_string(), k.clone());
+            }
+            (None, None) => {}
+        }
+    }
+    for key in required {
+        if !details.contains_key(*key) {
+            return Err(Error::invalid(format!(
+                "ProviderDetails: {key} is required for {}",
+                t.as_str()
+            )));
+        }
+    }
+    if let Some(m) = details.get("attributes_request_method")
+        && m != "GET"
+        && m != "POST"
+    {
+        return Err(Error::invalid("attributes_request_method: GET or POST"));
+    }
+    if t.has_id_token()
+        && !details["authorize_scopes"]
+            .split([' ', ','])
+            .any(|s| s == "openid")
+        && t != ProviderType::SignInWithApple
+    {
+        return Err(Error::invalid("authorize_scopes: must include openid"));
+    }
+    if let Some(v) = details.get("api_version")
+        && !(v.starts_with('v') && v[1..].chars().all(|c| c.is_ascii_digit() || c == '.'))
+    {
+        return Err(Error::invalid("api_version: like v17.0"));
+    }
+    let mut attribute_mapping = BTreeMap::new();
+    for (local, upstream) in input.attribute_mapping {
+        let known = local == "username" || crate::pools::is_valid_attribute_name(&local);
+        if !known || upstream.is_empty() || upstream.len() > 131 {
+            return Err(Error::invalid(format!(
+                "AttributeMapping {local:?}: a pool attribute mapped to an upstream claim (1 to 131 characters)"
+            )));
+        }
+        attribute_mapping.insert(local, upstream);
+    }
+    // Cognito's fixed source of the username, shown in the mapping as Cognito shows it.
+    attribute_mapping.insert("username".into(), t.subject_claim().into());
+    if input.idp_identifiers.len() > 50 {
+        return Err(Error::invalid("IdpIdentifiers: at most 50"));
+    }
+    for id in &input.idp_identifiers {
+        let ok = (1..=40).contains(&id.len())
+            && id
+                .chars()
+                .all(|c| c.is_alphanumeric() || " _+=.@-".contains(c));
+        if !ok {
+            return Err(Error::invalid(format!("IdpIdentifiers: {id:?}")));
+        }
+    }
+    Ok(IdentityProvider {
+        pool_id: pool_id.to_string(),
+        name: input.name,
+        provider_type: t.as_str().to_string(),
+        details,
+        attribute_mapping,
+        idp_identifiers: input.idp_identifiers,
+        created_at: old.map_or(now, |o| o.created_at),
+        updated_at: now,
+    })
+}
+
+/// Refuses an identifier another provider of the pool already has (they route sign-ins).
+fn check_identifiers_free(db: &Db, p: &IdentityProvider) -> Result<()> {
+    for other in store::federation::list(db, &p.pool_id, 1000, "")? {
+        if other.name == p.name {
+            continue;
+        }
+        if let Some(id) = p
+            .idp_identifiers
+            .iter()
+            .find(|i| other.idp_identifiers.contains(i))
+        {
+            return Err(Error::AlreadyExists(format!(
+                "IdpIdentifier {id:?} (provider {})",
+                other.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn create(
+    db: &Db,
+    sealer: &Sealer,
+    pool_id: &str,
+    input: ProviderInput,
+    now: i64,
+) -> Result<IdentityProvider> {
+    if store::federation::get(db, pool_id, &input.name)?.is_some() {
+        return Err(Error::AlreadyExists(format!(
+            "identity provider {}",
+            input.name
+        )));
+    }
+    let p = prepare(pool_id, input, sealer, None, now)?;
+    check_identifiers_free(db, &p)?;
+    store::federation::insert(db, &p)?;
+    Ok(p)
+}
+
+/// What UpdateIdentityProvider (or `idp update`) changes: each `None` is kept.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderChange {
+    /// Replaces the details; secrets left out are kept.
+    pub details: Option<BTreeMap<String, String>>,
+    pub attribute_mapping: Option<BTreeMap<String, String>>,
+    pub idp_identifiers: Option<Vec<String>>,
+}
+
+pub fn update(
+    db: &Db,
+    sealer: &Sealer,
+    pool_id: &str,
+    name: &str,
+    change: ProviderChange,
+    now: i64,
+) -> Result<IdentityProvider> {
+    let old = require(db, pool_id, name)?;
+    let without_secrets = |mut d: BTreeMap<String, String>| {
+        for k in SECRET_KEYS {
+            d.remove(*k);
+        }
+        d
+    };
+    let input = ProviderInput {
+        name: old.name.clone(),
+        provider_type: old.provider_type.clone(),
+        details: change
+            .details
+            .unwrap_or_else(|| without_secrets(old.details.clone())),
+        attribute_mapping: change
+            .attribute_mapping
+            .unwrap_or_else(|| old.attribute_mapping.clone()),
+        idp_identifiers: change
+            .idp_identifiers
+            .unwrap_or_else(|| old.idp_identifiers.clone()),
+    };
+    let p = prepare(pool_id, input, sealer, Some(&old), now)?;
+    check_identifiers_free(db, &p)?;
+    store::federation::update(db, &p)?;
+    Ok(p)
+}
+
+pub fn require(db: &Db, pool_id: &str, name: &str) -> Result<IdentityProvider> {
+    store::federation::get(db, pool_id, name)?
+        .ok_or_else(|| Error::not_found(format!("identity provider {name}")))
+}
+
+/// The provider an identifier (`idp_identifier=` or an e-mail domain) names.
+pub fn by_identifier(db: &Db, pool_id: &str, identifier: &str) -> Result<Option<IdentityProvider>> {
+    Ok(store::federation::list(db, pool_id, 1000, "")?
+        .into_iter()
+        .find(|p| {
+            p.idp_identifiers
+                .iter()
+                .any(|i| i.eq_ignore_ascii_case(identifier))
+        }))
+}
+
+/// The endpoints and fixed values of a provider as used and as Cognito describes them:
+/// what was given, plus the preset's (with the server's stand-in base, if any).
+pub fn effective_details(p: &IdentityProvider, config: &Config) -> BTreeMap<String, String> {
+    let mut d = p.details.clone();
+    let t = ProviderType::parse(&p.provider_type).unwrap_or(ProviderType::Oidc);
+    let version = d
+        .get("api_version")
+        .cloned()
+        .unwrap_or_else(|| "v17.0".into());
+    let (base, preset): (&Option<String>, Vec<(&str, String)>) = match t {
+        ProviderType::Google => (
+            &config.google_endpoint,
+            vec![
+                (
+                    "authorize_url",
+                    "https://accounts.google.com/o/oauth2/v2/auth".into(),
+                ),
+                (
+                    "token_url",
+                    "https://www.googleapis.com/oauth2/v4/token".into(),
+                ),
+                ("oidc_issuer", "https://accounts.google.com".into()),
+                (
+                    "jwks_uri",
+                    "https://www.googleapis.com/oauth2/v3/certs".into(),
+                ),
+                (
+                    "attributes_url",
+                    "https://people.googleapis.com/v1/people/me?personFields=".into(),
+                ),
+                ("attributes_url_add_attributes", "true".into()),
+                ("token_request_method", "POST".into()),
+            ],
+        ),
+        ProviderType::Facebook => (
+            &config.facebook_endpoint,
+            vec![
+                (
+                    "authorize_url",
+                    format!("https://www.facebook.com/{version}/dialog/oauth"),
+                ),
+                (
+                    "token_url",
+                    format!("https://graph.facebook.com/{version}/oauth/access_token"),
+                ),
+                (
+                    "attributes_url",
+                    format!("https://graph.facebook.com/{version}/me?fields="),
+                ),
+                ("attributes_url_add_attributes", "true".into()),
+                ("token_request_method", "GET".into()),
+            ],
+        ),
+        ProviderType::LoginWithAmazon => (
+            &config.amazon_endpoint,
+            vec![
+                ("authorize_url", "https://www.amazon.com/ap/oa".into()),
+                ("token_url", "https://api.amazon.com/auth/o2/token".into()),
+                (
+                    "attributes_url",
+                    "https://api.amazon.com/user/profile".into(),
+                ),
+                ("attributes_url_add_attributes", "false".into()),
+                ("token_request_method", "POST".into()),
+            ],
+        ),
+        ProviderType::SignInWithApple => (
+            &config.apple_endpoint,
+            vec![
+                (
+                    "authorize_url",
+                    "https://appleid.apple.com/auth/authorize".into(),
+                ),
+                ("token_url", "https://appleid.apple.com/auth/token".into()),
+                ("oidc_issuer", "https://appleid.apple.com".into()),
+                ("jwks_uri", "https://appleid.apple.com/auth/keys".into()),
+                ("token_request_method", "POST".into()),
+            ],
+        ),
+        ProviderType::Oidc | ProviderType::Saml => (&None, vec![]),
+    };
+    for (k, v) in preset {
+        let v = match base {
+            Some(b) => rebase(&v, b),
+            None => v,
+        };
+        d.entry(k.to_string()).or_insert(v);
+    }
+    if t == ProviderType::Oidc {
+        d.entry("attributes_request_method".into())
+            .or_insert_with(|| "GET".into());
+    }
+    d
+}
+
+/// `url` with the scheme, host and port of `base` (and `base`'s path before its own). A bare
+/// host (an issuer) becomes `base` without a trailing slash: issuers compare as strings.
+fn rebase(url: &str, base: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => {
+            let mut out = base.trim_end_matches('/').to_string();
+            if u.path() != "/" {
+                out.push_str(u.path());
+            }
+            if let Some(q) = u.query() {
+                out.push('?');
+                out.push_str(q);
+            }
+            out
+        }
+        Err(_) => url.to_string(),
+    }
+}
+
+/// Cognito's `IdentityProviderType` (secrets left out).
+pub fn describe(p: &IdentityProvider, config: &Config) -> Value {
+    let mut details = effective_details(p, config);
+    for k in SECRET_KEYS {
+        details.remove(*k);
+    }
+    json!({
+        "UserPoolId": p.pool_id,
+        "ProviderName": p.name,
+        "ProviderType": p.provider_type,
+        "ProviderDetails": details,
+        "AttributeMapping": p.attribute_mapping,
+        "IdpIdentifiers": p.idp_identifiers,
+        "LastModifiedDate": p.updated_at,
+        "CreationDate": p.created_at,
+    })
+}
+
+/// Cognito's `ProviderDescription` (ListIdentityProviders).
+pub fn summary(p: &IdentityProvider) -> Value {
+    json!({
+        "ProviderName": p.name,
+        "ProviderType": p.provider_type,
+        "LastModifiedDate": p.updated_at,
+        "CreationDate": p.created_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(t: &str, name: &str, details: &[(&str, &str)]) -> ProviderInput {
+        ProviderInput {
+            name: name.into(),
+            provider_type: t.into(),
+            details: details
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn secrets_are_sealed_kept_on_update_and_never_described() {
+        let sealer = Sealer::new(Some(&"k".repeat(43)));
+        let first = prepare(
+            "local_P1",
+            input(
+                "Google",
+                "Google",
+                &[
+                    ("client_id", "c"),
+                    ("client_secret", "s3cret"),
+                    ("authorize_scopes", "openid email"),
+                ],
+            ),
+            &sealer,
+            None,
+            1,
+        )
+        .unwrap();
+        assert_ne!(first.details["client_secret"], "s3cret");
+        let again = prepare(
+            "local_P1",
+            input(
+                "Google",
+                "Google",
+                &[("client_id", "c2"), ("authorize_scopes", "openid")],
+            ),
+            &sealer,
+            Some(&first),
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            again.details["client_secret"],
+            first.details["client_secret"]
+        );
+        let shown = describe(&again, &Config::default()).to_string();
+        assert!(!shown.contains("client_secret") && !shown.contains("s3cret"));
+        assert!(shown.contains("https://accounts.google.com/o/oauth2/v2/auth"));
+        assert_eq!(again.attribute_mapping["username"], "sub");
+    }
+
+    #[test]
+    fn bad_providers_are_refused() {
+        let sealer = Sealer::new(None);
+        let oidc = |d: &[(&str, &str)]| prepare("p", input("OIDC", "Corp", d), &sealer, None, 0);
+        assert!(
+            oidc(&[
+                ("client_id", "c"),
+                ("oidc_issuer", "https://id.example.com"),
+                ("authorize_scopes", "openid")
+            ])
+            .is_ok()
+        );
+        assert!(
+            oidc(&[
+                ("client_id", "c"),
+                ("oidc_issuer", "http://id.example.com"),
+                ("authorize_scopes", "openid")
+            ])
+            .is_err()
+        );
+        assert!(
+            oidc(&[
+                ("client_id", "c"),
+                ("oidc_issuer", "https://id.example.com"),
+                ("authorize_scopes", "email")
+            ])
+            .is_err()
+        );
+        assert!(oidc(&[("client_id", "c"), ("authorize_scopes", "openid")]).is_err());
+        assert!(
+            oidc(&[
+                ("client_id", "c"),
+                ("oidc_issuer", "https://x"),
+                ("authorize_scopes", "openid"),
+                ("colour", "x")
+            ])
+            .is_err()
+        );
+        assert!(prepare("p", input("Google", "MyGoogle", &[]), &sealer, None, 0).is_err());
+        assert!(prepare("p", input("SAML", "Corp", &[]), &sealer, None, 0).is_err());
+        assert!(prepare("p", input("Nope", "Corp", &[]), &sealer, None, 0).is_err());
+        assert!(prepare("p", input("OIDC", "_x", &[]), &sealer, None, 0).is_err());
+    }
+
+    #[test]
+    fn stand_in_endpoints_replace_the_presets_host() {
+        let p = IdentityProvider {
+            pool_id: "p".into(),
+            name: "Facebook".into(),
+            provider_type: "Facebook".into(),
+            details: BTreeMap::new(),
+            attribute_mapping: BTreeMap::new(),
+            idp_identifiers: vec![],
+            created_at: 0,
+            updated_at: 0,
+        };
+        let config = Config {
+            facebook_endpoint: Some("http://127.0.0.1:9999".into()),
+            ..Config::default()
+        };
+        let d = effective_details(&p, &config);
+        assert_eq!(
+            d["authorize_url"],
+            "http://127.0.0.1:9999/v17.0/dialog/oauth"
+        );
+        assert_eq!(
+            d["attributes_url"],
+            "http://127.0.0.1:9999/v17.0/me?fields="
+        );
+    }
+}
