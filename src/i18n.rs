@@ -38,6 +38,8 @@ catalogue! {
     password: "Password", "Passwort";
     forgot_link: "Forgot your password?", "Passwort vergessen?";
     sign_in_button: "Sign in", "Anmelden";
+    or_divider: "or", "oder";
+    continue_with: "Continue with", "Weiter mit";
     no_account: "Don’t have an account?", "Noch kein Konto?";
     create_account_link: "Create an account", "Konto erstellen";
     err_credentials: "Incorrect email or password.", "E-Mail-Adresse oder Passwort ist falsch.";

@@ -24,6 +24,8 @@ pub enum UserStatus {
     ForceChangePassword,
     /// An administrator asked for a password reset: no sign-in until the user completes one.
     ResetRequired,
+    /// Signed in through an identity provider (`federation`): no password here.
+    ExternalProvider,
 }
 
 impl UserStatus {
@@ -33,6 +35,7 @@ impl UserStatus {
             UserStatus::Confirmed => "CONFIRMED",
             UserStatus::ForceChangePassword => "FORCE_CHANGE_PASSWORD",
             UserStatus::ResetRequired => "RESET_REQUIRED",
+            UserStatus::ExternalProvider => "EXTERNAL_PROVIDER",
         }
     }
 }
@@ -45,6 +48,7 @@ impl std::str::FromStr for UserStatus {
             "CONFIRMED" => Ok(UserStatus::Confirmed),
             "FORCE_CHANGE_PASSWORD" => Ok(UserStatus::ForceChangePassword),
             "RESET_REQUIRED" => Ok(UserStatus::ResetRequired),
+            "EXTERNAL_PROVIDER" => Ok(UserStatus::ExternalProvider),
             _ => Err(format!("unknown status {s}")),
         }
     }

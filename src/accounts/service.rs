@@ -148,6 +148,14 @@ impl PreparedUser {
         self.password = Some(new);
     }
 
+    /// Makes it a federated user (`federation::users`): Cognito's `{Provider}_{id}` username
+    /// in every pool (e-mail pools too), EXTERNAL_PROVIDER, its `identities`.
+    pub fn federate(&mut self, username: String, identities: String) {
+        self.user.username = username;
+        self.user.status = UserStatus::ExternalProvider;
+        self.user.attributes.insert("identities".into(), identities);
+    }
+
     pub fn set_status(&mut self, status: UserStatus) {
         self.user.status = status;
     }

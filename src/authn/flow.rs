@@ -235,6 +235,8 @@ fn check_password(
         UserStatus::Unconfirmed => Err(LoginError::NotConfirmed),
         UserStatus::ForceChangePassword => Err(LoginError::NewPasswordRequired(Box::new(user))),
         UserStatus::ResetRequired => Err(LoginError::ResetRequired),
+        // Federated users have no password here (unreachable: no hash verifies).
+        UserStatus::ExternalProvider => Err(LoginError::InvalidCredentials),
         UserStatus::Confirmed => {
             tracing::info!(pool = %pool.id, user = %user.id, "sign-in succeeded");
             Ok(Authenticated {

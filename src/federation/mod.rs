@@ -10,3 +10,6 @@
 //!   the `{pool}_{ProviderName}` group, mapped attributes re-applied at every sign-in).
 
 pub mod providers;
+pub mod pending;
+pub mod upstream;
+pub mod users;

@@ -229,3 +229,30 @@ impl KeySet {
         Ok(payload.claims_set().clone())
     }
 }
+
+/// An ES256-signed client assertion (Sign in with Apple's `client_secret`): `iss` the team,
+/// `sub` the client id, `aud` the provider, five minutes long, `kid` the key id.
+pub fn es256_client_assertion(
+    private_key_pem: &str,
+    key_id: &str,
+    issuer: &str,
+    subject: &str,
+    audience: &str,
+    now: i64,
+) -> Result<String, String> {
+    use josekit::jws::{ES256, JwsHeader};
+    use josekit::jwt::{self, JwtPayload};
+    let signer = ES256
+        .signer_from_pem(private_key_pem.as_bytes())
+        .map_err(|_| "private_key: not an EC P-256 private key in PEM".to_string())?;
+    let mut header = JwsHeader::new();
+    header.set_key_id(key_id);
+    let mut payload = JwtPayload::new();
+    payload.set_issuer(issuer);
+    payload.set_subject(subject);
+    payload.set_audience(vec![audience]);
+    let at = |t: i64| std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.max(0) as u64);
+    payload.set_issued_at(&at(now));
+    payload.set_expires_at(&at(now + 300));
+    jwt::encode_with_signer(&payload, &header, &signer).map_err(|e| e.to_string())
+}

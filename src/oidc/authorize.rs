@@ -529,13 +529,26 @@ pub async fn authorize(
     let pool_id = entry.pool.id.clone();
     let outcome = state
         .store
-        .write(move |db| -> Result<Next, AuthorizeError> {
+        .write(move |db| -> Result<(Next, Option<String>), AuthorizeError> {
             let (request, client) = validate(db, &entry, &issuer, &params)?;
+            // `identity_provider` / `idp_identifier`: straight upstream when a sign-in is needed.
+            let upstream = match upstream_provider(db, &entry.pool.id, &params)? {
+                Some(name) if !crate::ui::pages::federation::client_supports(&client, &name) => {
+                    let error = Redirect::error(
+                        &request,
+                        &issuer,
+                        "invalid_request",
+                        "identity provider is not enabled for this client",
+                    );
+                    return Ok((Next::Respond(error), None));
+                }
+                other => other,
+            };
             let session = match &cookie {
                 Some(c) => sessions::resolve(db, &config, &entry.pool.id, c, now)?.map(|(s, _)| s),
                 None => None,
             };
-            Ok(proceed(
+            let next = proceed(
                 db,
                 &config,
                 &entry,
@@ -546,15 +559,35 @@ pub async fn authorize(
                 false,
                 false,
                 now,
-            )?)
+            )?;
+            Ok((next, upstream))
         })
         .await;
     match outcome {
-        Ok(Next::Respond(r)) => r.respond(is_post),
-        Ok(Next::Login(pending)) => found(&login_location(&pool_id, &pending)),
-        Ok(Next::Consent(pending)) => found(&consent_location(&pool_id, &pending)),
+        Ok((Next::Login(pending), Some(provider))) => found(
+            &crate::ui::pages::federation::start_location(&pool_id, &provider, &pending),
+        ),
+        Ok((next, _)) => match next {
+            Next::Respond(r) => r.respond(is_post),
+            Next::Login(pending) => found(&login_location(&pool_id, &pending)),
+            Next::Consent(pending) => found(&consent_location(&pool_id, &pending)),
+        },
         Err(e) => e.respond(chrome, is_post),
     }
+}
+
+/// The provider an authorization request names: `identity_provider` (but `COGNITO`, the
+/// hosted page), else the one whose `IdpIdentifiers` hold `idp_identifier`.
+fn upstream_provider(db: &Db, pool_id: &str, p: &Params) -> crate::Result<Option<String>> {
+    if let Some(name) = p.get("identity_provider").filter(|n| *n != "COGNITO") {
+        return Ok(Some(name.to_string()));
+    }
+    let Some(identifier) = p.get("idp_identifier") else {
+        return Ok(None);
+    };
+    Ok(crate::federation::providers::by_identifier(db, pool_id, identifier)?
+        .map(|p| p.name)
+        .or_else(|| Some(format!("unknown:{identifier}"))))
 }
 
 fn found(location: &str) -> HttpResponse {

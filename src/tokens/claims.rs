@@ -133,6 +133,12 @@ pub struct IdTokenFields<'a> {
 
 pub fn id_token(f: &IdTokenFields<'_>) -> Map<String, Value> {
     let mut c = user_claims(f.user, f.scope, Audience::IdToken);
+    // A federated user's linked identities, as Cognito puts them in the ID token: an array.
+    if let Some(ids) = f.user.attributes.get("identities")
+        && let Ok(v @ Value::Array(_)) = serde_json::from_str::<Value>(ids)
+    {
+        c.insert("identities".into(), v);
+    }
     keep_readable(&mut c, f.read_attributes);
     // Reserved claims last, so no attribute can shadow them.
     c.insert("iss".into(), json!(f.issuer));

@@ -233,6 +233,7 @@ impl Triggers {
                     status,
                     function_error,
                     body,
+                    ..
                 } => {
                     let answer: Option<Value> = serde_json::from_slice(&body).ok();
                     let error_message = answer

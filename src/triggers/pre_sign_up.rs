@@ -16,6 +16,8 @@ pub const TRIGGER: &str = "PreSignUp";
 pub enum Source {
     SignUp,
     AdminCreateUser,
+    /// A first sign-in through an identity provider (`federation`).
+    ExternalProvider,
 }
 
 /// What the caller knows of the sign-up besides the user.
@@ -45,6 +47,7 @@ pub fn fire(
     let trigger_source = match source {
         Source::SignUp => "PreSignUp_SignUp",
         Source::AdminCreateUser => "PreSignUp_AdminCreateUser",
+        Source::ExternalProvider => "PreSignUp_ExternalProvider",
     };
     let mut request = json!({
         "userAttributes": user_attributes,

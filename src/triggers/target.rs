@@ -160,6 +160,8 @@ pub enum Attempt {
     Answer {
         status: u16,
         function_error: bool,
+        /// The answer's `Content-Type` (federation's JSON parsers check it).
+        content_type: Option<String>,
         body: Vec<u8>,
     },
     /// No answer: timeout, connection refused or reset (worth another attempt).
@@ -197,11 +199,27 @@ impl Caller {
 
     /// One POST of `body` with `headers`.
     pub fn post(&self, url: &str, headers: &[(String, String)], body: &[u8]) -> Attempt {
-        let mut request = self.agent.post(url);
+        self.send("POST", url, headers, body)
+    }
+
+    /// One request (any method; `body` empty for a GET).
+    pub fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Attempt {
+        let mut request = self.agent.request(method, url);
         for (k, v) in headers {
             request = request.set(k, v);
         }
-        let response = match request.send_bytes(body) {
+        let sent = if method == "GET" {
+            request.call()
+        } else {
+            request.send_bytes(body)
+        };
+        let response = match sent {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
             Err(ureq::Error::Transport(t)) => {
@@ -216,6 +234,7 @@ impl Caller {
         };
         let status = response.status();
         let function_error = response.header("x-amz-function-error").is_some();
+        let content_type = response.header("content-type").map(str::to_string);
         let mut body = Vec::new();
         if let Err(e) = response
             .into_reader()
@@ -227,6 +246,7 @@ impl Caller {
         Attempt::Answer {
             status,
             function_error,
+            content_type,
             body,
         }
     }

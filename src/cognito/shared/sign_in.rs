@@ -51,6 +51,8 @@ pub fn finish_sign_in(
             "User is not confirmed.",
         )),
         UserStatus::ResetRequired => Err(crate::cognito::error::password_reset_required()),
+        // Federated users sign in upstream only.
+        UserStatus::ExternalProvider => Err(CognitoError::bad_credentials()),
         UserStatus::ForceChangePassword => {
             let (_, session) = new_challenge(
                 db,

@@ -31,10 +31,35 @@ struct LoginPage {
     client_name: String,
     signup_url: Option<String>,
     forgot_url: Option<String>,
+    /// One button per identity provider the client offers: (name, link).
+    providers: Vec<(String, String)>,
+}
+
+/// The client's identity providers, as links that start the upstream sign-in.
+fn provider_links(ctx: &Ctx, client: Option<&crate::pools::Client>) -> Vec<(String, String)> {
+    let (Some(client), Some(pending)) = (client, ctx.pending_id()) else {
+        return vec![];
+    };
+    client
+        .settings
+        .supported_identity_providers
+        .iter()
+        .filter(|p| p.as_str() != "COGNITO")
+        .map(|p| {
+            let href = super::federation::start_location(ctx.pool_id(), p, &pending);
+            (p.clone(), href)
+        })
+        .collect()
 }
 
 impl LoginPage {
-    fn new(ctx: &Ctx, csrf_token: String, client_name: String, username: String) -> LoginPage {
+    fn new(
+        ctx: &Ctx,
+        csrf_token: String,
+        client_name: String,
+        username: String,
+        providers: Vec<(String, String)>,
+    ) -> LoginPage {
         let pool = &ctx.entry.pool;
         LoginPage {
             c: ctx.chrome(),
@@ -51,6 +76,7 @@ impl LoginPage {
             client_name,
             signup_url: pool.settings.self_signup.then(|| ctx.link("signup")),
             forgot_url: Some(ctx.link("forgot-password")),
+            providers,
         }
     }
 }
@@ -65,13 +91,16 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
             req.query_string()
         ));
     }
-    let (client_name, username) = match ctx.pending(&state).await {
-        Ok(Some((request, client))) => (client.name, request.login_hint.unwrap_or_default()),
-        Ok(None) => (ctx.entry.pool.display_name().to_string(), String::new()),
+    let (client_name, username, providers) = match ctx.pending(&state).await {
+        Ok(Some((request, client))) => {
+            let providers = provider_links(&ctx, Some(&client));
+            (client.name, request.login_hint.unwrap_or_default(), providers)
+        }
+        Ok(None) => (ctx.entry.pool.display_name().to_string(), String::new(), vec![]),
         Err(r) => return r,
     };
     let token = csrf::issue(&req, state.config.is_https());
-    let page = LoginPage::new(&ctx, token.value.clone(), client_name, username);
+    let page = LoginPage::new(&ctx, token.value.clone(), client_name, username, providers);
     with_csrf(pages::render(StatusCode::OK, &page), token)
 }
 
@@ -83,9 +112,12 @@ pub async fn submit(
 ) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let f = or_respond!(ctx.form(&state, &req, &body));
-    let (client_name, client_id) = match ctx.pending(&state).await {
-        Ok(Some((_, client))) => (client.name, Some(client.id)),
-        Ok(None) => (ctx.entry.pool.display_name().to_string(), None),
+    let (client_name, client_id, providers) = match ctx.pending(&state).await {
+        Ok(Some((_, client))) => {
+            let providers = provider_links(&ctx, Some(&client));
+            (client.name, Some(client.id), providers)
+        }
+        Ok(None) => (ctx.entry.pool.display_name().to_string(), None, vec![]),
         Err(r) => return r,
     };
     let https = state.config.is_https();
@@ -98,6 +130,7 @@ pub async fn submit(
             f.get("csrf_token").unwrap_or_default().to_string(),
             client_name.clone(),
             username.clone(),
+            providers.clone(),
         );
         page.notice = None;
         page.error = Some(message);

@@ -18,6 +18,7 @@ pub mod account;
 mod audit;
 pub mod confirm;
 pub mod consent;
+pub mod federation;
 pub mod login;
 pub mod mfa;
 pub mod new_password;

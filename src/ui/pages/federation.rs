@@ -1,0 +1,253 @@
+//! The hosted door of federation: `GET /{pool_id}/oauth2/idp?provider=NAME&request=PENDING`
+//! sends the browser upstream (from the sign-in page's button, or from `/oauth2/authorize`
+//! with `identity_provider` / `idp_identifier`), and `/{pool_id}/oauth2/idpresponse` (GET, or
+//! POST for Apple's `form_post`) brings it back: the upstream identity is verified, the user
+//! found or made (`federation::users`), and the pending authorization request completes like a
+//! password sign-in. Once the pending request is known, every failure goes to the relying
+//! party as `error` + `error_description` + `state`; before, it is a page.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{Ctx, Path, signin};
+use crate::accounts::User;
+use crate::federation::pending::{self, InFlight};
+use crate::federation::upstream::{FedError, Upstream, UpstreamIdentity};
+use crate::federation::{providers::ProviderType, users};
+use crate::oidc::authorize::{AuthorizeRequest, Redirect};
+use crate::oidc::params::Params;
+use crate::pools::Client;
+use crate::state::AppState;
+use crate::store::federation::IdentityProvider;
+use crate::triggers::pre_sign_up;
+
+/// Whether the client offers this provider (`SupportedIdentityProviders`).
+pub fn client_supports(client: &Client, provider: &str) -> bool {
+    client
+        .settings
+        .supported_identity_providers
+        .iter()
+        .any(|p| p == provider)
+}
+
+/// Where the browser goes to sign in with `provider` for a pending request.
+pub fn start_location(pool_id: &str, provider: &str, pending: &str) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    url.append_pair("provider", provider).append_pair("request", pending);
+    format!("/{pool_id}/oauth2/idp?{}", url.finish())
+}
+
+fn redirect_uri(state: &AppState, pool_id: &str) -> String {
+    format!("{}/oauth2/idpresponse", state.issuer(pool_id))
+}
+
+/// The relying party's redirect with an error, for a request it made.
+fn to_client(
+    state: &AppState,
+    ctx: &Ctx,
+    request: &AuthorizeRequest,
+    error: &'static str,
+    description: &str,
+    after_post: bool,
+) -> HttpResponse {
+    Redirect::error(request, &state.issuer(ctx.pool_id()), error, description).respond(after_post)
+}
+
+/// An OAuth error code for the relying party and its description.
+type Failure = (&'static str, String);
+
+fn fed_error_code(e: &FedError) -> &'static str {
+    match e {
+        FedError::Unavailable(_) => "temporarily_unavailable",
+        FedError::Config(_) => "server_error",
+        FedError::Refused(_) | FedError::Invalid(_) => "access_denied",
+    }
+}
+
+/// `GET /{pool_id}/oauth2/idp?provider=NAME&request=PENDING`
+pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let (request, client) = match ctx.pending(&state).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return ctx.expired(),
+        Err(r) => return r,
+    };
+    let Some(pending_id) = ctx.pending_id() else {
+        return ctx.expired();
+    };
+    let name = ctx.query.get("provider").unwrap_or_default().to_string();
+    if !client_supports(&client, &name) {
+        return to_client(&state, &ctx, &request, "invalid_request", "identity provider is not enabled for this client", false);
+    }
+    let (st, pool_id, now) = (state.get_ref().clone(), ctx.pool_id().to_string(), state.now());
+    let back = redirect_uri(&state, &pool_id);
+    let sent = web::block(move || -> Result<String, FedError> {
+        let provider = st
+            .store
+            .read_sync(|db| crate::store::federation::get(db, &pool_id, &name))
+            .map_err(|e| FedError::Config(e.to_string()))?
+            .ok_or_else(|| FedError::Config(format!("no identity provider {name}")))?;
+        let upstream = Upstream::open(provider, &st.config, &st.sealer)?;
+        let flight = InFlight {
+            request: pending_id,
+            nonce: crate::random::token(24),
+            pkce_verifier: crate::random::token(48),
+        };
+        let upstream_state = st
+            .store
+            .write_sync(|db| pending::start(db, &pool_id, &name, &flight, now))
+            .map_err(|e| FedError::Config(e.to_string()))?;
+        upstream.authorize_url(st.triggers.caller(), &back, &upstream_state, &flight)
+    })
+    .await;
+    match sent {
+        Ok(Ok(url)) => HttpResponse::Found()
+            .insert_header(("location", url))
+            .insert_header(("cache-control", "no-store"))
+            .finish(),
+        Ok(Err(e)) => {
+            tracing::warn!(pool = %ctx.pool_id(), error = %e, "upstream sign-in could not start");
+            to_client(&state, &ctx, &request, fed_error_code(&e), &e.to_string(), false)
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+/// `GET|POST /{pool_id}/oauth2/idpresponse`
+pub async fn callback(state: web::Data<AppState>, path: Path, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let is_post = req.method() == actix_web::http::Method::POST;
+    let params = if is_post {
+        Params::parse_limited(&body, 16 * 1024)
+    } else {
+        Params::parse_limited(req.query_string().as_bytes(), 16 * 1024)
+    };
+    let Ok(params) = params else {
+        return ctx.expired();
+    };
+    let upstream_state = params.get("state").unwrap_or_default().to_string();
+    let (pool_id, now) = (ctx.pool_id().to_string(), state.now());
+    let taken = state
+        .store
+        .write(move |db| pending::take(db, &pool_id, &upstream_state, now))
+        .await;
+    let Ok(Some((provider_name, flight))) = taken else {
+        // Unknown, used or expired state: no request to answer, nothing happens.
+        return ctx.expired();
+    };
+    // From here on the relying party's request is known: it gets every answer.
+    ctx.query = Params::parse(format!("request={}", flight.request).as_bytes()).unwrap_or_default();
+    let (request, client) = match ctx.pending(&state).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return ctx.expired(),
+        Err(r) => return r,
+    };
+    if let Some(error) = params.get("error") {
+        let described = params.get("error_description").unwrap_or(error);
+        let description: String = format!("{provider_name}: {described}").chars().take(300).collect();
+        return to_client(&state, &ctx, &request, "access_denied", &description, is_post);
+    }
+    let Some(code) = params.get("code").map(str::to_string) else {
+        return to_client(&state, &ctx, &request, "invalid_request", "the identity provider sent no code", is_post);
+    };
+    let apple_user = params.get("user").map(str::to_string);
+    let (st, pool, back, client_id) = (
+        state.get_ref().clone(),
+        ctx.entry.pool.clone(),
+        redirect_uri(&state, ctx.pool_id()),
+        client.id.clone(),
+    );
+    let signed_in = web::block(move || -> Result<User, Failure> {
+        let fail = |code: &'static str, e: &dyn std::fmt::Display| (code, e.to_string());
+        let provider = st
+            .store
+            .read_sync(|db| crate::store::federation::get(db, &pool.id, &provider_name))
+            .map_err(|e| fail("server_error", &e))?
+            .ok_or_else(|| fail("invalid_request", &"the identity provider no longer exists"))?;
+        let upstream = Upstream::open(provider.clone(), &st.config, &st.sealer)
+            .map_err(|e| fail(fed_error_code(&e), &e))?;
+        let mut identity = upstream
+            .finish(st.triggers.caller(), &back, &code, &flight, now)
+            .map_err(|e| {
+                tracing::warn!(pool = %pool.id, provider = %provider.name, error = %e, "upstream sign-in failed");
+                fail(fed_error_code(&e), &e)
+            })?;
+        if identity.provider_type == ProviderType::SignInWithApple
+            && let Some(user) = &apple_user
+        {
+            apple_first_sign_in(&mut identity, user);
+        }
+        federated_user(&st, &pool, &provider, &identity, &client_id, now)
+    })
+    .await;
+    match signed_in {
+        Ok(Ok(user)) => signin::complete(&state, &ctx, &req, &user.id, now, vec![], vec![]).await,
+        Ok(Err((code, description))) => to_client(&state, &ctx, &request, code, &description, is_post),
+        Err(e) => ctx.internal(e),
+    }
+}
+
+/// The user of an upstream identity: linked (attributes refreshed) or made after
+/// PreSignUp_ExternalProvider. Blocking.
+fn federated_user(
+    st: &AppState,
+    pool: &crate::pools::Pool,
+    provider: &IdentityProvider,
+    identity: &UpstreamIdentity,
+    client_id: &str,
+    now: i64,
+) -> Result<User, Failure> {
+    let fail = |code: &'static str, e: &dyn std::fmt::Display| (code, e.to_string());
+    let attributes = users::mapped(provider, identity);
+    let existing = st
+        .store
+        .read_sync(|db| users::linked(db, pool, identity))
+        .map_err(|e| fail("server_error", &e))?;
+    let user = match existing {
+        Some(user) => st
+            .store
+            .write_sync(|db| users::refresh(db, pool, user, attributes, now))
+            .map_err(|e| fail("server_error", &e))?,
+        None => {
+            pre_sign_up::fire(
+                &st.triggers,
+                pool,
+                pre_sign_up::Source::ExternalProvider,
+                &users::username(identity),
+                &attributes,
+                &pre_sign_up::Context {
+                    client_id: Some(client_id.to_string()),
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| fail("access_denied", &e))?;
+            st.store
+                .write_sync(|db| users::create(db, pool, &st.sealer, identity, attributes, now))
+                .map_err(|e| fail("access_denied", &e))?
+        }
+    };
+    users::check_can_sign_in(&user).map_err(|_| fail("access_denied", &"User is disabled."))?;
+    Ok(user)
+}
+
+/// Apple sends the name once, at the first sign-in, as the `user` form field.
+fn apple_first_sign_in(identity: &mut UpstreamIdentity, user_json: &str) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(user_json) else {
+        return;
+    };
+    let mut names = BTreeMap::new();
+    for (claim, key) in [("given_name", "firstName"), ("family_name", "lastName")] {
+        if let Some(s) = v["name"][key].as_str().filter(|s| s.len() <= 256) {
+            names.insert(claim, s.to_string());
+        }
+    }
+    if !names.is_empty() {
+        let full = names.values().cloned().collect::<Vec<_>>().join(" ");
+        identity.claims.entry("name").or_insert(full.into());
+    }
+    for (k, v) in names {
+        identity.claims.entry(k).or_insert(v.into());
+    }
+}
+
