@@ -232,6 +232,7 @@ pub(super) fn describe_command_line(
         "user",
         "group",
         "resource-server",
+        "idp",
         "keys",
         "admin-key",
     ];
