@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{fails, ok_json, run};
 use crate::cognito::{admin_api, admin_key};
-use crate::cognito_boto3::{has_boto3, run_python};
+use crate::cognito_boto3::{has_boto3, run_with_new_key};
 use crate::helpers::{TestApp, skip_or_fail, spawn_app};
 
 /// The stored `details` column of a provider, as text.
@@ -44,26 +44,7 @@ async fn boto3_manages_identity_providers() {
         return;
     }
     let app = spawn_app().await;
-    let key = ok_json(
-        app.data_path(),
-        &["admin-key", "create", "--description", "boto3 providers"],
-    );
-    run_python(
-        "tests/boto3/test_identity_providers.py",
-        &[
-            ("INCOGNITO_TEST_URL", app.address.clone()),
-            ("INCOGNITO_TEST_POOL", app.pool_id.clone()),
-            (
-                "INCOGNITO_TEST_KEY_ID",
-                key["access_key_id"].as_str().unwrap().into(),
-            ),
-            (
-                "INCOGNITO_TEST_KEY_SECRET",
-                key["secret_access_key"].as_str().unwrap().into(),
-            ),
-        ],
-    )
-    .await;
+    run_with_new_key(&app, "tests/boto3/test_identity_providers.py").await;
     // The update left the secret out: the first one is kept, sealed.
     let stored = stored_details(&app, &app.pool_id, "Corp");
     assert!(
@@ -138,6 +119,13 @@ async fn malformed_provider_requests_get_cognito_errors() {
     }
 }
 
+/// `idp VERB --pool POOL --name NAME REST...`
+fn idp<'a>(verb: &'a str, pool: &'a str, name: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["idp", verb, "--pool", pool, "--name", name];
+    args.extend_from_slice(rest);
+    args
+}
+
 fn pool_of(d: &Path) -> String {
     ok_json(d, &["pool", "list"])[0]["id"]
         .as_str()
@@ -152,28 +140,27 @@ async fn cli_round_trip_keeps_secrets_sealed() {
     let pool = pool_of(d);
     let created = ok_json(
         d,
-        &[
-            "idp",
+        &idp(
             "create",
-            "--pool",
             &pool,
-            "--name",
             "Corp",
-            "--type",
-            "OIDC",
-            "--detail",
-            "client_id=corp",
-            "--detail",
-            "client_secret=cli-s3cret",
-            "--detail",
-            "oidc_issuer=https://id.corp.example.com",
-            "--detail",
-            "authorize_scopes=openid email",
-            "--map",
-            "email=email",
-            "--identifier",
-            "corp.example.com",
-        ],
+            &[
+                "--type",
+                "OIDC",
+                "--detail",
+                "client_id=corp",
+                "--detail",
+                "client_secret=cli-s3cret",
+                "--detail",
+                "oidc_issuer=https://id.corp.example.com",
+                "--detail",
+                "authorize_scopes=openid email",
+                "--map",
+                "email=email",
+                "--identifier",
+                "corp.example.com",
+            ],
+        ),
     );
     assert_eq!(created["ProviderName"], "Corp");
     assert_eq!(created["AttributeMapping"]["email"], "email");
@@ -181,9 +168,9 @@ async fn cli_round_trip_keeps_secrets_sealed() {
     let (sealed, plain) = sealed_secret(&app, &pool, "Corp", "client_secret");
     assert_eq!(plain, "cli-s3cret");
 
-    let shown = ok_json(d, &["idp", "show", "--pool", &pool, "--name", "Corp"]);
+    let shown = ok_json(d, &idp("show", &pool, "Corp", &[]));
     assert_eq!(shown, created);
-    let text = run(d, &["idp", "show", "--pool", &pool, "--name", "Corp"]);
+    let text = run(d, &idp("show", &pool, "Corp", &[]));
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
         text.contains("oidc_issuer") && !text.contains("s3cret"),
@@ -192,20 +179,19 @@ async fn cli_round_trip_keeps_secrets_sealed() {
 
     let updated = ok_json(
         d,
-        &[
-            "idp",
+        &idp(
             "update",
-            "--pool",
             &pool,
-            "--name",
             "Corp",
-            "--detail",
-            "client_id=corp-2",
-            "--detail",
-            "oidc_issuer=https://id.corp.example.com",
-            "--detail",
-            "authorize_scopes=openid",
-        ],
+            &[
+                "--detail",
+                "client_id=corp-2",
+                "--detail",
+                "oidc_issuer=https://id.corp.example.com",
+                "--detail",
+                "authorize_scopes=openid",
+            ],
+        ),
     );
     assert_eq!(updated["ProviderDetails"]["client_id"], "corp-2");
     assert_eq!(updated["IdpIdentifiers"], json!(["corp.example.com"]));
@@ -217,91 +203,47 @@ async fn cli_round_trip_keeps_secrets_sealed() {
 
     let list = ok_json(d, &["idp", "list", "--pool", &pool]);
     assert_eq!(list.as_array().unwrap().len(), 1);
-    let err = fails(
-        d,
-        &[
-            "idp",
-            "create",
-            "--pool",
-            &pool,
-            "--name",
+    let refused: [(&str, &[&str], &str); 4] = [
+        (
             "Corp",
-            "--type",
-            "OIDC",
-            "--detail",
-            "client_id=x",
-        ],
-    );
-    assert!(err.contains("already exists"), "{err}");
-    let err = fails(
-        d,
-        &[
-            "idp",
-            "create",
-            "--pool",
-            &pool,
-            "--name",
+            &["--type", "OIDC", "--detail", "client_id=x"],
+            "already exists",
+        ),
+        (
             "Google",
-            "--type",
-            "Google",
-            "--detail",
-            "client_id=x",
-        ],
-    );
-    assert!(err.contains("client_secret is required"), "{err}");
-    let err = fails(
-        d,
-        &[
-            "idp", "create", "--pool", &pool, "--name", "S", "--type", "SAML",
-        ],
-    );
-    assert!(err.contains("not supported yet"), "{err}");
+            &["--type", "Google", "--detail", "client_id=x"],
+            "client_secret is required",
+        ),
+        ("S", &["--type", "SAML"], "not supported yet"),
+        ("Web", &["--type", "Web"], "one of OIDC"),
+    ];
+    for (name, rest, expected) in refused {
+        let err = fails(d, &idp("create", &pool, name, rest));
+        assert!(err.contains(expected), "{name}: {err}");
+    }
 
     // Clients offer COGNITO and the pool's providers only; deleting one takes it off them.
-    let err = fails(
-        d,
-        &[
-            "client",
-            "create",
-            "--pool",
-            &pool,
-            "--name",
-            "web",
-            "--identity-provider",
-            "Nope",
-        ],
-    );
-    assert!(
-        err.contains("The provider Nope does not exist")
-            || err.contains("the provider Nope does not exist"),
-        "{err}"
-    );
-    let client = ok_json(
-        d,
-        &[
-            "client",
-            "create",
-            "--pool",
-            &pool,
-            "--name",
-            "web",
-            "--identity-provider",
-            "COGNITO",
-            "--identity-provider",
-            "Corp",
-        ],
-    );
+    let web_client = |providers: &[&'static str]| {
+        let mut args = vec!["client", "create", "--pool", &pool, "--name", "web"];
+        for p in providers {
+            args.extend(["--identity-provider", p]);
+        }
+        args
+    };
+    let err = fails(d, &web_client(&["Nope"]));
+    assert!(err.contains("the provider Nope does not exist"), "{err}");
+    let client = ok_json(d, &web_client(&["COGNITO", "Corp"]));
     assert_eq!(
         client["supported_identity_providers"],
         json!(["COGNITO", "Corp"])
     );
-    let deleted = ok_json(d, &["idp", "delete", "--pool", &pool, "--name", "Corp"]);
+    let deleted = ok_json(d, &idp("delete", &pool, "Corp", &[]));
     assert_eq!(deleted["deleted"], true);
     let id = client["id"].as_str().unwrap();
     let client = ok_json(d, &["client", "show", "--pool", &pool, "--client", id]);
     assert_eq!(client["supported_identity_providers"], json!(["COGNITO"]));
     assert_eq!(ok_json(d, &["idp", "list", "--pool", &pool]), json!([]));
-    let err = fails(d, &["idp", "show", "--pool", &pool, "--name", "Corp"]);
+    let err = fails(d, &idp("show", &pool, "Corp", &[]));
     assert!(err.contains("Corp"), "{err}");
 }
 
