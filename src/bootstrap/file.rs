@@ -48,6 +48,9 @@ pub(super) struct PoolDecl {
     pub(super) webhook_secret: Option<String>,
     /// Where users migrate from on first sign-in (`pool update --migrate-from`'s string).
     pub(super) migrate_from: Option<String>,
+    /// `[[pool.identity_provider]]`, applied before the clients that may offer them.
+    #[serde(default)]
+    pub(super) identity_provider: Vec<ProviderDecl>,
     #[serde(default)]
     pub(super) client: Vec<ClientDecl>,
     #[serde(default)]
@@ -89,6 +92,25 @@ pub(super) struct ClientDecl {
     /// The only attributes the client may change (Cognito's WriteAttributes); empty: all.
     #[serde(default)]
     pub(super) write_attributes: Vec<String>,
+    /// `COGNITO` and the pool's identity providers the client offers.
+    #[serde(default)]
+    pub(super) supported_identity_providers: Vec<String>,
+}
+
+/// An identity provider, in Cognito's terms (`federation::providers` checks it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProviderDecl {
+    pub(super) name: String,
+    #[serde(rename = "type")]
+    pub(super) provider_type: String,
+    /// Cognito's `ProviderDetails` (secrets in clear here, sealed in the store).
+    #[serde(default)]
+    pub(super) details: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) attribute_mapping: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(super) idp_identifiers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,4 +1,5 @@
-//! Declarative bootstrap: pools, clients, groups and users from a TOML file, applied idempotently.
+//! Declarative bootstrap: pools, identity providers, clients, groups and users from a TOML
+//! file, applied idempotently.
 //!
 //! The whole file is applied in ONE write transaction: a bad file changes nothing. Pools,
 //! clients and groups are configuration: what the file says (with defaults for what it omits)
@@ -15,6 +16,7 @@ use crate::accounts::{User, UserStatus};
 use crate::audit::{Door, Event};
 use crate::authn::password;
 use crate::config::Config;
+use crate::federation::providers::{self, ProviderChange, ProviderInput};
 use crate::keys::Alg;
 use crate::keys::seal::Sealer;
 use crate::pools::service::{self as pools, SecretChoice};
@@ -25,7 +27,7 @@ use crate::{Error, Result};
 mod file;
 mod settings;
 
-use file::{BootstrapFile, ClientDecl, GroupDecl, PoolDecl, UserDecl};
+use file::{BootstrapFile, ClientDecl, GroupDecl, PoolDecl, ProviderDecl, UserDecl};
 use settings::{client_settings, pool_settings};
 
 /// What an application of a file did. `pools`..`users` count the declarations; `created`,
@@ -37,6 +39,7 @@ pub struct Report {
     pub clients: usize,
     pub groups: usize,
     pub users: usize,
+    pub identity_providers: usize,
     pub created: usize,
     pub updated: usize,
     pub unchanged: usize,
@@ -196,6 +199,19 @@ fn apply(
             }
             report.groups += 1;
             report.count(apply_group(db, &pool, g, now).at(&at)?);
+        }
+
+        let mut seen = HashSet::new();
+        for p in &decl.identity_provider {
+            let at = format!("{label}, identity_provider {:?}", p.name);
+            if !seen.insert(p.name.clone()) {
+                return Err(Error::invalid(
+                    "identity provider declared twice in the pool",
+                ))
+                .at(&at);
+            }
+            report.identity_providers += 1;
+            report.count(apply_provider(db, &pool, sealer, p, now).at(&at)?);
         }
 
         let mut seen = HashSet::new();
@@ -363,6 +379,45 @@ fn apply_group(db: &Db, pool: &Pool, decl: &GroupDecl, now: i64) -> Result<Outco
             Ok(Outcome::Updated)
         }
     }
+}
+
+/// Creates or replaces a provider as declared (the whole of it: absent mappings and
+/// identifiers are cleared; a secret stays sealed as it was when the file's is the same).
+fn apply_provider(
+    db: &Db,
+    pool: &Pool,
+    sealer: &Sealer,
+    decl: &ProviderDecl,
+    now: i64,
+) -> Result<Outcome> {
+    let input = ProviderInput {
+        name: decl.name.clone(),
+        provider_type: decl.provider_type.clone(),
+        details: decl.details.clone(),
+        attribute_mapping: decl.attribute_mapping.clone(),
+        idp_identifiers: decl.idp_identifiers.clone(),
+    };
+    let Some(old) = store::federation::get(db, &pool.id, &decl.name)? else {
+        providers::create(db, sealer, &pool.id, input, now)?;
+        return Ok(Outcome::Created);
+    };
+    if old.provider_type != decl.provider_type {
+        return Err(Error::invalid(format!(
+            "type: the provider is {}; a provider's type cannot change",
+            old.provider_type
+        )));
+    }
+    let new = providers::prepare(&pool.id, input, sealer, Some(&old), now)?;
+    if providers::same_config(&old, &new) {
+        return Ok(Outcome::Unchanged);
+    }
+    let change = ProviderChange {
+        details: Some(decl.details.clone()),
+        attribute_mapping: Some(decl.attribute_mapping.clone()),
+        idp_identifiers: Some(decl.idp_identifiers.clone()),
+    };
+    providers::update(db, sealer, &pool.id, &decl.name, change, now)?;
+    Ok(Outcome::Updated)
 }
 
 fn apply_client(

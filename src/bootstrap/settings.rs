@@ -58,6 +58,7 @@ pub(super) fn client_settings(decl: &ClientDecl) -> Result<ClientSettings> {
         refresh_token_ttl_secs: decl.refresh_token_ttl_secs,
         read_attributes: dedup(decl.read_attributes.iter().cloned()),
         write_attributes: dedup(decl.write_attributes.iter().cloned()),
+        supported_identity_providers: dedup(decl.supported_identity_providers.iter().cloned()),
         ..ClientSettings::default()
     };
     if let Some(flows) = &decl.flows {

@@ -1,4 +1,4 @@
-//! Admin verbs: pool, client, user, group, resource-server, keys, bootstrap, admin-key, one
+//! Admin verbs: pool, client, user, group, resource-server, idp, keys, bootstrap, admin-key, one
 //! file each; this
 //! file dispatches them. Each prints readable text, or exactly one JSON value (object or
 //! array) on stdout with `--json`.
@@ -13,6 +13,7 @@ use super::audit::{self, AuditArgs, ReportCmd};
 use super::bootstrap::{self, BootstrapCmd};
 use super::client::{self, ClientCmd};
 use super::group::{self, GroupCmd};
+use super::idp::{self, IdpCmd};
 use super::keys::{self, KeysCmd};
 use super::migrate::{self, MigrateCmd};
 use super::pool::{self, PoolCmd};
@@ -50,6 +51,11 @@ pub enum AdminCommand {
     ResourceServer {
         #[command(subcommand)]
         cmd: ResourceServerCmd,
+    },
+    /// Manage a pool's identity providers (sign-in through OIDC, Google, Facebook, ...).
+    Idp {
+        #[command(subcommand)]
+        cmd: IdpCmd,
     },
     /// List and rotate a pool's signing keys.
     Keys {
@@ -146,6 +152,7 @@ pub fn execute(cmd: AdminCommand, config: &Config, json: bool) -> std::result::R
         AdminCommand::User { cmd } => user::user_cmd(&ctx, cmd),
         AdminCommand::Group { cmd } => group::group_cmd(&ctx, cmd),
         AdminCommand::ResourceServer { cmd } => resource_server::resource_server_cmd(&ctx, cmd),
+        AdminCommand::Idp { cmd } => idp::idp_cmd(&ctx, cmd),
         AdminCommand::Keys { cmd } => keys::keys_cmd(&ctx, cmd),
         AdminCommand::Bootstrap { cmd } => bootstrap::bootstrap_cmd(&ctx, cmd),
         AdminCommand::AdminKey { cmd } => admin_key::admin_key_cmd(&ctx, cmd),

@@ -232,6 +232,7 @@ pub(super) fn describe_command_line(
         "user",
         "group",
         "resource-server",
+        "idp",
         "keys",
         "admin-key",
     ];
@@ -292,6 +293,11 @@ mod command_line_tests {
             (d.0.as_str(), d.2.as_deref()),
             ("group delete", Some("admins"))
         );
+        let d = describe_command_line(&args(
+            "incognito idp update --pool p --detail client_secret=s3cret --name Corp",
+        ))
+        .unwrap();
+        assert_eq!((d.0.as_str(), d.2.as_deref()), ("idp update", Some("Corp")));
         assert!(describe_command_line(&args("incognito user list --pool main")).is_none());
         assert!(describe_command_line(&args("incognito serve")).is_none());
     }

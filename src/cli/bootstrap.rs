@@ -28,9 +28,10 @@ pub(super) fn bootstrap_cmd(ctx: &Ctx, cmd: BootstrapCmd) -> std::result::Result
             let json = serde_json::to_value(&report)
                 .map_err(|e| format!("cannot encode the report: {e}"))?;
             let text = format!(
-                "Applied {}: {} pools, {} clients, {} groups, {} users ({} created, {} updated, {} unchanged).\n{}",
+                "Applied {}: {} pools, {} identity providers, {} clients, {} groups, {} users ({} created, {} updated, {} unchanged).\n{}",
                 path.display(),
                 report.pools,
+                report.identity_providers,
                 report.clients,
                 report.groups,
                 report.users,

@@ -85,6 +85,10 @@ pub struct ClientCreateArgs {
     /// An attribute the client may change (repeat); none given: all.
     #[arg(long = "write-attribute", value_name = "NAME")]
     pub write_attribute: Vec<String>,
+    /// A sign-in the client offers (repeat): COGNITO or an identity provider of the pool
+    /// (`idp create`). None given: none recorded (Cognito's default).
+    #[arg(long = "identity-provider", value_name = "NAME")]
+    pub identity_provider: Vec<String>,
     /// ID token lifetime, seconds (default: the pool's).
     #[arg(long, value_name = "SECONDS")]
     pub id_token_ttl: Option<i64>,
@@ -112,6 +116,7 @@ pub(super) fn client_cmd(ctx: &Ctx, cmd: ClientCmd) -> std::result::Result<Outpu
                 refresh_token_ttl_secs: args.refresh_token_ttl,
                 read_attributes: dedup(args.read_attribute),
                 write_attributes: dedup(args.write_attribute),
+                supported_identity_providers: dedup(args.identity_provider),
                 ..ClientSettings::default()
             };
             if !args.flow.is_empty() {
@@ -250,6 +255,7 @@ fn client_json(pool: &Pool, c: &Client) -> Value {
         "first_party": c.settings.first_party,
         "read_attributes": c.settings.read_attributes,
         "write_attributes": c.settings.write_attributes,
+        "supported_identity_providers": c.settings.supported_identity_providers,
         "created_at": c.created_at,
     })
 }

@@ -7,6 +7,7 @@ mod backup;
 mod bootstrap;
 mod client;
 mod group;
+mod idp;
 mod keys;
 mod migrate;
 mod output;

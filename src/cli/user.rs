@@ -97,7 +97,7 @@ pub struct SetPasswordArgs {
     pub temporary: bool,
 }
 
-fn parse_key_value(s: &str) -> std::result::Result<(String, String), String> {
+pub(super) fn parse_key_value(s: &str) -> std::result::Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
         _ => Err("expected KEY=VALUE, e.g. name=Alice".into()),

@@ -96,7 +96,7 @@ fn str_at(body: &Value, key: &str) -> Option<String> {
 /// The user or thing an action names (never a secret: no password, code or token).
 fn named_target(body: &Value) -> Option<String> {
     let named = |k: &&str| str_at(body, k);
-    ["Username", "GroupName", "Identifier"]
+    ["Username", "GroupName", "Identifier", "ProviderName"]
         .iter()
         .find_map(named)
         .or_else(|| {

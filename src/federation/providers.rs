@@ -523,6 +523,50 @@ pub fn summary(p: &IdentityProvider) -> Value {
     })
 }
 
+// --- added for the doors ---
+
+/// Deletes a provider, its links, and its name from the pool's clients'
+/// `SupportedIdentityProviders`, so that no client offers a sign-in that no longer exists.
+pub fn delete(db: &Db, pool_id: &str, name: &str) -> Result<()> {
+    require(db, pool_id, name)?;
+    store::federation::delete(db, pool_id, name)?;
+    for mut client in store::clients::list(db, pool_id)? {
+        if client
+            .settings
+            .supported_identity_providers
+            .iter()
+            .any(|p| p == name)
+        {
+            client
+                .settings
+                .supported_identity_providers
+                .retain(|p| p != name);
+            store::clients::update(db, &client)?;
+        }
+    }
+    Ok(())
+}
+
+/// The first of a client's `SupportedIdentityProviders` that is neither `COGNITO` nor a
+/// provider of the pool.
+pub fn unknown_provider(db: &Db, pool_id: &str, names: &[String]) -> Result<Option<String>> {
+    for n in names {
+        if n != "COGNITO" && store::federation::get(db, pool_id, n)?.is_none() {
+            return Ok(Some(n.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether `new` (a prepared provider) says what `old` says, dates aside: a bootstrap file
+/// applied twice leaves the provider unchanged.
+pub fn same_config(old: &IdentityProvider, new: &IdentityProvider) -> bool {
+    old.provider_type == new.provider_type
+        && old.details == new.details
+        && old.attribute_mapping == new.attribute_mapping
+        && old.idp_identifiers == new.idp_identifiers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,7 @@ pub fn create_client(
         updated_at: now,
     };
     check_flows(&client)?;
+    check_identity_providers(db, pool, &client)?;
     if store::clients::get(db, &pool.id, &client.id)?.is_some() {
         return Err(Error::AlreadyExists(format!("client {}", client.id)));
     }
@@ -151,6 +152,18 @@ fn check_flows(client: &Client) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A client offers only `COGNITO` and the pool's own identity providers.
+fn check_identity_providers(db: &Db, pool: &Pool, client: &Client) -> Result<()> {
+    let names = &client.settings.supported_identity_providers;
+    match crate::federation::providers::unknown_provider(db, &pool.id, names)? {
+        Some(name) => Err(Error::invalid(format!(
+            "SupportedIdentityProviders: the provider {name} does not exist for User Pool {}",
+            pool.id
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The resource-server scopes among `scopes` that the pool has not declared (the Cognito API
@@ -231,6 +244,7 @@ pub fn update_client(db: &Db, pool: &Pool, client: &Client) -> Result<()> {
     validate_name(&client.name)?;
     client.settings.validate()?;
     check_flows(client)?;
+    check_identity_providers(db, pool, client)?;
     store::clients::update(db, client)?;
     declare_scopes(db, pool, &client.settings.scopes)?;
     Ok(())

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::helpers::{create_client, skip_or_fail, spawn_app};
+use crate::helpers::{TestApp, create_client, skip_or_fail, spawn_app};
 
 #[tokio::test]
 async fn boto3_drives_the_admin_actions() {
@@ -72,17 +72,15 @@ async fn boto3_manages_app_clients_and_resource_servers() {
         return;
     }
     let app = spawn_app().await;
-    let key = crate::cli::ok_json(
-        app.data_path(),
-        &[
-            "admin-key",
-            "create",
-            "--description",
-            "boto3 control plane",
-        ],
-    );
+    run_with_new_key(&app, "tests/boto3/test_control_api.py").await;
+}
+
+/// Runs a control-plane script of tests/boto3 against the app's default pool with a new
+/// admin key made by the CLI, as an operator makes one.
+pub async fn run_with_new_key(app: &TestApp, script: &str) -> String {
+    let key = crate::cli::ok_json(app.data_path(), &["admin-key", "create"]);
     run_python(
-        "tests/boto3/test_control_api.py",
+        script,
         &[
             ("INCOGNITO_TEST_URL", app.address.clone()),
             ("INCOGNITO_TEST_POOL", app.pool_id.clone()),
@@ -96,7 +94,7 @@ async fn boto3_manages_app_clients_and_resource_servers() {
             ),
         ],
     )
-    .await;
+    .await
 }
 
 /// Runs a unittest script of tests/boto3 with these variables and asserts it passed; returns

@@ -17,6 +17,7 @@ mod cognito_control;
 mod cognito_control_pools;
 mod cognito_groups_keys;
 mod cognito_js;
+mod federation_config;
 mod foundation;
 mod fuzz;
 mod hosted_ui;

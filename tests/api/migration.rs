@@ -874,22 +874,6 @@ async fn boto3_runs_an_import_job_of_a_thousand_rows() {
         return;
     }
     let app = spawn_app().await;
-    let key = ok_json(app.data_path(), &["admin-key", "create"]);
-    crate::cognito_boto3::run_python(
-        "tests/boto3/test_import_jobs.py",
-        &[
-            ("INCOGNITO_TEST_URL", app.address.clone()),
-            ("INCOGNITO_TEST_POOL", app.pool_id.clone()),
-            (
-                "INCOGNITO_TEST_KEY_ID",
-                key["access_key_id"].as_str().unwrap().into(),
-            ),
-            (
-                "INCOGNITO_TEST_KEY_SECRET",
-                key["secret_access_key"].as_str().unwrap().into(),
-            ),
-        ],
-    )
-    .await;
+    crate::cognito_boto3::run_with_new_key(&app, "tests/boto3/test_import_jobs.py").await;
     assert_eq!(user_list(&app).as_array().unwrap().len(), 1000);
 }

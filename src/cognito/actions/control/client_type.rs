@@ -287,3 +287,10 @@ pub fn scope_does_not_exist(scope: &str) -> CognitoError {
         format!("Invalid scope requested: {scope}"),
     )
 }
+
+/// `SupportedIdentityProviders` naming neither `COGNITO` nor a provider of the pool.
+pub fn provider_does_not_exist(name: &str, pool_id: &str) -> CognitoError {
+    CognitoError::invalid_parameter(format!(
+        "The provider {name} does not exist for User Pool {pool_id}"
+    ))
+}

@@ -3,12 +3,15 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client_type::{ClientConfig, client_type, scope_does_not_exist};
+use super::client_type::{
+    ClientConfig, client_type, provider_does_not_exist, scope_does_not_exist,
+};
 use super::core_error;
 use crate::cognito::actions::admin::pool;
 use crate::cognito::error::CognitoError;
 use crate::cognito::shared::{Ctx, Result};
 use crate::cognito::wire;
+use crate::federation::providers;
 use crate::pools::ClientSettings;
 use crate::pools::service::{self, SecretChoice};
 
@@ -39,6 +42,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         let pool = &entry.pool;
         if let Some(s) = service::undeclared_scopes(db, pool, &settings.scopes)?.first() {
             return Err(scope_does_not_exist(s));
+        }
+        let offered = &settings.supported_identity_providers;
+        if let Some(p) = providers::unknown_provider(db, &pool.id, offered)? {
+            return Err(provider_does_not_exist(&p, &pool.id));
         }
         let (client, secret) = service::create_client(db, pool, None, &name, settings, secret, now)
             .map_err(core_error)?;

@@ -1,25 +1,30 @@
 //! The control plane: the SigV4-signed actions that manage pools and their configuration
-//! (pools, app clients, resource servers, tags, MFA, UI customisation, domains), so that
-//! Terraform, the AWS CLI and boto3 manage Incognito. `routes.rs` checks the signature (and
-//! the key's scope) before any of these runs. One file per action, each a thin call into the
-//! same core function as the CLI verb and the bootstrap file; shared shapes in
-//! `user_pool_shape.rs`, `client_type.rs` and here.
+//! (pools, app clients, resource servers, identity providers, tags, MFA, UI customisation,
+//! domains), so that Terraform, the AWS CLI and boto3 manage Incognito. `routes.rs` checks
+//! the signature (and the key's scope) before any of these runs. One file per action, each a
+//! thin call into the same core function as the CLI verb and the bootstrap file; shared
+//! shapes in `user_pool_shape.rs`, `client_type.rs` and here.
 
 mod add_custom_attributes;
 mod client_type;
+mod create_identity_provider;
 mod create_resource_server;
 mod create_user_import_job;
 mod create_user_pool;
 mod create_user_pool_client;
+mod delete_identity_provider;
 mod delete_resource_server;
 mod delete_user_pool;
 mod delete_user_pool_client;
+mod describe_identity_provider;
 mod describe_resource_server;
 mod describe_user_import_job;
 mod describe_user_pool;
 mod describe_user_pool_client;
 mod domain;
 mod get_csv_header;
+mod get_identity_provider_by_identifier;
+mod list_identity_providers;
 mod list_resource_servers;
 mod list_user_import_jobs;
 mod list_user_pool_clients;
@@ -29,6 +34,7 @@ mod risk_configuration;
 mod start_user_import_job;
 mod tags;
 mod ui_customization;
+mod update_identity_provider;
 mod update_resource_server;
 mod update_user_pool;
 mod update_user_pool_client;
@@ -76,6 +82,12 @@ pub const ACTIONS: &[&str] = &[
     "UpdateResourceServer",
     "DeleteResourceServer",
     "ListResourceServers",
+    "CreateIdentityProvider",
+    "DescribeIdentityProvider",
+    "UpdateIdentityProvider",
+    "DeleteIdentityProvider",
+    "ListIdentityProviders",
+    "GetIdentityProviderByIdentifier",
     "GetCSVHeader",
     "CreateUserImportJob",
     "StartUserImportJob",
@@ -115,6 +127,14 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "UpdateResourceServer" => update_resource_server::handle(ctx, body).await,
         "DeleteResourceServer" => delete_resource_server::handle(ctx, body).await,
         "ListResourceServers" => list_resource_servers::handle(ctx, body).await,
+        "CreateIdentityProvider" => create_identity_provider::handle(ctx, body).await,
+        "DescribeIdentityProvider" => describe_identity_provider::handle(ctx, body).await,
+        "UpdateIdentityProvider" => update_identity_provider::handle(ctx, body).await,
+        "DeleteIdentityProvider" => delete_identity_provider::handle(ctx, body).await,
+        "ListIdentityProviders" => list_identity_providers::handle(ctx, body).await,
+        "GetIdentityProviderByIdentifier" => {
+            get_identity_provider_by_identifier::handle(ctx, body).await
+        }
         "GetCSVHeader" => get_csv_header::handle(ctx, body).await,
         "CreateUserImportJob" => create_user_import_job::handle(ctx, body).await,
         "StartUserImportJob" => start_user_import_job::start(ctx, body).await,
@@ -242,4 +262,32 @@ pub fn resource_server_type(s: &ResourceServer) -> Value {
         "Name": s.name,
         "Scopes": scopes,
     })
+}
+
+/// `{UserPoolId, ProviderName}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ProviderRef {
+    pub user_pool_id: String,
+    pub provider_name: String,
+}
+
+/// Core errors of the identity-provider actions: a second provider with the same name, or an
+/// identifier another provider has, is `DuplicateProviderException` (Cognito's answer to both).
+pub fn provider_error(e: crate::Error) -> CognitoError {
+    match e {
+        crate::Error::AlreadyExists(what) => CognitoError::new(
+            "DuplicateProviderException",
+            format!("{what} already exists."),
+        ),
+        other => other.into(),
+    }
+}
+
+/// `{"IdentityProvider": IdentityProviderType}` (never a secret).
+pub fn identity_provider(
+    p: &crate::store::federation::IdentityProvider,
+    config: &crate::config::Config,
+) -> Value {
+    json!({ "IdentityProvider": crate::federation::providers::describe(p, config) })
 }

@@ -5,11 +5,14 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::client_type::{ClientConfig, client_type, scope_does_not_exist};
+use super::client_type::{
+    ClientConfig, client_type, provider_does_not_exist, scope_does_not_exist,
+};
 use super::core_error;
 use crate::cognito::actions::admin::pool;
 use crate::cognito::shared::{self, Ctx, Result};
 use crate::cognito::wire;
+use crate::federation::providers;
 use crate::pools::service;
 
 #[derive(Deserialize)]
@@ -36,6 +39,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         client.settings = r.config.apply(client.settings)?;
         if let Some(s) = service::undeclared_scopes(db, pool, &client.settings.scopes)?.first() {
             return Err(scope_does_not_exist(s));
+        }
+        let offered = &client.settings.supported_identity_providers;
+        if let Some(p) = providers::unknown_provider(db, &pool.id, offered)? {
+            return Err(provider_does_not_exist(&p, &pool.id));
         }
         if let Some(n) = r.client_name {
             client.name = n;
