@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::random::{sha256_hex, token};
 use crate::store::{self, Db};
-use crate::Result;
 
 pub const TTL_SECS: i64 = 300;
 
@@ -21,10 +21,23 @@ pub struct InFlight {
 }
 
 /// Stores the state of a new upstream sign-in; returns the `state` to send.
-pub fn start(db: &Db, pool_id: &str, provider: &str, flight: &InFlight, now: i64) -> Result<String> {
+pub fn start(
+    db: &Db,
+    pool_id: &str,
+    provider: &str,
+    flight: &InFlight,
+    now: i64,
+) -> Result<String> {
     let state = token(32);
     let data = serde_json::to_string(flight).map_err(store::StoreError::from)?;
-    store::federation::put_state(db, &sha256_hex(&state), pool_id, provider, &data, now + TTL_SECS)?;
+    store::federation::put_state(
+        db,
+        &sha256_hex(&state),
+        pool_id,
+        provider,
+        &data,
+        now + TTL_SECS,
+    )?;
     Ok(state)
 }
 
@@ -33,7 +46,8 @@ pub fn take(db: &Db, pool_id: &str, state: &str, now: i64) -> Result<Option<(Str
     if state.is_empty() || state.len() > 128 {
         return Ok(None);
     }
-    let Some((provider, data)) = store::federation::take_state(db, &sha256_hex(state), pool_id, now)?
+    let Some((provider, data)) =
+        store::federation::take_state(db, &sha256_hex(state), pool_id, now)?
     else {
         return Ok(None);
     };

@@ -249,7 +249,10 @@ pub fn prepare(
     }
     let mut attribute_mapping = BTreeMap::new();
     for (local, upstream) in input.attribute_mapping {
-        let known = local == "username" || crate::pools::is_valid_attribute_name(&local);
+        let known = matches!(
+            local.as_str(),
+            "username" | "email_verified" | "phone_number_verified"
+        ) || crate::pools::is_valid_attribute_name(&local);
         if !known || upstream.is_empty() || upstream.len() > 131 {
             return Err(Error::invalid(format!(
                 "AttributeMapping {local:?}: a pool attribute mapped to an upstream claim (1 to 131 characters)"

@@ -71,7 +71,9 @@ pub struct Upstream {
 pub struct HttpError(String);
 
 /// The `openidconnect` crate's HTTP client: the server's `Caller`.
-fn http(caller: &Caller) -> impl Fn(openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, HttpError> + '_ {
+fn http(
+    caller: &Caller,
+) -> impl Fn(openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, HttpError> + '_ {
     move |request: openidconnect::HttpRequest| {
         let headers: Vec<(String, String)> = request
             .headers()
@@ -98,8 +100,8 @@ fn http(caller: &Caller) -> impl Fn(openidconnect::HttpRequest) -> Result<openid
 }
 
 /// Discovery documents and key sets, by URL, for ten minutes.
-static CACHE: LazyLock<Mutex<HashMap<String, (Instant, Arc<Resolved>)>>> =
-    LazyLock::new(Default::default);
+type Cache = Mutex<HashMap<String, (Instant, Arc<Resolved>)>>;
+static CACHE: LazyLock<Cache> = LazyLock::new(Default::default);
 const CACHE_FOR: Duration = Duration::from_secs(600);
 
 /// What a provider's ID tokens are checked against.
@@ -124,7 +126,11 @@ fn forget(key: &str) {
 }
 
 impl Upstream {
-    pub fn open(provider: IdentityProvider, config: &Config, sealer: &Sealer) -> Result<Upstream, FedError> {
+    pub fn open(
+        provider: IdentityProvider,
+        config: &Config,
+        sealer: &Sealer,
+    ) -> Result<Upstream, FedError> {
         let kind = ProviderType::parse(&provider.provider_type)
             .map_err(|e| FedError::Config(e.to_string()))?;
         let details = effective_details(&provider, config);
@@ -190,7 +196,8 @@ impl Upstream {
             Resolved {
                 authorize_url: a,
                 token_url: t,
-                userinfo_url: explicit("attributes_url").filter(|_| self.kind == ProviderType::Oidc),
+                userinfo_url: explicit("attributes_url")
+                    .filter(|_| self.kind == ProviderType::Oidc),
                 issuer: self.detail("oidc_issuer")?.to_string(),
                 jwks,
             }
@@ -232,12 +239,18 @@ impl Upstream {
         let resolved = self.resolve(caller, false)?;
         let mut url = url::Url::parse(&resolved.authorize_url)
             .map_err(|_| FedError::Config("authorize_url is not a URL".into()))?;
-        let challenge =
-            PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(flight.pkce_verifier.clone()));
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            flight.pkce_verifier.clone(),
+        ));
         let scopes = self
             .details
             .get("authorize_scopes")
-            .map(|s| s.split([' ', ',']).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" "))
+            .map(|s| {
+                s.split([' ', ','])
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .unwrap_or_default();
         {
             let mut q = url.query_pairs_mut();
@@ -305,8 +318,8 @@ impl Upstream {
                 .id_token()
                 .ok_or_else(|| FedError::Invalid("no id_token".into()))?;
             let nonce = Nonce::new(flight.nonce.clone());
-            let verified = match id_token.claims(&oidc.id_token_verifier(), &nonce) {
-                Ok(_) => true,
+            match id_token.claims(&oidc.id_token_verifier(), &nonce) {
+                Ok(_) => {}
                 // Perhaps a rotated key: fetch the key set again, once.
                 Err(openidconnect::ClaimsVerificationError::SignatureVerification(_)) => {
                     let fresh = self.resolve(caller, true)?;
@@ -314,18 +327,19 @@ impl Upstream {
                     id_token
                         .claims(&again.id_token_verifier(), &nonce)
                         .map_err(|e| FedError::Invalid(format!("id_token: {e}")))?;
-                    true
                 }
                 Err(e) => return Err(FedError::Invalid(format!("id_token: {e}"))),
-            };
-            debug_assert!(verified);
+            }
             claims = payload(&id_token.to_string())?;
             issuer = Some(resolved.issuer.clone());
         }
         if let Some(url) = &resolved.userinfo_url {
             let extra = self.attributes(caller, url, tokens.access_token().secret())?;
             // OpenID Connect: the attributes must be the ID token's subject's.
-            if self.kind.has_id_token() && extra.get("sub").is_some() && extra.get("sub") != claims.get("sub") {
+            if self.kind.has_id_token()
+                && extra.get("sub").is_some()
+                && extra.get("sub") != claims.get("sub")
+            {
                 return Err(FedError::Invalid("userinfo is for another subject".into()));
             }
             for (k, v) in extra {
@@ -379,11 +393,17 @@ impl Upstream {
             issuer,
             resolved.jwks.clone(),
         )
-        .set_auth_uri(openidconnect::AuthUrl::new(resolved.authorize_url.clone()).map_err(|e| bad(e.to_string()))?)
-        .set_token_uri(
-            openidconnect::TokenUrl::new(resolved.token_url.clone()).map_err(|e| bad(e.to_string()))?,
+        .set_auth_uri(
+            openidconnect::AuthUrl::new(resolved.authorize_url.clone())
+                .map_err(|e| bad(e.to_string()))?,
         )
-        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|e| bad(e.to_string()))?)
+        .set_token_uri(
+            openidconnect::TokenUrl::new(resolved.token_url.clone())
+                .map_err(|e| bad(e.to_string()))?,
+        )
+        .set_redirect_uri(
+            RedirectUrl::new(redirect_uri.to_string()).map_err(|e| bad(e.to_string()))?,
+        )
         .set_auth_type(AuthType::RequestBody);
         if let Some(s) = secret {
             client = client.set_client_secret(ClientSecret::new(s));
@@ -393,9 +413,19 @@ impl Upstream {
 
     /// The attributes endpoint (OIDC userinfo, Facebook Graph `/me`, Amazon `/user/profile`)
     /// with the access token as a bearer token.
-    fn attributes(&self, caller: &Caller, url: &str, access_token: &str) -> Result<Map<String, Value>, FedError> {
+    fn attributes(
+        &self,
+        caller: &Caller,
+        url: &str,
+        access_token: &str,
+    ) -> Result<Map<String, Value>, FedError> {
         let mut url = url.to_string();
-        if self.details.get("attributes_url_add_attributes").is_some_and(|v| v == "true") && url.ends_with('=') {
+        if self
+            .details
+            .get("attributes_url_add_attributes")
+            .is_some_and(|v| v == "true")
+            && url.ends_with('=')
+        {
             // Facebook's Graph API answers only the fields it is asked for.
             let mut fields: Vec<&str> = vec![self.kind.subject_claim()];
             for upstream in self.provider.attribute_mapping.values() {
@@ -405,18 +435,29 @@ impl Upstream {
             }
             url.push_str(&fields.join(","));
         }
-        let method = match self.details.get("attributes_request_method").map(String::as_str) {
+        let method = match self
+            .details
+            .get("attributes_request_method")
+            .map(String::as_str)
+        {
             Some("POST") => "POST",
             _ => "GET",
         };
         let headers = vec![
-            ("authorization".to_string(), format!("Bearer {access_token}")),
+            (
+                "authorization".to_string(),
+                format!("Bearer {access_token}"),
+            ),
             ("accept".to_string(), "application/json".to_string()),
         ];
         match caller.send(method, &url, &headers, b"") {
-            Attempt::Answer { status: 200, body, .. } => match serde_json::from_slice(&body) {
+            Attempt::Answer {
+                status: 200, body, ..
+            } => match serde_json::from_slice(&body) {
                 Ok(Value::Object(m)) => Ok(m),
-                _ => Err(FedError::Invalid("the attributes endpoint answered no JSON object".into())),
+                _ => Err(FedError::Invalid(
+                    "the attributes endpoint answered no JSON object".into(),
+                )),
             },
             Attempt::Answer { status, .. } => Err(FedError::Invalid(format!(
                 "the attributes endpoint answered HTTP {status}"

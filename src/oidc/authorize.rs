@@ -529,39 +529,45 @@ pub async fn authorize(
     let pool_id = entry.pool.id.clone();
     let outcome = state
         .store
-        .write(move |db| -> Result<(Next, Option<String>), AuthorizeError> {
-            let (request, client) = validate(db, &entry, &issuer, &params)?;
-            // `identity_provider` / `idp_identifier`: straight upstream when a sign-in is needed.
-            let upstream = match upstream_provider(db, &entry.pool.id, &params)? {
-                Some(name) if !crate::ui::pages::federation::client_supports(&client, &name) => {
-                    let error = Redirect::error(
-                        &request,
-                        &issuer,
-                        "invalid_request",
-                        "identity provider is not enabled for this client",
-                    );
-                    return Ok((Next::Respond(error), None));
-                }
-                other => other,
-            };
-            let session = match &cookie {
-                Some(c) => sessions::resolve(db, &config, &entry.pool.id, c, now)?.map(|(s, _)| s),
-                None => None,
-            };
-            let next = proceed(
-                db,
-                &config,
-                &entry,
-                &client,
-                &issuer,
-                &request,
-                session.as_ref(),
-                false,
-                false,
-                now,
-            )?;
-            Ok((next, upstream))
-        })
+        .write(
+            move |db| -> Result<(Next, Option<String>), AuthorizeError> {
+                let (request, client) = validate(db, &entry, &issuer, &params)?;
+                // `identity_provider` / `idp_identifier`: straight upstream when a sign-in is needed.
+                let upstream = match upstream_provider(db, &entry.pool.id, &params)? {
+                    Some(name)
+                        if !crate::ui::pages::federation::client_supports(&client, &name) =>
+                    {
+                        let error = Redirect::error(
+                            &request,
+                            &issuer,
+                            "invalid_request",
+                            "identity provider is not enabled for this client",
+                        );
+                        return Ok((Next::Respond(error), None));
+                    }
+                    other => other,
+                };
+                let session = match &cookie {
+                    Some(c) => {
+                        sessions::resolve(db, &config, &entry.pool.id, c, now)?.map(|(s, _)| s)
+                    }
+                    None => None,
+                };
+                let next = proceed(
+                    db,
+                    &config,
+                    &entry,
+                    &client,
+                    &issuer,
+                    &request,
+                    session.as_ref(),
+                    false,
+                    false,
+                    now,
+                )?;
+                Ok((next, upstream))
+            },
+        )
         .await;
     match outcome {
         Ok((Next::Login(pending), Some(provider))) => found(
@@ -585,9 +591,11 @@ fn upstream_provider(db: &Db, pool_id: &str, p: &Params) -> crate::Result<Option
     let Some(identifier) = p.get("idp_identifier") else {
         return Ok(None);
     };
-    Ok(crate::federation::providers::by_identifier(db, pool_id, identifier)?
-        .map(|p| p.name)
-        .or_else(|| Some(format!("unknown:{identifier}"))))
+    Ok(
+        crate::federation::providers::by_identifier(db, pool_id, identifier)?
+            .map(|p| p.name)
+            .or_else(|| Some(format!("unknown:{identifier}"))),
+    )
 }
 
 fn found(location: &str) -> HttpResponse {

@@ -5,7 +5,9 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, confirm, consent, federation, login, mfa, new_password, recovery, signin, signup};
+use pages::{
+    account, confirm, consent, federation, login, mfa, new_password, recovery, signin, signup,
+};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/static/{name}", web::get().to(crate::http::pages::asset))
@@ -17,8 +19,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{pool_id}/login", web::post().to(login::submit))
         .route("/{pool_id}/login/resume", web::get().to(signin::resume))
         .route("/{pool_id}/oauth2/idp", web::get().to(federation::start))
-        .route("/{pool_id}/oauth2/idpresponse", web::get().to(federation::callback))
-        .route("/{pool_id}/oauth2/idpresponse", web::post().to(federation::callback))
+        .route(
+            "/{pool_id}/oauth2/idpresponse",
+            web::get().to(federation::callback),
+        )
+        .route(
+            "/{pool_id}/oauth2/idpresponse",
+            web::post().to(federation::callback),
+        )
         .route("/{pool_id}/new-password", web::get().to(new_password::show))
         .route(
             "/{pool_id}/new-password",

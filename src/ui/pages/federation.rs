@@ -6,8 +6,6 @@
 //! password sign-in. Once the pending request is known, every failure goes to the relying
 //! party as `error` + `error_description` + `state`; before, it is a page.
 
-use std::collections::BTreeMap;
-
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Ctx, Path, signin};
@@ -34,7 +32,8 @@ pub fn client_supports(client: &Client, provider: &str) -> bool {
 /// Where the browser goes to sign in with `provider` for a pending request.
 pub fn start_location(pool_id: &str, provider: &str, pending: &str) -> String {
     let mut url = url::form_urlencoded::Serializer::new(String::new());
-    url.append_pair("provider", provider).append_pair("request", pending);
+    url.append_pair("provider", provider)
+        .append_pair("request", pending);
     format!("/{pool_id}/oauth2/idp?{}", url.finish())
 }
 
@@ -78,9 +77,20 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
     };
     let name = ctx.query.get("provider").unwrap_or_default().to_string();
     if !client_supports(&client, &name) {
-        return to_client(&state, &ctx, &request, "invalid_request", "identity provider is not enabled for this client", false);
+        return to_client(
+            &state,
+            &ctx,
+            &request,
+            "invalid_request",
+            "identity provider is not enabled for this client",
+            false,
+        );
     }
-    let (st, pool_id, now) = (state.get_ref().clone(), ctx.pool_id().to_string(), state.now());
+    let (st, pool_id, now) = (
+        state.get_ref().clone(),
+        ctx.pool_id().to_string(),
+        state.now(),
+    );
     let back = redirect_uri(&state, &pool_id);
     let sent = web::block(move || -> Result<String, FedError> {
         let provider = st
@@ -108,14 +118,26 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
             .finish(),
         Ok(Err(e)) => {
             tracing::warn!(pool = %ctx.pool_id(), error = %e, "upstream sign-in could not start");
-            to_client(&state, &ctx, &request, fed_error_code(&e), &e.to_string(), false)
+            to_client(
+                &state,
+                &ctx,
+                &request,
+                fed_error_code(&e),
+                &e.to_string(),
+                false,
+            )
         }
         Err(e) => ctx.internal(e),
     }
 }
 
 /// `GET|POST /{pool_id}/oauth2/idpresponse`
-pub async fn callback(state: web::Data<AppState>, path: Path, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+pub async fn callback(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let is_post = req.method() == actix_web::http::Method::POST;
     let params = if is_post {
@@ -145,11 +167,28 @@ pub async fn callback(state: web::Data<AppState>, path: Path, req: HttpRequest, 
     };
     if let Some(error) = params.get("error") {
         let described = params.get("error_description").unwrap_or(error);
-        let description: String = format!("{provider_name}: {described}").chars().take(300).collect();
-        return to_client(&state, &ctx, &request, "access_denied", &description, is_post);
+        let description: String = format!("{provider_name}: {described}")
+            .chars()
+            .take(300)
+            .collect();
+        return to_client(
+            &state,
+            &ctx,
+            &request,
+            "access_denied",
+            &description,
+            is_post,
+        );
     }
     let Some(code) = params.get("code").map(str::to_string) else {
-        return to_client(&state, &ctx, &request, "invalid_request", "the identity provider sent no code", is_post);
+        return to_client(
+            &state,
+            &ctx,
+            &request,
+            "invalid_request",
+            "the identity provider sent no code",
+            is_post,
+        );
     };
     let apple_user = params.get("user").map(str::to_string);
     let (st, pool, back, client_id) = (
@@ -183,7 +222,9 @@ pub async fn callback(state: web::Data<AppState>, path: Path, req: HttpRequest, 
     .await;
     match signed_in {
         Ok(Ok(user)) => signin::complete(&state, &ctx, &req, &user.id, now, vec![], vec![]).await,
-        Ok(Err((code, description))) => to_client(&state, &ctx, &request, code, &description, is_post),
+        Ok(Err((code, description))) => {
+            to_client(&state, &ctx, &request, code, &description, is_post)
+        }
         Err(e) => ctx.internal(e),
     }
 }
@@ -236,18 +277,26 @@ fn apple_first_sign_in(identity: &mut UpstreamIdentity, user_json: &str) {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(user_json) else {
         return;
     };
-    let mut names = BTreeMap::new();
-    for (claim, key) in [("given_name", "firstName"), ("family_name", "lastName")] {
-        if let Some(s) = v["name"][key].as_str().filter(|s| s.len() <= 256) {
-            names.insert(claim, s.to_string());
+    let part = |key: &str| {
+        v["name"][key]
+            .as_str()
+            .filter(|s| !s.is_empty() && s.len() <= 256)
+            .map(str::to_string)
+    };
+    let (given, family) = (part("firstName"), part("lastName"));
+    let full: Vec<String> = [given.clone(), family.clone()]
+        .into_iter()
+        .flatten()
+        .collect();
+    if !full.is_empty() {
+        identity
+            .claims
+            .entry("name")
+            .or_insert(full.join(" ").into());
+    }
+    for (claim, value) in [("given_name", given), ("family_name", family)] {
+        if let Some(value) = value {
+            identity.claims.entry(claim).or_insert(value.into());
         }
     }
-    if !names.is_empty() {
-        let full = names.values().cloned().collect::<Vec<_>>().join(" ");
-        identity.claims.entry("name").or_insert(full.into());
-    }
-    for (k, v) in names {
-        identity.claims.entry(k).or_insert(v.into());
-    }
 }
-

@@ -94,9 +94,17 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
     let (client_name, username, providers) = match ctx.pending(&state).await {
         Ok(Some((request, client))) => {
             let providers = provider_links(&ctx, Some(&client));
-            (client.name, request.login_hint.unwrap_or_default(), providers)
+            (
+                client.name,
+                request.login_hint.unwrap_or_default(),
+                providers,
+            )
         }
-        Ok(None) => (ctx.entry.pool.display_name().to_string(), String::new(), vec![]),
+        Ok(None) => (
+            ctx.entry.pool.display_name().to_string(),
+            String::new(),
+            vec![],
+        ),
         Err(r) => return r,
     };
     let token = csrf::issue(&req, state.config.is_https());
