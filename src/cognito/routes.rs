@@ -34,6 +34,8 @@ const ADMIN_ACTIONS: &[&str] = &[
     "AdminUpdateUserAttributes",
     "AdminDisableUser",
     "AdminEnableUser",
+    "AdminLinkProviderForUser",
+    "AdminDisableProviderForUser",
     "AdminInitiateAuth",
     "AdminRespondToAuthChallenge",
     "AdminUserGlobalSignOut",

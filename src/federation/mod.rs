@@ -9,6 +9,7 @@
 //! - `users`: the federated user (`{ProviderName}_{id}`, EXTERNAL_PROVIDER, `identities`,
 //!   the `{pool}_{ProviderName}` group, mapped attributes re-applied at every sign-in).
 
+pub mod linking;
 pub mod pending;
 pub mod providers;
 pub mod upstream;

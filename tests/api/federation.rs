@@ -451,3 +451,93 @@ async fn social_presets_with_their_quirks() {
     assert_eq!(id["name"], "Ada Apple");
     assert_eq!(*idp.authenticated_token_requests.lock().unwrap(), 4);
 }
+
+#[tokio::test]
+async fn linking_is_explicit_and_a_linked_sign_in_yields_the_destination_user() {
+    let idp = FakeIdp::start(
+        json!({"sub": "up-9", "email": "other@example.com", "name": "Upstream Name", "locale": "en"}),
+    );
+    let app = spawn_app_with(|_| {}).await;
+    add_oidc(&app, &idp);
+    let key = crate::cognito::admin_key(&app);
+    let ann = crate::helpers::create_user(&app, "ann@example.com", "Ann");
+    let link = |subject: &str| {
+        json!({
+            "UserPoolId": app.pool_id,
+            "DestinationUser": {"ProviderName": "Cognito", "ProviderAttributeValue": "ann@example.com"},
+            "SourceUser": {"ProviderName": "Corp", "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": subject},
+        })
+    };
+    let (s, v) =
+        crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", link("up-9")).await;
+    assert_eq!(s, 200, "{v}");
+
+    // Signing in with the linked identity is Ann: her sub, her e-mail (verified, kept).
+    let answer = sign_in_upstream(&app, &[("identity_provider", "Corp")]).await;
+    let tokens = exchange_code(&app, &answer["code"], &answer["verifier"]).await;
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], ann.as_str());
+    assert_eq!(id["email"], "ann@example.com");
+    assert_eq!(id["identities"][0]["providerName"], "Corp");
+    assert_eq!(id["identities"][0]["primary"], "false");
+    assert_eq!(user_count(&app), 1);
+
+    // The same identity cannot be linked twice; at most five identities per user.
+    let (s, v) =
+        crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", link("up-9")).await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("InvalidParameterException")),
+        "{v}"
+    );
+    for n in 1..=4 {
+        let (s, v) = crate::cognito::admin_api(
+            &app,
+            &key,
+            "AdminLinkProviderForUser",
+            link(&format!("extra-{n}")),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, v) =
+        crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", link("extra-5")).await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("LimitExceededException")),
+        "{v}"
+    );
+    // An unknown destination or provider.
+    let mut bad = link("x");
+    bad["DestinationUser"]["ProviderAttributeValue"] = json!("nobody@example.com");
+    let (s, v) = crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", bad).await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("UserNotFoundException")),
+        "{v}"
+    );
+    let mut bad = link("x");
+    bad["SourceUser"]["ProviderName"] = json!("Nope");
+    let (s, v) = crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", bad).await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("ResourceNotFoundException")),
+        "{v}"
+    );
+
+    // Unlinked: the next sign-in with that identity makes a federated user of its own.
+    let (s, v) = crate::cognito::admin_api(
+        &app,
+        &key,
+        "AdminDisableProviderForUser",
+        json!({"UserPoolId": app.pool_id, "User": {"ProviderName": "Corp", "ProviderAttributeName": "Cognito_Subject", "ProviderAttributeValue": "up-9"}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let answer = sign_in_upstream(&app, &[("identity_provider", "Corp")]).await;
+    let tokens = exchange_code(&app, &answer["code"], &answer["verifier"]).await;
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_ne!(id["sub"], ann.as_str());
+    assert_eq!(id["cognito:username"], "Corp_up-9");
+    assert_eq!(user_count(&app), 2);
+}

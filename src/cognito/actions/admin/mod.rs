@@ -12,6 +12,7 @@ mod get_user;
 mod global_sign_out;
 mod group_membership;
 mod initiate_auth;
+mod link_provider;
 mod list_groups;
 mod list_groups_for_user;
 mod list_users;
@@ -42,6 +43,8 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "AdminConfirmSignUp" => confirm_sign_up::handle(ctx, body).await,
         "AdminUpdateUserAttributes" => update_user_attributes::handle(ctx, body).await,
         "AdminDisableUser" => enable_disable_user::handle(ctx, body, false).await,
+        "AdminLinkProviderForUser" => link_provider::link(ctx, body).await,
+        "AdminDisableProviderForUser" => link_provider::disable(ctx, body).await,
         "AdminEnableUser" => enable_disable_user::handle(ctx, body, true).await,
         "AdminInitiateAuth" => initiate_auth::handle(ctx, body).await,
         "AdminRespondToAuthChallenge" => respond_to_auth_challenge::handle(ctx, body).await,
