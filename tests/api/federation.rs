@@ -541,3 +541,59 @@ async fn linking_is_explicit_and_a_linked_sign_in_yields_the_destination_user() 
     assert_eq!(id["cognito:username"], "Corp_up-9");
     assert_eq!(user_count(&app), 2);
 }
+
+#[tokio::test]
+async fn chromium_signs_in_with_the_providers_button() {
+    if !crate::browser::have_chromium("federation::chromium_signs_in_with_the_providers_button") {
+        return;
+    }
+    let idp = FakeIdp::start(
+        json!({"sub": "web-1", "email": "web-fed@example.com", "name": "Web Fed", "locale": "en"}),
+    );
+    let app = spawn_app_with(|_| {}).await;
+    add_oidc(&app, &idp);
+    let callback = format!("{}/callback", crate::helpers::callback_listener());
+    let settings = incognito::pools::ClientSettings {
+        redirect_uris: vec![callback.clone()],
+        supported_identity_providers: vec!["COGNITO".into(), "Corp".into()],
+        ..Default::default()
+    };
+    let (client_id, _) = crate::helpers::create_client(&app, settings, false);
+    let (_, challenge) = pkce_pair();
+    let mut url = url::Url::parse(&app.url("/oauth2/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", &callback)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid email")
+        .append_pair("state", "browser-state")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256");
+    let driver = crate::browser::start_driver().await;
+    let c = crate::browser::chromium_with(&driver, &[]).await;
+    c.goto(url.as_str()).await.unwrap();
+    c.find(fantoccini::Locator::Css("#idp-Corp"))
+        .await
+        .expect("the Corp button")
+        .click()
+        .await
+        .unwrap();
+    let mut landed = String::new();
+    for _ in 0..200 {
+        landed = c.current_url().await.unwrap().to_string();
+        if landed.starts_with(&callback) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        landed.starts_with(&callback),
+        "landed on {landed}: {}",
+        c.source().await.unwrap_or_default()
+    );
+    let q = query_of(&landed);
+    assert_eq!(q["state"], "browser-state");
+    assert!(!q["code"].is_empty());
+    assert_eq!(user_count(&app), 1);
+    c.close().await.unwrap();
+}
