@@ -153,6 +153,7 @@ catalogue! {
     bad_hint_msg: "The id_token_hint is not valid for this user pool.", "Der id_token_hint ist für diesen Benutzerpool nicht gültig.";
     client_mismatch_msg: "The client_id does not match the id_token_hint.", "Die client_id passt nicht zum id_token_hint.";
     mfa_title: "Two-step verification", "Bestätigung in zwei Schritten";
+    mfa_email_intro: "Enter the 6-digit code we just e-mailed to", "Geben Sie den 6-stelligen Code ein, den wir soeben gesendet haben an";
     mfa_intro: "Enter the 6-digit code from your authenticator app, or one of your recovery codes.", "Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.";
     mfa_code: "Code", "Code";
     mfa_verify_button: "Verify", "Bestätigen";

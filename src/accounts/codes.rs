@@ -18,6 +18,8 @@ pub enum Purpose {
     ConfirmSignUp,
     ResetPassword,
     VerifyEmail,
+    /// A sign-in's second factor by e-mail (EMAIL_OTP).
+    SignIn,
 }
 
 impl Purpose {
@@ -26,6 +28,7 @@ impl Purpose {
             Purpose::ConfirmSignUp => "confirm_signup",
             Purpose::ResetPassword => "reset_password",
             Purpose::VerifyEmail => "verify_attribute",
+            Purpose::SignIn => "sign_in",
         }
     }
 }

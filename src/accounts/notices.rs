@@ -23,6 +23,13 @@ pub enum Notice {
         to: String,
         lang: String,
     },
+    /// The code of a sign-in's second factor (EMAIL_OTP).
+    SignInCode {
+        to: String,
+        lang: String,
+        code: String,
+        minutes: i64,
+    },
     VerifyEmail {
         to: String,
         lang: String,
@@ -43,9 +50,9 @@ impl Notice {
     fn custom_values(&self) -> Option<(&str, Option<&str>, Option<&str>)> {
         match self {
             Notice::ConfirmSignUp { code, link, .. } => Some((code, None, Some(link))),
-            Notice::ResetPassword { code, .. } | Notice::VerifyEmail { code, .. } => {
-                Some((code, None, None))
-            }
+            Notice::ResetPassword { code, .. }
+            | Notice::VerifyEmail { code, .. }
+            | Notice::SignInCode { code, .. } => Some((code, None, None)),
             Notice::Invitation {
                 login,
                 temporary_password,
@@ -60,6 +67,7 @@ impl Notice {
             Notice::ConfirmSignUp { to, .. }
             | Notice::ResetPassword { to, .. }
             | Notice::PasswordChanged { to, .. }
+            | Notice::SignInCode { to, .. }
             | Notice::VerifyEmail { to, .. }
             | Notice::Invitation { to, .. } => to,
         }
@@ -100,6 +108,15 @@ pub fn deliver_custom(
         } => (
             to,
             messages::reset_password(lang, name, code, *minutes, overrides("reset_password")),
+        ),
+        Notice::SignInCode {
+            to,
+            lang,
+            code,
+            minutes,
+        } => (
+            to,
+            messages::sign_in_code(lang, name, code, *minutes, overrides("sign_in_code")),
         ),
         Notice::PasswordChanged { to, lang } => (
             to,

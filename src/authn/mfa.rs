@@ -24,9 +24,98 @@ pub enum Step {
     Enrol,
 }
 
+/// The second factor a `Verify` step asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    Totp,
+    /// A one-time code by e-mail (Cognito's EMAIL_OTP).
+    Email,
+}
+
+/// Lifetime of an e-mailed sign-in code.
+pub const EMAIL_CODE_TTL_SECS: i64 = 5 * 60;
+
+/// Whether e-mailed codes are this user's second factor: the pool offers them (and MFA), the
+/// user's e-mail is verified, and the user turned them on, or has no authenticator where a
+/// second factor is needed ("require a second factor" then works for everyone).
+fn email_factor(db: &Db, pool: &Pool, user: &User, needed: bool) -> Result<bool> {
+    Ok(pool.settings.email_mfa
+        && pool.settings.mfa != MfaMode::Off
+        && user.email.is_some()
+        && user.email_verified
+        && (needed || store::mfa::email_mfa_enabled(db, &user.id)?))
+}
+
+/// Cognito's `UserMFASettingList` and `PreferredMfaSetting` of a user: the authenticator
+/// first (it is the one asked for when both are on), then e-mail codes.
+pub fn settings_list(db: &Db, user_id: &str) -> Result<(Vec<&'static str>, Option<&'static str>)> {
+    let mut list = Vec::new();
+    if is_enabled(db, user_id)? {
+        list.push("SOFTWARE_TOKEN_MFA");
+    }
+    if store::mfa::email_mfa_enabled(db, user_id)? {
+        list.push("EMAIL_OTP");
+    }
+    let preferred = list.first().copied();
+    Ok((list, preferred))
+}
+
+/// The factor of a `Verify` step: the authenticator when there is one, else e-mail.
+pub fn verify_factor(db: &Db, user_id: &str) -> Result<Factor> {
+    Ok(if is_enabled(db, user_id)? {
+        Factor::Totp
+    } else {
+        Factor::Email
+    })
+}
+
+/// Mails a new sign-in code (single use, five minutes, voiding the previous one). False when
+/// the user has asked for too many this hour: nothing is sent.
+pub fn send_email_code(db: &Db, pool: &Pool, user: &User, now: i64) -> Result<bool> {
+    use crate::accounts::codes::{self, Purpose};
+    let Some(to) = &user.email else {
+        return Ok(false);
+    };
+    if codes::allow_send(db, &pool.id, Purpose::SignIn, &user.id, None, now)?.is_err() {
+        return Ok(false);
+    }
+    let code = codes::issue(
+        db,
+        &pool.id,
+        &user.id,
+        Purpose::SignIn,
+        EMAIL_CODE_TTL_SECS,
+        now,
+    )?;
+    let notice = crate::accounts::notices::Notice::SignInCode {
+        to: to.clone(),
+        lang: user
+            .attributes
+            .get("locale")
+            .cloned()
+            .unwrap_or_else(|| "en".into()),
+        code,
+        minutes: EMAIL_CODE_TTL_SECS / 60,
+    };
+    crate::accounts::notices::deliver(db, pool, &notice, now)?;
+    Ok(true)
+}
+
+/// `user@example.com` as `u***@e***` (Cognito's CODE_DELIVERY_DESTINATION).
+pub fn masked_email(email: &str) -> String {
+    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
+    let first = |s: &str| s.chars().next().map(String::from).unwrap_or_default();
+    format!("{}***@{}***", first(local), first(domain))
+}
+
 /// `wants_mfa`: the client asked for it (`acr_values`), even where the pool makes it optional.
 pub fn next_step(db: &Db, pool: &Pool, user: &User, wants_mfa: bool) -> Result<Step> {
     let enabled = store::mfa::get_totp(db, &user.id)?.is_some_and(|t| t.enabled);
+    let needed = pool.settings.mfa == MfaMode::Required
+        || (pool.settings.mfa == MfaMode::Optional && wants_mfa);
+    if !enabled && email_factor(db, pool, user, needed)? {
+        return Ok(Step::Verify);
+    }
     Ok(match (enabled, pool.settings.mfa) {
         (true, _) => Step::Verify,
         (false, MfaMode::Required) => Step::Enrol,
@@ -110,6 +199,8 @@ pub enum Proof {
     RecoveryCode {
         left: i64,
     },
+    /// A code sent by e-mail.
+    EmailCode,
 }
 
 impl Proof {
@@ -117,7 +208,7 @@ impl Proof {
     /// recovery code.
     pub fn amr(self) -> Vec<String> {
         match self {
-            Proof::Totp => vec!["pwd".into(), "otp".into()],
+            Proof::Totp | Proof::EmailCode => vec!["pwd".into(), "otp".into()],
             Proof::RecoveryCode { .. } => vec!["pwd".into(), "otp".into(), "rcode".into()],
         }
     }
@@ -166,7 +257,7 @@ fn check_code(
     now: i64,
 ) -> Result<std::result::Result<Proof, CodeRejected>> {
     let Some(row) = store::mfa::get_totp(db, user_id)?.filter(|t| t.enabled) else {
-        return Ok(Err(CodeRejected::NoSetup));
+        return email_code(db, user_id, code, now);
     };
     if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
         let secret = sealer.open(&row.secret).map_err(Error::Crypto)?;
@@ -190,6 +281,26 @@ fn check_code(
         return Ok(Ok(Proof::RecoveryCode { left }));
     }
     Ok(Err(CodeRejected::Wrong))
+}
+
+/// The e-mailed code of a sign-in without an authenticator (none sent: no set-up).
+fn email_code(
+    db: &Db,
+    user_id: &str,
+    code: &str,
+    now: i64,
+) -> Result<std::result::Result<Proof, CodeRejected>> {
+    use crate::accounts::codes::{self, CodeError, Purpose};
+    if store::email_codes::current(db, user_id, "sign_in")?.is_none() {
+        return Ok(Err(CodeRejected::NoSetup));
+    }
+    Ok(
+        match codes::verify(db, user_id, Purpose::SignIn, code, now)? {
+            Ok(()) => Ok(Proof::EmailCode),
+            Err(CodeError::TooManyAttempts) => Err(CodeRejected::Throttled),
+            Err(_) => Err(CodeRejected::Wrong),
+        },
+    )
 }
 
 /// Ten new single-use recovery codes (`xxxxx-xxxxx`), replacing the old ones.
@@ -344,6 +455,9 @@ pub fn after_password(
         && device_remembered(db, &user.id, c, now)?
     {
         return Ok(AfterPassword::SignedIn(vec!["pwd".into()]));
+    }
+    if step == Step::Verify && verify_factor(db, &user.id)? == Factor::Email {
+        send_email_code(db, pool, user, now)?;
     }
     match step {
         Step::Done => Ok(AfterPassword::SignedIn(vec!["pwd".into()])),

@@ -36,6 +36,13 @@ catalogue! {
         "Mit diesem Code legen Sie ein neues Passwort für Ihr Konto bei {pool} fest:";
     reset_password_note: "The code is valid for {minutes} minutes. If you did not ask to reset your password, ignore this message; your password stays as it is.",
         "Der Code ist {minutes} Minuten lang gültig. Wenn Sie das Zurücksetzen nicht angefordert haben, ignorieren Sie diese Nachricht; Ihr Passwort bleibt unverändert.";
+    // sign_in_code
+    sign_in_code_subject: "Your sign-in code for {pool}", "Ihr Anmeldecode für {pool}";
+    sign_in_code_heading: "Your sign-in code", "Ihr Anmeldecode";
+    sign_in_code_intro: "Use this code to finish signing in to your account at {pool}:",
+        "Mit diesem Code schließen Sie die Anmeldung bei Ihrem Konto bei {pool} ab:";
+    sign_in_code_note: "The code is valid for {minutes} minutes. If you are not signing in right now, someone else has your password: change it.",
+        "Der Code ist {minutes} Minuten lang gültig. Wenn Sie sich gerade nicht anmelden, kennt jemand anderes Ihr Passwort: Ändern Sie es.";
     // password_changed
     password_changed_subject: "Your password for {pool} was changed", "Ihr Passwort für {pool} wurde geändert";
     password_changed_heading: "Your password was changed", "Ihr Passwort wurde geändert";

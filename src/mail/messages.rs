@@ -98,6 +98,35 @@ pub fn reset_password(
     apply_override(built, overrides, &vars)
 }
 
+/// The one-time code of a sign-in's second factor (Cognito's EMAIL_OTP).
+pub fn sign_in_code(
+    lang: &str,
+    pool_name: &str,
+    code: &str,
+    minutes: i64,
+    overrides: Option<&EmailOverride>,
+) -> Message {
+    let tr = i18n::for_tag(lang);
+    let minutes = minutes.to_string();
+    let vars = [("pool", pool_name), ("code", code), ("minutes", &minutes)];
+    let v = View::new(
+        tr,
+        &vars,
+        [
+            tr.sign_in_code_subject,
+            tr.sign_in_code_heading,
+            tr.sign_in_code_intro,
+            tr.sign_in_code_note,
+        ],
+    );
+    let built = render(
+        &SignInCodeSubject { v: &v },
+        &SignInCodeText { v: &v },
+        &SignInCodeHtml { v: &v },
+    );
+    apply_override(built, overrides, &vars)
+}
+
 /// Notification that the account's password was changed.
 pub fn password_changed(lang: &str, pool_name: &str, overrides: Option<&EmailOverride>) -> Message {
     let tr = i18n::for_tag(lang);
@@ -246,6 +275,9 @@ email_templates! {
     InvitationSubject "email/invitation.subject.txt",
         InvitationText "email/invitation.txt",
         InvitationHtml "email/invitation.html";
+    SignInCodeSubject "email/sign_in_code.subject.txt",
+        SignInCodeText "email/sign_in_code.txt",
+        SignInCodeHtml "email/sign_in_code.html";
     VerifyEmailSubject "email/verify_email.subject.txt",
         VerifyEmailText "email/verify_email.txt",
         VerifyEmailHtml "email/verify_email.html";

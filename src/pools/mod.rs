@@ -227,6 +227,10 @@ pub struct PoolSettings {
     pub migrate_from: Option<migrate_from::MigrateFrom>,
     /// SetRiskConfiguration's configurations: `ALL` for the pool, else per app client.
     pub risk: BTreeMap<String, risk::RiskConfiguration>,
+    /// E-mail one-time codes as a second factor (Cognito's `EmailMfaConfiguration`): users
+    /// with a verified e-mail may use them, and where MFA is required, those without an
+    /// authenticator do.
+    pub email_mfa: bool,
 }
 
 /// Cognito's pool settings that Incognito keeps and returns verbatim: mail goes through the
@@ -336,6 +340,7 @@ impl Default for PoolSettings {
             webhook_secret: None,
             migrate_from: None,
             risk: BTreeMap::new(),
+            email_mfa: false,
         }
     }
 }

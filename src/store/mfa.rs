@@ -187,3 +187,23 @@ pub fn purge_expired(db: &Db, now: i64) -> Result<usize, StoreError> {
         .execute([now])?;
     Ok(a + b)
 }
+
+/// Whether the user turned e-mail codes on as a second factor.
+pub fn email_mfa_enabled(db: &Db, user_id: &str) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT 1 FROM mfa_email WHERE user_id = ?1")?
+        .exists([user_id])?)
+}
+
+pub fn set_email_mfa(db: &Db, user_id: &str, enabled: bool, now: i64) -> Result<(), StoreError> {
+    if enabled {
+        db.prepare_cached(
+            "INSERT INTO mfa_email (user_id, enabled_at) VALUES (?1, ?2) ON CONFLICT (user_id) DO NOTHING",
+        )?
+        .execute(rusqlite::params![user_id, now])?;
+    } else {
+        db.prepare_cached("DELETE FROM mfa_email WHERE user_id = ?1")?
+            .execute([user_id])?;
+    }
+    Ok(())
+}

@@ -101,6 +101,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_federation",
         include_str!("../../migrations/0011_federation.sql"),
     ),
+    (
+        "0013_email_mfa",
+        include_str!("../../migrations/0013_email_mfa.sql"),
+    ),
 ];
 
 struct Manager {

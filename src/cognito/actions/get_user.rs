@@ -18,12 +18,12 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     let (entry, user, claims) = shared::access_token_user(ctx, &r.access_token).await?;
     let id = user.id.clone();
-    let (totp, readable) = ctx
+    let (mfa_settings, readable) = ctx
         .read(move |db| {
             let readable = crate::store::clients::get(db, &entry.pool.id, &claims.client_id)?
                 .map(|c| c.settings.read_attributes)
                 .unwrap_or_default();
-            Ok((crate::authn::mfa::is_enabled(db, &id)?, readable))
+            Ok((crate::authn::mfa::settings_list(db, &id)?, readable))
         })
         .await?;
     let mut shown = attributes(&user);
@@ -35,9 +35,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         "UserAttributes": shown,
         "UserMFASettingList": [],
     });
-    if totp {
-        out["UserMFASettingList"] = json!(["SOFTWARE_TOKEN_MFA"]);
-        out["PreferredMfaSetting"] = json!("SOFTWARE_TOKEN_MFA");
+    let (list, preferred) = mfa_settings;
+    out["UserMFASettingList"] = json!(list);
+    if let Some(p) = preferred {
+        out["PreferredMfaSetting"] = json!(p);
     }
     Ok(out)
 }

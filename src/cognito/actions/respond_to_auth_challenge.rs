@@ -91,12 +91,17 @@ pub async fn respond(
             })?;
             new_password(ctx, client, &session, &username, p, metadata).await
         }
-        "SOFTWARE_TOKEN_MFA" => {
+        "SOFTWARE_TOKEN_MFA" | "EMAIL_OTP" => {
             let session = session.ok_or_else(|| {
                 CognitoError::invalid_parameter("Missing required parameter Session")
             })?;
-            let code = required(p, "SOFTWARE_TOKEN_MFA_CODE")?.to_string();
-            totp_answer(ctx, client, &session, &username, &code, metadata).await
+            let (challenge, field) = if challenge == "EMAIL_OTP" {
+                ("EMAIL_OTP", "EMAIL_OTP_CODE")
+            } else {
+                ("SOFTWARE_TOKEN_MFA", "SOFTWARE_TOKEN_MFA_CODE")
+            };
+            let code = required(p, field)?.to_string();
+            code_answer(ctx, client, &session, &username, &code, challenge, metadata).await
         }
         "MFA_SETUP" => {
             let session = session.ok_or_else(|| {
@@ -104,8 +109,8 @@ pub async fn respond(
             })?;
             mfa_setup_done(ctx, client, &session, &username, metadata).await
         }
-        "SMS_MFA" | "SELECT_MFA_TYPE" | "EMAIL_OTP" => Err(CognitoError::invalid_parameter(
-            "Only software token (TOTP) MFA is available.",
+        "SMS_MFA" | "SELECT_MFA_TYPE" => Err(CognitoError::invalid_parameter(
+            "Only software token (TOTP) and e-mail (EMAIL_OTP) MFA are available.",
         )),
         _ => Err(CognitoError::invalid_parameter(
             "Unsupported challenge name.",
@@ -190,13 +195,16 @@ async fn new_password(
     .await
 }
 
-/// SOFTWARE_TOKEN_MFA: a TOTP code (or a recovery code); five wrong codes end the challenge.
-async fn totp_answer(
+/// SOFTWARE_TOKEN_MFA (a TOTP code or a recovery code) and EMAIL_OTP (the e-mailed code);
+/// five wrong codes end the challenge.
+#[allow(clippy::too_many_arguments)]
+async fn code_answer(
     ctx: &Ctx,
     client: &ClientRef,
     session: &str,
     username: &str,
     code: &str,
+    challenge: &'static str,
     metadata: Option<StringMap>,
 ) -> Result<Value> {
     if code.len() > 64 {
@@ -214,7 +222,7 @@ async fn totp_answer(
         ctx.issuer(client.pool_id()),
     );
     ctx.sign_in_with(metadata, move |db| {
-        let ch = shared::take_challenge(db, &c, &session, "SOFTWARE_TOKEN_MFA", Some(&username), now)?;
+        let ch = shared::take_challenge(db, &c, &session, challenge, Some(&username), now)?;
         let user = challenge_user(db, &c, &ch)?;
         match crate::authn::mfa::verify(db, &sealer, &user.id, &code, now)? {
             Ok(proof) => {

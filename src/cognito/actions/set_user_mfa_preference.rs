@@ -1,5 +1,6 @@
 //! SetUserMFAPreference: software token MFA on (once verified) or off (where the pool does not
-//! require it). SMS and email MFA are not offered.
+//! require it), e-mail codes (EMAIL_OTP) on or off where the pool offers them. SMS MFA is not
+//! offered.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -31,14 +32,30 @@ struct Request {
 
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
-    if r.sms_mfa_settings.as_ref().is_some_and(|s| s.enabled)
-        || r.email_mfa_settings.as_ref().is_some_and(|s| s.enabled)
-    {
+    if r.sms_mfa_settings.as_ref().is_some_and(|s| s.enabled) {
         return Err(CognitoError::invalid_parameter(
-            "Only software token (TOTP) MFA is available.",
+            "SMS MFA is not available; use software token (TOTP) or e-mail MFA.",
         ));
     }
     let (entry, user, _) = shared::access_token_user(ctx, &r.access_token).await?;
+    if let Some(email) = r.email_mfa_settings {
+        if email.enabled && !entry.pool.settings.email_mfa {
+            return Err(CognitoError::invalid_parameter(
+                "E-mail MFA is not enabled for this user pool.",
+            ));
+        }
+        if email.enabled && !(user.email.is_some() && user.email_verified) {
+            return Err(CognitoError::invalid_parameter(
+                "E-mail MFA needs a verified e-mail address.",
+            ));
+        }
+        let (user_id, now) = (user.id.clone(), ctx.now);
+        ctx.write(move |db| {
+            crate::store::mfa::set_email_mfa(db, &user_id, email.enabled, now)?;
+            Ok(())
+        })
+        .await?;
+    }
     let Some(totp) = r.software_token_mfa_settings else {
         return Ok(json!({}));
     };

@@ -93,23 +93,46 @@ pub fn finish_sign_in(
         UserStatus::Confirmed => {
             use crate::authn::mfa::Step;
             // The same second-factor policy as the hosted pages.
-            let (name, params) =
-                match crate::authn::mfa::next_step(db, &client.entry.pool, user, false)? {
-                    Step::Done => {
-                        return issue_tokens(db, client, user, amr, auth_time, issuer, now);
-                    }
-                    Step::Verify => (
+            let (name, params) = match crate::authn::mfa::next_step(
+                db,
+                &client.entry.pool,
+                user,
+                false,
+            )? {
+                Step::Done => {
+                    return issue_tokens(db, client, user, amr, auth_time, issuer, now);
+                }
+                Step::Verify => match crate::authn::mfa::verify_factor(db, &user.id)? {
+                    crate::authn::mfa::Factor::Totp => (
                         "SOFTWARE_TOKEN_MFA",
                         json!({ "USER_ID_FOR_SRP": user.username }),
                     ),
-                    Step::Enrol => (
-                        "MFA_SETUP",
-                        json!({
-                            "USER_ID_FOR_SRP": user.username,
-                            "MFAS_CAN_SETUP": "[\"SOFTWARE_TOKEN_MFA\"]",
-                        }),
-                    ),
-                };
+                    crate::authn::mfa::Factor::Email => {
+                        let pool = &client.entry.pool;
+                        if !crate::authn::mfa::send_email_code(db, pool, user, now)? {
+                            return Err(CognitoError::limit_exceeded(
+                                "Attempt limit exceeded, please try after some time.",
+                            ));
+                        }
+                        let to = user.email.as_deref().unwrap_or_default();
+                        (
+                            "EMAIL_OTP",
+                            json!({
+                                "USER_ID_FOR_SRP": user.username,
+                                "CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
+                                "CODE_DELIVERY_DESTINATION": crate::authn::mfa::masked_email(to),
+                            }),
+                        )
+                    }
+                },
+                Step::Enrol => (
+                    "MFA_SETUP",
+                    json!({
+                        "USER_ID_FOR_SRP": user.username,
+                        "MFAS_CAN_SETUP": "[\"SOFTWARE_TOKEN_MFA\"]",
+                    }),
+                ),
+            };
             let (_, session) = new_challenge(
                 db,
                 client.pool_id(),

@@ -22,6 +22,19 @@ struct CodePage {
     csrf_token: String,
     remember_days: i64,
     error: Option<&'static str>,
+    /// Where the code was e-mailed (masked), when the factor is an e-mailed code.
+    emailed_to: Option<String>,
+}
+
+/// The masked address of a user whose second factor is an e-mailed code.
+async fn emailed_to(state: &AppState, user: &crate::accounts::User) -> Option<String> {
+    let (user_id, email) = (user.id.clone(), user.email.clone()?);
+    let factor = state
+        .store
+        .read(move |db| mfa::verify_factor(db, &user_id))
+        .await
+        .ok()?;
+    (factor == mfa::Factor::Email).then(|| mfa::masked_email(&email))
 }
 
 #[derive(Template)]
@@ -99,12 +112,9 @@ fn clear_challenge(resp: &mut HttpResponse, state: &AppState, ctx: &Ctx) {
 pub async fn show_code(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
-    if signin::current_step(&state, &ctx, &req, "verify")
-        .await
-        .is_none()
-    {
+    let Some((_, user)) = signin::current_step(&state, &ctx, &req, "verify").await else {
         return back_to_login(&ctx);
-    }
+    };
     let token = csrf::issue(&req, state.config.is_https());
     let page = CodePage {
         c: ctx.chrome(),
@@ -112,6 +122,7 @@ pub async fn show_code(state: web::Data<AppState>, path: Path, req: HttpRequest)
         csrf_token: token.value.clone(),
         remember_days: ctx.entry.pool.settings.remember_device_days,
         error: None,
+        emailed_to: emailed_to(&state, &user).await,
     };
     with_csrf(pages::render(StatusCode::OK, &page), token)
 }
@@ -165,6 +176,7 @@ pub async fn submit_code(
                 csrf_token: f.get("csrf_token").unwrap_or_default().to_string(),
                 remember_days: ctx.entry.pool.settings.remember_device_days,
                 error: Some(rejected(&ctx, r)),
+                emailed_to: emailed_to(&state, &user).await,
             };
             return pages::render(StatusCode::UNAUTHORIZED, &page);
         }
@@ -190,7 +202,7 @@ pub async fn submit_code(
         }
     }
     match proof {
-        Proof::Totp => {
+        Proof::Totp | Proof::EmailCode => {
             signin::complete(
                 &state,
                 &ctx,

@@ -16,11 +16,11 @@ struct Request {
 pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = wire::parse(body)?;
     let entry = super::pool(ctx, &r.user_pool_id).await?;
-    let (user, totp) = ctx
+    let (user, mfa_settings) = ctx
         .read(move |db| {
             let user = super::user(db, &entry, &r.username)?;
-            let totp = crate::authn::mfa::is_enabled(db, &user.id)?;
-            Ok((user, totp))
+            let mfa_settings = crate::authn::mfa::settings_list(db, &user.id)?;
+            Ok((user, mfa_settings))
         })
         .await?;
     let mut out = json!({
@@ -32,9 +32,10 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         "UserStatus": user.status.as_str(),
         "UserMFASettingList": [],
     });
-    if totp {
-        out["UserMFASettingList"] = json!(["SOFTWARE_TOKEN_MFA"]);
-        out["PreferredMfaSetting"] = json!("SOFTWARE_TOKEN_MFA");
+    let (list, preferred) = mfa_settings;
+    out["UserMFASettingList"] = json!(list);
+    if let Some(p) = preferred {
+        out["PreferredMfaSetting"] = json!(p);
     }
     Ok(out)
 }

@@ -1,5 +1,5 @@
-//! SetUserPoolMfaConfig and GetUserPoolMfaConfig: the pool's MFA mode with TOTP, the one
-//! second factor Incognito has (SMS and e-mail MFA are refused when asked for).
+//! SetUserPoolMfaConfig and GetUserPoolMfaConfig: the pool's MFA mode with TOTP and, with
+//! `EmailMfaConfiguration`, e-mail one-time codes (SMS MFA is refused: no SMS here).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,34 +18,39 @@ struct Request {
     email_mfa_configuration: Option<Value>,
 }
 
-fn answer(mode: MfaMode) -> Value {
-    json!({
+fn answer(mode: MfaMode, email: bool) -> Value {
+    let mut v = json!({
         "MfaConfiguration": match mode {
             MfaMode::Off => "OFF",
             MfaMode::Optional => "OPTIONAL",
             MfaMode::Required => "ON",
         },
         "SoftwareTokenMfaConfiguration": { "Enabled": mode != MfaMode::Off },
-    })
+    });
+    if email {
+        // The message is Incognito's (per language, overridable like the other e-mails).
+        v["EmailMfaConfiguration"] = json!({});
+    }
+    v
 }
 
 pub async fn get(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: super::PoolRequest = crate::cognito::wire::parse(body)?;
     ctx.read(move |db| {
-        Ok(answer(
-            super::require_pool(db, &r.user_pool_id)?.settings.mfa,
-        ))
+        let pool = super::require_pool(db, &r.user_pool_id)?;
+        Ok(answer(pool.settings.mfa, pool.settings.email_mfa))
     })
     .await
 }
 
 pub async fn set(ctx: &Ctx, body: &Value) -> Result<Value> {
     let r: Request = crate::cognito::wire::parse(body)?;
-    if r.sms_mfa_configuration.is_some() || r.email_mfa_configuration.is_some() {
+    if r.sms_mfa_configuration.is_some() {
         return Err(CognitoError::invalid_parameter(
-            "SMS and e-mail MFA are not supported; use SoftwareTokenMfaConfiguration (TOTP).",
+            "SMS MFA is not supported; use SoftwareTokenMfaConfiguration (TOTP) or EmailMfaConfiguration.",
         ));
     }
+    let email = r.email_mfa_configuration.is_some();
     let totp = r
         .software_token_mfa_configuration
         .as_ref()
@@ -71,8 +76,9 @@ pub async fn set(ctx: &Ctx, body: &Value) -> Result<Value> {
             ));
         }
         pool.settings.mfa = mode;
+        pool.settings.email_mfa = email;
         crate::pools::service::update_pool(db, &mut pool, now)?;
-        Ok(answer(mode))
+        Ok(answer(mode, email))
     })
     .await
 }

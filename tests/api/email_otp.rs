@@ -1,0 +1,167 @@
+//! E-mail one-time codes as a second factor (Cognito's EMAIL_OTP): turned on for the pool with
+//! SetUserPoolMfaConfig's `EmailMfaConfiguration`, per user with SetUserMFAPreference, and
+//! automatic where MFA is required and the user has no authenticator; the Cognito API's
+//! EMAIL_OTP challenge and the hosted code page.
+
+use serde_json::{Value, json};
+
+use crate::cognito::{admin_api, admin_key, api, mailed_code, password_auth, password_client};
+use crate::helpers::{PASSWORD, TestApp, create_user, location, pkce_pair, query_of, spawn_app};
+
+fn err_type(v: &Value) -> &str {
+    v["__type"].as_str().unwrap_or("")
+}
+
+async fn email_mfa(app: &TestApp, mode: &str) {
+    let key = admin_key(app);
+    let (s, v) = admin_api(
+        app,
+        &key,
+        "SetUserPoolMfaConfig",
+        json!({"UserPoolId": app.pool_id, "MfaConfiguration": mode,
+               "SoftwareTokenMfaConfiguration": {"Enabled": true},
+               "EmailMfaConfiguration": {}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v["EmailMfaConfiguration"].is_object(), "{v}");
+    // The pool cache follows within a second.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+}
+
+/// The newest code mailed to `to` that is not `previous` (delivery is queued: wait for it).
+async fn next_code(app: &TestApp, to: &str, previous: &str) -> String {
+    for _ in 0..100 {
+        let code = mailed_code(app, to).await;
+        if code != previous {
+            return code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no new code mailed to {to}");
+}
+
+async fn answer(app: &TestApp, client: &str, challenge: &Value, code: &str) -> (u16, Value) {
+    api(
+        app,
+        "RespondToAuthChallenge",
+        json!({"ClientId": client, "ChallengeName": "EMAIL_OTP", "Session": challenge["Session"],
+               "ChallengeResponses": {"USERNAME": challenge["ChallengeParameters"]["USER_ID_FOR_SRP"], "EMAIL_OTP_CODE": code}}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_user_turns_email_codes_on_and_signs_in_with_one() {
+    let app = spawn_app().await;
+    let client = password_client(&app);
+    create_user(&app, "otp@example.com", "Otp");
+    // Before the pool offers it, a user cannot turn it on.
+    let (s, v) = password_auth(&app, &client, "otp@example.com", PASSWORD).await;
+    assert_eq!(s, 200, "{v}");
+    let access = v["AuthenticationResult"]["AccessToken"].clone();
+    let prefer =
+        json!({"AccessToken": access, "EmailMfaSettings": {"Enabled": true, "PreferredMfa": true}});
+    let (s, v) = api(&app, "SetUserMFAPreference", prefer.clone()).await;
+    assert_eq!((s, err_type(&v)), (400, "InvalidParameterException"), "{v}");
+
+    email_mfa(&app, "OPTIONAL").await;
+    let (s, v) = api(&app, "SetUserMFAPreference", prefer).await;
+    assert_eq!(s, 200, "{v}");
+
+    let (s, challenge) = password_auth(&app, &client, "otp@example.com", PASSWORD).await;
+    assert_eq!(s, 200, "{challenge}");
+    assert_eq!(challenge["ChallengeName"], "EMAIL_OTP", "{challenge}");
+    assert_eq!(
+        challenge["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"],
+        "EMAIL"
+    );
+    assert_eq!(
+        challenge["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"],
+        "o***@e***"
+    );
+    let code = mailed_code(&app, "otp@example.com").await;
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (s, v) = answer(&app, &client, &challenge, wrong).await;
+    assert_eq!((s, err_type(&v)), (400, "CodeMismatchException"), "{v}");
+    let (s, v) = answer(&app, &client, &challenge, &code).await;
+    assert_eq!(s, 200, "{v}");
+    let id = crate::helpers::jwt_claims(v["AuthenticationResult"]["IdToken"].as_str().unwrap());
+    assert_eq!(id["amr"], json!(["pwd", "otp"]));
+
+    // The code was single use: a new sign-in needs a new code, the old one fails.
+    let (_, again) = password_auth(&app, &client, "otp@example.com", PASSWORD).await;
+    assert_eq!(again["ChallengeName"], "EMAIL_OTP");
+    let fresh = next_code(&app, "otp@example.com", &code).await;
+    let (s, _) = answer(&app, &client, &again, &code).await;
+    assert_eq!(s, 400, "the used code is void");
+    let (s, v) = answer(&app, &client, &again, &fresh).await;
+    assert_eq!(s, 200, "{v}");
+
+    // Turned off: the password alone signs in again (MFA is optional in this pool).
+    let access = v["AuthenticationResult"]["AccessToken"].clone();
+    let (s, _) = api(
+        &app,
+        "SetUserMFAPreference",
+        json!({"AccessToken": access, "EmailMfaSettings": {"Enabled": false}}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, v) = password_auth(&app, &client, "otp@example.com", PASSWORD).await;
+    assert_eq!(s, 200);
+    assert!(v["AuthenticationResult"]["IdToken"].is_string(), "{v}");
+}
+
+#[tokio::test]
+async fn required_mfa_sends_codes_to_users_without_an_authenticator_on_every_door() {
+    let app = spawn_app().await;
+    let client = password_client(&app);
+    create_user(&app, "req@example.com", "Req");
+    email_mfa(&app, "ON").await;
+    let (s, challenge) = password_auth(&app, &client, "req@example.com", PASSWORD).await;
+    assert_eq!(s, 200);
+    assert_eq!(challenge["ChallengeName"], "EMAIL_OTP", "{challenge}");
+    let code = mailed_code(&app, "req@example.com").await;
+    let (s, v) = answer(&app, &client, &challenge, &code).await;
+    assert_eq!(s, 200, "{v}");
+
+    // The hosted pages: the code page says where the code went, and the code signs in.
+    let browser = app.browser();
+    let (verifier, challenge) = pkce_pair();
+    let url = app.authorize_url(&[
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let r = browser.get(url).send().await.unwrap();
+    let login = location(&r);
+    let r = app
+        .submit_login(&browser, &login, "req@example.com", PASSWORD)
+        .await;
+    assert_eq!(r.status().as_u16(), 303, "{:?}", r.headers());
+    let mfa = location(&r);
+    assert!(mfa.contains("/mfa"), "{mfa}");
+    let page = browser
+        .get(format!("{}{mfa}", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("id=\"emailed-to\"") && page.contains("r***@e***"),
+        "{page}"
+    );
+    let csrf = crate::helpers::hidden_field(&page, "csrf_token").unwrap();
+    let code = next_code(&app, "req@example.com", &code).await;
+    let r = browser
+        .post(format!("{}{mfa}", app.address))
+        .form(&[("csrf_token", csrf.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let back = location(&r);
+    assert!(back.starts_with(&app.redirect_uri), "{back}");
+    let tokens = crate::helpers::exchange_code(&app, &query_of(&back)["code"], &verifier).await;
+    assert!(tokens["id_token"].is_string(), "{tokens}");
+}
