@@ -69,7 +69,7 @@ pub fn confirm_signup(
     apply_override(built, overrides, &vars)
 }
 
-/// Password reset: the code and how many minutes it stays valid.
+/// A password-reset code.
 pub fn reset_password(
     lang: &str,
     pool_name: &str,
@@ -77,25 +77,14 @@ pub fn reset_password(
     minutes: i64,
     overrides: Option<&EmailOverride>,
 ) -> Message {
-    let tr = i18n::for_tag(lang);
-    let minutes = minutes.to_string();
-    let vars = [("pool", pool_name), ("code", code), ("minutes", &minutes)];
-    let v = View::new(
-        tr,
-        &vars,
+    code_message(lang, pool_name, code, minutes, overrides, |tr| {
         [
             tr.reset_password_subject,
             tr.reset_password_heading,
             tr.reset_password_intro,
             tr.reset_password_note,
-        ],
-    );
-    let built = render(
-        &ResetPasswordSubject { v: &v },
-        &ResetPasswordText { v: &v },
-        &ResetPasswordHtml { v: &v },
-    );
-    apply_override(built, overrides, &vars)
+        ]
+    })
 }
 
 /// The one-time code of a sign-in's second factor (Cognito's EMAIL_OTP).
@@ -106,23 +95,33 @@ pub fn sign_in_code(
     minutes: i64,
     overrides: Option<&EmailOverride>,
 ) -> Message {
-    let tr = i18n::for_tag(lang);
-    let minutes = minutes.to_string();
-    let vars = [("pool", pool_name), ("code", code), ("minutes", &minutes)];
-    let v = View::new(
-        tr,
-        &vars,
+    code_message(lang, pool_name, code, minutes, overrides, |tr| {
         [
             tr.sign_in_code_subject,
             tr.sign_in_code_heading,
             tr.sign_in_code_intro,
             tr.sign_in_code_note,
-        ],
-    );
+        ]
+    })
+}
+
+/// A message whose point is a short-lived code: the same layout, the texts `texts` picks.
+fn code_message(
+    lang: &str,
+    pool_name: &str,
+    code: &str,
+    minutes: i64,
+    overrides: Option<&EmailOverride>,
+    texts: fn(&'static i18n::Tr) -> [&'static str; 4],
+) -> Message {
+    let tr = i18n::for_tag(lang);
+    let minutes = minutes.to_string();
+    let vars = [("pool", pool_name), ("code", code), ("minutes", &minutes)];
+    let v = View::new(tr, &vars, texts(tr));
     let built = render(
-        &SignInCodeSubject { v: &v },
-        &SignInCodeText { v: &v },
-        &SignInCodeHtml { v: &v },
+        &ResetPasswordSubject { v: &v },
+        &ResetPasswordText { v: &v },
+        &ResetPasswordHtml { v: &v },
     );
     apply_override(built, overrides, &vars)
 }
@@ -275,9 +274,6 @@ email_templates! {
     InvitationSubject "email/invitation.subject.txt",
         InvitationText "email/invitation.txt",
         InvitationHtml "email/invitation.html";
-    SignInCodeSubject "email/sign_in_code.subject.txt",
-        SignInCodeText "email/sign_in_code.txt",
-        SignInCodeHtml "email/sign_in_code.html";
     VerifyEmailSubject "email/verify_email.subject.txt",
         VerifyEmailText "email/verify_email.txt",
         VerifyEmailHtml "email/verify_email.html";
