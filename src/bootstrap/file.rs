@@ -36,6 +36,8 @@ pub(super) struct PoolDecl {
     pub(super) reset_code_ttl_secs: Option<i64>,
     pub(super) branding: Option<crate::pools::Branding>,
     pub(super) remember_device_days: Option<i64>,
+    /// E-mail one-time codes as a second factor (EMAIL_OTP).
+    pub(super) email_mfa: Option<bool>,
     /// Custom attributes (and standard ones with other bounds), as `[[pool.attribute]]`.
     #[serde(default)]
     pub(super) attribute: Vec<crate::pools::schema::SchemaAttribute>,

@@ -38,6 +38,7 @@ pub(super) fn pool_settings(decl: &PoolDecl) -> Result<PoolSettings> {
         reset_code_ttl_secs: decl.reset_code_ttl_secs.unwrap_or(d.reset_code_ttl_secs),
         branding: decl.branding.clone().unwrap_or_default(),
         remember_device_days: decl.remember_device_days.unwrap_or(d.remember_device_days),
+        email_mfa: decl.email_mfa.unwrap_or(d.email_mfa),
         schema: decl.attribute.clone(),
         deletion_protection: decl.deletion_protection.unwrap_or(d.deletion_protection),
         tags: decl.tags.clone().unwrap_or_default(),

@@ -128,6 +128,9 @@ pub struct PoolSettingsArgs {
     /// Multi-factor authentication.
     #[arg(long, value_name = "off|optional|required")]
     pub mfa: Option<MfaMode>,
+    /// E-mail one-time codes as a second factor (Cognito's EMAIL_OTP), besides TOTP.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub email_mfa: Option<bool>,
     /// Require PKCE from confidential clients too (public clients always need it).
     #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
     pub pkce_for_confidential: Option<bool>,
@@ -252,6 +255,9 @@ fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) -> Result
     }
     if let Some(v) = args.mfa {
         settings.mfa = v;
+    }
+    if let Some(v) = args.email_mfa {
+        settings.email_mfa = v;
     }
     if let Some(v) = args.pkce_for_confidential {
         settings.pkce_required_for_confidential = v;
