@@ -1034,6 +1034,8 @@ async fn every_action_survives_hostile_bodies() {
         "SetUserMFAPreference",
         "AdminCreateUser",
         "ListUsers",
+        "AdminLinkProviderForUser",
+        "AdminDisableProviderForUser",
     ];
     let fields = [
         "ClientId",

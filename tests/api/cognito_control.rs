@@ -584,6 +584,16 @@ async fn signed_control_actions_survive_hostile_bodies() {
         "Scopes",
         "GenerateSecret",
         "ClientSecret",
+        "ProviderName",
+        "ProviderType",
+        "ProviderDetails",
+        "AttributeMapping",
+        "IdpIdentifiers",
+        "IdpIdentifier",
+        "CompromisedCredentialsRiskConfiguration",
+        "AccountTakeoverRiskConfiguration",
+        "RiskExceptionConfiguration",
+        "EmailMfaConfiguration",
     ];
     let values = [
         json!(null),

@@ -114,6 +114,7 @@ async fn random_input_never_gets_a_server_error() {
         "/account/profile",
         "/account/password",
         "/account/mfa",
+        "/oauth2/idpresponse",
     ];
     let gets = [
         "/oauth2/authorize",
@@ -126,6 +127,8 @@ async fn random_input_never_gets_a_server_error() {
         "/consent",
         "/login/resume",
         "/account",
+        "/oauth2/idp",
+        "/oauth2/idpresponse",
     ];
     let content_types = [
         "application/x-www-form-urlencoded",
