@@ -597,3 +597,40 @@ async fn chromium_signs_in_with_the_providers_button() {
     assert_eq!(user_count(&app), 1);
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn abandoned_upstream_sign_ins_are_purged() {
+    let idp = FakeIdp::start(json!({"sub": "gone"}));
+    let app = spawn_app_with(|_| {}).await;
+    add_oidc(&app, &idp);
+    let browser = app.browser();
+    let (url, _) = authorize(&app, &[("identity_provider", "Corp")]);
+    let start = location(&browser.get(&url).send().await.unwrap());
+    let upstream = location(
+        &browser
+            .get(format!("{}{start}", app.address))
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert!(upstream.starts_with(&idp.url), "{upstream}");
+    let count = |app: &TestApp| {
+        app.state
+            .store
+            .read_sync(|db| {
+                Ok::<i64, incognito::store::StoreError>(db.query_row(
+                    "SELECT count(*) FROM federation_states",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .unwrap()
+    };
+    assert_eq!(count(&app), 1);
+    let later = app.state.now() + incognito::federation::pending::TTL_SECS + 1;
+    app.state
+        .store
+        .write_sync(|db| incognito::jobs::purge(db, later))
+        .unwrap();
+    assert_eq!(count(&app), 0);
+}
