@@ -39,6 +39,11 @@ catalogue! {
     forgot_link: "Forgot your password?", "Passwort vergessen?";
     sign_in_button: "Sign in", "Anmelden";
     or_divider: "or", "oder";
+    link_title: "Link your account", "Konto verknüpfen";
+    link_intro: "You already have an account with the e-mail address", "Sie haben bereits ein Konto mit der E-Mail-Adresse";
+    link_prove: "Enter its password to sign in with it from now on also through", "Geben Sie dessen Passwort ein, um sich damit künftig auch anzumelden über";
+    link_button: "Link and sign in", "Verknüpfen und anmelden";
+    link_failed: "The password was not right, so nothing was linked. Start the sign-in again.", "Das Passwort war nicht richtig; es wurde nichts verknüpft. Beginnen Sie die Anmeldung erneut.";
     continue_with: "Continue with", "Weiter mit";
     no_account: "Don’t have an account?", "Noch kein Konto?";
     create_account_link: "Create an account", "Konto erstellen";

@@ -188,6 +188,15 @@ pub fn prepare(
     let (required, optional) = t.keys();
     let mut details = BTreeMap::new();
     for (k, v) in input.details {
+        // Incognito's extension, for every type: link a first sign-in to the local account
+        // with the same verified e-mail once the person proves they own it.
+        if k == "link_by_verified_email" {
+            if v != "true" && v != "false" {
+                return Err(Error::invalid("link_by_verified_email: true or false"));
+            }
+            details.insert(k, v);
+            continue;
+        }
         if !required.contains(&k.as_str()) && !optional.contains(&k.as_str()) {
             return Err(Error::invalid(format!(
                 "ProviderDetails: {k:?} is not a key of {}",

@@ -209,3 +209,21 @@ pub fn purge_states(db: &Db, now: i64) -> Result<usize, StoreError> {
         .prepare_cached("DELETE FROM federation_states WHERE expires_at <= ?1")?
         .execute([now])?)
 }
+
+/// Reads a state without taking it (the page that asks for a password before a link).
+pub fn peek_state(
+    db: &Db,
+    state_hash: &str,
+    pool_id: &str,
+    now: i64,
+) -> Result<Option<(String, String)>, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT provider, data FROM federation_states \
+             WHERE state_hash = ?1 AND pool_id = ?2 AND expires_at > ?3",
+        )?
+        .query_row(params![state_hash, pool_id, now], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?)
+}

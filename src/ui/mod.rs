@@ -6,7 +6,8 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, confirm, consent, federation, login, mfa, new_password, recovery, signin, signup,
+    account, confirm, consent, federation, link_account, login, mfa, new_password, recovery,
+    signin, signup,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -18,6 +19,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{pool_id}/login", web::get().to(login::show))
         .route("/{pool_id}/login", web::post().to(login::submit))
         .route("/{pool_id}/login/resume", web::get().to(signin::resume))
+        .route("/{pool_id}/login/link", web::get().to(link_account::show))
+        .route(
+            "/{pool_id}/login/link",
+            web::post().to(link_account::submit),
+        )
         .route("/{pool_id}/oauth2/idp", web::get().to(federation::start))
         .route(
             "/{pool_id}/oauth2/idpresponse",

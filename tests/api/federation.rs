@@ -634,3 +634,108 @@ async fn abandoned_upstream_sign_ins_are_purged() {
         .unwrap();
     assert_eq!(count(&app), 0);
 }
+
+#[tokio::test]
+async fn link_by_verified_email_needs_the_accounts_password_once() {
+    let idp = FakeIdp::start(
+        json!({"sub": "ann-up", "email": "ann@example.com", "email_verified": true, "name": "Ann Upstream", "locale": "en"}),
+    );
+    let app = spawn_app_with(|_| {}).await;
+    let details = oidc_details(&idp);
+    let mut d: Vec<(&str, &str)> = details.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    d.push(("link_by_verified_email", "true"));
+    add_provider(
+        &app,
+        "Corp",
+        "OIDC",
+        &d,
+        &[
+            ("email", "email"),
+            ("email_verified", "email_verified"),
+            ("name", "name"),
+            ("locale", "locale"),
+        ],
+    );
+    let ann = crate::helpers::create_user(&app, "ann@example.com", "Ann");
+
+    // The first sign-in stops at the proof page; a wrong password links nothing and ends it.
+    let browser = app.browser();
+    let link_page = async |browser: &reqwest::Client| -> (String, String, String) {
+        let (url, verifier) = authorize(&app, &[("identity_provider", "Corp")]);
+        let mut next = url;
+        for _ in 0..6 {
+            let absolute = if next.starts_with('/') {
+                format!("{}{}", app.address, next)
+            } else {
+                next.clone()
+            };
+            if absolute.contains("/login/link") {
+                let html = browser
+                    .get(&absolute)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                return (absolute, html, verifier);
+            }
+            next = location(&browser.get(&absolute).send().await.unwrap());
+        }
+        panic!("no link page");
+    };
+    let (page_url, html, _) = link_page(&browser).await;
+    assert!(
+        html.contains("a***@e***") && html.contains("Corp"),
+        "{html}"
+    );
+    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
+    let r = browser
+        .post(&page_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("password", "not the password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let again = browser
+        .post(&page_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status().as_u16(), 400, "the request was used up");
+    assert_eq!(user_count(&app), 1);
+
+    // With the right password: linked, and the sign-in is Ann's.
+    let (page_url, html, verifier) = link_page(&browser).await;
+    let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
+    let r = browser
+        .post(&page_url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let back = location(&r);
+    assert!(back.starts_with(&app.redirect_uri), "{back}");
+    let tokens = exchange_code(&app, &query_of(&back)["code"], &verifier).await;
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], ann.as_str());
+    assert_eq!(id["identities"][0]["providerName"], "Corp");
+    // The next sign-in with Corp goes straight to Ann.
+    let answer = sign_in_upstream(&app, &[("identity_provider", "Corp")]).await;
+    let tokens = exchange_code(&app, &answer["code"], &answer["verifier"]).await;
+    assert_eq!(
+        jwt_claims(tokens["id_token"].as_str().unwrap())["sub"],
+        ann.as_str()
+    );
+    assert_eq!(user_count(&app), 1);
+}

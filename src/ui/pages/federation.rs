@@ -12,7 +12,7 @@ use super::{Ctx, Path, signin};
 use crate::accounts::User;
 use crate::federation::pending::{self, InFlight};
 use crate::federation::upstream::{FedError, Upstream, UpstreamIdentity};
-use crate::federation::{providers::ProviderType, users};
+use crate::federation::{linking, providers::ProviderType, users};
 use crate::oidc::authorize::{AuthorizeRequest, Redirect};
 use crate::oidc::params::Params;
 use crate::pools::Client;
@@ -197,7 +197,8 @@ pub async fn callback(
         redirect_uri(&state, ctx.pool_id()),
         client.id.clone(),
     );
-    let signed_in = web::block(move || -> Result<User, Failure> {
+    let pending_id = flight.request.clone();
+    let signed_in = web::block(move || -> Result<Federated, Failure> {
         let fail = |code: &'static str, e: &dyn std::fmt::Display| (code, e.to_string());
         let provider = st
             .store
@@ -217,11 +218,16 @@ pub async fn callback(
         {
             apple_first_sign_in(&mut identity, user);
         }
-        federated_user(&st, &pool, &provider, &identity, &client_id, now)
+        federated_user(&st, &pool, &provider, &identity, &client_id, &pending_id, now)
     })
     .await;
     match signed_in {
-        Ok(Ok(user)) => signin::complete(&state, &ctx, &req, &user.id, now, vec![], vec![]).await,
+        Ok(Ok(Federated::User(user))) => {
+            signin::complete(&state, &ctx, &req, &user.id, now, vec![], vec![]).await
+        }
+        Ok(Ok(Federated::Prove(token))) => {
+            super::see_other(&format!("{}&link={token}", ctx.link("login/link")))
+        }
         Ok(Err((code, description))) => {
             to_client(&state, &ctx, &request, code, &description, is_post)
         }
@@ -229,7 +235,16 @@ pub async fn callback(
     }
 }
 
-/// The user of an upstream identity: linked (attributes refreshed) or made after
+/// What a verified upstream identity leads to.
+enum Federated {
+    User(User),
+    /// The person must prove they own the local account with the same verified e-mail
+    /// (`link_by_verified_email`): the proof request's token.
+    Prove(String),
+}
+
+/// The user of an upstream identity: linked (attributes refreshed), to be linked once the
+/// person proves they own the account with its e-mail, or made after
 /// PreSignUp_ExternalProvider. Blocking.
 fn federated_user(
     st: &AppState,
@@ -237,8 +252,9 @@ fn federated_user(
     provider: &IdentityProvider,
     identity: &UpstreamIdentity,
     client_id: &str,
+    pending_id: &str,
     now: i64,
-) -> Result<User, Failure> {
+) -> Result<Federated, Failure> {
     let fail = |code: &'static str, e: &dyn std::fmt::Display| (code, e.to_string());
     let attributes = users::mapped(provider, identity);
     let existing = st
@@ -251,6 +267,25 @@ fn federated_user(
             .write_sync(|db| users::refresh(db, pool, user, attributes, now))
             .map_err(|e| fail("server_error", &e))?,
         None => {
+            let candidate = st
+                .store
+                .read_sync(|db| linking::link_candidate(db, pool, provider, identity))
+                .map_err(|e| fail("server_error", &e))?;
+            if let Some(local) = candidate {
+                let proof = linking::LinkProof {
+                    request: pending_id.to_string(),
+                    subject: identity.subject.clone(),
+                    user_id: local.id,
+                    attributes,
+                };
+                let token = st
+                    .store
+                    .write_sync(|db| {
+                        linking::start_proof(db, &pool.id, &provider.name, &proof, now)
+                    })
+                    .map_err(|e| fail("server_error", &e))?;
+                return Ok(Federated::Prove(token));
+            }
             pre_sign_up::fire(
                 &st.triggers,
                 pool,
@@ -269,7 +304,7 @@ fn federated_user(
         }
     };
     users::check_can_sign_in(&user).map_err(|_| fail("access_denied", &"User is disabled."))?;
-    Ok(user)
+    Ok(Federated::User(user))
 }
 
 /// Apple sends the name once, at the first sign-in, as the `user` form field.

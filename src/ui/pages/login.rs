@@ -12,8 +12,8 @@ use askama::Template;
 use super::{Ctx, Path, see_other, signin, with_csrf};
 use crate::authn::flow::{self, LoginError};
 use crate::authn::mfa;
+use crate::http::client_ip;
 use crate::http::pages::{self, Chrome};
-use crate::http::{client_ip, cookies};
 use crate::pools::UsernameAttribute;
 use crate::state::AppState;
 use crate::ui::csrf;
@@ -128,7 +128,6 @@ pub async fn submit(
         Ok(None) => (ctx.entry.pool.display_name().to_string(), None, vec![]),
         Err(r) => return r,
     };
-    let https = state.config.is_https();
     let username = f.get("username").unwrap_or_default().to_string();
     let password = f.get("password").unwrap_or_default().to_string();
     let tr = ctx.tr;
@@ -222,36 +221,5 @@ pub async fn submit(
         Err(e) => return ctx.internal(e),
     };
 
-    // The second factor, when one is needed, comes before any session exists.
-    let wants_mfa = match ctx.pending(&state).await {
-        Ok(Some((request, _))) => request.wants_mfa(),
-        _ => false,
-    };
-    let device = cookies::read(&req, &cookies::device_name(ctx.pool_id(), https));
-    let (pool, user) = (ctx.entry.pool.clone(), authenticated.user.clone());
-    let auth_time = authenticated.auth_time;
-    let decided = state
-        .store
-        .write(move |db| {
-            mfa::after_password(
-                db,
-                &pool,
-                &user,
-                wants_mfa,
-                device.as_deref(),
-                auth_time,
-                now,
-            )
-        })
-        .await;
-    signin::after_password(
-        &state,
-        &ctx,
-        &req,
-        &authenticated.user.id,
-        auth_time,
-        decided,
-        Vec::new(),
-    )
-    .await
+    signin::after_checked_password(&state, &mut ctx, &req, &authenticated).await
 }

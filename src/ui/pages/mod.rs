@@ -19,6 +19,7 @@ mod audit;
 pub mod confirm;
 pub mod consent;
 pub mod federation;
+pub mod link_account;
 pub mod login;
 pub mod mfa;
 pub mod new_password;

@@ -289,6 +289,52 @@ pub async fn current_step(
         .flatten()
 }
 
+/// After a password the core has checked (the sign-in page, the account-link page): the
+/// second factor when one is needed (before any session exists), else the session.
+pub async fn after_checked_password(
+    state: &AppState,
+    ctx: &mut Ctx,
+    req: &HttpRequest,
+    authenticated: &crate::authn::flow::Authenticated,
+) -> HttpResponse {
+    let wants_mfa = match ctx.pending(state).await {
+        Ok(Some((request, _))) => request.wants_mfa(),
+        _ => false,
+    };
+    let https = state.config.is_https();
+    let device = cookies::read(req, &cookies::device_name(ctx.pool_id(), https));
+    let (pool, user, now) = (
+        ctx.entry.pool.clone(),
+        authenticated.user.clone(),
+        state.now(),
+    );
+    let auth_time = authenticated.auth_time;
+    let decided = state
+        .store
+        .write(move |db| {
+            mfa::after_password(
+                db,
+                &pool,
+                &user,
+                wants_mfa,
+                device.as_deref(),
+                auth_time,
+                now,
+            )
+        })
+        .await;
+    after_password(
+        state,
+        ctx,
+        req,
+        &authenticated.user.id,
+        auth_time,
+        decided,
+        Vec::new(),
+    )
+    .await
+}
+
 /// What follows a correct password: a session now, or the second-factor page.
 pub async fn after_password(
     state: &AppState,
