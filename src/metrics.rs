@@ -57,6 +57,17 @@ struct TriggerOutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    provider_type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamOutcomeLabels {
+    provider_type: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MauLabels {
     /// One series per pool and kind: pools are few, unlike raw paths.
     pool_id: String,
@@ -95,6 +106,8 @@ struct Metrics {
     refresh_reuse: Counter,
     trigger_calls: Family<TriggerOutcomeLabels, Counter>,
     trigger_duration: HistogramFamily<TriggerLabels>,
+    upstream_calls: Family<UpstreamOutcomeLabels, Counter>,
+    upstream_duration: HistogramFamily<UpstreamLabels>,
     mail_queue: Gauge,
     mail_sent: Counter,
     mail_failures: Counter,
@@ -122,6 +135,8 @@ impl Metrics {
             refresh_reuse: Counter::default(),
             trigger_calls: Family::default(),
             trigger_duration: Family::new_with_constructor(request_buckets),
+            upstream_calls: Family::default(),
+            upstream_duration: Family::new_with_constructor(request_buckets),
             mail_queue: Gauge::default(),
             mail_sent: Counter::default(),
             mail_failures: Counter::default(),
@@ -176,6 +191,17 @@ impl Metrics {
             "Lambda trigger call latency, retries included",
             Unit::Seconds,
             m.trigger_duration.clone(),
+        );
+        r.register(
+            "upstream_idp_calls",
+            "Identity-provider exchanges (code, ID token, attributes) by provider type and outcome",
+            m.upstream_calls.clone(),
+        );
+        r.register_with_unit(
+            "upstream_idp_call_duration",
+            "Identity-provider exchange latency",
+            Unit::Seconds,
+            m.upstream_duration.clone(),
         );
         r.register(
             "mail_queue_depth",
@@ -330,6 +356,20 @@ pub fn trigger_call(trigger: &'static str, outcome: &'static str, elapsed: Durat
         .inc();
     m.trigger_duration
         .get_or_create(&TriggerLabels { trigger })
+        .observe(seconds(elapsed));
+}
+
+/// One upstream identity-provider exchange (the callback's code → identity) and its outcome.
+pub fn upstream_idp_call(provider_type: &'static str, outcome: &'static str, elapsed: Duration) {
+    let Some(m) = metrics() else { return };
+    m.upstream_calls
+        .get_or_create(&UpstreamOutcomeLabels {
+            provider_type,
+            outcome,
+        })
+        .inc();
+    m.upstream_duration
+        .get_or_create(&UpstreamLabels { provider_type })
         .observe(seconds(elapsed));
 }
 

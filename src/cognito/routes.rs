@@ -77,7 +77,15 @@ async fn run(action: &str, ctx: &Ctx, body: &Value) -> Option<Result<Value>> {
         "VerifySoftwareToken" => a::verify_software_token::handle(ctx, body).await,
         "SetUserMFAPreference" => a::set_user_mfa_preference::handle(ctx, body).await,
         other if ADMIN_ACTIONS.contains(&other) => a::admin::handle(other, ctx, body).await,
-        other if a::control::ACTIONS.contains(&other) => a::control::handle(other, ctx, body).await,
+        other if a::control::ACTIONS.contains(&other) => {
+            let answer = a::control::handle(other, ctx, body).await;
+            // A pool changed here is seen by this instance's next request at once (other
+            // instances and the CLI's changes follow the cache generation within a second).
+            if answer.is_ok() {
+                ctx.state.directory.invalidate();
+            }
+            answer
+        }
         _ => return None,
     })
 }

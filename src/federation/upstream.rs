@@ -283,6 +283,27 @@ impl Upstream {
         flight: &InFlight,
         now: i64,
     ) -> Result<UpstreamIdentity, FedError> {
+        let started = Instant::now();
+        let result = self.exchange(caller, redirect_uri, code, flight, now);
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(FedError::Unavailable(_)) => "unavailable",
+            Err(FedError::Invalid(_)) => "invalid",
+            Err(FedError::Refused(_)) => "refused",
+            Err(FedError::Config(_)) => "misconfigured",
+        };
+        crate::metrics::upstream_idp_call(self.kind.as_str(), outcome, started.elapsed());
+        result
+    }
+
+    fn exchange(
+        &self,
+        caller: &Caller,
+        redirect_uri: &str,
+        code: &str,
+        flight: &InFlight,
+        now: i64,
+    ) -> Result<UpstreamIdentity, FedError> {
         let resolved = self.resolve(caller, false)?;
         let client = http(caller);
         let secret = match self.kind {

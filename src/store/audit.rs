@@ -90,18 +90,20 @@ pub fn active_users(
         .map(|i| format!("?{}", i + 4))
         .collect::<Vec<_>>()
         .join(", ");
-    // Federated users do not exist yet (federation is still to come): every user is local.
+    // Federated users are those who sign in through an identity provider (EXTERNAL_PROVIDER);
+    // a deleted user counts as local.
     let sql = format!(
-        "SELECT COUNT(DISTINCT target) FROM audit_events
-         WHERE pool_id = ?1 AND at >= ?2 AND at < ?3 AND outcome = 'success'
-           AND target IS NOT NULL AND action IN ({placeholders})"
+        "SELECT COUNT(DISTINCT CASE WHEN u.status = 'EXTERNAL_PROVIDER' THEN NULL ELSE a.target END),
+                COUNT(DISTINCT CASE WHEN u.status = 'EXTERNAL_PROVIDER' THEN a.target END)
+         FROM audit_events a LEFT JOIN users u ON u.id = a.target
+         WHERE a.pool_id = ?1 AND a.at >= ?2 AND a.at < ?3 AND a.outcome = 'success'
+           AND a.target IS NOT NULL AND a.action IN ({placeholders})"
     );
     let mut values: Vec<&dyn rusqlite::ToSql> = vec![&pool_id, &from, &to];
     for a in actions {
         values.push(a);
     }
-    let local: i64 = db
+    Ok(db
         .prepare_cached(&sql)?
-        .query_row(values.as_slice(), |r| r.get(0))?;
-    Ok((local, 0))
+        .query_row(values.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?)
 }

@@ -25,8 +25,6 @@ async fn email_mfa(app: &TestApp, mode: &str) {
     .await;
     assert_eq!(s, 200, "{v}");
     assert!(v["EmailMfaConfiguration"].is_object(), "{v}");
-    // The pool cache follows within a second.
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
 }
 
 /// The newest code mailed to `to` that is not `previous` (delivery is queued: wait for it).

@@ -201,6 +201,31 @@ async fn an_oidc_upstream_signs_in_from_the_button_and_from_identity_provider() 
     .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["UserStatus"], "EXTERNAL_PROVIDER");
+
+    // The monthly-active-users count calls them federated, and /metrics counts the exchanges.
+    crate::audit::wait_for(&app, "sign_in", "success");
+    let now = app.state.now();
+    let active = app
+        .state
+        .store
+        .read_sync(move |db| incognito::audit::active_users_this_month(db, now))
+        .unwrap();
+    let ours = active.iter().find(|(p, _, _)| *p == app.pool_id).unwrap();
+    assert_eq!((ours.1, ours.2), (0, 1), "local, federated");
+    let metrics = reqwest::get(format!("{}/metrics", app.address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("incognito_upstream_idp_calls_total{")
+                && l.contains("provider_type=\"OIDC\"")
+                && l.contains("outcome=\"success\"")),
+        "{metrics}"
+    );
 }
 
 /// Turns on one misbehaviour of the stand-in.
