@@ -159,7 +159,7 @@ fn row_json(r: &AuditRow) -> Value {
     v
 }
 
-fn rfc3339(at: i64) -> String {
+pub(super) fn rfc3339(at: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())

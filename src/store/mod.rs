@@ -101,6 +101,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_federation",
         include_str!("../../migrations/0011_federation.sql"),
     ),
+    (
+        "0012_audit_by_target",
+        include_str!("../../migrations/0012_audit_by_target.sql"),
+    ),
 ];
 
 struct Manager {

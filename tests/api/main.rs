@@ -33,6 +33,7 @@ mod passwords;
 mod races;
 mod relying_party;
 mod risk;
+mod sign_in_history;
 mod smtp;
 mod throttling;
 mod tls;
