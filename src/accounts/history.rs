@@ -11,8 +11,8 @@ use sha2::Sha256;
 
 use crate::keys::seal::Sealer;
 use crate::pools::Pool;
+use crate::store::Db;
 use crate::store::audit::{self as rows, Before};
-use crate::store::{self, Db};
 use crate::{Error, Result};
 
 /// The most events one page holds (the account page shows one page).
@@ -167,33 +167,12 @@ pub fn give_feedback(
 
 /// The key feedback tokens are signed with, made on first use (needs a write transaction).
 pub fn feedback_key(db: &Db, sealer: &Sealer, now: i64) -> Result<[u8; 32]> {
-    if let Some(k) = load_feedback_key(db, sealer)? {
-        return Ok(k);
-    }
-    let mut fresh = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
-    let stored = store::cognito::init_server_secret(
-        db,
-        FEEDBACK_KEY,
-        &sealer.seal(&hex::encode(fresh)),
-        now,
-    )?;
-    open_key(sealer, &stored)
+    crate::keys::stored::get_or_make(db, sealer, FEEDBACK_KEY, now)
 }
 
 /// The feedback key if it was made (read-only: no key yet means no token was ever handed out).
 pub fn load_feedback_key(db: &Db, sealer: &Sealer) -> Result<Option<[u8; 32]>> {
-    store::cognito::server_secret(db, FEEDBACK_KEY)?
-        .map(|stored| open_key(sealer, &stored))
-        .transpose()
-}
-
-fn open_key(sealer: &Sealer, stored: &str) -> Result<[u8; 32]> {
-    let opened = sealer.open(stored).map_err(Error::Crypto)?;
-    hex::decode(opened)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-        .ok_or_else(|| Error::Crypto("the stored feedback key is corrupt".into()))
+    crate::keys::stored::load(db, sealer, FEEDBACK_KEY)
 }
 
 fn token_mac(key: &[u8; 32], pool_id: &str, user_id: &str, event_id: &str) -> Hmac<Sha256> {

@@ -69,6 +69,42 @@ async fn refresh_status(app: &TestApp, client: &str, refresh_token: &mut String)
     (s, v)
 }
 
+/// Asserts a Cognito error answer.
+fn refused((s, v): (u16, Value), name: &str, what: &str) {
+    assert_eq!((s, v["__type"].as_str()), (400, Some(name)), "{what}: {v}");
+}
+
+/// The id of the user's newest event, once there are `n`.
+async fn newest_event(app: &TestApp, key: &Key, user: &str, n: usize) -> String {
+    events_of(app, key, user, n).await[0]["EventId"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn admin_feedback(
+    app: &TestApp,
+    key: &Key,
+    user: &str,
+    event: &str,
+    value: &str,
+) -> (u16, Value) {
+    let body = json!({"UserPoolId": app.pool_id, "Username": user, "EventId": event,
+                      "FeedbackValue": value});
+    admin_api(app, key, "AdminUpdateAuthEventFeedback", body).await
+}
+
+/// `incognito user events --pool <pool> --user <user> <extra>` (`--json` unless `text`).
+fn cli_events(app: &TestApp, user: &str, extra: &[&str], text: bool) -> Value {
+    let mut args = vec!["user", "events", "--pool", &app.pool_id, "--user", user];
+    args.extend_from_slice(extra);
+    if text {
+        let out = run(app.data_path(), &args);
+        return Value::String(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    ok_json(app.data_path(), &args)
+}
+
 async fn cognito_sign_in(app: &TestApp, client: &str, email: &str) -> String {
     let (s, r) = password_auth(app, client, email, PASSWORD).await;
     assert_eq!(s, 200, "{r}");
@@ -165,12 +201,8 @@ async fn sign_ins_at_every_door_are_listed_newest_first_in_pages_and_in_the_cli(
         json!({"MaxResults": -1}),
         json!({"NextToken": "junk"}),
     ] {
-        let (s, v) = list(&app, &key, "ann@example.com", extra.clone()).await;
-        assert_eq!(
-            (s, v["__type"].as_str()),
-            (400, Some("InvalidParameterException")),
-            "{extra}: {v}"
-        );
+        let answer = list(&app, &key, "ann@example.com", extra.clone()).await;
+        refused(answer, "InvalidParameterException", &extra.to_string());
     }
     // Unsigned, the admin action is refused.
     let (s, _) = api(
@@ -182,66 +214,30 @@ async fn sign_ins_at_every_door_are_listed_newest_first_in_pages_and_in_the_cli(
     assert_ne!(s, 200);
 
     // The CLI: JSON and text.
-    let cli = ok_json(
-        app.data_path(),
-        &[
-            "user",
-            "events",
-            "--pool",
-            &app.pool_id,
-            "--user",
-            "ann@example.com",
-        ],
-    );
+    let cli = cli_events(&app, "ann@example.com", &[], false);
     let cli = cli.as_array().unwrap();
     assert_eq!(cli.len(), 4);
     assert_eq!(cli[0]["event_id"], events[0]["EventId"]);
-    assert_eq!(
-        (cli[0]["door"].as_str(), cli[0]["response"].as_str()),
-        (Some("app"), Some("Fail"))
-    );
-    assert_eq!(
-        (cli[3]["door"].as_str(), cli[3]["response"].as_str()),
-        (Some("hosted"), Some("Pass"))
-    );
+    let door_and_response = |e: &Value| (e["door"].clone(), e["response"].clone());
+    assert_eq!(door_and_response(&cli[0]), (json!("app"), json!("Fail")));
+    assert_eq!(door_and_response(&cli[3]), (json!("hosted"), json!("Pass")));
     assert_eq!(cli[3]["source"], "127.0.0.1");
-    let two = ok_json(
-        app.data_path(),
-        &[
-            "user",
-            "events",
-            "--pool",
-            &app.pool_id,
-            "--user",
-            &sub,
-            "--limit",
-            "2",
-        ],
-    );
+    let two = cli_events(&app, &sub, &["--limit", "2"], false);
     assert_eq!(two.as_array().unwrap().len(), 2);
-    let text = run(
-        app.data_path(),
-        &[
-            "user",
-            "events",
-            "--pool",
-            &app.pool_id,
-            "--user",
-            "ann@example.com",
-        ],
-    );
-    let text = String::from_utf8_lossy(&text.stdout);
+    let text = cli_events(&app, "ann@example.com", &[], true);
+    let text = text.as_str().unwrap();
     assert!(
         text.contains("hosted") && text.contains("Pass") && text.contains("Fail"),
         "{text}"
     );
+    let pool = app.pool_id.as_str();
     let e = fails(
         app.data_path(),
         &[
             "user",
             "events",
             "--pool",
-            &app.pool_id,
+            pool,
             "--user",
             "nobody@example.com",
         ],
@@ -253,14 +249,7 @@ async fn sign_ins_at_every_door_are_listed_newest_first_in_pages_and_in_the_cli(
     fails(
         app.data_path(),
         &[
-            "user",
-            "events",
-            "--pool",
-            &app.pool_id,
-            "--user",
-            &sub,
-            "--limit",
-            "0",
+            "user", "events", "--pool", pool, "--user", &sub, "--limit", "0",
         ],
     );
 }
@@ -274,75 +263,28 @@ async fn feedback_invalid_signs_the_user_out_and_only_the_users_own_events_take_
     create_user(&app, "bob@example.com", "Bob");
     let mut ann_refresh = cognito_sign_in(&app, &client, "ann@example.com").await;
     let mut bob_refresh = cognito_sign_in(&app, &client, "bob@example.com").await;
-    let ann_event = events_of(&app, &key, "ann@example.com", 1).await[0]["EventId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let bob_event = events_of(&app, &key, "bob@example.com", 1).await[0]["EventId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let ann_event = newest_event(&app, &key, "ann@example.com", 1).await;
+    let bob_event = newest_event(&app, &key, "bob@example.com", 1).await;
 
-    let admin_feedback = |user: &str, event: &str, value: &str| {
-        json!({"UserPoolId": app.pool_id, "Username": user, "EventId": event,
-               "FeedbackValue": value})
-    };
     // Another user's event and a missing one answer alike; nothing changes.
     for (user, event) in [
         ("bob@example.com", ann_event.as_str()),
         ("ann@example.com", "99999"),
     ] {
-        let (s, v) = admin_api(
-            &app,
-            &key,
-            "AdminUpdateAuthEventFeedback",
-            admin_feedback(user, event, "Invalid"),
-        )
-        .await;
-        assert_eq!(
-            (s, v["__type"].as_str()),
-            (400, Some("ResourceNotFoundException")),
-            "{v}"
-        );
+        let answer = admin_feedback(&app, &key, user, event, "Invalid").await;
+        refused(answer, "ResourceNotFoundException", event);
     }
-    let (s, v) = admin_api(
-        &app,
-        &key,
-        "AdminUpdateAuthEventFeedback",
-        admin_feedback("nobody@example.com", &ann_event, "Invalid"),
-    )
-    .await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("UserNotFoundException"))
-    );
-    let (s, v) = admin_api(
-        &app,
-        &key,
-        "AdminUpdateAuthEventFeedback",
-        admin_feedback("ann@example.com", &ann_event, "Maybe"),
-    )
-    .await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("InvalidParameterException"))
-    );
+    let answer = admin_feedback(&app, &key, "nobody@example.com", &ann_event, "Invalid").await;
+    refused(answer, "UserNotFoundException", "unknown user");
+    let answer = admin_feedback(&app, &key, "ann@example.com", &ann_event, "Maybe").await;
+    refused(answer, "InvalidParameterException", "FeedbackValue");
     assert_eq!(refresh_status(&app, &client, &mut ann_refresh).await.0, 200);
 
     // Invalid: the user's refresh tokens stop working; the event carries the feedback.
-    let (s, v) = admin_api(
-        &app,
-        &key,
-        "AdminUpdateAuthEventFeedback",
-        admin_feedback("ann@example.com", &ann_event, "Invalid"),
-    )
-    .await;
+    let (s, v) = admin_feedback(&app, &key, "ann@example.com", &ann_event, "Invalid").await;
     assert_eq!(s, 200, "{v}");
-    let (s, v) = refresh_status(&app, &client, &mut ann_refresh).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("NotAuthorizedException"))
-    );
+    let answer = refresh_status(&app, &client, &mut ann_refresh).await;
+    refused(answer, "NotAuthorizedException", "refresh after Invalid");
     let ann = events_of(&app, &key, "ann@example.com", 1).await;
     assert_eq!(ann[0]["EventFeedback"]["FeedbackValue"], "Invalid");
     assert_eq!(refresh_status(&app, &client, &mut bob_refresh).await.0, 200);
@@ -352,17 +294,7 @@ async fn feedback_invalid_signs_the_user_out_and_only_the_users_own_events_take_
         json!({"UserPoolId": app.pool_id, "Username": user, "EventId": event,
                "FeedbackToken": token, "FeedbackValue": "Valid"})
     };
-    let cli = ok_json(
-        app.data_path(),
-        &[
-            "user",
-            "events",
-            "--pool",
-            &app.pool_id,
-            "--user",
-            "bob@example.com",
-        ],
-    );
+    let cli = cli_events(&app, "bob@example.com", &[], false);
     let bob_token = cli[0]["feedback_token"].as_str().unwrap().to_string();
     assert_eq!(cli[0]["event_id"], bob_event.as_str());
     let forged = "0".repeat(bob_token.len());
@@ -373,12 +305,8 @@ async fn feedback_invalid_signs_the_user_out_and_only_the_users_own_events_take_
         unsigned("ann@example.com", &ann_event, &bob_token),
         unsigned("nobody@example.com", &bob_event, &bob_token),
     ] {
-        let (s, v) = api(&app, "UpdateAuthEventFeedback", body.clone()).await;
-        assert_eq!(
-            (s, v["__type"].as_str()),
-            (400, Some("NotAuthorizedException")),
-            "{body}: {v}"
-        );
+        let answer = api(&app, "UpdateAuthEventFeedback", body.clone()).await;
+        refused(answer, "NotAuthorizedException", &body.to_string());
     }
     let (s, v) = api(
         &app,
@@ -408,10 +336,7 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
     let mut refresh = cognito_sign_in(&app, &client, "ann@example.com").await;
     cognito_sign_in(&app, &client, "bob@example.com").await;
     events_of(&app, &key, "ann@example.com", 2).await;
-    let bob_event = events_of(&app, &key, "bob@example.com", 1).await[0]["EventId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let bob_event = newest_event(&app, &key, "bob@example.com", 1).await;
 
     let r = browser.get(app.url("/account")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -429,39 +354,36 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
     let csrf = hidden_field(&html, "csrf_token").unwrap();
     let event = hidden_field(&html, "event").expect("a form per event");
 
+    let not_me = |form: Vec<(&'static str, String)>| {
+        browser.post(app.url("/account/not-me")).form(&form).send()
+    };
     // Without the CSRF token, or with Bob's event: nothing happens.
-    let r = browser
-        .post(app.url("/account/not-me"))
-        .form(&[("event", event.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = not_me(vec![("event", event.clone())]).await.unwrap();
     assert_eq!(r.status(), 403);
-    let r = browser
-        .post(app.url("/account/not-me"))
-        .form(&[("csrf_token", csrf.as_str()), ("event", bob_event.as_str())])
-        .send()
+    let r = not_me(vec![("csrf_token", csrf.clone()), ("event", bob_event)])
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(refresh_status(&app, &client, &mut refresh).await.0, 200);
 
-    let r = browser
-        .post(app.url("/account/not-me"))
-        .form(&[("csrf_token", csrf.as_str()), ("event", event.as_str())])
-        .send()
+    let r = not_me(vec![("csrf_token", csrf), ("event", event.clone())])
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
+    let sign_in_page = location(&r);
     assert_eq!(
-        location(&r),
+        sign_in_page,
         format!("/{}/login?notice=not-me", app.pool_id)
     );
     // Signed out here and everywhere else.
     let r = browser.get(app.url("/account")).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    let (s, _) = refresh_status(&app, &client, &mut refresh).await;
-    assert_eq!(s, 400);
+    let answer = refresh_status(&app, &client, &mut refresh).await;
+    refused(
+        answer,
+        "NotAuthorizedException",
+        "refresh after \"this wasn't me\"",
+    );
     let ann = events_of(&app, &key, "ann@example.com", 2).await;
     let reported: Vec<&Value> = ann
         .iter()
@@ -471,14 +393,10 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
     assert_eq!(reported[0]["EventId"], event.as_str());
     // The sign-in page says what happened.
     let r = browser
-        .get(format!("{}{}", app.address, location_after_not_me(&app)))
+        .get(format!("{}{}", app.address, sign_in_page))
         .send()
         .await
         .unwrap();
     let html = r.text().await.unwrap();
     assert!(html.contains("signed out everywhere"), "{html}");
-}
-
-fn location_after_not_me(app: &TestApp) -> String {
-    format!("/{}/login?notice=not-me", app.pool_id)
 }

@@ -174,6 +174,19 @@ fn sign_in_row(tr: &'static Tr, e: history::SignIn) -> SignInRow {
     }
 }
 
+/// The page again, with `error`.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    session: &BrowserSession,
+    user: &User,
+    status: StatusCode,
+    error: &'static str,
+) -> HttpResponse {
+    render(state, ctx, req, session, user, status, None, Some(error)).await
+}
+
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
     let (ctx, session, user) = or_respond!(signed_in(&state, &path, &req).await);
     let notice = match ctx.query.get("notice") {
@@ -216,15 +229,14 @@ pub async fn update_profile(
     } else {
         None
     };
-    if error.is_some() {
-        return render(
+    if let Some(error) = error {
+        return refused(
             &state,
             &ctx,
             &req,
             &session,
             &user,
             StatusCode::BAD_REQUEST,
-            None,
             error,
         )
         .await;
@@ -258,15 +270,14 @@ pub async fn change_password(
     let current = f.get("current_password").unwrap_or_default().to_string();
     let new = f.get("password").unwrap_or_default().to_string();
     let fail = |e| {
-        render(
+        refused(
             &state,
             &ctx,
             &req,
             &session,
             &user,
             StatusCode::BAD_REQUEST,
-            None,
-            Some(e),
+            e,
         )
     };
     if new != f.get("password2").unwrap_or_default() {
@@ -412,15 +423,15 @@ pub async fn not_me(
             )
         }
         Err(crate::Error::NotFound(_)) => {
-            render(
+            let error = ctx.tr.err_invalid_value;
+            refused(
                 &state,
                 &ctx,
                 &req,
                 &session,
                 &user,
                 StatusCode::NOT_FOUND,
-                None,
-                Some(ctx.tr.err_invalid_value),
+                error,
             )
             .await
         }
