@@ -53,11 +53,11 @@ impl Feedback {
             Feedback::Invalid => "Invalid",
         }
     }
-    /// Cognito's spelling (`Valid` | `Invalid`), case-insensitively as Cognito accepts it.
+    /// Cognito's `FeedbackValueType`: `Valid` | `Invalid`, exactly.
     pub fn parse(s: &str) -> Option<Feedback> {
-        match s.to_ascii_lowercase().as_str() {
-            "valid" => Some(Feedback::Valid),
-            "invalid" => Some(Feedback::Invalid),
+        match s {
+            "Valid" => Some(Feedback::Valid),
+            "Invalid" => Some(Feedback::Invalid),
             _ => None,
         }
     }

@@ -352,6 +352,30 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
         assert!(html.contains(text), "{text} missing");
     }
     let csrf = hidden_field(&html, "csrf_token").unwrap();
+    // In German once the user prefers it.
+    let r = browser
+        .post(app.url("/account/profile"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "Ann"),
+            ("locale", "de"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = browser
+        .get(app.url("/account"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for text in ["Letzte Anmeldungen", "Anmeldeseite", "Das war ich nicht"] {
+        assert!(html.contains(text), "{text} missing");
+    }
+    let csrf = hidden_field(&html, "csrf_token").unwrap();
     let event = hidden_field(&html, "event").expect("a form per event");
 
     let not_me = |form: Vec<(&'static str, String)>| {
@@ -398,5 +422,8 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
         .await
         .unwrap();
     let html = r.text().await.unwrap();
-    assert!(html.contains("signed out everywhere"), "{html}");
+    assert!(
+        html.contains("signed out everywhere") || html.contains("überall abgemeldet"),
+        "{html}"
+    );
 }
