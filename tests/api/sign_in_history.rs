@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::cli::{fails, ok_json, run};
 use crate::cognito::{admin_api, admin_key, api, password_auth, password_client};
 use crate::helpers::{
-    PASSWORD, TestApp, create_user, hidden_field, location, pkce_pair, spawn_app,
+    PASSWORD, TestApp, create_user, get_form, hidden_field, location, pkce_pair, spawn_app,
 };
 
 type Key = (String, String);
@@ -338,9 +338,8 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
     events_of(&app, &key, "ann@example.com", 2).await;
     let bob_event = newest_event(&app, &key, "bob@example.com", 1).await;
 
-    let r = browser.get(app.url("/account")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let html = r.text().await.unwrap();
+    let (status, html, csrf) = get_form(&browser, &app.url("/account")).await;
+    assert_eq!(status, 200);
     for text in [
         "Recent sign-ins",
         "Sign-in page",
@@ -351,7 +350,6 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
     ] {
         assert!(html.contains(text), "{text} missing");
     }
-    let csrf = hidden_field(&html, "csrf_token").unwrap();
     // In German once the user prefers it.
     let r = browser
         .post(app.url("/account/profile"))
@@ -364,18 +362,10 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let html = browser
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, html, csrf) = get_form(&browser, &app.url("/account")).await;
     for text in ["Letzte Anmeldungen", "Anmeldeseite", "Das war ich nicht"] {
         assert!(html.contains(text), "{text} missing");
     }
-    let csrf = hidden_field(&html, "csrf_token").unwrap();
     let event = hidden_field(&html, "event").expect("a form per event");
 
     let not_me = |form: Vec<(&'static str, String)>| {
