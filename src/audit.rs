@@ -75,6 +75,11 @@ pub struct Event {
     /// The app client the caller named, when the pool is not known yet: the writer finds the
     /// pool from it, off the request path.
     pub client_id: Option<String>,
+    /// The sign-in name a caller typed, when the door does not know the user: the writer
+    /// records the user's id instead when the name is one of the pool's users, so that every
+    /// sign-in of a user can be found by the id (the user's history) — off the request path,
+    /// so the answer's timing tells nothing.
+    pub login: Option<String>,
 }
 
 impl Event {
@@ -88,6 +93,7 @@ impl Event {
             source: None,
             outcome: outcome.into(),
             client_id: None,
+            login: None,
         }
     }
     pub fn pool(mut self, pool_id: impl Into<String>) -> Event {
@@ -107,6 +113,13 @@ impl Event {
         self.target = Some(target);
         self
     }
+    /// What a caller typed to sign in: the target, until the writer resolves it to a user id.
+    pub fn login(mut self, name: impl Into<String>) -> Event {
+        let name: String = name.into();
+        self = self.target(name.as_str());
+        self.login = Some(name);
+        self
+    }
     pub fn client(mut self, client_id: impl Into<String>) -> Event {
         self.client_id = Some(client_id.into());
         self
@@ -117,7 +130,7 @@ impl Event {
     }
 
     fn into_row(self, at: i64) -> AuditRow {
-        self.into_queued(at).0
+        self.into_queued(at).row
     }
 
     fn into_queued(self, at: i64) -> Queued {
@@ -131,12 +144,39 @@ impl Event {
             source: self.source.map(|ip| ip.to_string()),
             outcome: self.outcome,
         };
-        Queued(row, self.client_id)
+        Queued {
+            row,
+            client_id: self.client_id,
+            login: self.login,
+        }
     }
 }
 
-/// A row on its way to the writer, with the client whose pool it may still need.
-struct Queued(AuditRow, Option<String>);
+/// A row on its way to the writer, with the client whose pool it may still need and the
+/// sign-in name whose user it may still need.
+struct Queued {
+    row: AuditRow,
+    client_id: Option<String>,
+    login: Option<String>,
+}
+
+impl Queued {
+    /// Fills in what the door did not know: the pool from the client, the user from the name.
+    fn resolve(&mut self, db: &crate::store::Db) -> Result<(), StoreError> {
+        if let (None, Some(client_id)) = (&self.row.pool_id, &self.client_id) {
+            self.row.pool_id = crate::store::cognito::client_pool(db, client_id)?;
+        }
+        if let (Some(pool_id), Some(login)) = (&self.row.pool_id, &self.login) {
+            match crate::accounts::service::find_by_login_in(db, pool_id, login) {
+                Ok(Some(user)) => self.row.target = Some(user.id),
+                Ok(None) => {}
+                Err(crate::Error::Store(e)) => return Err(e),
+                Err(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The `actor` of an end user's own action.
 pub fn user_actor(sub: &str) -> String {
@@ -229,7 +269,7 @@ impl Audit {
     pub fn record(&self, event: Event, at: i64) {
         let queued = event.into_queued(at);
         if self.stderr {
-            print_json(&queued.0, queued.1.as_deref());
+            print_json(&queued.row, queued.client_id.as_deref());
         }
         match self.queue.try_send(queued) {
             Ok(()) => {}
@@ -289,11 +329,9 @@ fn write_batches(store: &Store, rx: &Receiver<Queued>) {
             }
         }
         let written = store.write_sync(|db| -> Result<(), StoreError> {
-            for Queued(row, client_id) in &mut batch {
-                if let (None, Some(client_id)) = (&row.pool_id, client_id) {
-                    row.pool_id = crate::store::cognito::client_pool(db, client_id)?;
-                }
-                crate::store::audit::insert(db, row)?;
+            for queued in &mut batch {
+                queued.resolve(db)?;
+                crate::store::audit::insert(db, &queued.row)?;
             }
             Ok(())
         });

@@ -125,6 +125,20 @@ catalogue! {
     session_revoked: "The session has been signed out.", "Die Sitzung wurde abgemeldet.";
     sign_out: "Sign out", "Abmelden";
     sign_out_everywhere: "Sign out everywhere", "Überall abmelden";
+    history: "Recent sign-ins", "Letzte Anmeldungen";
+    history_none: "No sign-ins recorded yet.", "Noch keine Anmeldungen aufgezeichnet.";
+    history_when: "When", "Wann";
+    history_where: "Where", "Wo";
+    history_network: "Network", "Netzwerk";
+    history_outcome: "Outcome", "Ergebnis";
+    history_hosted: "Sign-in page", "Anmeldeseite";
+    history_app: "App", "App";
+    history_pass: "Signed in", "Angemeldet";
+    history_fail: "Failed", "Fehlgeschlagen";
+    history_reported: "Reported as not you", "Als nicht Sie gemeldet";
+    history_confirmed: "Confirmed as you", "Als Sie bestätigt";
+    not_me_button: "This wasn't me", "Das war ich nicht";
+    not_me_done: "You have been signed out everywhere. Sign in again and change your password.", "Sie wurden überall abgemeldet. Melden Sie sich erneut an und ändern Sie Ihr Passwort.";
     // Consent
     consent_title: "Authorize access", "Zugriff erlauben";
     consent_intro: "is requesting access to your account.", "möchte auf Ihr Konto zugreifen.";

@@ -3,6 +3,7 @@
 pub mod codes;
 pub mod email_change;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod import_jobs;
 pub mod migration;

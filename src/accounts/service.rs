@@ -291,20 +291,25 @@ fn validate_username(u: &str) -> Result<()> {
 
 /// Finds a user by what they type at sign-in: email (in email pools, or as an alias), username, or sub.
 pub fn find_by_login(db: &Db, pool: &Pool, login: &str) -> Result<Option<User>> {
+    find_by_login_in(db, &pool.id, login)
+}
+
+/// `find_by_login` where only the pool's id is at hand (the audit writer).
+pub fn find_by_login_in(db: &Db, pool_id: &str, login: &str) -> Result<Option<User>> {
     let login = login.trim();
     if login.is_empty() || login.len() > 256 {
         return Ok(None);
     }
     if login.contains('@')
         && let Ok(email) = normalize_email(login)
-        && let Some(u) = store::users::by_email(db, &pool.id, &email)?
+        && let Some(u) = store::users::by_email(db, pool_id, &email)?
     {
         return Ok(Some(u));
     }
-    if let Some(u) = store::users::by_username(db, &pool.id, login)? {
+    if let Some(u) = store::users::by_username(db, pool_id, login)? {
         return Ok(Some(u));
     }
-    Ok(store::users::get(db, &pool.id, login)?)
+    Ok(store::users::get(db, pool_id, login)?)
 }
 
 /// Like `find_by_login`, but a missing user is an error (for the CLI and admin calls).

@@ -159,7 +159,7 @@ fn row_json(r: &AuditRow) -> Value {
     v
 }
 
-fn rfc3339(at: i64) -> String {
+pub(super) fn rfc3339(at: i64) -> String {
     OffsetDateTime::from_unix_timestamp(at)
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
@@ -236,7 +236,7 @@ pub(super) fn describe_command_line(
         "keys",
         "admin-key",
     ];
-    const READS: &[&str] = &["list", "show", "export"];
+    const READS: &[&str] = &["list", "show", "export", "events"];
     const TARGETS: &[&str] = &[
         "--user",
         "--username",
@@ -298,6 +298,10 @@ mod command_line_tests {
         ))
         .unwrap();
         assert_eq!((d.0.as_str(), d.2.as_deref()), ("idp update", Some("Corp")));
+        assert!(
+            describe_command_line(&args("incognito user events --pool p --user ann")).is_none(),
+            "reading a user's sign-ins changes nothing"
+        );
         assert!(describe_command_line(&args("incognito user list --pool main")).is_none());
         assert!(describe_command_line(&args("incognito serve")).is_none());
     }

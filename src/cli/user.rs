@@ -1,5 +1,5 @@
-//! `incognito user create | list | show | delete | set-password | mfa reset | export | import |
-//! import-report`.
+//! `incognito user create | list | show | events | delete | set-password | mfa reset | export |
+//! import | import-report`.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::admin::{Ctx, PoolRef};
 use super::output::{Output, list_or_none};
 use crate::Error;
-use crate::accounts::User;
 use crate::accounts::service::{self as accounts, NewUser};
+use crate::accounts::{User, history};
 use crate::pools::UsernameAttribute;
 use crate::pools::service as pools;
 use crate::store;
@@ -27,6 +27,8 @@ pub enum UserCmd {
     Delete(UserRef),
     /// Set a user's password (permanent, or `--temporary` to force a change at next sign-in).
     SetPassword(SetPasswordArgs),
+    /// A user's recent sign-ins, newest first (from the audit log).
+    Events(EventsArgs),
     /// Multi-factor authentication of a user.
     Mfa {
         #[command(subcommand)]
@@ -54,6 +56,19 @@ pub struct UserRef {
     /// The user's email, username or sub.
     #[arg(long)]
     pub user: String,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Pool id (or a pool name that is unique).
+    #[arg(long)]
+    pub pool: String,
+    /// The user's email, username or sub.
+    #[arg(long)]
+    pub user: String,
+    /// How many events (at most 50).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub limit: u32,
 }
 
 #[derive(Args, Debug)]
@@ -179,6 +194,7 @@ pub(super) fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, S
             }
             Ok(Output { json, text })
         }
+        UserCmd::Events(args) => events(ctx, &args),
         UserCmd::Show(r) => {
             let (user, groups) = ctx.read(|db| {
                 let pool = pools::find_pool(db, &r.pool)?;
@@ -249,6 +265,50 @@ pub(super) fn user_cmd(ctx: &Ctx, cmd: UserCmd) -> std::result::Result<Output, S
             Ok(user_output(&user, groups, heading))
         }
     }
+}
+
+/// `user events`: each event with its feedback token (what a "this wasn't me" link carries).
+fn events(ctx: &Ctx, args: &EventsArgs) -> std::result::Result<Output, String> {
+    let (user, page, key) = ctx.write(|db| {
+        let pool = pools::find_pool(db, &args.pool)?;
+        let user = accounts::require(db, &pool, &args.user)?;
+        let page = history::sign_ins(db, &pool.id, &user.id, args.limit, None)?;
+        Ok((user, page, history::feedback_key(db, &ctx.sealer, ctx.now)?))
+    })?;
+    let json = Value::Array(
+        page.events
+            .iter()
+            .map(|e| {
+                json!({
+                    "event_id": e.id,
+                    "at": e.at,
+                    "time": super::audit::rfc3339(e.at),
+                    "door": e.door.as_str(),
+                    "source": e.source,
+                    "outcome": e.outcome,
+                    "response": if e.success { "Pass" } else { "Fail" },
+                    "feedback": e.feedback.map(|(f, _)| f.as_str()),
+                    "feedback_token": history::feedback_token(&key, &user.pool_id, &user.id, &e.id),
+                })
+            })
+            .collect(),
+    );
+    let mut text = format!("Sign-ins of {} ({}):\n", display_name(&user), user.id);
+    if page.events.is_empty() {
+        text.push_str("None recorded.\n");
+    }
+    for e in &page.events {
+        text.push_str(&format!(
+            "{:<8} {:<25} {:<7} {:<40} {:<5} {}\n",
+            e.id,
+            super::audit::rfc3339(e.at),
+            e.door.as_str(),
+            e.source.as_deref().unwrap_or("-"),
+            if e.success { "Pass" } else { "Fail" },
+            e.feedback.map_or("", |(f, _)| f.as_str()),
+        ));
+    }
+    Ok(Output { json, text })
 }
 
 fn display_name(u: &User) -> &str {

@@ -29,7 +29,7 @@ pub fn record(
         Ok(_) => "success".to_string(),
         Err(e) => e.name.to_string(),
     };
-    let mut event = Event::new(Door::Cognito, name, outcome).source(ip);
+    let mut event = Event::new(Door::Cognito, name.as_str(), outcome).source(ip);
     // Once tokens were issued (or an access token was accepted), the user is known for sure.
     let sub = match result {
         Ok(v) => issued_sub(v).or_else(|| presented_sub(body)),
@@ -40,8 +40,14 @@ pub fn record(
         (Some(s), None) => event.actor(audit::user_actor(s)),
         (None, None) => event,
     };
+    let signed_in_user = sub.is_some();
     if let Some(target) = sub.or_else(|| named_target(body)) {
-        event = event.target(target);
+        // A refused sign-in names the user only as typed: the writer finds the user's id.
+        event = if name == audit::SIGN_IN && !signed_in_user {
+            event.login(target)
+        } else {
+            event.target(target)
+        };
     }
     let pool = str_at(body, "UserPoolId").or_else(|| match result {
         Ok(v) => v
@@ -80,7 +86,10 @@ fn audited_name(action: &str, body: &Value) -> Option<String> {
         a if a.starts_with("Get")
             || a.starts_with("List")
             || a.starts_with("Describe")
-            || matches!(a, "AdminGetUser" | "AdminListGroupsForUser") =>
+            || matches!(
+                a,
+                "AdminGetUser" | "AdminListGroupsForUser" | "AdminListUserAuthEvents"
+            ) =>
         {
             return None;
         }

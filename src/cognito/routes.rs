@@ -40,6 +40,8 @@ const ADMIN_ACTIONS: &[&str] = &[
     "AdminRespondToAuthChallenge",
     "AdminUserGlobalSignOut",
     "AdminResetUserPassword",
+    "AdminListUserAuthEvents",
+    "AdminUpdateAuthEventFeedback",
     "AdminAddUserToGroup",
     "AdminRemoveUserFromGroup",
     "AdminListGroupsForUser",
@@ -76,6 +78,7 @@ async fn run(action: &str, ctx: &Ctx, body: &Value) -> Option<Result<Value>> {
         "AssociateSoftwareToken" => a::associate_software_token::handle(ctx, body).await,
         "VerifySoftwareToken" => a::verify_software_token::handle(ctx, body).await,
         "SetUserMFAPreference" => a::set_user_mfa_preference::handle(ctx, body).await,
+        "UpdateAuthEventFeedback" => a::update_auth_event_feedback::handle(ctx, body).await,
         other if ADMIN_ACTIONS.contains(&other) => a::admin::handle(other, ctx, body).await,
         other if a::control::ACTIONS.contains(&other) => {
             let answer = a::control::handle(other, ctx, body).await;

@@ -2,6 +2,7 @@
 //! Nothing else in the crate touches josekit.
 
 pub mod seal;
+pub mod stored;
 
 use std::sync::Arc;
 

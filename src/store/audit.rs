@@ -107,3 +107,101 @@ pub fn active_users(
         .prepare_cached(&sql)?
         .query_row(values.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?)
 }
+
+/// One sign-in of a user, with the feedback given on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInRow {
+    pub id: i64,
+    pub at: i64,
+    pub door: String,
+    pub source: Option<String>,
+    pub outcome: String,
+    /// (`Valid` | `Invalid`, when given).
+    pub feedback: Option<(String, i64)>,
+}
+
+/// Where a page of `sign_ins_of` starts: strictly older than (at, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Before {
+    pub at: i64,
+    pub id: i64,
+}
+
+/// The sign-in events whose target is `user_id`, newest first, at most `limit`. A `challenge`
+/// outcome is a step inside a sign-in, not a sign-in, and is left out.
+pub fn sign_ins_of(
+    db: &Db,
+    pool_id: &str,
+    user_id: &str,
+    action: &str,
+    before: Option<Before>,
+    limit: u32,
+) -> Result<Vec<SignInRow>, StoreError> {
+    let mut stmt = db.prepare_cached(
+        "SELECT e.id, e.at, e.door, e.source, e.outcome, f.value, f.at
+         FROM audit_events e
+         LEFT JOIN auth_event_feedback f ON f.pool_id = e.pool_id AND f.event_id = e.id
+         WHERE e.pool_id = ?1 AND e.target = ?2 AND e.action = ?3 AND e.outcome <> 'challenge'
+           AND (?4 IS NULL OR e.at < ?4 OR (e.at = ?4 AND e.id < ?5))
+         ORDER BY e.at DESC, e.id DESC LIMIT ?6",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            pool_id,
+            user_id,
+            action,
+            before.map(|b| b.at),
+            before.map(|b| b.id),
+            limit
+        ],
+        |r| {
+            let value: Option<String> = r.get(5)?;
+            let at: Option<i64> = r.get(6)?;
+            Ok(SignInRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                door: r.get(2)?,
+                source: r.get(3)?,
+                outcome: r.get(4)?,
+                feedback: value.zip(at),
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The user (target) of the sign-in event `event_id` of `pool_id`, if there is such an event.
+pub fn sign_in_target(
+    db: &Db,
+    pool_id: &str,
+    action: &str,
+    event_id: i64,
+) -> Result<Option<String>, StoreError> {
+    use rusqlite::OptionalExtension;
+    Ok(db
+        .prepare_cached(
+            "SELECT target FROM audit_events
+             WHERE id = ?1 AND pool_id = ?2 AND action = ?3 AND outcome <> 'challenge'",
+        )?
+        .query_row(params![event_id, pool_id, action], |r| r.get(0))
+        .optional()?
+        .flatten())
+}
+
+/// Records (or replaces) the feedback on one event.
+pub fn put_feedback(
+    db: &Db,
+    pool_id: &str,
+    event_id: i64,
+    user_id: &str,
+    value: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO auth_event_feedback (pool_id, event_id, user_id, value, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (pool_id, event_id) DO UPDATE SET value = excluded.value, at = excluded.at",
+    )?
+    .execute(params![pool_id, event_id, user_id, value, at])?;
+    Ok(())
+}

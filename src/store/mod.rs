@@ -102,6 +102,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("../../migrations/0011_federation.sql"),
     ),
     (
+        "0012_audit_by_target",
+        include_str!("../../migrations/0012_audit_by_target.sql"),
+    ),
+    (
         "0013_email_mfa",
         include_str!("../../migrations/0013_email_mfa.sql"),
     ),

@@ -98,5 +98,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/{pool_id}/account/signout-all",
             web::post().to(account::sign_out_everywhere),
-        );
+        )
+        .route("/{pool_id}/account/not-me", web::post().to(account::not_me));
 }

@@ -127,7 +127,11 @@ async fn every_door_leaves_rows_with_actor_target_and_outcome_but_no_secret() {
     assert_eq!(signed_in["actor"], format!("user:{sub}"));
     assert_eq!(signed_in["source"], "127.0.0.1");
     let failed = find(&rows, "sign_in", "NotAuthorizedException").expect("the wrong password");
-    assert_eq!(failed["target"], "ann@example.com");
+    assert_eq!(
+        failed["target"],
+        sub.as_str(),
+        "the user behind the typed name, found by the writer"
+    );
     assert_eq!(failed["actor"], "anonymous");
     assert_eq!(
         failed["pool_id"],

@@ -18,6 +18,7 @@ pub mod respond_to_auth_challenge;
 pub mod revoke_token;
 pub mod set_user_mfa_preference;
 pub mod sign_up;
+pub mod update_auth_event_feedback;
 pub mod update_user_attributes;
 pub mod verify_software_token;
 pub mod verify_user_attribute;

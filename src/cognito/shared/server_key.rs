@@ -3,9 +3,8 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::cognito::error::CognitoError;
 use crate::keys::seal::Sealer;
-use crate::store::{self, Db};
+use crate::store::Db;
 
 use super::*;
 
@@ -15,38 +14,14 @@ const SERVER_KEY: &str = "cognito_aead_key";
 
 /// The server's random 32-byte key, made on first use and kept sealed in the database.
 pub fn server_key(db: &Db, sealer: &Sealer, now: i64) -> Result<[u8; 32]> {
-    if let Some(k) = load_server_key(db, sealer)? {
-        return Ok(k);
-    }
-    let mut fresh = [0u8; 32];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut fresh);
-    let stored =
-        store::cognito::init_server_secret(db, SERVER_KEY, &sealer.seal(&hex::encode(fresh)), now)?;
-    open_server_key(sealer, &stored)
+    Ok(crate::keys::stored::get_or_make(
+        db, sealer, SERVER_KEY, now,
+    )?)
 }
 
 /// The server key if it exists (read-only).
 pub fn load_server_key(db: &Db, sealer: &Sealer) -> Result<Option<[u8; 32]>> {
-    store::cognito::server_secret(db, SERVER_KEY)?
-        .map(|stored| open_server_key(sealer, &stored))
-        .transpose()
-}
-
-fn open_server_key(sealer: &Sealer, stored: &str) -> Result<[u8; 32]> {
-    let opened = sealer.open(stored).map_err(|e| {
-        tracing::error!(error = %e, "cannot open the server key");
-        CognitoError::internal()
-    })?;
-    let bytes = hex::decode(opened)
-        .ok()
-        .filter(|b| b.len() == 32)
-        .ok_or_else(|| {
-            tracing::error!("the stored server key is corrupt");
-            CognitoError::internal()
-        })?;
-    let mut key = [0u8; 32];
-    key.copy_from_slice(&bytes);
-    Ok(key)
+    Ok(crate::keys::stored::load(db, sealer, SERVER_KEY)?)
 }
 
 /// HMAC of the server key over a label, for stable decoys (fake salts and user ids).

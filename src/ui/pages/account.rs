@@ -9,7 +9,7 @@ use askama::Template;
 use super::{Ctx, Path, mail_queued, policy_hint, policy_message, see_other, with_csrf};
 use crate::accounts::notices::{self, Notice};
 use crate::accounts::service::{MAX_ATTRIBUTE_LEN, NewPassword};
-use crate::accounts::{User, recovery};
+use crate::accounts::{User, history, recovery};
 use crate::authn::password;
 use crate::http::cookies;
 use crate::http::pages::{self, Chrome};
@@ -17,6 +17,17 @@ use crate::i18n::{LOCALES, Tr, is_known_locale};
 use crate::state::AppState;
 use crate::store::{self, sessions::BrowserSession};
 use crate::ui::csrf;
+
+/// One line of the "Recent sign-ins" list.
+pub struct SignInRow {
+    pub id: String,
+    pub when: String,
+    pub place: &'static str,
+    pub network: String,
+    pub outcome: &'static str,
+    /// The feedback already given, if any (then no button).
+    pub feedback: Option<&'static str>,
+}
 
 pub struct SessionRow {
     pub id: String,
@@ -37,6 +48,7 @@ struct AccountPage {
     locales: &'static [(&'static str, &'static str)],
     policy_hint: String,
     sessions: Vec<SessionRow>,
+    sign_ins: Vec<SignInRow>,
     notice: Option<&'static str>,
     error: Option<&'static str>,
     mfa_available: bool,
@@ -90,13 +102,14 @@ async fn render(
     notice: Option<&'static str>,
     error: Option<&'static str>,
 ) -> HttpResponse {
-    let (user_id, now) = (user.id.clone(), state.now());
-    let (sessions, mfa_on) = match state
+    let (user_id, now, pool_id) = (user.id.clone(), state.now(), ctx.pool_id().to_string());
+    let (sessions, mfa_on, history) = match state
         .store
         .read(move |db| -> crate::Result<_> {
             Ok((
                 store::sessions::list_for_user(db, &user_id, now)?,
                 crate::authn::mfa::is_enabled(db, &user_id)?,
+                history::sign_ins(db, &pool_id, &user_id, history::MAX_PAGE, None)?,
             ))
         })
         .await
@@ -127,12 +140,51 @@ async fn render(
                 id: s.id_hash,
             })
             .collect(),
+        sign_ins: history
+            .events
+            .into_iter()
+            .map(|e| sign_in_row(ctx.tr, e))
+            .collect(),
         notice,
         error,
         mfa_available: ctx.entry.pool.settings.mfa != crate::pools::MfaMode::Off,
         mfa_on,
     };
     with_csrf(pages::render(status, &page), token)
+}
+
+fn sign_in_row(tr: &'static Tr, e: history::SignIn) -> SignInRow {
+    SignInRow {
+        when: when(e.at),
+        place: match e.door {
+            history::Door::Hosted => tr.history_hosted,
+            history::Door::App => tr.history_app,
+        },
+        network: e.source.unwrap_or_default(),
+        outcome: if e.success {
+            tr.history_pass
+        } else {
+            tr.history_fail
+        },
+        feedback: e.feedback.map(|(f, _)| match f {
+            history::Feedback::Invalid => tr.history_reported,
+            history::Feedback::Valid => tr.history_confirmed,
+        }),
+        id: e.id,
+    }
+}
+
+/// The page again, with `error`.
+async fn refused(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    session: &BrowserSession,
+    user: &User,
+    status: StatusCode,
+    error: &'static str,
+) -> HttpResponse {
+    render(state, ctx, req, session, user, status, None, Some(error)).await
 }
 
 pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
@@ -177,15 +229,14 @@ pub async fn update_profile(
     } else {
         None
     };
-    if error.is_some() {
-        return render(
+    if let Some(error) = error {
+        return refused(
             &state,
             &ctx,
             &req,
             &session,
             &user,
             StatusCode::BAD_REQUEST,
-            None,
             error,
         )
         .await;
@@ -219,15 +270,14 @@ pub async fn change_password(
     let current = f.get("current_password").unwrap_or_default().to_string();
     let new = f.get("password").unwrap_or_default().to_string();
     let fail = |e| {
-        render(
+        refused(
             &state,
             &ctx,
             &req,
             &session,
             &user,
             StatusCode::BAD_REQUEST,
-            None,
-            Some(e),
+            e,
         )
     };
     if new != f.get("password2").unwrap_or_default() {
@@ -321,13 +371,69 @@ pub async fn sign_out_everywhere(
     {
         Ok(()) => {
             super::audit::user_did(&state, &ctx, &req, audit::SIGN_OUT, &user.id);
-            let https = state.config.is_https();
-            let mut resp = see_other(&format!("/{}/logout", ctx.pool_id()));
-            let _ = resp.add_cookie(&cookies::removal(
-                cookies::session_name(ctx.pool_id(), https),
-                https,
-            ));
-            resp
+            signed_out_to(&state, &ctx, &format!("/{}/logout", ctx.pool_id()))
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+/// A redirect to `to` that also drops this browser's session cookie (its session is gone).
+fn signed_out_to(state: &AppState, ctx: &Ctx, to: &str) -> HttpResponse {
+    let https = state.config.is_https();
+    let mut resp = see_other(to);
+    let _ = resp.add_cookie(&cookies::removal(
+        cookies::session_name(ctx.pool_id(), https),
+        https,
+    ));
+    resp
+}
+
+/// "This wasn't me" on one sign-in: the feedback `Invalid`, which signs the user out
+/// everywhere (this browser too), then the sign-in page.
+pub async fn not_me(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (ctx, session, user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
+    let event_id = f.get("event").unwrap_or_default().to_string();
+    let (pool, now, user_id) = (ctx.entry.pool.clone(), state.now(), user.id.clone());
+    let given = state
+        .store
+        .write(move |db| {
+            history::give_feedback(
+                db,
+                &pool,
+                &user_id,
+                &event_id,
+                history::Feedback::Invalid,
+                now,
+            )
+        })
+        .await;
+    match given {
+        Ok(()) => {
+            super::audit::user_did(&state, &ctx, &req, audit::SIGN_OUT, &user.id);
+            signed_out_to(
+                &state,
+                &ctx,
+                &format!("/{}/login?notice=not-me", ctx.pool_id()),
+            )
+        }
+        Err(crate::Error::NotFound(_)) => {
+            let error = ctx.tr.err_invalid_value;
+            refused(
+                &state,
+                &ctx,
+                &req,
+                &session,
+                &user,
+                StatusCode::NOT_FOUND,
+                error,
+            )
+            .await
         }
         Err(e) => ctx.internal(e),
     }

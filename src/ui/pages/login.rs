@@ -70,6 +70,7 @@ impl LoginPage {
             notice: match ctx.query.get("notice") {
                 Some("confirmed") => Some(ctx.tr.confirmed_sign_in),
                 Some("reset") => Some(ctx.tr.reset_done),
+                Some("not-me") => Some(ctx.tr.not_me_done),
                 _ => None,
             },
             error: None,
@@ -176,7 +177,7 @@ pub async fn submit(
             state.audit(
                 Event::new(Door::Hosted, audit::SIGN_IN, "failed")
                     .pool(ctx.pool_id())
-                    .target(username.as_str())
+                    .login(username.as_str())
                     .source(ip),
             );
             return retry(StatusCode::UNAUTHORIZED, tr.err_credentials.into());

@@ -1,6 +1,7 @@
 //! The SigV4-signed admin actions (developer credentials; `routes.rs` checks the signature
 //! before any of these runs). One file per action; shared shapes here.
 
+pub mod auth_events;
 mod confirm_sign_up;
 mod create_group;
 mod create_user;
@@ -50,6 +51,8 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "AdminRespondToAuthChallenge" => respond_to_auth_challenge::handle(ctx, body).await,
         "AdminUserGlobalSignOut" => global_sign_out::handle(ctx, body).await,
         "AdminResetUserPassword" => reset_user_password::handle(ctx, body).await,
+        "AdminListUserAuthEvents" => auth_events::list(ctx, body).await,
+        "AdminUpdateAuthEventFeedback" => auth_events::feedback(ctx, body).await,
         "AdminAddUserToGroup" => {
             group_membership::handle(ctx, body, group_membership::Change::Add).await
         }
