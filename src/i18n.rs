@@ -172,6 +172,10 @@ catalogue! {
     bad_hint_msg: "The id_token_hint is not valid for this user pool.", "Der id_token_hint ist für diesen Benutzerpool nicht gültig.";
     client_mismatch_msg: "The client_id does not match the id_token_hint.", "Die client_id passt nicht zum id_token_hint.";
     mfa_title: "Two-step verification", "Bestätigung in zwei Schritten";
+    email_mfa_on: "Sign-in codes by e-mail are on: a code is e-mailed to you at each sign-in.", "Anmeldecodes per E-Mail sind an: Bei jeder Anmeldung erhalten Sie einen Code per E-Mail.";
+    email_mfa_off: "You can also get a sign-in code by e-mail at each sign-in.", "Sie können bei jeder Anmeldung auch einen Code per E-Mail erhalten.";
+    email_mfa_enable: "Turn on codes by e-mail", "Codes per E-Mail einschalten";
+    email_mfa_disable: "Turn off codes by e-mail", "Codes per E-Mail ausschalten";
     mfa_email_intro: "Enter the 6-digit code we just e-mailed to", "Geben Sie den 6-stelligen Code ein, den wir soeben gesendet haben an";
     mfa_intro: "Enter the 6-digit code from your authenticator app, or one of your recovery codes.", "Geben Sie den 6-stelligen Code aus Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.";
     mfa_code: "Code", "Code";

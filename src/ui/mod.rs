@@ -92,6 +92,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(account::change_password),
         )
         .route(
+            "/{pool_id}/account/mfa/email",
+            web::post().to(account::set_email_mfa),
+        )
+        .route(
             "/{pool_id}/account/sessions/revoke",
             web::post().to(account::revoke_session),
         )

@@ -163,3 +163,58 @@ async fn required_mfa_sends_codes_to_users_without_an_authenticator_on_every_doo
     let tokens = crate::helpers::exchange_code(&app, &query_of(&back)["code"], &verifier).await;
     assert!(tokens["id_token"].is_string(), "{tokens}");
 }
+
+#[tokio::test]
+async fn the_account_page_turns_email_codes_on_and_off() {
+    let app = spawn_app().await;
+    let client = password_client(&app);
+    create_user(&app, "page@example.com", "Page");
+    email_mfa(&app, "OPTIONAL").await;
+    let browser = app.browser();
+    let (_, challenge) = pkce_pair();
+    app.login_for_code(
+        &browser,
+        "page@example.com",
+        &[
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let toggle = async |browser: &reqwest::Client, expect: &str| {
+        let html = browser
+            .get(app.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!("name=\"enable\" value=\"{expect}\"")),
+            "{html}"
+        );
+        let csrf = crate::helpers::hidden_field(&html, "csrf_token").unwrap();
+        let r = browser
+            .post(app.url("/account/mfa/email"))
+            .form(&[("csrf_token", csrf.as_str()), ("enable", expect)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 303);
+    };
+    toggle(&browser, "1").await;
+    let (_, v) = password_auth(&app, &client, "page@example.com", PASSWORD).await;
+    assert_eq!(v["ChallengeName"], "EMAIL_OTP", "{v}");
+    toggle(&browser, "0").await;
+    let (_, v) = password_auth(&app, &client, "page@example.com", PASSWORD).await;
+    assert!(v["AuthenticationResult"]["IdToken"].is_string(), "{v}");
+    // Without the page's CSRF token nothing changes.
+    let r = browser
+        .post(app.url("/account/mfa/email"))
+        .form(&[("enable", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+}

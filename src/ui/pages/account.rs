@@ -53,6 +53,9 @@ struct AccountPage {
     error: Option<&'static str>,
     mfa_available: bool,
     mfa_on: bool,
+    /// The pool offers e-mail codes and the user's e-mail is verified: the toggle shows.
+    email_mfa_available: bool,
+    email_mfa_on: bool,
 }
 
 /// UTC date and time, for the sessions list.
@@ -103,12 +106,13 @@ async fn render(
     error: Option<&'static str>,
 ) -> HttpResponse {
     let (user_id, now, pool_id) = (user.id.clone(), state.now(), ctx.pool_id().to_string());
-    let (sessions, mfa_on, history) = match state
+    let (sessions, mfa_on, email_mfa_on, history) = match state
         .store
         .read(move |db| -> crate::Result<_> {
             Ok((
                 store::sessions::list_for_user(db, &user_id, now)?,
                 crate::authn::mfa::is_enabled(db, &user_id)?,
+                store::mfa::email_mfa_enabled(db, &user_id)?,
                 history::sign_ins(db, &pool_id, &user_id, history::MAX_PAGE, None)?,
             ))
         })
@@ -148,6 +152,8 @@ async fn render(
         notice,
         error,
         mfa_available: ctx.entry.pool.settings.mfa != crate::pools::MfaMode::Off,
+        email_mfa_available: email_mfa_offered(ctx, user),
+        email_mfa_on,
         mfa_on,
     };
     with_csrf(pages::render(status, &page), token)
@@ -194,6 +200,7 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
         Some("password") => Some(ctx.tr.password_changed),
         Some("revoked") => Some(ctx.tr.session_revoked),
         Some("mfa-off") => Some(ctx.tr.mfa_disabled),
+        Some("email-mfa") => Some(ctx.tr.saved),
         _ => None,
     };
     render(
@@ -372,6 +379,43 @@ pub async fn sign_out_everywhere(
         Ok(()) => {
             super::audit::user_did(&state, &ctx, &req, audit::SIGN_OUT, &user.id);
             signed_out_to(&state, &ctx, &format!("/{}/logout", ctx.pool_id()))
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
+/// Whether this user may turn e-mailed sign-in codes on: the pool offers them (with MFA) and
+/// the user's e-mail is verified (the codes go there).
+fn email_mfa_offered(ctx: &Ctx, user: &User) -> bool {
+    let s = &ctx.entry.pool.settings;
+    s.email_mfa
+        && s.mfa != crate::pools::MfaMode::Off
+        && user.email.is_some()
+        && user.email_verified
+}
+
+/// `POST /{pool_id}/account/mfa/email`: e-mailed sign-in codes on (`enable=1`) or off.
+pub async fn set_email_mfa(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (ctx, _, user) = or_respond!(signed_in(&state, &path, &req).await);
+    let f = or_respond!(ctx.form(&state, &req, &body));
+    let enable = f.get("enable") == Some("1");
+    if enable && !email_mfa_offered(&ctx, &user) {
+        return ctx.forbidden();
+    }
+    let (user_id, now) = (user.id.clone(), state.now());
+    match state
+        .store
+        .write(move |db| store::mfa::set_email_mfa(db, &user_id, enable, now))
+        .await
+    {
+        Ok(()) => {
+            super::audit::user_did(&state, &ctx, &req, audit::MFA_CHANGE, &user.id);
+            see_other(&format!("/{}/account?notice=email-mfa", ctx.pool_id()))
         }
         Err(e) => ctx.internal(e),
     }
