@@ -507,48 +507,25 @@ async fn linking_is_explicit_and_a_linked_sign_in_yields_the_destination_user() 
     assert_eq!(id["identities"][0]["primary"], "false");
     assert_eq!(user_count(&app), 1);
 
-    // The same identity cannot be linked twice; at most five identities per user.
-    let (s, v) =
-        crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", link("up-9")).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("InvalidParameterException")),
-        "{v}"
-    );
+    // Refused as at Cognito: the same identity twice, a sixth identity, an unknown
+    // destination or provider.
+    let refused = async |body: Value, expected: &str| {
+        let (s, v) = crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", body).await;
+        assert_eq!((s, v["__type"].as_str()), (400, Some(expected)), "{v}");
+    };
+    refused(link("up-9"), "InvalidParameterException").await;
     for n in 1..=4 {
-        let (s, v) = crate::cognito::admin_api(
-            &app,
-            &key,
-            "AdminLinkProviderForUser",
-            link(&format!("extra-{n}")),
-        )
-        .await;
+        let body = link(&format!("extra-{n}"));
+        let (s, v) = crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", body).await;
         assert_eq!(s, 200, "{v}");
     }
-    let (s, v) =
-        crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", link("extra-5")).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("LimitExceededException")),
-        "{v}"
-    );
-    // An unknown destination or provider.
+    refused(link("extra-5"), "LimitExceededException").await;
     let mut bad = link("x");
     bad["DestinationUser"]["ProviderAttributeValue"] = json!("nobody@example.com");
-    let (s, v) = crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", bad).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("UserNotFoundException")),
-        "{v}"
-    );
+    refused(bad, "UserNotFoundException").await;
     let mut bad = link("x");
     bad["SourceUser"]["ProviderName"] = json!("Nope");
-    let (s, v) = crate::cognito::admin_api(&app, &key, "AdminLinkProviderForUser", bad).await;
-    assert_eq!(
-        (s, v["__type"].as_str()),
-        (400, Some("ResourceNotFoundException")),
-        "{v}"
-    );
+    refused(bad, "ResourceNotFoundException").await;
 
     // Unlinked: the next sign-in with that identity makes a federated user of its own.
     let (s, v) = crate::cognito::admin_api(
