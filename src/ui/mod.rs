@@ -40,6 +40,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{pool_id}/mfa", web::get().to(mfa::show_code))
         .route("/{pool_id}/mfa", web::post().to(mfa::submit_code))
+        .route("/{pool_id}/mfa/resend", web::post().to(mfa::resend_code))
         .route("/{pool_id}/mfa/setup", web::get().to(mfa::show_setup))
         .route("/{pool_id}/mfa/setup", web::post().to(mfa::submit_setup))
         .route("/{pool_id}/account/mfa", web::get().to(mfa::account_show))

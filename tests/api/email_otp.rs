@@ -218,3 +218,64 @@ async fn the_account_page_turns_email_codes_on_and_off() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
 }
+
+#[tokio::test]
+async fn the_code_page_sends_a_new_code_that_voids_the_old_one() {
+    let app = spawn_app().await;
+    create_user(&app, "again@example.com", "Again");
+    email_mfa(&app, "ON").await;
+    let browser = app.browser();
+    let (verifier, challenge) = pkce_pair();
+    let url = app.authorize_url(&[
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let login = location(&browser.get(url).send().await.unwrap());
+    let r = app
+        .submit_login(&browser, &login, "again@example.com", PASSWORD)
+        .await;
+    let mfa = location(&r);
+    let first = mailed_code(&app, "again@example.com").await;
+    let page = browser
+        .get(format!("{}{mfa}", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::hidden_field(&page, "csrf_token").unwrap();
+    let resend = mfa.replacen("/mfa", "/mfa/resend", 1);
+    let r = browser
+        .post(format!("{}{resend}", app.address))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    let second = next_code(&app, "again@example.com", &first).await;
+    let post = |code: String| {
+        let (browser, csrf, url) = (
+            browser.clone(),
+            csrf.clone(),
+            format!("{}{mfa}", app.address),
+        );
+        async move {
+            browser
+                .post(url)
+                .form(&[("csrf_token", csrf.as_str()), ("code", code.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        post(first).await.status().as_u16(),
+        401,
+        "the older code is void"
+    );
+    let back = location(&post(second).await);
+    assert!(back.starts_with(&app.redirect_uri), "{back}");
+    let tokens = crate::helpers::exchange_code(&app, &query_of(&back)["code"], &verifier).await;
+    assert!(tokens["id_token"].is_string());
+}

@@ -115,6 +115,9 @@ async fn random_input_never_gets_a_server_error() {
         "/account/password",
         "/account/mfa",
         "/oauth2/idpresponse",
+        "/mfa/resend",
+        "/login/link",
+        "/account/mfa/email",
     ];
     let gets = [
         "/oauth2/authorize",
@@ -129,6 +132,7 @@ async fn random_input_never_gets_a_server_error() {
         "/account",
         "/oauth2/idp",
         "/oauth2/idpresponse",
+        "/login/link",
     ];
     let content_types = [
         "application/x-www-form-urlencoded",

@@ -19,6 +19,8 @@ use crate::ui::csrf;
 struct CodePage {
     c: Chrome,
     action: String,
+    /// Where "send a new code" posts (shown for e-mailed codes).
+    resend_action: String,
     csrf_token: String,
     remember_days: i64,
     error: Option<&'static str>,
@@ -109,6 +111,48 @@ fn clear_challenge(resp: &mut HttpResponse, state: &AppState, ctx: &Ctx) {
     let _ = resp.add_cookie(&signin::step_cookie_removal(state, ctx));
 }
 
+/// `POST /{pool_id}/mfa/resend`: a new e-mailed code for the sign-in at the code step (the
+/// older one is void; at most five an hour, then the page says to try later).
+pub async fn resend_code(
+    state: web::Data<AppState>,
+    path: Path,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let _ = ctx.pending(&state).await;
+    let f = or_respond!(ctx.form(&state, &req, &body));
+    let Some((_, user)) = signin::current_step(&state, &ctx, &req, "verify").await else {
+        return back_to_login(&ctx);
+    };
+    let (pool, now, u) = (ctx.entry.pool.clone(), state.now(), user.clone());
+    let sent = state
+        .store
+        .write(move |db| -> crate::Result<bool> {
+            if mfa::verify_factor(db, &u.id)? != mfa::Factor::Email {
+                return Ok(false);
+            }
+            mfa::send_email_code(db, &pool, &u, now)
+        })
+        .await;
+    match sent {
+        Ok(true) => see_other(&ctx.link("mfa")),
+        Ok(false) => {
+            let page = CodePage {
+                c: ctx.chrome(),
+                action: ctx.link("mfa"),
+                resend_action: ctx.link("mfa/resend"),
+                csrf_token: f.get("csrf_token").unwrap_or_default().to_string(),
+                remember_days: ctx.entry.pool.settings.remember_device_days,
+                error: Some(ctx.tr.err_throttled),
+                emailed_to: emailed_to(&state, &user).await,
+            };
+            pages::render(StatusCode::TOO_MANY_REQUESTS, &page)
+        }
+        Err(e) => ctx.internal(e),
+    }
+}
+
 pub async fn show_code(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
     let mut ctx = or_respond!(Ctx::load(&state, &path, &req).await);
     let _ = ctx.pending(&state).await;
@@ -119,6 +163,7 @@ pub async fn show_code(state: web::Data<AppState>, path: Path, req: HttpRequest)
     let page = CodePage {
         c: ctx.chrome(),
         action: ctx.link("mfa"),
+        resend_action: ctx.link("mfa/resend"),
         csrf_token: token.value.clone(),
         remember_days: ctx.entry.pool.settings.remember_device_days,
         error: None,
@@ -173,6 +218,7 @@ pub async fn submit_code(
             let page = CodePage {
                 c: ctx.chrome(),
                 action: ctx.link("mfa"),
+                resend_action: ctx.link("mfa/resend"),
                 csrf_token: f.get("csrf_token").unwrap_or_default().to_string(),
                 remember_days: ctx.entry.pool.settings.remember_device_days,
                 error: Some(rejected(&ctx, r)),
