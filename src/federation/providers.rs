@@ -151,8 +151,7 @@ pub fn check_name(name: &str) -> Result<()> {
 
 fn check_url(key: &str, v: &str) -> Result<()> {
     let url = url::Url::parse(v).map_err(|_| Error::invalid(format!("{key}: not a URL")))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    if url.scheme() == "https" || (url.scheme() == "http" && loopback) {
+    if crate::triggers::target::https_or_loopback(&url) {
         Ok(())
     } else {
         Err(Error::invalid(format!(

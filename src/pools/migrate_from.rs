@@ -122,15 +122,8 @@ impl MigrateFrom {
 
 fn check_endpoint(endpoint: &str) -> Result<(), String> {
     let url = url::Url::parse(endpoint).map_err(|_| "endpoint: not a URL".to_string())?;
-    let loopback = matches!(
-        url.host(),
-        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
-    ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-        || url.host_str() == Some("localhost");
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        _ => return Err("endpoint: https:// (or http:// to loopback)".into()),
+    if !crate::triggers::target::https_or_loopback(&url) {
+        return Err("endpoint: https:// (or http:// to loopback)".into());
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err("endpoint: no query, fragment or credentials".into());

@@ -52,16 +52,10 @@ impl Target {
             };
         }
         let url = url::Url::parse(value).map_err(|_| format!("{value:?} is not a URL or ARN"))?;
-        let loopback = match url.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
         let ok = url.fragment().is_none()
             && url.username().is_empty()
             && url.password().is_none()
-            && (url.scheme() == "https" || (url.scheme() == "http" && loopback));
+            && https_or_loopback(&url);
         if ok {
             Ok(Target::Webhook { url: url.into() })
         } else {
@@ -78,6 +72,19 @@ impl Target {
             Target::Webhook { .. } => "webhook",
         }
     }
+}
+
+/// Whether the server may call `url`: `https://`, or `http://` to a loopback host (local
+/// development, tests, sidecars). One rule for every outbound URL an operator configures:
+/// trigger webhooks, `migrate_from`, identity providers.
+pub fn https_or_loopback(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
 }
 
 /// The AWS credentials that sign Lambda Invoke calls.
