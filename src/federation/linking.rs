@@ -111,7 +111,7 @@ pub fn unlink(db: &Db, pool: &Pool, provider: &str, subject: &str, now: i64) -> 
 }
 
 /// A federated sign-in waiting for the person to prove they own the local account with the
-/// same verified e-mail (`link_by_verified_email`): kept server-side like an upstream
+/// same verified e-mail (`link_by_verified_email`): kept in `pending` like an upstream
 /// sign-in, single use, five minutes.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LinkProof {
@@ -159,62 +159,4 @@ pub fn link_candidate(
             && u.status == UserStatus::Confirmed
             && u.password_hash.is_some()
     }))
-}
-
-/// Stores a proof request; returns its token.
-pub fn start_proof(
-    db: &Db,
-    pool_id: &str,
-    provider: &str,
-    proof: &LinkProof,
-    now: i64,
-) -> Result<String> {
-    let token = crate::random::token(32);
-    let data = serde_json::to_string(proof).map_err(store::StoreError::from)?;
-    store::federation::put_state(
-        db,
-        &crate::random::sha256_hex(&token),
-        pool_id,
-        provider,
-        &data,
-        now + super::pending::TTL_SECS,
-    )?;
-    Ok(token)
-}
-
-/// The proof request behind `token`, left in place (to show the page).
-pub fn peek_proof(
-    db: &Db,
-    pool_id: &str,
-    token: &str,
-    now: i64,
-) -> Result<Option<(String, LinkProof)>> {
-    find_proof(token, |hash| {
-        store::federation::peek_state(db, hash, pool_id, now)
-    })
-}
-
-/// Takes the proof request behind `token`, once (the password is tried once per request).
-pub fn take_proof(
-    db: &Db,
-    pool_id: &str,
-    token: &str,
-    now: i64,
-) -> Result<Option<(String, LinkProof)>> {
-    find_proof(token, |hash| {
-        store::federation::take_state(db, hash, pool_id, now)
-    })
-}
-
-fn find_proof(
-    token: &str,
-    read: impl FnOnce(&str) -> std::result::Result<Option<(String, String)>, store::StoreError>,
-) -> Result<Option<(String, LinkProof)>> {
-    if token.is_empty() || token.len() > 128 {
-        return Ok(None);
-    }
-    let Some((provider, data)) = read(&crate::random::sha256_hex(token))? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_str(&data).ok().map(|p| (provider, p)))
 }

@@ -106,7 +106,7 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
         };
         let upstream_state = st
             .store
-            .write_sync(|db| pending::start(db, &pool_id, &name, &flight, now))
+            .write_sync(|db| pending::put(db, &pool_id, &name, &flight, now))
             .map_err(|e| FedError::Config(e.to_string()))?;
         upstream.authorize_url(st.triggers.caller(), &back, &upstream_state, &flight)
     })
@@ -152,7 +152,7 @@ pub async fn callback(
     let (pool_id, now) = (ctx.pool_id().to_string(), state.now());
     let taken = state
         .store
-        .write(move |db| pending::take(db, &pool_id, &upstream_state, now))
+        .write(move |db| pending::take::<InFlight>(db, &pool_id, &upstream_state, now))
         .await;
     let Ok(Some((provider_name, flight))) = taken else {
         // Unknown, used or expired state: no request to answer, nothing happens.
@@ -280,9 +280,7 @@ fn federated_user(
                 };
                 let token = st
                     .store
-                    .write_sync(|db| {
-                        linking::start_proof(db, &pool.id, &provider.name, &proof, now)
-                    })
+                    .write_sync(|db| pending::put(db, &pool.id, &provider.name, &proof, now))
                     .map_err(|e| fail("server_error", &e))?;
                 return Ok(Federated::Prove(token));
             }

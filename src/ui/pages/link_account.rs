@@ -11,7 +11,8 @@ use askama::Template;
 use super::{Ctx, Path, signin, with_csrf};
 use crate::authn::flow::{self, LoginError};
 use crate::authn::mfa;
-use crate::federation::{linking, users};
+use crate::federation::linking::{self, LinkProof};
+use crate::federation::{pending, users};
 use crate::http::pages::{self, Chrome};
 use crate::state::AppState;
 use crate::ui::csrf;
@@ -41,7 +42,8 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
     let found = state
         .store
         .read(move |db| -> crate::Result<_> {
-            let Some((provider, proof)) = linking::peek_proof(db, &pool_id, &link, now)? else {
+            let Some((provider, proof)) = pending::peek::<LinkProof>(db, &pool_id, &link, now)?
+            else {
                 return Ok(None);
             };
             let user = crate::store::users::get(db, &pool_id, &proof.user_id)?;
@@ -75,7 +77,7 @@ pub async fn submit(
     let (pool_id, link, now) = (ctx.pool_id().to_string(), token(&ctx), state.now());
     let taken = state
         .store
-        .write(move |db| linking::take_proof(db, &pool_id, &link, now))
+        .write(move |db| pending::take::<LinkProof>(db, &pool_id, &link, now))
         .await;
     let Ok(Some((provider, proof))) = taken else {
         return ctx.expired();
