@@ -12,5 +12,6 @@
 pub mod linking;
 pub mod pending;
 pub mod providers;
+pub mod sign_in;
 pub mod upstream;
 pub mod users;

@@ -42,6 +42,12 @@ pub enum FedError {
     /// The provider's configuration here cannot be used (a secret that does not open, ...).
     #[error("the identity provider is misconfigured: {0}")]
     Config(String),
+    /// The provider was deleted while the person was upstream.
+    #[error("the identity provider no longer exists")]
+    Gone,
+    /// Our own storage failed.
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Who the upstream says signed in.
@@ -290,7 +296,8 @@ impl Upstream {
             Err(FedError::Unavailable(_)) => "unavailable",
             Err(FedError::Invalid(_)) => "invalid",
             Err(FedError::Refused(_)) => "refused",
-            Err(FedError::Config(_)) => "misconfigured",
+            Err(FedError::Config(_) | FedError::Gone) => "misconfigured",
+            Err(FedError::Internal(_)) => "error",
         };
         crate::metrics::upstream_idp_call(self.kind.as_str(), outcome, started.elapsed());
         result

@@ -1,24 +1,21 @@
 //! The hosted door of federation: `GET /{pool_id}/oauth2/idp?provider=NAME&request=PENDING`
 //! sends the browser upstream (from the sign-in page's button, or from `/oauth2/authorize`
 //! with `identity_provider` / `idp_identifier`), and `/{pool_id}/oauth2/idpresponse` (GET, or
-//! POST for Apple's `form_post`) brings it back: the upstream identity is verified, the user
-//! found or made (`federation::users`), and the pending authorization request completes like a
-//! password sign-in. Once the pending request is known, every failure goes to the relying
+//! POST for Apple's `form_post`) brings it back: the core (`federation::sign_in`) verifies the
+//! identity and finds or makes the user, and the pending authorization request completes like
+//! a password sign-in. Once the pending request is known, every failure goes to the relying
 //! party as `error` + `error_description` + `state`; before, it is a page.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{Ctx, Path, signin};
-use crate::accounts::User;
 use crate::federation::pending::{self, InFlight};
-use crate::federation::upstream::{FedError, Upstream, UpstreamIdentity};
-use crate::federation::{linking, providers::ProviderType, users};
+use crate::federation::sign_in::{self, Callback, Federated};
+use crate::federation::upstream::{FedError, Upstream};
 use crate::oidc::authorize::{AuthorizeRequest, Redirect};
 use crate::oidc::params::Params;
 use crate::pools::Client;
 use crate::state::AppState;
-use crate::store::federation::IdentityProvider;
-use crate::triggers::pre_sign_up;
 
 /// Whether the client offers this provider (`SupportedIdentityProviders`).
 pub fn client_supports(client: &Client, provider: &str) -> bool {
@@ -53,14 +50,12 @@ fn to_client(
     Redirect::error(request, &state.issuer(ctx.pool_id()), error, description).respond(after_post)
 }
 
-/// An OAuth error code for the relying party and its description.
-type Failure = (&'static str, String);
-
 fn fed_error_code(e: &FedError) -> &'static str {
     match e {
         FedError::Unavailable(_) => "temporarily_unavailable",
-        FedError::Config(_) => "server_error",
+        FedError::Config(_) | FedError::Internal(_) => "server_error",
         FedError::Refused(_) | FedError::Invalid(_) => "access_denied",
+        FedError::Gone => "invalid_request",
     }
 }
 
@@ -197,28 +192,16 @@ pub async fn callback(
         redirect_uri(&state, ctx.pool_id()),
         client.id.clone(),
     );
-    let pending_id = flight.request.clone();
-    let signed_in = web::block(move || -> Result<Federated, Failure> {
-        let fail = |code: &'static str, e: &dyn std::fmt::Display| (code, e.to_string());
-        let provider = st
-            .store
-            .read_sync(|db| crate::store::federation::get(db, &pool.id, &provider_name))
-            .map_err(|e| fail("server_error", &e))?
-            .ok_or_else(|| fail("invalid_request", &"the identity provider no longer exists"))?;
-        let upstream = Upstream::open(provider.clone(), &st.config, &st.sealer)
-            .map_err(|e| fail(fed_error_code(&e), &e))?;
-        let mut identity = upstream
-            .finish(st.triggers.caller(), &back, &code, &flight, now)
-            .map_err(|e| {
-                tracing::warn!(pool = %pool.id, provider = %provider.name, error = %e, "upstream sign-in failed");
-                fail(fed_error_code(&e), &e)
-            })?;
-        if identity.provider_type == ProviderType::SignInWithApple
-            && let Some(user) = &apple_user
-        {
-            apple_first_sign_in(&mut identity, user);
-        }
-        federated_user(&st, &pool, &provider, &identity, &client_id, &pending_id, now)
+    let signed_in = web::block(move || {
+        let callback = Callback {
+            provider: &provider_name,
+            code: &code,
+            flight: &flight,
+            apple_user: apple_user.as_deref(),
+            redirect_uri: &back,
+            client_id: &client_id,
+        };
+        sign_in::complete(&st.sign_in_services(), &st.config, &pool, &callback, now)
     })
     .await;
     match signed_in {
@@ -228,108 +211,14 @@ pub async fn callback(
         Ok(Ok(Federated::Prove(token))) => {
             super::see_other(&format!("{}&link={token}", ctx.link("login/link")))
         }
-        Ok(Err((code, description))) => {
-            to_client(&state, &ctx, &request, code, &description, is_post)
-        }
+        Ok(Err(e)) => to_client(
+            &state,
+            &ctx,
+            &request,
+            fed_error_code(&e),
+            &e.to_string(),
+            is_post,
+        ),
         Err(e) => ctx.internal(e),
-    }
-}
-
-/// What a verified upstream identity leads to.
-enum Federated {
-    User(User),
-    /// The person must prove they own the local account with the same verified e-mail
-    /// (`link_by_verified_email`): the proof request's token.
-    Prove(String),
-}
-
-/// The user of an upstream identity: linked (attributes refreshed), to be linked once the
-/// person proves they own the account with its e-mail, or made after
-/// PreSignUp_ExternalProvider. Blocking.
-fn federated_user(
-    st: &AppState,
-    pool: &crate::pools::Pool,
-    provider: &IdentityProvider,
-    identity: &UpstreamIdentity,
-    client_id: &str,
-    pending_id: &str,
-    now: i64,
-) -> Result<Federated, Failure> {
-    let fail = |code: &'static str, e: &dyn std::fmt::Display| (code, e.to_string());
-    let attributes = users::mapped(provider, identity);
-    let existing = st
-        .store
-        .read_sync(|db| users::linked(db, pool, identity))
-        .map_err(|e| fail("server_error", &e))?;
-    let user = match existing {
-        Some(user) => st
-            .store
-            .write_sync(|db| users::refresh(db, pool, user, attributes, now))
-            .map_err(|e| fail("server_error", &e))?,
-        None => {
-            let candidate = st
-                .store
-                .read_sync(|db| linking::link_candidate(db, pool, provider, identity))
-                .map_err(|e| fail("server_error", &e))?;
-            if let Some(local) = candidate {
-                let proof = linking::LinkProof {
-                    request: pending_id.to_string(),
-                    subject: identity.subject.clone(),
-                    user_id: local.id,
-                    attributes,
-                };
-                let token = st
-                    .store
-                    .write_sync(|db| pending::put(db, &pool.id, &provider.name, &proof, now))
-                    .map_err(|e| fail("server_error", &e))?;
-                return Ok(Federated::Prove(token));
-            }
-            pre_sign_up::fire(
-                &st.triggers,
-                pool,
-                pre_sign_up::Source::ExternalProvider,
-                &users::username(identity),
-                &attributes,
-                &pre_sign_up::Context {
-                    client_id: Some(client_id.to_string()),
-                    ..Default::default()
-                },
-            )
-            .map_err(|e| fail("access_denied", &e))?;
-            st.store
-                .write_sync(|db| users::create(db, pool, &st.sealer, identity, attributes, now))
-                .map_err(|e| fail("access_denied", &e))?
-        }
-    };
-    users::check_can_sign_in(&user).map_err(|_| fail("access_denied", &"User is disabled."))?;
-    Ok(Federated::User(user))
-}
-
-/// Apple sends the name once, at the first sign-in, as the `user` form field.
-fn apple_first_sign_in(identity: &mut UpstreamIdentity, user_json: &str) {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(user_json) else {
-        return;
-    };
-    let part = |key: &str| {
-        v["name"][key]
-            .as_str()
-            .filter(|s| !s.is_empty() && s.len() <= 256)
-            .map(str::to_string)
-    };
-    let (given, family) = (part("firstName"), part("lastName"));
-    let full: Vec<String> = [given.clone(), family.clone()]
-        .into_iter()
-        .flatten()
-        .collect();
-    if !full.is_empty() {
-        identity
-            .claims
-            .entry("name")
-            .or_insert(full.join(" ").into());
-    }
-    for (claim, value) in [("given_name", given), ("family_name", family)] {
-        if let Some(value) = value {
-            identity.claims.entry(claim).or_insert(value.into());
-        }
     }
 }
