@@ -534,9 +534,10 @@ pub async fn authorize(
                 let (request, client) = validate(db, &entry, &issuer, &params)?;
                 // `identity_provider` / `idp_identifier`: straight upstream when a sign-in is needed.
                 let upstream = match upstream_provider(db, &entry.pool.id, &params)? {
-                    Some(name)
-                        if !crate::ui::pages::federation::client_supports(&client, &name) =>
-                    {
+                    Some(Upstream::Provider(name)) if client.offers_provider(&name) => Some(name),
+                    None => None,
+                    // Not offered by this client, or an identifier no provider has.
+                    Some(_) => {
                         let error = Redirect::error(
                             &request,
                             &issuer,
@@ -545,7 +546,6 @@ pub async fn authorize(
                         );
                         return Ok((Next::Respond(error), None));
                     }
-                    other => other,
                 };
                 let session = match &cookie {
                     Some(c) => {
@@ -582,20 +582,26 @@ pub async fn authorize(
     }
 }
 
-/// The provider an authorization request names: `identity_provider` (but `COGNITO`, the
-/// hosted page), else the one whose `IdpIdentifiers` hold `idp_identifier`.
-fn upstream_provider(db: &Db, pool_id: &str, p: &Params) -> crate::Result<Option<String>> {
+/// What an authorization request asks of federation.
+enum Upstream {
+    /// `identity_provider` (but `COGNITO`, the hosted page), or the provider whose
+    /// `IdpIdentifiers` hold `idp_identifier`.
+    Provider(String),
+    /// An `idp_identifier` no provider has.
+    Unknown,
+}
+
+fn upstream_provider(db: &Db, pool_id: &str, p: &Params) -> crate::Result<Option<Upstream>> {
     if let Some(name) = p.get("identity_provider").filter(|n| *n != "COGNITO") {
-        return Ok(Some(name.to_string()));
+        return Ok(Some(Upstream::Provider(name.to_string())));
     }
     let Some(identifier) = p.get("idp_identifier") else {
         return Ok(None);
     };
-    Ok(
+    Ok(Some(
         crate::federation::providers::by_identifier(db, pool_id, identifier)?
-            .map(|p| p.name)
-            .or_else(|| Some(format!("unknown:{identifier}"))),
-    )
+            .map_or(Upstream::Unknown, |p| Upstream::Provider(p.name)),
+    ))
 }
 
 fn found(location: &str) -> HttpResponse {

@@ -178,6 +178,15 @@ pub struct Client {
 }
 
 impl Client {
+    /// Whether the client offers sign-in with this identity provider (Cognito's
+    /// `SupportedIdentityProviders`).
+    pub fn offers_provider(&self, provider: &str) -> bool {
+        self.settings
+            .supported_identity_providers
+            .iter()
+            .any(|p| p == provider)
+    }
+
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none()
     }

@@ -14,17 +14,7 @@ use crate::federation::sign_in::{self, Callback, Federated};
 use crate::federation::upstream::{FedError, Upstream};
 use crate::oidc::authorize::{AuthorizeRequest, Redirect};
 use crate::oidc::params::Params;
-use crate::pools::Client;
 use crate::state::AppState;
-
-/// Whether the client offers this provider (`SupportedIdentityProviders`).
-pub fn client_supports(client: &Client, provider: &str) -> bool {
-    client
-        .settings
-        .supported_identity_providers
-        .iter()
-        .any(|p| p == provider)
-}
 
 /// Where the browser goes to sign in with `provider` for a pending request.
 pub fn start_location(pool_id: &str, provider: &str, pending: &str) -> String {
@@ -71,7 +61,7 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
         return ctx.expired();
     };
     let name = ctx.query.get("provider").unwrap_or_default().to_string();
-    if !client_supports(&client, &name) {
+    if !client.offers_provider(&name) {
         return to_client(
             &state,
             &ctx,
