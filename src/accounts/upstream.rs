@@ -104,7 +104,7 @@ impl<'a> Upstream<'a> {
     pub fn sign_in(&self, login: &str, password: &str) -> Result<SignIn, UpstreamError> {
         let mut parameters = json!({ "USERNAME": login, "PASSWORD": password });
         if let Some(secret) = &self.client_secret {
-            parameters["SECRET_HASH"] = json!(crate::cognito::shared::secret_hash(
+            parameters["SECRET_HASH"] = json!(crate::authn::secret_hash::secret_hash(
                 secret,
                 login,
                 &self.config.client_id

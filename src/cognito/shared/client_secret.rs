@@ -1,10 +1,5 @@
 //! Client secrets at the Cognito door: the sealed copy, `SECRET_HASH`, a secret sent as such.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use crate::cognito::error::CognitoError;
 use crate::keys::seal::Sealer;
 use crate::pools::Client;
@@ -28,13 +23,7 @@ pub fn client_secret(db: &Db, sealer: &Sealer, client: &Client) -> Result<Option
     Ok(crate::random::ct_eq(&crate::random::sha256_hex(&secret), hash).then_some(secret))
 }
 
-/// `Base64(HMAC_SHA256(secret, username ‖ clientId))`.
-pub fn secret_hash(secret: &str, username: &str, client_id: &str) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(username.as_bytes());
-    mac.update(client_id.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
-}
+pub use crate::authn::secret_hash::secret_hash;
 
 /// Checks `SECRET_HASH` for clients with a secret (public clients need none).
 pub fn check_secret_hash(
