@@ -18,8 +18,8 @@ pub const RECOVERY_CODES: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Done,
-    /// The user has a factor: ask for a code.
-    Verify,
+    /// The user has a factor: ask for a code of it.
+    Verify(Factor),
     /// The pool requires MFA (or the client asked for it) and the user has no factor yet.
     Enrol,
 }
@@ -114,10 +114,10 @@ pub fn next_step(db: &Db, pool: &Pool, user: &User, wants_mfa: bool) -> Result<S
     let needed = pool.settings.mfa == MfaMode::Required
         || (pool.settings.mfa == MfaMode::Optional && wants_mfa);
     if !enabled && email_factor(db, pool, user, needed)? {
-        return Ok(Step::Verify);
+        return Ok(Step::Verify(Factor::Email));
     }
     Ok(match (enabled, pool.settings.mfa) {
-        (true, _) => Step::Verify,
+        (true, _) => Step::Verify(Factor::Totp),
         (false, MfaMode::Required) => Step::Enrol,
         (false, MfaMode::Optional) if wants_mfa => Step::Enrol,
         _ => Step::Done,
@@ -448,7 +448,7 @@ pub fn after_password(
     now: i64,
 ) -> Result<AfterPassword> {
     let step = next_step(db, pool, user, wants_mfa)?;
-    if step == Step::Verify
+    if matches!(step, Step::Verify(_))
         && !wants_mfa
         && pool.settings.remember_device_days > 0
         && let Some(c) = device_cookie
@@ -456,12 +456,12 @@ pub fn after_password(
     {
         return Ok(AfterPassword::SignedIn(vec!["pwd".into()]));
     }
-    if step == Step::Verify && verify_factor(db, &user.id)? == Factor::Email {
+    if step == Step::Verify(Factor::Email) {
         send_email_code(db, pool, user, now)?;
     }
     match step {
         Step::Done => Ok(AfterPassword::SignedIn(vec!["pwd".into()])),
-        Step::Verify | Step::Enrol => Ok(AfterPassword::Challenge {
+        Step::Verify(_) | Step::Enrol => Ok(AfterPassword::Challenge {
             token: start_challenge(db, &pool.id, &user.id, step, auth_time, now)?,
             enrol: step == Step::Enrol,
         }),

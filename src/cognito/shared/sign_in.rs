@@ -102,7 +102,7 @@ pub fn finish_sign_in(
                 Step::Done => {
                     return issue_tokens(db, client, user, amr, auth_time, issuer, now);
                 }
-                Step::Verify => match crate::authn::mfa::verify_factor(db, &user.id)? {
+                Step::Verify(factor) => match factor {
                     crate::authn::mfa::Factor::Totp => (
                         "SOFTWARE_TOKEN_MFA",
                         json!({ "USER_ID_FOR_SRP": user.username }),
