@@ -1,4 +1,5 @@
-//! The end of an upstream sign-in, for whichever door received the callback: the code is
+//! An upstream sign-in, for whichever door serves it. `begin`: the state kept for the
+//! callback and the provider's authorization URL. `complete`: the code is
 //! exchanged and the identity verified (`upstream`), and the identity leads to a user — the
 //! one it is linked to (attributes refreshed), a local account to link once the person proves
 //! they own it (`link_by_verified_email`), or a new federated user after
@@ -34,6 +35,35 @@ pub enum Federated {
     /// The person must prove they own the local account with the same verified e-mail: the
     /// token of the waiting link proof.
     Prove(String),
+}
+
+/// Starts a sign-in with `provider` for the pending authorization request: keeps the nonce
+/// and PKCE verifier server-side and returns where to send the browser.
+pub fn begin(
+    services: &Services<'_>,
+    config: &Config,
+    pool_id: &str,
+    provider: &str,
+    pending_request: String,
+    redirect_uri: &str,
+    now: i64,
+) -> Result<String, FedError> {
+    let found = services
+        .store
+        .read_sync(|db| crate::store::federation::get(db, pool_id, provider))
+        .map_err(internal)?
+        .ok_or(FedError::Gone)?;
+    let upstream = Upstream::open(found, config, services.sealer)?;
+    let flight = InFlight {
+        request: pending_request,
+        nonce: crate::random::token(24),
+        pkce_verifier: crate::random::token(48),
+    };
+    let state = services
+        .store
+        .write_sync(|db| pending::put(db, pool_id, provider, &flight, now))
+        .map_err(internal)?;
+    upstream.authorize_url(services.triggers.caller(), redirect_uri, &state, &flight)
 }
 
 fn internal(e: impl std::fmt::Display) -> FedError {

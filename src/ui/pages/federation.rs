@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{Ctx, Path, signin};
 use crate::federation::pending::{self, InFlight};
 use crate::federation::sign_in::{self, Callback, Federated};
-use crate::federation::upstream::{FedError, Upstream};
+use crate::federation::upstream::FedError;
 use crate::oidc::authorize::{AuthorizeRequest, Redirect};
 use crate::oidc::params::Params;
 use crate::state::AppState;
@@ -77,23 +77,11 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
         state.now(),
     );
     let back = redirect_uri(&state, &pool_id);
-    let sent = web::block(move || -> Result<String, FedError> {
-        let provider = st
-            .store
-            .read_sync(|db| crate::store::federation::get(db, &pool_id, &name))
-            .map_err(|e| FedError::Config(e.to_string()))?
-            .ok_or_else(|| FedError::Config(format!("no identity provider {name}")))?;
-        let upstream = Upstream::open(provider, &st.config, &st.sealer)?;
-        let flight = InFlight {
-            request: pending_id,
-            nonce: crate::random::token(24),
-            pkce_verifier: crate::random::token(48),
-        };
-        let upstream_state = st
-            .store
-            .write_sync(|db| pending::put(db, &pool_id, &name, &flight, now))
-            .map_err(|e| FedError::Config(e.to_string()))?;
-        upstream.authorize_url(st.triggers.caller(), &back, &upstream_state, &flight)
+    let sent = web::block(move || {
+        let services = st.sign_in_services();
+        sign_in::begin(
+            &services, &st.config, &pool_id, &name, pending_id, &back, now,
+        )
     })
     .await;
     match sent {
