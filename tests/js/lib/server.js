@@ -131,7 +131,9 @@ export async function codeFor(server, to, seen = new Set()) {
         if (seen.has(file) || !f.endsWith('.eml')) continue;
         const text = readEml(file);
         if (!new RegExp(`^To: .*${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(text)) continue;
-        const m = text.match(/\b(\d{6})\b/);
+        // The code is in the body, never in the headers.
+        const body = text.split(/\r?\n\r?\n/).slice(1).join('\n\n');
+        const m = body.match(/\b(\d{6})\b/);
         if (m) {
           seen.add(file);
           return m[1];
@@ -144,7 +146,9 @@ export async function codeFor(server, to, seen = new Set()) {
 }
 
 export function uniqueEmail(prefix = 'user') {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  // Letters lead each part: an all-digit part would look like a 6-digit code to `codeFor`
+  // (the address is in the mail's To: header and its link).
+  return `${prefix}-t${Date.now().toString(36)}-r${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
 /** A raw Cognito API call (for checks the libraries do not expose). */
