@@ -3,6 +3,7 @@
 # runs `cargo test` with INCOGNITO_REQUIRE_ALL_TESTS=1, so that a test that would skip for
 # lack of a tool fails instead. CI (.ci/run) runs exactly this.
 #
+#   - to build at all: xmlsec and libxml2 (scripts/build-deps.sh)
 #   - headless Chromium and its driver (Debian's chromium, chromium-driver): tests/api/browser.rs
 #   - Node.js and the Cognito client libraries (`npm ci` in tests/js): tests/api/cognito_js.rs
 #   - boto3 and the AWS CLI (pip): tests/api/cognito_boto3.rs
@@ -47,6 +48,7 @@ need_python_tools() { ! python3 -c 'import boto3' 2>/dev/null || ! have aws; }
 
 if $check_only; then
   missing=0
+  ./scripts/build-deps.sh --check || missing=1
   need_chromium && { echo "missing: chromium and chromium-driver"; missing=1; }
   need_node && { echo "missing: node and npm"; missing=1; }
   need_npm_ci && { echo "missing or stale: tests/js/node_modules"; missing=1; }
@@ -55,6 +57,8 @@ if $check_only; then
   exit "$missing"
 fi
 
+# Building needs xmlsec and libxml2 (SAML).
+./scripts/build-deps.sh
 if need_chromium; then
   echo "test.sh: installing chromium and chromium-driver"
   apt_install chromium chromium-driver
