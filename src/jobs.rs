@@ -20,6 +20,7 @@ pub fn purge(db: &Db, now: i64) -> Result<usize, StoreError> {
         + store::sessions::purge_expired(db, now)?
         + store::mfa::purge_expired(db, now)?
         + store::federation::purge_states(db, now)?
+        + store::saml::purge_assertions(db, now)?
         + store::tokens::purge_expired(db, now, KEEP_FAMILIES_SECS)?
         + store::outbox::purge_sent(db, now - KEEP_SENT_MAIL_SECS)?)
 }

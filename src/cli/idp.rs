@@ -59,7 +59,7 @@ pub struct Fields {
 pub struct CreateArgs {
     #[command(flatten)]
     pub at: NameArgs,
-    /// OIDC, Google, Facebook, LoginWithAmazon or SignInWithApple (SAML: not yet).
+    /// OIDC, SAML, Google, Facebook, LoginWithAmazon or SignInWithApple.
     #[arg(long = "type")]
     pub provider_type: String,
     #[command(flatten)]

@@ -104,7 +104,19 @@ impl ProviderType {
                 ],
                 &[],
             ),
-            ProviderType::Saml => (&[], &[]),
+            ProviderType::Saml => (
+                &[],
+                &[
+                    "MetadataFile",
+                    "MetadataURL",
+                    "IDPSignout",
+                    "IDPInit",
+                    "EncryptedResponses",
+                    "RequestSigningAlgorithm",
+                    // Incognito's: accept RSA-SHA1 signatures from this IdP (off: SHA-256+ only).
+                    "allow_sha1_signatures",
+                ],
+            ),
         }
     }
 }
@@ -171,11 +183,6 @@ pub fn prepare(
 ) -> Result<IdentityProvider> {
     check_name(&input.name)?;
     let t = ProviderType::parse(&input.provider_type)?;
-    if t == ProviderType::Saml {
-        return Err(Error::invalid(
-            "ProviderType SAML: SAML identity providers are not supported yet (OIDC and the social types are)",
-        ));
-    }
     if let Some(fixed) = fixed_name(t)
         && input.name != fixed
     {
@@ -202,12 +209,18 @@ pub fn prepare(
                 t.as_str()
             )));
         }
-        if v.is_empty() || v.len() > 131_072 || v.chars().any(|c| c.is_control() && c != '\n') {
+        // Metadata documents have tabs and CRLF line ends.
+        let allowed_control =
+            |c: char| c == '\n' || (k == "MetadataFile" && (c == '\t' || c == '\r'));
+        if v.is_empty()
+            || v.len() > 131_072
+            || v.chars().any(|c| c.is_control() && !allowed_control(c))
+        {
             return Err(Error::invalid(format!(
                 "ProviderDetails {k}: a non-empty value"
             )));
         }
-        if k.ends_with("_url") || k == "oidc_issuer" || k == "jwks_uri" {
+        if k.ends_with("_url") || k == "oidc_issuer" || k == "jwks_uri" || k == "MetadataURL" {
             check_url(&k, &v)?;
         }
         details.insert(k, v);
@@ -255,6 +268,9 @@ pub fn prepare(
     {
         return Err(Error::invalid("api_version: like v17.0"));
     }
+    if t == ProviderType::Saml {
+        check_saml(&details, now)?;
+    }
     let mut attribute_mapping = BTreeMap::new();
     for (local, upstream) in input.attribute_mapping {
         let known = matches!(
@@ -268,8 +284,11 @@ pub fn prepare(
         }
         attribute_mapping.insert(local, upstream);
     }
-    // Cognito's fixed source of the username, shown in the mapping as Cognito shows it.
-    attribute_mapping.insert("username".into(), t.subject_claim().into());
+    // Cognito's fixed source of the username, shown in the mapping as Cognito shows it (a
+    // SAML user is named by the assertion's NameID, which Cognito does not show as a mapping).
+    if t != ProviderType::Saml {
+        attribute_mapping.insert("username".into(), t.subject_claim().into());
+    }
     if input.idp_identifiers.len() > 50 {
         return Err(Error::invalid("IdpIdentifiers: at most 50"));
     }
@@ -292,6 +311,48 @@ pub fn prepare(
         created_at: old.map_or(now, |o| o.created_at),
         updated_at: now,
     })
+}
+
+/// A SAML provider: metadata as a document or a URL (exactly one); a document must read as
+/// an IdP's with a signing certificate and an HTTP-Redirect sign-on service (a URL's document
+/// is fetched and checked at sign-in); switches are "true" or "false".
+fn check_saml(details: &BTreeMap<String, String>, now: i64) -> Result<()> {
+    match (details.get("MetadataFile"), details.get("MetadataURL")) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(Error::invalid(
+                "ProviderDetails: exactly one of MetadataFile and MetadataURL for SAML",
+            ));
+        }
+        (Some(file), None) => {
+            let idp = super::saml::metadata::parse_idp(file, now)
+                .map_err(|e| Error::invalid(format!("MetadataFile: {e}")))?;
+            if idp.sso_redirect.is_none() {
+                return Err(Error::invalid(
+                    "MetadataFile: the IdP has no HTTP-Redirect SingleSignOnService (Incognito sends AuthnRequests with that binding)",
+                ));
+            }
+        }
+        (None, Some(_)) => {}
+    }
+    for key in [
+        "IDPSignout",
+        "IDPInit",
+        "EncryptedResponses",
+        "allow_sha1_signatures",
+    ] {
+        if let Some(v) = details.get(key)
+            && v != "true"
+            && v != "false"
+        {
+            return Err(Error::invalid(format!("{key}: true or false")));
+        }
+    }
+    if let Some(v) = details.get("RequestSigningAlgorithm")
+        && v != "rsa-sha256"
+    {
+        return Err(Error::invalid("RequestSigningAlgorithm: rsa-sha256"));
+    }
+    Ok(())
 }
 
 /// Refuses an identifier another provider of the pool already has (they route sign-ins).
@@ -471,7 +532,8 @@ pub fn effective_details(p: &IdentityProvider, config: &Config) -> BTreeMap<Stri
                 ("token_request_method", "POST".into()),
             ],
         ),
-        ProviderType::Oidc | ProviderType::Saml => (&None, vec![]),
+        ProviderType::Saml => (&None, saml_endpoints(&d)),
+        ProviderType::Oidc => (&None, vec![]),
     };
     for (k, v) in preset {
         let v = match base {
@@ -485,6 +547,23 @@ pub fn effective_details(p: &IdentityProvider, config: &Config) -> BTreeMap<Stri
             .or_insert_with(|| "GET".into());
     }
     d
+}
+
+/// What Cognito's Describe adds for a SAML provider given as a document: where requests go.
+fn saml_endpoints(d: &BTreeMap<String, String>) -> Vec<(&'static str, String)> {
+    let Some(idp) = d
+        .get("MetadataFile")
+        .and_then(|f| super::saml::metadata::parse_idp(f, 0).ok())
+    else {
+        return vec![];
+    };
+    [
+        ("SSORedirectBindingURI", idp.sso_redirect),
+        ("SLORedirectBindingURI", idp.slo_redirect),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| (k, v)))
+    .collect()
 }
 
 /// `url` with the scheme, host and port of `base` (and `base`'s path before its own). A bare

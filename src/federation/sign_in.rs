@@ -38,14 +38,15 @@ pub enum Federated {
 }
 
 /// Starts a sign-in with `provider` for the pending authorization request: keeps the nonce
-/// and PKCE verifier server-side and returns where to send the browser.
+/// and PKCE verifier (SAML: the AuthnRequest's id) server-side and returns where to send the
+/// browser. `issuer`: the pool's URL, under which the callbacks are.
 pub fn begin(
     services: &Services<'_>,
     config: &Config,
     pool_id: &str,
     provider: &str,
     pending_request: String,
-    redirect_uri: &str,
+    issuer: &str,
     now: i64,
 ) -> Result<String, FedError> {
     let found = services
@@ -53,6 +54,10 @@ pub fn begin(
         .read_sync(|db| crate::store::federation::get(db, pool_id, provider))
         .map_err(internal)?
         .ok_or(FedError::Gone)?;
+    if found.provider_type == ProviderType::Saml.as_str() {
+        return super::saml::sign_in::begin(services, &found, issuer, pending_request, now);
+    }
+    let redirect_uri = &redirect_uri(issuer);
     let upstream = Upstream::open(found, config, services.sealer)?;
     let flight = InFlight {
         request: pending_request,
@@ -64,6 +69,11 @@ pub fn begin(
         .write_sync(|db| pending::put(db, pool_id, provider, &flight, now))
         .map_err(internal)?;
     upstream.authorize_url(services.triggers.caller(), redirect_uri, &state, &flight)
+}
+
+/// The OpenID Connect and OAuth providers' callback, under the pool's URL.
+pub fn redirect_uri(issuer: &str) -> String {
+    format!("{issuer}/oauth2/idpresponse")
 }
 
 fn internal(e: impl std::fmt::Display) -> FedError {
@@ -111,7 +121,7 @@ pub fn complete(
     )
 }
 
-fn federated_user(
+pub(crate) fn federated_user(
     services: &Services<'_>,
     pool: &Pool,
     provider: &IdentityProvider,

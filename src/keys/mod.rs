@@ -1,6 +1,7 @@
 //! Signing keys (josekit): generation, per-pool key sets, JWKS, JWT signing and verification.
 //! Nothing else in the crate touches josekit.
 
+pub mod saml_sp;
 pub mod seal;
 pub mod stored;
 

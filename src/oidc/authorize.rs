@@ -447,6 +447,25 @@ fn save_pending(db: &Db, pool_id: &str, req: &AuthorizeRequest, now: i64) -> cra
     Ok(id)
 }
 
+/// The authorization request an IdP-initiated SAML sign-in stands for (its RelayState carries
+/// the parameters `/oauth2/authorize` would get, as at Cognito): checked like one and saved as
+/// pending; with the provider it names (`identity_provider` or `idp_identifier`), if any.
+pub fn unsolicited(
+    db: &Db,
+    entry: &PoolEntry,
+    issuer: &str,
+    p: &Params,
+    now: i64,
+) -> Result<(String, AuthorizeRequest, Option<String>), AuthorizeError> {
+    let (request, client) = validate(db, entry, issuer, p)?;
+    let provider = match upstream_provider(db, &entry.pool.id, p)? {
+        Some(Upstream::Provider(name)) if client.offers_provider(&name) => Some(name),
+        _ => None,
+    };
+    let pending = save_pending(db, &entry.pool.id, &request, now)?;
+    Ok((pending, request, provider))
+}
+
 /// When a pending request was created (a sign-in after it satisfies its prompt and max_age).
 pub fn pending_created_at(
     db: &Db,

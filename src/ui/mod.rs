@@ -6,7 +6,7 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, confirm, consent, federation, link_account, login, mfa, new_password, recovery,
+    account, confirm, consent, federation, link_account, login, mfa, new_password, recovery, saml,
     signin, signup,
 };
 
@@ -33,6 +33,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{pool_id}/oauth2/idpresponse",
             web::post().to(federation::callback),
         )
+        .route("/{pool_id}/saml2/metadata", web::get().to(saml::metadata))
+        .route("/{pool_id}/saml2/idpresponse", web::post().to(saml::acs))
         .route("/{pool_id}/new-password", web::get().to(new_password::show))
         .route(
             "/{pool_id}/new-password",

@@ -13,7 +13,7 @@ use crate::helpers::{
 };
 
 /// Adds an identity provider to the default pool and offers it on the default client.
-fn add_provider(
+pub(crate) fn add_provider(
     app: &TestApp,
     name: &str,
     kind: &str,
@@ -104,7 +104,7 @@ async fn follow(app: &TestApp, browser: &reqwest::Client, url: &str) -> BTreeMap
 }
 
 /// `/oauth2/authorize` with PKCE and `extra`; the verifier.
-fn authorize(app: &TestApp, extra: &[(&str, &str)]) -> (String, String) {
+pub(crate) fn authorize(app: &TestApp, extra: &[(&str, &str)]) -> (String, String) {
     let (verifier, challenge) = pkce_pair();
     let mut params = vec![
         ("code_challenge", challenge.as_str()),
@@ -123,7 +123,7 @@ async fn sign_in_upstream(app: &TestApp, extra: &[(&str, &str)]) -> BTreeMap<Str
     answer
 }
 
-fn user_count(app: &TestApp) -> i64 {
+pub(crate) fn user_count(app: &TestApp) -> i64 {
     let pool_id = app.pool_id.clone();
     app.state
         .store

@@ -67,7 +67,8 @@ async fn malformed_provider_requests_get_cognito_errors() {
         json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "OIDC", "ProviderDetails": "x" }),
         json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "OIDC", "ProviderDetails": { "client_id": 5 } }),
         json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "OIDC" }),
-        json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML", "ProviderDetails": { "MetadataURL": "https://idp.example.com/md" } }),
+        json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML", "ProviderDetails": { "MetadataURL": "http://idp.example.com/md" } }),
+        json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML", "ProviderDetails": { "IDPInit": "true" } }),
         json!({ "UserPoolId": pool, "ProviderName": "Google", "ProviderType": "Google", "ProviderDetails": {}, "IdpIdentifiers": "x" }),
     ];
     for body in bad {
@@ -83,12 +84,12 @@ async fn malformed_provider_requests_get_cognito_errors() {
         &app,
         &key,
         "CreateIdentityProvider",
-        json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML", "ProviderDetails": { "MetadataURL": "https://idp.example.com/md" } }),
+        json!({ "UserPoolId": pool, "ProviderName": "Corp", "ProviderType": "SAML", "ProviderDetails": { "MetadataFile": "<EntityDescriptor entityID=\"x\"/>" } }),
     )
     .await;
     assert_eq!(status, 400);
     assert!(
-        v["message"].as_str().unwrap().contains("not supported yet"),
+        v["message"].as_str().unwrap().contains("MetadataFile"),
         "{v}"
     );
     for (action, body) in [
@@ -214,7 +215,11 @@ async fn cli_round_trip_keeps_secrets_sealed() {
             &["--type", "Google", "--detail", "client_id=x"],
             "client_secret is required",
         ),
-        ("S", &["--type", "SAML"], "not supported yet"),
+        (
+            "S",
+            &["--type", "SAML"],
+            "exactly one of MetadataFile and MetadataURL",
+        ),
         ("Web", &["--type", "Web"], "one of OIDC"),
     ];
     for (name, rest, expected) in refused {

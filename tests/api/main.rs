@@ -34,6 +34,7 @@ mod passwords;
 mod races;
 mod relying_party;
 mod risk;
+mod saml;
 mod sign_in_history;
 mod smtp;
 mod throttling;

@@ -6,6 +6,7 @@ INCOGNITO_TEST_POOL, INCOGNITO_TEST_KEY_ID and INCOGNITO_TEST_KEY_SECRET; afterw
 the store to check that the OIDC provider "Corp" still has its first secret, sealed.
 """
 
+import base64
 import unittest
 
 import botocore.exceptions
@@ -100,6 +101,14 @@ class IdentityProviders(unittest.TestCase):
         code, _ = self.error(self.c, "get_identity_provider_by_identifier", UserPoolId=POOL, IdpIdentifier="nobody.example")
         self.assertEqual(code, "ResourceNotFoundException")
 
+    def test_3_signing_certificate(self):
+        # The pool's SAML certificate: base64 DER, the same at every call.
+        first = self.c.get_signing_certificate(UserPoolId=POOL)["Certificate"]
+        self.assertEqual(first, self.c.get_signing_certificate(UserPoolId=POOL)["Certificate"])
+        self.assertTrue(base64.b64decode(first).startswith(b"\x30\x82"))
+        code, _ = self.error(self.c, "get_signing_certificate", UserPoolId="local_nope")
+        self.assertEqual(code, "ResourceNotFoundException")
+
     def test_2_refusals(self):
         code, _ = self.error(self.c, "create_identity_provider", UserPoolId=POOL, ProviderName="Corp",
                              ProviderType="OIDC", ProviderDetails=CORP)
@@ -112,7 +121,8 @@ class IdentityProviders(unittest.TestCase):
             {"ProviderType": "OIDC", "ProviderDetails": {"client_id": "x", "authorize_scopes": "openid"}},
             {"ProviderType": "OIDC", "ProviderDetails": CORP | {"oidc_issuer": "http://plain.example.com"}},
             {"ProviderType": "OIDC", "ProviderDetails": CORP | {"colour": "blue"}},
-            {"ProviderType": "SAML", "ProviderDetails": {"MetadataURL": "https://idp.example.com/md"}},
+            {"ProviderType": "SAML", "ProviderDetails": {"MetadataFile": "<nope/>"}},
+            {"ProviderType": "SAML", "ProviderDetails": {"MetadataURL": "http://idp.example.com/md"}},
             {"ProviderType": "Kerberos", "ProviderDetails": CORP},
             {"ProviderType": "OIDC", "ProviderDetails": CORP, "IdpIdentifiers": ["x" * 41]},
         ]:

@@ -8,6 +8,7 @@ pub mod guard;
 pub mod metadata;
 pub mod redirect;
 pub mod response;
+pub mod sign_in;
 
 /// Why a SAML message was refused. Never carries the document itself.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

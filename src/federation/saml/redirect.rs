@@ -20,13 +20,8 @@ pub fn message_id() -> String {
     format!("_{}", crate::random::token(24))
 }
 
-/// An AuthnRequest for `destination`, its id, and where to send the browser.
-pub struct Sent {
-    pub id: String,
-    pub url: String,
-}
-
 pub struct AuthnRequestParams<'a> {
+    pub id: &'a str,
     pub sp_entity_id: &'a str,
     pub acs_url: &'a str,
     pub destination: &'a str,
@@ -36,10 +31,10 @@ pub struct AuthnRequestParams<'a> {
     pub now: i64,
 }
 
-pub fn authn_request(p: &AuthnRequestParams<'_>) -> Result<Sent, String> {
-    let id = message_id();
+/// Where to send the browser with an AuthnRequest.
+pub fn authn_request(p: &AuthnRequestParams<'_>) -> Result<String, String> {
     let request = AuthnRequest {
-        id: id.clone(),
+        id: p.id.to_string(),
         version: "2.0".into(),
         issue_instant: Utc
             .timestamp_opt(p.now, 0)
@@ -60,8 +55,7 @@ pub fn authn_request(p: &AuthnRequestParams<'_>) -> Result<Sent, String> {
         ..AuthnRequest::default()
     };
     let xml = request.to_string().map_err(|e| e.to_string())?;
-    let url = encode(p.destination, "SAMLRequest", &xml, p.relay_state, p.key)?;
-    Ok(Sent { id, url })
+    encode(p.destination, "SAMLRequest", &xml, p.relay_state, p.key)
 }
 
 /// `destination` with `name`=the deflated, base64'd `xml`, the RelayState and, with a key,

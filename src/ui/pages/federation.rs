@@ -25,11 +25,11 @@ pub fn start_location(pool_id: &str, provider: &str, pending: &str) -> String {
 }
 
 fn redirect_uri(state: &AppState, pool_id: &str) -> String {
-    format!("{}/oauth2/idpresponse", state.issuer(pool_id))
+    sign_in::redirect_uri(&state.issuer(pool_id))
 }
 
 /// The relying party's redirect with an error, for a request it made.
-fn to_client(
+pub(super) fn to_client(
     state: &AppState,
     ctx: &Ctx,
     request: &AuthorizeRequest,
@@ -76,11 +76,11 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
         ctx.pool_id().to_string(),
         state.now(),
     );
-    let back = redirect_uri(&state, &pool_id);
+    let issuer = state.issuer(&pool_id);
     let sent = web::block(move || {
         let services = st.sign_in_services();
         sign_in::begin(
-            &services, &st.config, &pool_id, &name, pending_id, &back, now,
+            &services, &st.config, &pool_id, &name, pending_id, &issuer, now,
         )
     })
     .await;
@@ -182,20 +182,34 @@ pub async fn callback(
         sign_in::complete(&st.sign_in_services(), &st.config, &pool, &callback, now)
     })
     .await;
+    finish(&state, &ctx, &req, &request, signed_in, is_post, now).await
+}
+
+/// The end of every upstream callback (OpenID Connect or SAML): the user signs in as after a
+/// password, or proves they own the account to link, or the relying party hears why not.
+pub(super) async fn finish(
+    state: &AppState,
+    ctx: &Ctx,
+    req: &HttpRequest,
+    request: &AuthorizeRequest,
+    signed_in: Result<Result<Federated, FedError>, actix_web::error::BlockingError>,
+    after_post: bool,
+    now: i64,
+) -> HttpResponse {
     match signed_in {
         Ok(Ok(Federated::User(user))) => {
-            signin::complete(&state, &ctx, &req, &user.id, now, vec![], vec![]).await
+            signin::complete(state, ctx, req, &user.id, now, vec![], vec![]).await
         }
         Ok(Ok(Federated::Prove(token))) => {
             super::see_other(&format!("{}&link={token}", ctx.link("login/link")))
         }
         Ok(Err(e)) => to_client(
-            &state,
-            &ctx,
-            &request,
+            state,
+            ctx,
+            request,
             fed_error_code(&e),
             &e.to_string(),
-            is_post,
+            after_post,
         ),
         Err(e) => ctx.internal(e),
     }

@@ -24,6 +24,7 @@ pub mod login;
 pub mod mfa;
 pub mod new_password;
 pub mod recovery;
+pub mod saml;
 pub mod signin;
 pub mod signup;
 

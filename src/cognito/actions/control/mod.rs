@@ -24,6 +24,7 @@ mod describe_user_pool_client;
 mod domain;
 mod get_csv_header;
 mod get_identity_provider_by_identifier;
+mod get_signing_certificate;
 mod list_identity_providers;
 mod list_resource_servers;
 mod list_user_import_jobs;
@@ -88,6 +89,7 @@ pub const ACTIONS: &[&str] = &[
     "DeleteIdentityProvider",
     "ListIdentityProviders",
     "GetIdentityProviderByIdentifier",
+    "GetSigningCertificate",
     "GetCSVHeader",
     "CreateUserImportJob",
     "StartUserImportJob",
@@ -135,6 +137,7 @@ pub async fn handle(action: &str, ctx: &Ctx, body: &Value) -> Result<Value> {
         "GetIdentityProviderByIdentifier" => {
             get_identity_provider_by_identifier::handle(ctx, body).await
         }
+        "GetSigningCertificate" => get_signing_certificate::handle(ctx, body).await,
         "GetCSVHeader" => get_csv_header::handle(ctx, body).await,
         "CreateUserImportJob" => create_user_import_job::handle(ctx, body).await,
         "StartUserImportJob" => start_user_import_job::start(ctx, body).await,

@@ -1,0 +1,53 @@
+//! SAML's rows (migration 0015): the pool's service-provider key, and the assertion ids
+//! already used.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Db, StoreError};
+
+/// The pool's SP key: (sealed PKCS#8 DER in base64, certificate DER).
+pub fn sp_key(db: &Db, pool_id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    Ok(db
+        .prepare_cached("SELECT private_key, certificate FROM saml_sp_keys WHERE pool_id = ?1")?
+        .query_row([pool_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+/// Keeps the first key made for a pool: a concurrent maker's insert is ignored.
+pub fn insert_sp_key(
+    db: &Db,
+    pool_id: &str,
+    sealed_key: &str,
+    certificate: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO saml_sp_keys (pool_id, private_key, certificate, created_at) \
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT (pool_id) DO NOTHING",
+    )?
+    .execute(params![pool_id, sealed_key, certificate, now])?;
+    Ok(())
+}
+
+/// Records an assertion id; false when it was already there (a replay).
+pub fn remember_assertion(
+    db: &Db,
+    pool_id: &str,
+    issuer: &str,
+    assertion_id: &str,
+    expires_at: i64,
+) -> Result<bool, StoreError> {
+    let inserted = db
+        .prepare_cached(
+            "INSERT INTO saml_assertions_seen (pool_id, issuer, assertion_id, expires_at) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![pool_id, issuer, assertion_id, expires_at])?;
+    Ok(inserted == 1)
+}
+
+pub fn purge_assertions(db: &Db, now: i64) -> Result<usize, StoreError> {
+    Ok(db
+        .prepare_cached("DELETE FROM saml_assertions_seen WHERE expires_at <= ?1")?
+        .execute([now])?)
+}

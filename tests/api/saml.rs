@@ -1,0 +1,548 @@
+//! SAML 2.0 identity providers end to end, against a stand-in IdP written here with samael's
+//! own key, certificate and XML-signature functions: the service provider's metadata and
+//! GetSigningCertificate agree, `identity_provider=` sends a signed AuthnRequest by the
+//! redirect binding, the signed response posted to `/saml2/idpresponse` makes a Cognito-shaped
+//! federated user and the relying party gets its code; every bad response (unsigned, signed by
+//! another key, for another audience or request, replayed, an IdP error, unsolicited without
+//! `IDPInit`) ends at the relying party as an error with nobody created.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use samael::crypto::{CertificateDer, Crypto, CryptoProvider};
+use samael::idp::{CertificateParams, IdentityProvider, KeyType, Rsa};
+use samael::signature::Signature;
+use samael::traits::ToXml;
+use serde_json::Value;
+
+use crate::federation::{add_provider, authorize, user_count};
+use crate::helpers::{TestApp, exchange_code, jwt_claims, location, query_of, spawn_app_with};
+
+const SSO: &str = "https://idp.corp.test/sso";
+const IDP_ENTITY: &str = "https://idp.corp.test/metadata";
+const EMAIL_ATTR: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress";
+const NAME_ATTR: &str = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name";
+
+/// A SAML IdP: an RSA key and its self-signed certificate.
+struct TestIdp {
+    key_der: Vec<u8>,
+    cert: CertificateDer,
+}
+
+impl TestIdp {
+    fn new() -> TestIdp {
+        let idp = IdentityProvider::generate_new(KeyType::Rsa(Rsa::Rsa2048)).unwrap();
+        let cert = idp
+            .create_certificate(&CertificateParams {
+                common_name: "idp.corp.test",
+                issuer_name: "idp.corp.test",
+                days_until_expiration: 30,
+            })
+            .unwrap();
+        TestIdp {
+            key_der: idp.export_private_key_der().unwrap(),
+            cert,
+        }
+    }
+
+    fn metadata(&self) -> String {
+        format!(
+            r#"<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{IDP_ENTITY}">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol" WantAuthnRequestsSigned="true">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{SSO}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"#,
+            STANDARD.encode(self.cert.der_data())
+        )
+    }
+}
+
+/// What the stand-in IdP puts in a response.
+#[derive(Clone)]
+struct Answer {
+    acs: String,
+    audience: String,
+    in_response_to: Option<String>,
+    name_id: String,
+    email: String,
+    sign: Sign,
+    status: &'static str,
+    issued_offset: i64,
+    sha1: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sign {
+    Response,
+    Assertion,
+    Nothing,
+}
+
+fn iso(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// samael's signature template (SHA-1 digests unless `modern`, then RSA-SHA256 and SHA-256).
+fn signature_template(id: &str, cert: &CertificateDer, modern: bool) -> String {
+    let template = Signature::template(id, cert).to_string().unwrap();
+    if !modern {
+        return template;
+    }
+    template
+        .replace(
+            "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        )
+        .replace(
+            "http://www.w3.org/2000/09/xmldsig#sha1",
+            "http://www.w3.org/2001/04/xmlenc#sha256",
+        )
+}
+
+/// A base64 `SAMLResponse`, signed as `a.sign` says by `signer`.
+fn respond(signer: &TestIdp, a: &Answer) -> String {
+    let t = now() + a.issued_offset;
+    let (response_id, assertion_id) = (
+        format!("_r{}", incognito::random::token(12)),
+        format!("_a{}", incognito::random::token(12)),
+    );
+    let in_response_to = a
+        .in_response_to
+        .as_ref()
+        .map(|r| format!(r#" InResponseTo="{r}""#))
+        .unwrap_or_default();
+    let sig = |id: &str, on: Sign| {
+        if a.sign == on {
+            signature_template(id, &signer.cert, !a.sha1)
+        } else {
+            String::new()
+        }
+    };
+    let xml = format!(
+        r#"<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{response_id}" Version="2.0" IssueInstant="{issued}" Destination="{acs}"{in_response_to}><saml:Issuer>{IDP_ENTITY}</saml:Issuer>{response_sig}<samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status><saml:Assertion ID="{assertion_id}" Version="2.0" IssueInstant="{issued}"><saml:Issuer>{IDP_ENTITY}</saml:Issuer>{assertion_sig}<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{name_id}</saml:NameID><saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><saml:SubjectConfirmationData NotOnOrAfter="{until}" Recipient="{acs}"{in_response_to}/></saml:SubjectConfirmation></saml:Subject><saml:Conditions NotBefore="{issued}" NotOnOrAfter="{until}"><saml:AudienceRestriction><saml:Audience>{audience}</saml:Audience></saml:AudienceRestriction></saml:Conditions><saml:AuthnStatement AuthnInstant="{issued}" SessionIndex="_s1"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement><saml:Attribute Name="{EMAIL_ATTR}"><saml:AttributeValue>{email}</saml:AttributeValue></saml:Attribute><saml:Attribute Name="{NAME_ATTR}"><saml:AttributeValue>Jane Corp</saml:AttributeValue></saml:Attribute><saml:Attribute Name="locale"><saml:AttributeValue>en</saml:AttributeValue></saml:Attribute><saml:Attribute Name="groups"><saml:AttributeValue>staff</saml:AttributeValue><saml:AttributeValue>admins</saml:AttributeValue></saml:Attribute></saml:AttributeStatement></saml:Assertion></samlp:Response>"#,
+        issued = iso(t),
+        until = iso(t + 300),
+        acs = a.acs,
+        status = a.status,
+        name_id = a.name_id,
+        email = a.email,
+        audience = a.audience,
+        response_sig = sig(&response_id, Sign::Response),
+        assertion_sig = sig(&assertion_id, Sign::Assertion),
+    );
+    let xml = if a.sign == Sign::Nothing {
+        xml
+    } else {
+        Crypto::sign_xml(&xml, &signer.key_der).unwrap()
+    };
+    STANDARD.encode(xml)
+}
+
+fn add_saml(app: &TestApp, idp: &TestIdp, extra: &[(&str, &str)]) {
+    let metadata = idp.metadata();
+    let mut details = vec![
+        ("MetadataFile", metadata.as_str()),
+        ("RequestSigningAlgorithm", "rsa-sha256"),
+    ];
+    details.extend_from_slice(extra);
+    add_provider(
+        app,
+        "Corp",
+        "SAML",
+        &details,
+        &[
+            ("email", EMAIL_ATTR),
+            ("name", NAME_ATTR),
+            ("locale", "locale"),
+            ("custom:groups", "groups"),
+        ],
+    );
+}
+
+/// Follows the app's redirects from `url` until the IdP; returns that URL as the server wrote
+/// it (a signature covers the query in its order).
+async fn to_idp(app: &TestApp, browser: &reqwest::Client, url: &str) -> String {
+    let mut url = url.to_string();
+    for _ in 0..5 {
+        if url.starts_with(SSO) {
+            return url;
+        }
+        let absolute = if url.starts_with('/') {
+            format!("{}{url}", app.address)
+        } else {
+            url.clone()
+        };
+        let r = browser.get(&absolute).send().await.unwrap();
+        assert!(r.status().is_redirection(), "{absolute}: {}", r.status());
+        url = location(&r);
+    }
+    panic!("never reached the IdP");
+}
+
+/// The AuthnRequest's XML from the redirect binding's query.
+fn authn_request(query: &BTreeMap<String, String>) -> String {
+    let deflated = STANDARD.decode(&query["SAMLRequest"]).unwrap();
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(&deflated[..])
+        .read_to_string(&mut xml)
+        .unwrap();
+    xml
+}
+
+fn attribute(xml: &str, name: &str) -> String {
+    let start = xml.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+    xml[start..start + xml[start..].find('"').unwrap()].to_string()
+}
+
+/// Posts a response to the ACS; returns the relying party's redirect query.
+async fn post_response(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    response: &str,
+    relay_state: &str,
+) -> BTreeMap<String, String> {
+    let r = browser
+        .post(app.url("/saml2/idpresponse"))
+        .form(&[("SAMLResponse", response), ("RelayState", relay_state)])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    assert!(
+        status.is_redirection(),
+        "ACS answered {status}: {}",
+        r.text().await.unwrap()
+    );
+    let to = location(&r);
+    assert!(
+        to.starts_with(&app.redirect_uri),
+        "ACS sent the browser to {to}"
+    );
+    query_of(&to).into_iter().collect()
+}
+
+fn answer(app: &TestApp, request_id: &str) -> Answer {
+    Answer {
+        acs: app.url("/saml2/idpresponse"),
+        audience: format!("urn:amazon:cognito:sp:{}", app.pool_id),
+        in_response_to: Some(request_id.to_string()),
+        name_id: "jane@corp.test".into(),
+        email: "jane@corp.test".into(),
+        sign: Sign::Response,
+        status: "urn:oasis:names:tc:SAML:2.0:status:Success",
+        issued_offset: 0,
+        sha1: false,
+    }
+}
+
+/// Starts a sign-in with `identity_provider=Corp`: (AuthnRequest id, RelayState, verifier).
+async fn start(app: &TestApp, browser: &reqwest::Client) -> (String, String, String) {
+    let (url, verifier) = authorize(app, &[("identity_provider", "Corp")]);
+    let query: BTreeMap<String, String> = query_of(&to_idp(app, browser, &url).await)
+        .into_iter()
+        .collect();
+    let xml = authn_request(&query);
+    (attribute(&xml, "ID"), query["RelayState"].clone(), verifier)
+}
+
+async fn control(app: &TestApp, action: &str, body: Value) -> Value {
+    let key = crate::cognito::admin_key(app);
+    let (status, v) = crate::cognito::admin_api(app, &key, action, body).await;
+    assert_eq!(status, 200, "{action}: {v}");
+    v
+}
+
+#[tokio::test]
+async fn a_saml_idp_signs_a_user_in_with_a_signed_request_and_response() {
+    let app = spawn_app_with(|_| {}).await;
+    let idp = TestIdp::new();
+    add_saml(&app, &idp, &[]);
+
+    // Our metadata and GetSigningCertificate name the same certificate.
+    let metadata = reqwest::get(app.url("/saml2/metadata")).await.unwrap();
+    assert_eq!(metadata.status(), 200);
+    let metadata = metadata.text().await.unwrap();
+    let entity = format!("urn:amazon:cognito:sp:{}", app.pool_id);
+    assert!(
+        metadata.contains(&format!(r#"entityID="{entity}""#)),
+        "{metadata}"
+    );
+    assert!(metadata.contains(&app.url("/saml2/idpresponse")));
+    let cert = control(
+        &app,
+        "GetSigningCertificate",
+        serde_json::json!({"UserPoolId": app.pool_id}),
+    )
+    .await["Certificate"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        metadata.contains(&cert),
+        "metadata and GetSigningCertificate differ"
+    );
+
+    // The AuthnRequest: ours, for our ACS, signed with that certificate's key.
+    let browser = app.browser();
+    let (url, verifier) = authorize(&app, &[("identity_provider", "Corp")]);
+    let sent = to_idp(&app, &browser, &url).await;
+    let query: BTreeMap<String, String> = query_of(&sent).into_iter().collect();
+    let xml = authn_request(&query);
+    assert!(xml.contains(&entity), "{xml}");
+    assert_eq!(
+        attribute(&xml, "AssertionConsumerServiceURL"),
+        app.url("/saml2/idpresponse")
+    );
+    assert!(query.contains_key("Signature") && query["SigAlg"].ends_with("rsa-sha256"));
+    let verifier_key = samael::crypto::UrlVerifier::from_x509(&CertificateDer::from(
+        STANDARD.decode(&cert).unwrap(),
+    ))
+    .unwrap();
+    assert!(
+        verifier_key
+            .verify_signed_request_url(&url::Url::parse(&sent).unwrap())
+            .unwrap(),
+        "the AuthnRequest's signature does not verify"
+    );
+
+    // The IdP answers; the relying party gets a code and Cognito-shaped tokens.
+    let request_id = attribute(&xml, "ID");
+    let response = respond(&idp, &answer(&app, &request_id));
+    let back = post_response(&app, &browser, &response, &query["RelayState"]).await;
+    assert_eq!(
+        back.get("state").map(String::as_str),
+        Some("rp-state"),
+        "{back:?}"
+    );
+    let tokens = exchange_code(&app, &back["code"], &verifier).await;
+    let id = jwt_claims(tokens["id_token"].as_str().unwrap());
+    assert_eq!(id["cognito:username"], "Corp_jane@corp.test");
+    assert_eq!(id["email"], "jane@corp.test");
+    assert_eq!(id["custom:groups"], "staff,admins");
+    let identities = &id["identities"][0];
+    assert_eq!(identities["providerType"], "SAML");
+    assert_eq!(identities["providerName"], "Corp");
+    assert_eq!(identities["userId"], "jane@corp.test");
+    assert_eq!(identities["issuer"], IDP_ENTITY);
+    let groups = id["cognito:groups"].as_array().unwrap();
+    assert!(
+        groups
+            .iter()
+            .any(|g| g == &Value::from(format!("{}_Corp", app.pool_id)))
+    );
+
+    // The same response again is a replay: refused, and nobody new.
+    let users = user_count(&app);
+    let other = app.browser();
+    let (_, relay, _) = start(&app, &other).await;
+    let again = post_response(&app, &other, &response, &relay).await;
+    assert_eq!(again["error"], "access_denied", "{again:?}");
+    assert_eq!(user_count(&app), users);
+
+    // Only the assertion signed (as many IdPs do) is as good.
+    let (request_id, relay, verifier) = start(&app, &app.browser()).await;
+    let response = respond(
+        &idp,
+        &Answer {
+            sign: Sign::Assertion,
+            ..answer(&app, &request_id)
+        },
+    );
+    let back = post_response(&app, &app.browser(), &response, &relay).await;
+    let tokens = exchange_code(&app, &back["code"], &verifier).await;
+    assert_eq!(
+        jwt_claims(tokens["id_token"].as_str().unwrap())["cognito:username"],
+        "Corp_jane@corp.test"
+    );
+}
+
+#[tokio::test]
+async fn bad_saml_responses_reach_the_relying_party_and_create_nobody() {
+    let app = spawn_app_with(|_| {}).await;
+    let idp = TestIdp::new();
+    let stranger = TestIdp::new();
+    add_saml(&app, &idp, &[]);
+    let users = user_count(&app);
+    // (why, the change to a good answer and whether a stranger signs it, the error expected)
+    type Case = (
+        &'static str,
+        Box<dyn Fn(Answer) -> (Answer, bool)>,
+        &'static str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "unsigned",
+            Box::new(|a| {
+                (
+                    Answer {
+                        sign: Sign::Nothing,
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+        (
+            "signed by another key",
+            Box::new(|a| (a, true)),
+            "access_denied",
+        ),
+        (
+            "another audience",
+            Box::new(|a| {
+                (
+                    Answer {
+                        audience: "urn:other".into(),
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+        (
+            "another recipient",
+            Box::new(|a| {
+                (
+                    Answer {
+                        acs: "https://evil.test/acs".into(),
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+        (
+            "another request",
+            Box::new(|a| {
+                (
+                    Answer {
+                        in_response_to: Some("_other".into()),
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+        (
+            "signed with SHA-1 digests",
+            Box::new(|a| (Answer { sha1: true, ..a }, false)),
+            "access_denied",
+        ),
+        (
+            "an hour old",
+            Box::new(|a| {
+                (
+                    Answer {
+                        issued_offset: -3600,
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+        (
+            "the IdP said no",
+            Box::new(|a| {
+                (
+                    Answer {
+                        status: "urn:oasis:names:tc:SAML:2.0:status:Responder",
+                        sign: Sign::Nothing,
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+    ];
+    for (why, change, error) in cases {
+        let browser = app.browser();
+        let (request_id, relay, _) = start(&app, &browser).await;
+        let (a, by_stranger) = change(answer(&app, &request_id));
+        let response = respond(if by_stranger { &stranger } else { &idp }, &a);
+        let back = post_response(&app, &browser, &response, &relay).await;
+        assert_eq!(
+            back.get("error").map(String::as_str),
+            Some(error),
+            "{why}: {back:?}"
+        );
+        assert_eq!(
+            back.get("state").map(String::as_str),
+            Some("rp-state"),
+            "{why}"
+        );
+        assert!(!back.contains_key("code"), "{why}");
+    }
+    assert_eq!(user_count(&app), users, "a refused response created a user");
+
+    // Garbage, and a RelayState that names nothing: a page, not a crash.
+    for (response, relay) in [
+        ("%%%", "x"),
+        ("PHg+", ""),
+        (&*STANDARD.encode("<!DOCTYPE x><x/>"), "nothing"),
+    ] {
+        let r = app
+            .browser()
+            .post(app.url("/saml2/idpresponse"))
+            .form(&[("SAMLResponse", response), ("RelayState", relay)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{response:?}");
+    }
+    // An unsolicited response while IDPInit is off: refused at the relying party.
+    let (url, _) = authorize(&app, &[("identity_provider", "Corp")]);
+    let relay = url.split_once('?').unwrap().1.to_string();
+    let mut a = answer(&app, "");
+    a.in_response_to = None;
+    let back = post_response(&app, &app.browser(), &respond(&idp, &a), &relay).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+    assert_eq!(user_count(&app), users);
+}
+
+#[tokio::test]
+async fn idp_initiated_sign_in_works_only_when_the_provider_allows_it() {
+    let app = spawn_app_with(|_| {}).await;
+    let idp = TestIdp::new();
+    add_saml(&app, &idp, &[("IDPInit", "true")]);
+    // The RelayState carries the authorization request, as Cognito documents it.
+    let (url, verifier) = authorize(&app, &[("identity_provider", "Corp")]);
+    let relay = url.split_once('?').unwrap().1.to_string();
+    let mut a = answer(&app, "");
+    a.in_response_to = None;
+    let response = respond(&idp, &a);
+    let back = post_response(&app, &app.browser(), &response, &relay).await;
+    let tokens = exchange_code(&app, &back["code"], &verifier).await;
+    assert_eq!(
+        jwt_claims(tokens["id_token"].as_str().unwrap())["cognito:username"],
+        "Corp_jane@corp.test"
+    );
+    // A solicited-looking response without a request behind it is not accepted unsolicited.
+    let mut b = answer(&app, "_never_sent");
+    b.name_id = "other@corp.test".into();
+    let (url, _) = authorize(&app, &[("identity_provider", "Corp")]);
+    let relay = url.split_once('?').unwrap().1.to_string();
+    let back = post_response(&app, &app.browser(), &respond(&idp, &b), &relay).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+}
