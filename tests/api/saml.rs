@@ -546,3 +546,101 @@ async fn idp_initiated_sign_in_works_only_when_the_provider_allows_it() {
     let back = post_response(&app, &app.browser(), &respond(&idp, &b), &relay).await;
     assert_eq!(back["error"], "access_denied", "{back:?}");
 }
+
+/// The signed assertion of `response` (base64), encrypted for the SP's certificate as XML
+/// Encryption does it (AES-128-CBC content, the key by RSA-OAEP), in an unsigned response.
+fn encrypt_assertion(response: &str, sp_cert: &[u8]) -> String {
+    use openssl::rsa::Padding;
+    use openssl::symm::{Cipher, encrypt};
+    let xml = String::from_utf8(STANDARD.decode(response).unwrap()).unwrap();
+    let start = xml.find("<saml:Assertion").unwrap();
+    let end = xml.find("</saml:Assertion>").unwrap() + "</saml:Assertion>".len();
+    // The assertion alone must carry its namespace once it leaves the response.
+    let assertion = xml[start..end].replacen(
+        "<saml:Assertion",
+        r#"<saml:Assertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion""#,
+        1,
+    );
+    let (mut key, mut iv) = ([0u8; 16], [0u8; 16]);
+    openssl::rand::rand_bytes(&mut key).unwrap();
+    openssl::rand::rand_bytes(&mut iv).unwrap();
+    let mut content = iv.to_vec();
+    content.extend(encrypt(Cipher::aes_128_cbc(), &key, Some(&iv), assertion.as_bytes()).unwrap());
+    let rsa = openssl::x509::X509::from_der(sp_cert)
+        .unwrap()
+        .public_key()
+        .unwrap()
+        .rsa()
+        .unwrap();
+    let mut wrapped = vec![0; rsa.size() as usize];
+    let n = rsa
+        .public_encrypt(&key, &mut wrapped, Padding::PKCS1_OAEP)
+        .unwrap();
+    wrapped.truncate(n);
+    let encrypted = format!(
+        r#"<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"#,
+        STANDARD.encode(wrapped),
+        STANDARD.encode(content)
+    );
+    STANDARD.encode(format!("{}{encrypted}{}", &xml[..start], &xml[end..]))
+}
+
+#[tokio::test]
+async fn encrypted_assertions_are_decrypted_with_the_pools_key_and_required_when_configured() {
+    let app = spawn_app_with(|_| {}).await;
+    let idp = TestIdp::new();
+    add_saml(&app, &idp, &[("EncryptedResponses", "true")]);
+    let cert = control(
+        &app,
+        "GetSigningCertificate",
+        serde_json::json!({"UserPoolId": app.pool_id}),
+    )
+    .await["Certificate"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cert = STANDARD.decode(cert).unwrap();
+
+    // Unencrypted while the provider requires encryption: refused.
+    let browser = app.browser();
+    let (request_id, relay, _) = start(&app, &browser).await;
+    let plain = respond(
+        &idp,
+        &Answer {
+            sign: Sign::Assertion,
+            ..answer(&app, &request_id)
+        },
+    );
+    let back = post_response(&app, &browser, &plain, &relay).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+
+    // Encrypted for the pool's certificate, the assertion inside signed: signs in.
+    let browser = app.browser();
+    let (request_id, relay, verifier) = start(&app, &browser).await;
+    let signed = respond(
+        &idp,
+        &Answer {
+            sign: Sign::Assertion,
+            ..answer(&app, &request_id)
+        },
+    );
+    let back = post_response(&app, &browser, &encrypt_assertion(&signed, &cert), &relay).await;
+    let tokens = exchange_code(&app, &back["code"], &verifier).await;
+    assert_eq!(
+        jwt_claims(tokens["id_token"].as_str().unwrap())["cognito:username"],
+        "Corp_jane@corp.test"
+    );
+
+    // Encrypted but the assertion inside unsigned (and the response unsigned): refused.
+    let browser = app.browser();
+    let (request_id, relay, _) = start(&app, &browser).await;
+    let unsigned = respond(
+        &idp,
+        &Answer {
+            sign: Sign::Nothing,
+            ..answer(&app, &request_id)
+        },
+    );
+    let back = post_response(&app, &browser, &encrypt_assertion(&unsigned, &cert), &relay).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+}
