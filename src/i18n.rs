@@ -45,6 +45,9 @@ catalogue! {
     link_button: "Link and sign in", "Verknüpfen und anmelden";
     link_failed: "The password was not right, so nothing was linked. Start the sign-in again.", "Das Passwort war nicht richtig; es wurde nichts verknüpft. Beginnen Sie die Anmeldung erneut.";
     continue_with: "Continue with", "Weiter mit";
+    corporate_email: "Sign in with your corporate e-mail", "Mit Ihrer Firmen-E-Mail-Adresse anmelden";
+    corporate_continue: "Continue", "Weiter";
+    corporate_unknown: "No sign-in is set up for that e-mail address's domain.", "Für die Domain dieser E-Mail-Adresse ist keine Anmeldung eingerichtet.";
     no_account: "Don’t have an account?", "Noch kein Konto?";
     create_account_link: "Create an account", "Konto erstellen";
     err_credentials: "Incorrect email or password.", "E-Mail-Adresse oder Passwort ist falsch.";

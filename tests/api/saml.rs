@@ -644,3 +644,58 @@ async fn encrypted_assertions_are_decrypted_with_the_pools_key_and_required_when
     let back = post_response(&app, &browser, &encrypt_assertion(&unsigned, &cert), &relay).await;
     assert_eq!(back["error"], "access_denied", "{back:?}");
 }
+
+#[tokio::test]
+async fn the_sign_in_page_finds_saml_providers_by_the_email_domain() {
+    let app = spawn_app_with(|_| {}).await;
+    let idp = TestIdp::new();
+    // add_provider gives the provider the identifier "corp.example.com".
+    add_saml(&app, &idp, &[]);
+    let browser = app.browser();
+    let (url, _) = authorize(&app, &[]);
+    let r = browser.get(&url).send().await.unwrap();
+    let login = format!("{}{}", app.address, location(&r));
+    let page = browser
+        .get(&login)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"id="corporate-email""#), "{page}");
+    assert!(
+        !page.contains(r#"id="idp-Corp""#),
+        "a SAML provider found by e-mail has no button"
+    );
+    let pending = query_of(&login)["request"].clone();
+    let start = |email: &str| {
+        format!(
+            "{}?request={pending}&email={}",
+            app.url("/oauth2/idp"),
+            url::form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>()
+        )
+    };
+    // The domain routes to the IdP, without case.
+    let r = browser
+        .get(start("Jane@Corp.Example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&r).starts_with(SSO), "{}", location(&r));
+    // An unknown domain or no domain: back to the sign-in page, which says so.
+    for email in ["jane@elsewhere.test", "jane"] {
+        let r = browser.get(start(email)).send().await.unwrap();
+        let back = format!("{}{}", app.address, location(&r));
+        assert!(back.contains("notice=unknown-domain"), "{back}");
+        let page = browser
+            .get(&back)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("No sign-in is set up"), "{page}");
+    }
+}

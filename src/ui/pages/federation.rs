@@ -1,6 +1,7 @@
 //! The hosted door of federation: `GET /{pool_id}/oauth2/idp?provider=NAME&request=PENDING`
-//! sends the browser upstream (from the sign-in page's button, or from `/oauth2/authorize`
-//! with `identity_provider` / `idp_identifier`), and `/{pool_id}/oauth2/idpresponse` (GET, or
+//! sends the browser upstream (from the sign-in page's button, its corporate e-mail box with
+//! `email=` instead of `provider=`, or from `/oauth2/authorize` with `identity_provider` /
+//! `idp_identifier`), and `/{pool_id}/oauth2/idpresponse` (GET, or
 //! POST for Apple's `form_post`) brings it back: the core (`federation::sign_in`) verifies the
 //! identity and finds or makes the user, and the pending authorization request completes like
 //! a password sign-in. Once the pending request is known, every failure goes to the relying
@@ -60,7 +61,17 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
     let Some(pending_id) = ctx.pending_id() else {
         return ctx.expired();
     };
-    let name = ctx.query.get("provider").unwrap_or_default().to_string();
+    let name = match ctx.query.get("email") {
+        // The sign-in page's corporate e-mail box: the provider whose IdpIdentifiers hold the
+        // address's domain; none is a note on the sign-in page, not an error to the client.
+        Some(email) => match provider_for_email(&state, ctx.pool_id(), email).await {
+            Some(name) if client.offers_provider(&name) => name,
+            _ => {
+                return super::see_other(&format!("{}&notice=unknown-domain", ctx.link("login")));
+            }
+        },
+        None => ctx.query.get("provider").unwrap_or_default().to_string(),
+    };
     if !client.offers_provider(&name) {
         return to_client(
             &state,
@@ -102,6 +113,22 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
         }
         Err(e) => ctx.internal(e),
     }
+}
+
+/// The provider an e-mail address's domain routes to (`IdpIdentifiers`, without case).
+async fn provider_for_email(state: &AppState, pool_id: &str, email: &str) -> Option<String> {
+    let domain = email.rsplit_once('@')?.1.trim().to_string();
+    if domain.is_empty() || domain.len() > 255 {
+        return None;
+    }
+    let pool_id = pool_id.to_string();
+    state
+        .store
+        .read(move |db| crate::federation::providers::by_identifier(db, &pool_id, &domain))
+        .await
+        .ok()
+        .flatten()
+        .map(|p| p.name)
 }
 
 /// `GET|POST /{pool_id}/oauth2/idpresponse`

@@ -33,23 +33,62 @@ struct LoginPage {
     forgot_url: Option<String>,
     /// One button per identity provider the client offers: (name, link).
     providers: Vec<(String, String)>,
+    /// The pending request, when the client's SAML providers are found by e-mail domain
+    /// instead of by button (every one of them has `IdpIdentifiers`, as at Cognito).
+    corporate_email: Option<String>,
+    idp_action: String,
 }
 
-/// The client's identity providers, as links that start the upstream sign-in.
-fn provider_links(ctx: &Ctx, client: Option<&crate::pools::Client>) -> Vec<(String, String)> {
-    let (Some(client), Some(pending)) = (client, ctx.pending_id()) else {
-        return vec![];
+/// What the sign-in page offers besides the password: a button per identity provider the
+/// client offers, except SAML providers when every one of those has `IdpIdentifiers` — they
+/// are found by the e-mail domain the person types (`Some(pending request)`).
+#[derive(Clone)]
+struct Offered {
+    buttons: Vec<(String, String)>,
+    corporate_email: Option<String>,
+}
+
+async fn offered(state: &AppState, ctx: &Ctx, client: &crate::pools::Client) -> Offered {
+    let none = Offered {
+        buttons: vec![],
+        corporate_email: None,
     };
-    client
+    let Some(pending) = ctx.pending_id() else {
+        return none;
+    };
+    let names: Vec<String> = client
         .settings
         .supported_identity_providers
         .iter()
         .filter(|p| p.as_str() != "COGNITO")
-        .map(|p| {
-            let href = super::federation::start_location(ctx.pool_id(), p, &pending);
-            (p.clone(), href)
+        .cloned()
+        .collect();
+    if names.is_empty() {
+        return none;
+    }
+    let pool_id = ctx.pool_id().to_string();
+    let providers = state
+        .store
+        .read(move |db| crate::store::federation::list(db, &pool_id, 1000, ""))
+        .await
+        .unwrap_or_default();
+    let saml: Vec<_> = providers
+        .iter()
+        .filter(|p| names.contains(&p.name) && p.provider_type == "SAML")
+        .collect();
+    let by_email = !saml.is_empty() && saml.iter().all(|p| !p.idp_identifiers.is_empty());
+    let buttons = names
+        .iter()
+        .filter(|n| !(by_email && saml.iter().any(|p| &p.name == *n)))
+        .map(|n| {
+            let href = super::federation::start_location(ctx.pool_id(), n, &pending);
+            (n.clone(), href)
         })
-        .collect()
+        .collect();
+    Offered {
+        buttons,
+        corporate_email: by_email.then_some(pending),
+    }
 }
 
 impl LoginPage {
@@ -58,7 +97,7 @@ impl LoginPage {
         csrf_token: String,
         client_name: String,
         username: String,
-        providers: Vec<(String, String)>,
+        offered: Offered,
     ) -> LoginPage {
         let pool = &ctx.entry.pool;
         LoginPage {
@@ -73,11 +112,14 @@ impl LoginPage {
                 Some("not-me") => Some(ctx.tr.not_me_done),
                 _ => None,
             },
-            error: None,
+            error: (ctx.query.get("notice") == Some("unknown-domain"))
+                .then(|| Cow::Borrowed(ctx.tr.corporate_unknown)),
             client_name,
             signup_url: pool.settings.self_signup.then(|| ctx.link("signup")),
             forgot_url: Some(ctx.link("forgot-password")),
-            providers,
+            providers: offered.buttons,
+            corporate_email: offered.corporate_email,
+            idp_action: format!("/{}/oauth2/idp", ctx.pool_id()),
         }
     }
 }
@@ -94,7 +136,7 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
     }
     let (client_name, username, providers) = match ctx.pending(&state).await {
         Ok(Some((request, client))) => {
-            let providers = provider_links(&ctx, Some(&client));
+            let providers = offered(&state, &ctx, &client).await;
             (
                 client.name,
                 request.login_hint.unwrap_or_default(),
@@ -104,7 +146,10 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
         Ok(None) => (
             ctx.entry.pool.display_name().to_string(),
             String::new(),
-            vec![],
+            Offered {
+                buttons: vec![],
+                corporate_email: None,
+            },
         ),
         Err(r) => return r,
     };
@@ -123,10 +168,17 @@ pub async fn submit(
     let f = or_respond!(ctx.form(&state, &req, &body));
     let (client_name, client_id, providers) = match ctx.pending(&state).await {
         Ok(Some((_, client))) => {
-            let providers = provider_links(&ctx, Some(&client));
+            let providers = offered(&state, &ctx, &client).await;
             (client.name, Some(client.id), providers)
         }
-        Ok(None) => (ctx.entry.pool.display_name().to_string(), None, vec![]),
+        Ok(None) => (
+            ctx.entry.pool.display_name().to_string(),
+            None,
+            Offered {
+                buttons: vec![],
+                corporate_email: None,
+            },
+        ),
         Err(r) => return r,
     };
     let username = f.get("username").unwrap_or_default().to_string();
