@@ -113,7 +113,7 @@ impl LoginPage {
                 _ => None,
             },
             error: (ctx.query.get("notice") == Some("unknown-domain"))
-                .then(|| Cow::Borrowed(ctx.tr.corporate_unknown)),
+                .then_some(Cow::Borrowed(ctx.tr.corporate_unknown)),
             client_name,
             signup_url: pool.settings.self_signup.then(|| ctx.link("signup")),
             forgot_url: Some(ctx.link("forgot-password")),
