@@ -18,3 +18,17 @@ CREATE TABLE saml_assertions_seen (
     PRIMARY KEY (pool_id, issuer, assertion_id)
 );
 CREATE INDEX saml_assertions_seen_expiry ON saml_assertions_seen(expires_at);
+
+-- A user's last SAML sign-in, for single logout: the provider, and the NameID and
+-- SessionIndex the IdP knows the session by. `signed_in_at` is the browser session's
+-- auth_time, so a later sign-in of another kind does not send a LogoutRequest upstream.
+CREATE TABLE saml_logins (
+    pool_id        TEXT NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
+    user_id        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider       TEXT NOT NULL,
+    name_id        TEXT NOT NULL,
+    name_id_format TEXT,
+    session_index  TEXT,
+    signed_in_at   INTEGER NOT NULL,
+    PRIMARY KEY (pool_id, user_id)
+);

@@ -1,6 +1,7 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) plus Cognito's
 //! `client_id` + `logout_uri` form. Ends the browser session; redirects only to a registered
-//! post-logout URI.
+//! post-logout URI. A session that came from a SAML IdP with `IDPSignout` is logged out there
+//! too (`federation::saml::logout`), and the browser comes back to the same place after.
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -114,26 +115,13 @@ pub async fn logout(
         return refuse(tr.invalid_request_title, tr.logout_needs_client_msg);
     }
 
-    let https = state.config.is_https();
-    let name = cookies::session_name(&entry.pool.id, https);
-    if let Some(cookie) = cookies::read(&req, &name) {
-        let pool_id = entry.pool.id.clone();
-        if let Err(e) = state
-            .store
-            .write(move |db| sessions::end(db, &pool_id, &cookie))
-            .await
-        {
-            return pages::internal_error(chrome(), e);
-        }
-    }
-    let mut resp = if let Some(t) = target {
+    // Where the browser goes once logged out: the logout URI, a new sign-in, or our page.
+    let then = if let Some(t) = target {
         let mut url = url::Url::parse(&t).expect("registered logout URIs parse");
         if let Some(s) = p.get("state") {
             url.query_pairs_mut().append_pair("state", s);
         }
-        HttpResponse::Found()
-            .insert_header((header::LOCATION, url.to_string()))
-            .finish()
+        Some(url.to_string())
     } else if relogin {
         let mut url =
             url::Url::parse(&format!("{issuer}/oauth2/authorize")).expect("issuer URLs parse");
@@ -151,11 +139,61 @@ pub async fn logout(
                 url.query_pairs_mut().append_pair(k, v);
             }
         }
-        HttpResponse::Found()
-            .insert_header((header::LOCATION, url.to_string()))
-            .finish()
+        Some(url.to_string())
     } else {
-        pages::render(StatusCode::OK, &LoggedOutPage { c: chrome() })
+        None
+    };
+
+    let https = state.config.is_https();
+    let name = cookies::session_name(&entry.pool.id, https);
+    let mut upstream = None;
+    if let Some(cookie) = cookies::read(&req, &name) {
+        let (st, pool_id, now, then) = (
+            state.get_ref().clone(),
+            entry.pool.id.clone(),
+            state.now(),
+            then.clone(),
+        );
+        // A session that came from a SAML IdP with single logout ends there too.
+        let ended = web::block(move || -> Result<Option<String>, String> {
+            let session = st
+                .store
+                .write_sync(|db| -> crate::Result<_> {
+                    let found = sessions::resolve(db, &st.config, &pool_id, &cookie, now)?;
+                    sessions::end(db, &pool_id, &cookie)?;
+                    Ok(found.map(|(s, _)| s))
+                })
+                .map_err(|e| e.to_string())?;
+            let Some(session) = session else {
+                return Ok(None);
+            };
+            let services = st.sign_in_services();
+            crate::federation::saml::logout::begin(
+                &services,
+                &pool_id,
+                &session.user_id,
+                session.auth_time,
+                then,
+                now,
+            )
+            .or_else(|e| {
+                // Our session is over either way; the IdP's is its own business.
+                tracing::warn!(pool = %pool_id, error = %e, "SAML single logout could not start");
+                Ok(None)
+            })
+        })
+        .await;
+        match ended {
+            Ok(Ok(to_idp)) => upstream = to_idp,
+            Ok(Err(e)) => return pages::internal_error(chrome(), e),
+            Err(e) => return pages::internal_error(chrome(), e),
+        }
+    }
+    let mut resp = match upstream.or(then) {
+        Some(location) => HttpResponse::Found()
+            .insert_header((header::LOCATION, location))
+            .finish(),
+        None => pages::render(StatusCode::OK, &LoggedOutPage { c: chrome() }),
     };
     resp.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -163,4 +201,9 @@ pub async fn logout(
     );
     let _ = resp.add_cookie(&cookies::removal(name, https));
     resp
+}
+
+/// Our signed-out page (after a SAML single logout that had nowhere else to go).
+pub fn logged_out_page(chrome: Chrome) -> HttpResponse {
+    pages::render(StatusCode::OK, &LoggedOutPage { c: chrome })
 }

@@ -51,3 +51,56 @@ pub fn purge_assertions(db: &Db, now: i64) -> Result<usize, StoreError> {
         .prepare_cached("DELETE FROM saml_assertions_seen WHERE expires_at <= ?1")?
         .execute([now])?)
 }
+
+/// A user's last SAML sign-in (single logout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamlLogin {
+    pub pool_id: String,
+    pub user_id: String,
+    pub provider: String,
+    pub name_id: String,
+    pub name_id_format: Option<String>,
+    pub session_index: Option<String>,
+    pub signed_in_at: i64,
+}
+
+pub fn put_login(db: &Db, l: &SamlLogin) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO saml_logins (pool_id, user_id, provider, name_id, name_id_format, session_index, signed_in_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (pool_id, user_id) DO UPDATE SET provider = excluded.provider, \
+         name_id = excluded.name_id, name_id_format = excluded.name_id_format, \
+         session_index = excluded.session_index, signed_in_at = excluded.signed_in_at",
+    )?
+    .execute(params![
+        l.pool_id,
+        l.user_id,
+        l.provider,
+        l.name_id,
+        l.name_id_format,
+        l.session_index,
+        l.signed_in_at
+    ])?;
+    Ok(())
+}
+
+/// Takes a user's last SAML sign-in, once.
+pub fn take_login(db: &Db, pool_id: &str, user_id: &str) -> Result<Option<SamlLogin>, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "DELETE FROM saml_logins WHERE pool_id = ?1 AND user_id = ?2 \
+             RETURNING pool_id, user_id, provider, name_id, name_id_format, session_index, signed_in_at",
+        )?
+        .query_row(params![pool_id, user_id], |r| {
+            Ok(SamlLogin {
+                pool_id: r.get(0)?,
+                user_id: r.get(1)?,
+                provider: r.get(2)?,
+                name_id: r.get(3)?,
+                name_id_format: r.get(4)?,
+                session_index: r.get(5)?,
+                signed_in_at: r.get(6)?,
+            })
+        })
+        .optional()?)
+}

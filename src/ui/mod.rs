@@ -35,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{pool_id}/saml2/metadata", web::get().to(saml::metadata))
         .route("/{pool_id}/saml2/idpresponse", web::post().to(saml::acs))
+        .route("/{pool_id}/saml2/logout", web::get().to(saml::logout))
         .route("/{pool_id}/new-password", web::get().to(new_password::show))
         .route(
             "/{pool_id}/new-password",

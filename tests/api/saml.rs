@@ -355,6 +355,15 @@ async fn a_saml_idp_signs_a_user_in_with_a_signed_request_and_response() {
     assert_eq!(again["error"], "access_denied", "{again:?}");
     assert_eq!(user_count(&app), users);
 
+    // Without IDPSignout, /logout ends our session only: the signed-out page, not the IdP.
+    let r = browser.get(app.url("/logout")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "logout went elsewhere: {:?}",
+        r.headers().get("location")
+    );
+
     // Only the assertion signed (as many IdPs do) is as good.
     let (request_id, relay, verifier) = start(&app, &app.browser()).await;
     let response = respond(
@@ -698,4 +707,161 @@ async fn the_sign_in_page_finds_saml_providers_by_the_email_domain() {
             .unwrap();
         assert!(page.contains("No sign-in is set up"), "{page}");
     }
+}
+
+const SLO: &str = "https://idp.corp.test/slo";
+
+/// The IdP's half of single logout: its metadata with a SingleLogoutService, and signed
+/// redirect-binding messages.
+impl TestIdp {
+    fn metadata_with_logout(&self) -> String {
+        self.metadata().replace(
+            "<md:SingleSignOnService",
+            &format!(r#"<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{SLO}"/><md:SingleSignOnService"#),
+        )
+    }
+
+    /// `{app}/saml2/logout?...` with `name`=`xml`, signed by this IdP's key (`sign`).
+    fn redirect(&self, app: &TestApp, name: &str, xml: &str, relay: &str, sign: bool) -> String {
+        let rsa = openssl::rsa::Rsa::private_key_from_der(&self.key_der).unwrap();
+        let key = openssl::pkey::PKey::from_rsa(rsa).unwrap();
+        incognito::federation::saml::redirect::encode(
+            &app.url("/saml2/logout"),
+            name,
+            xml,
+            relay,
+            sign.then_some(&key),
+        )
+        .unwrap()
+    }
+}
+
+/// Signs in through the IdP in `browser`; the session cookie is in its jar afterwards.
+async fn signed_in(app: &TestApp, idp: &TestIdp, browser: &reqwest::Client) {
+    let (request_id, relay, verifier) = start(app, browser).await;
+    let back = post_response(
+        app,
+        browser,
+        &respond(idp, &answer(app, &request_id)),
+        &relay,
+    )
+    .await;
+    exchange_code(app, &back["code"], &verifier).await;
+}
+
+/// Whether `browser` still has a session: /oauth2/authorize answers with a code, not the page.
+async fn has_session(app: &TestApp, browser: &reqwest::Client) -> bool {
+    let (url, _) = authorize(app, &[]);
+    let r = browser.get(&url).send().await.unwrap();
+    location(&r).starts_with(&app.redirect_uri)
+}
+
+#[tokio::test]
+async fn single_logout_both_ways_when_idpsignout_is_on() {
+    let app = spawn_app_with(|_| {}).await;
+    let idp = TestIdp::new();
+    let metadata = idp.metadata_with_logout();
+    add_provider(
+        &app,
+        "Corp",
+        "SAML",
+        &[("MetadataFile", metadata.as_str()), ("IDPSignout", "true")],
+        &[
+            ("email", EMAIL_ATTR),
+            ("name", NAME_ATTR),
+            ("locale", "locale"),
+        ],
+    );
+    let sp_cert = STANDARD
+        .decode(
+            control(
+                &app,
+                "GetSigningCertificate",
+                serde_json::json!({"UserPoolId": app.pool_id}),
+            )
+            .await["Certificate"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+
+    // SP-initiated: /logout ends our session and sends a signed LogoutRequest upstream.
+    let browser = app.browser();
+    signed_in(&app, &idp, &browser).await;
+    assert!(has_session(&app, &browser).await);
+    let r = browser.get(app.url("/logout")).send().await.unwrap();
+    let to_idp = location(&r);
+    assert!(to_idp.starts_with(SLO), "{to_idp}");
+    assert!(
+        !has_session(&app, &browser).await,
+        "our session outlived /logout"
+    );
+    let verifier = samael::crypto::UrlVerifier::from_x509(&CertificateDer::from(sp_cert)).unwrap();
+    assert!(
+        verifier
+            .verify_signed_request_url(&url::Url::parse(&to_idp).unwrap())
+            .unwrap()
+    );
+    let query: BTreeMap<String, String> = query_of(&to_idp).into_iter().collect();
+    let request = authn_request(&query);
+    assert!(
+        request.contains("<saml:NameID") && request.contains("jane@corp.test"),
+        "{request}"
+    );
+    assert!(
+        request.contains("<samlp:SessionIndex>_s1</samlp:SessionIndex>"),
+        "{request}"
+    );
+    // The IdP's LogoutResponse brings the browser to the signed-out page.
+    let response = format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lr1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z" InResponseTo="{}"><saml:Issuer>{IDP_ENTITY}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
+        attribute(&request, "ID")
+    );
+    let back = idp.redirect(&app, "SAMLResponse", &response, &query["RelayState"], true);
+    let r = browser.get(&back).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // The same response again finds nothing to finish.
+    assert_eq!(browser.get(&back).send().await.unwrap().status(), 400);
+
+    // IdP-initiated: a signed LogoutRequest ends every session of the user it names, and is
+    // answered with our signed LogoutResponse.
+    let (one, two) = (app.browser(), app.browser());
+    signed_in(&app, &idp, &one).await;
+    signed_in(&app, &idp, &two).await;
+    let logout = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp1" Version="2.0" IssueInstant="2026-01-01T00:00:00Z"><saml:Issuer>{IDP_ENTITY}</saml:Issuer><saml:NameID>jane@corp.test</saml:NameID></samlp:LogoutRequest>"#
+    );
+    // Unsigned, or signed by someone else: refused, sessions kept.
+    let stranger = TestIdp::new();
+    for url in [
+        idp.redirect(&app, "SAMLRequest", &logout, "r", false),
+        stranger.redirect(&app, "SAMLRequest", &logout, "r", true),
+    ] {
+        assert_eq!(app.browser().get(&url).send().await.unwrap().status(), 400);
+    }
+    assert!(has_session(&app, &one).await && has_session(&app, &two).await);
+    let r = app
+        .browser()
+        .get(idp.redirect(&app, "SAMLRequest", &logout, "idp-relay", true))
+        .send()
+        .await
+        .unwrap();
+    let answer_url = location(&r);
+    assert!(answer_url.starts_with(SLO), "{answer_url}");
+    let query: BTreeMap<String, String> = query_of(&answer_url).into_iter().collect();
+    assert_eq!(query["RelayState"], "idp-relay");
+    let answer_xml = authn_request(&BTreeMap::from([(
+        "SAMLRequest".to_string(),
+        query["SAMLResponse"].clone(),
+    )]));
+    assert!(
+        answer_xml.contains(r#"InResponseTo="_idp1""#),
+        "{answer_xml}"
+    );
+    assert!(
+        verifier
+            .verify_signed_response_url(&url::Url::parse(&answer_url).unwrap())
+            .unwrap()
+    );
+    assert!(!has_session(&app, &one).await && !has_session(&app, &two).await);
 }

@@ -26,6 +26,8 @@ pub struct IdpMetadata {
     pub sso_redirect: Option<String>,
     /// Where LogoutRequests go (HTTP-Redirect binding), if the IdP does single logout.
     pub slo_redirect: Option<String>,
+    /// Where LogoutResponses go, when the IdP names a separate `ResponseLocation`.
+    pub slo_response: Option<String>,
     pub wants_signed_requests: bool,
 }
 
@@ -100,6 +102,11 @@ pub fn parse_idp(xml: &str, now: i64) -> Result<IdpMetadata, String> {
         signing_certificates: signing,
         sso_redirect,
         slo_redirect: location(&idp.single_logout_services),
+        slo_response: idp
+            .single_logout_services
+            .iter()
+            .find(|e| e.binding == HTTP_REDIRECT)
+            .and_then(|e| e.response_location.clone()),
         wants_signed_requests: idp.want_authn_requests_signed == Some(true),
     })
 }

@@ -2,9 +2,11 @@
 //! xmlsec; no XML signature code of ours). This module is the thin wrapper that closes the
 //! crate's known gaps (`guard` for the document's shape, `response` for what is checked and
 //! with which clock), reads IdP metadata and writes ours (`metadata`), and builds the
-//! redirect-binding messages we send (`redirect`).
+//! redirect-binding messages we send and receive (`redirect`), sign-in (`sign_in`) and single
+//! logout (`logout`).
 
 pub mod guard;
+pub mod logout;
 pub mod metadata;
 pub mod redirect;
 pub mod response;

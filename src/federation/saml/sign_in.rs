@@ -183,6 +183,22 @@ pub fn finish(
         posted.pending_request,
         now,
     )?;
+    if let Federated::User(user) = &federated {
+        // The browser session made next has auth_time `now`: single logout finds it by that.
+        let login = crate::store::saml::SamlLogin {
+            pool_id: pool.id.clone(),
+            user_id: user.id.clone(),
+            provider: provider.name.clone(),
+            name_id: verified.name_id.clone(),
+            name_id_format: verified.name_id_format.clone(),
+            session_index: verified.session_index.clone(),
+            signed_in_at: now,
+        };
+        services
+            .store
+            .write_sync(|db| super::logout::remember(db, &login))
+            .map_err(internal)?;
+    }
     Ok((federated, verified))
 }
 

@@ -1,6 +1,7 @@
 //! The hosted door of SAML identity providers: the service provider's metadata
 //! (`GET /{pool_id}/saml2/metadata`) and the assertion consumer service
-//! (`POST /{pool_id}/saml2/idpresponse`, HTTP-POST binding). A response answers the sign-in
+//! (`POST /{pool_id}/saml2/idpresponse`, HTTP-POST binding), and single logout
+//! (`GET /{pool_id}/saml2/logout`, HTTP-Redirect binding). A response answers the sign-in
 //! its RelayState names (SP-initiated); an unsolicited one is taken only from a provider with
 //! `IDPInit` on, its RelayState carrying the authorization request's parameters as at Cognito.
 //! Once the relying party's request is known, failures go to it as OAuth errors; before, a
@@ -13,6 +14,7 @@ use super::federation::{self, to_client};
 use super::{Ctx, Path};
 use crate::federation::pending;
 use crate::federation::providers::ProviderType;
+use crate::federation::saml::logout::Answered;
 use crate::federation::saml::metadata::sp_metadata;
 use crate::federation::saml::response::MAX_RESPONSE_CHARS;
 use crate::federation::saml::sign_in::{self as saml, Posted, SamlFlight};
@@ -125,6 +127,50 @@ pub async fn acs(
     })
     .await;
     federation::finish(&state, &ctx, &req, &request, signed_in, true, now).await
+}
+
+/// `GET /{pool_id}/saml2/logout`: the IdP's LogoutResponse to ours (the logout continues where
+/// `/logout` would have gone), or its own LogoutRequest (answered with ours).
+pub async fn logout(state: web::Data<AppState>, path: Path, req: HttpRequest) -> HttpResponse {
+    let ctx = or_respond!(Ctx::load(&state, &path, &req).await);
+    let Ok(params) = Params::parse_limited(req.query_string().as_bytes(), 64 * 1024) else {
+        return ctx.expired();
+    };
+    let target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let (st, pool_id, now) = (
+        state.get_ref().clone(),
+        ctx.pool_id().to_string(),
+        state.now(),
+    );
+    let answered = web::block(move || {
+        crate::federation::saml::logout::answer(
+            &st.sign_in_services(),
+            &pool_id,
+            &params,
+            &target,
+            now,
+        )
+    })
+    .await;
+    let location = match answered {
+        Ok(Ok(Answered::Done(Some(then)) | Answered::Respond(then))) => then,
+        Ok(Ok(Answered::Done(None))) => {
+            return crate::oidc::logout::logged_out_page(ctx.chrome());
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(pool = %ctx.pool_id(), error = %e, "SAML logout message refused");
+            return ctx.expired();
+        }
+        Err(e) => return ctx.internal(e),
+    };
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
 }
 
 /// An unsolicited response's RelayState as an authorization request: (provider, pending
