@@ -48,6 +48,7 @@ catalogue! {
     no_account: "Don’t have an account?", "Noch kein Konto?";
     create_account_link: "Create an account", "Konto erstellen";
     err_credentials: "Incorrect email or password.", "E-Mail-Adresse oder Passwort ist falsch.";
+    err_risk_blocked: "This sign-in was stopped for your protection: it looks unusual for your account. Try again from a device or network you used before, or contact your administrator.", "Diese Anmeldung wurde zu Ihrem Schutz angehalten: Sie wirkt für Ihr Konto ungewöhnlich. Versuchen Sie es von einem Gerät oder Netz aus, das Sie schon benutzt haben, oder wenden Sie sich an Ihren Administrator.";
     err_throttled: "Too many failed attempts. Wait a few minutes and try again.", "Zu viele Fehlversuche. Warten Sie einige Minuten und versuchen Sie es erneut.";
     err_missing_credentials: "Enter your email and password.", "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.";
     err_not_confirmed: "Your account is not confirmed yet. Enter the code we sent to your email.", "Ihr Konto ist noch nicht bestätigt. Geben Sie den Code ein, den wir Ihnen per E-Mail geschickt haben.";

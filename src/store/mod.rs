@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod outbox;
 pub mod pools;
 pub mod resource_servers;
+pub mod risk;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;
@@ -108,6 +109,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0013_email_mfa",
         include_str!("../../migrations/0013_email_mfa.sql"),
+    ),
+    (
+        "0014_adaptive_sign_in",
+        include_str!("../../migrations/0014_adaptive_sign_in.sql"),
     ),
 ];
 
