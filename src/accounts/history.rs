@@ -94,6 +94,8 @@ pub struct Risk {
     pub device_name: Option<String>,
     pub country: Option<String>,
     pub city: Option<String>,
+    /// The client address scored (AdminInitiateAuth's `ContextData.IpAddress` when given).
+    pub source: String,
 }
 
 /// One page of a user's sign-ins, newest first, and where the next page starts.
@@ -158,6 +160,7 @@ pub fn sign_ins(
                 device_name: c.device_name,
                 country: c.country,
                 city: c.city,
+                source: c.source,
             }),
         })
         .collect();

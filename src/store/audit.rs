@@ -132,6 +132,8 @@ pub struct RiskColumns {
     pub device_name: Option<String>,
     pub country: Option<String>,
     pub city: Option<String>,
+    /// The address scored (AdminInitiateAuth's `ContextData.IpAddress` when given).
+    pub source: String,
 }
 
 /// Where a page of `sign_ins_of` starts: strictly older than (at, id).
@@ -153,7 +155,8 @@ pub fn sign_ins_of(
 ) -> Result<Vec<SignInRow>, StoreError> {
     let mut stmt = db.prepare_cached(
         "SELECT e.id, e.at, e.door, e.source, e.outcome, f.value, f.at,
-                r.level, r.decision, r.action, r.signals, r.device_name, r.country, r.city
+                r.level, r.decision, r.action, r.signals, r.device_name, r.country, r.city,
+                r.source
          FROM audit_events e
          LEFT JOIN auth_event_feedback f ON f.pool_id = e.pool_id AND f.event_id = e.id
          LEFT JOIN sign_in_risk r ON r.pool_id = e.pool_id AND r.event_id = e.id
@@ -183,6 +186,7 @@ pub fn sign_ins_of(
                     device_name: r.get(11)?,
                     country: r.get(12)?,
                     city: r.get(13)?,
+                    source: r.get(14)?,
                 }),
                 None => None,
             };

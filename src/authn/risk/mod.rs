@@ -95,6 +95,8 @@ pub struct Assessment {
     /// What is done (`NO_ACTION` in AUDIT mode).
     pub action: Action,
     pub signals: Vec<Signal>,
+    /// A notification was queued (the door wakes the mailer).
+    pub notified: bool,
 }
 
 impl Assessment {
@@ -222,7 +224,8 @@ pub fn assess(
     let id = store::risk::insert(db, &row)?;
     tracing::info!(pool = %pool.id, user = %user.id, level = ?level, action = action.as_str(),
         signals = %row.signals, "sign-in scored");
-    if mode == Mode::Enforced && response.notify && level.is_some() {
+    let notified = mode == Mode::Enforced && response.notify && level.is_some();
+    if notified {
         let place = match (&row.city, &row.country) {
             (Some(city), Some(c)) => Some(format!("{city}, {c}")),
             (None, Some(c)) => Some(c.clone()),
@@ -252,6 +255,7 @@ pub fn assess(
         level,
         action,
         signals,
+        notified,
     }))
 }
 

@@ -129,6 +129,9 @@ pub async fn password_sign_in(
     .await?;
     let (user, amr, auth_time, demand) = match outcome {
         Ok(a) => {
+            if a.risk.as_ref().is_some_and(|r| r.notified) {
+                ctx.state.wake_mailer();
+            }
             let demand = a.risk.as_ref().map(|r| r.demand()).unwrap_or_default();
             (a.user, a.amr, a.auth_time, demand)
         }

@@ -217,7 +217,12 @@ pub async fn submit(
     })
     .await;
     let authenticated = match login {
-        Ok(Ok(a)) => a,
+        Ok(Ok(a)) => {
+            if a.risk.as_ref().is_some_and(|r| r.notified) {
+                state.wake_mailer();
+            }
+            a
+        }
         Ok(Err(LoginError::InvalidCredentials | LoginError::UnknownUser)) => {
             state.address_limiter.record_failure(ip, now);
             state.audit(

@@ -72,6 +72,7 @@ fn auth_event_type(e: &SignIn) -> Value {
         if let Some(level) = &r.level {
             risk["RiskLevel"] = json!(level);
         }
+        context["IpAddress"] = json!(r.source);
         if let Some(d) = &r.device_name {
             context["DeviceName"] = json!(d);
         }
