@@ -140,6 +140,12 @@ catalogue! {
     history_confirmed: "Confirmed as you", "Als Sie bestätigt";
     not_me_button: "This wasn't me", "Das war ich nicht";
     not_me_done: "You have been signed out everywhere. Sign in again and change your password.", "Sie wurden überall abgemeldet. Melden Sie sich erneut an und ändern Sie Ihr Passwort.";
+    not_me_title: "Was this you?", "Waren Sie das?";
+    not_me_intro: "We e-mailed you about a sign-in to your account. If it was not you, confirm below: you will be signed out everywhere, and the sign-in is reported to your administrator.", "Wir haben Sie per E-Mail über eine Anmeldung bei Ihrem Konto informiert. Wenn Sie das nicht waren, bestätigen Sie es unten: Sie werden überall abgemeldet, und die Anmeldung wird Ihrem Administrator gemeldet.";
+    not_me_confirm: "It wasn't me: sign me out everywhere", "Das war ich nicht: überall abmelden";
+    not_me_done_title: "Thank you for telling us", "Danke für Ihre Meldung";
+    not_me_gone_title: "This link no longer works", "Dieser Link funktioniert nicht mehr";
+    not_me_gone_msg: "It has expired, was already used, or is incomplete. If you think someone else signed in to your account, sign in and change your password.", "Er ist abgelaufen, wurde schon benutzt oder ist unvollständig. Wenn Sie glauben, dass sich jemand anderes bei Ihrem Konto angemeldet hat, melden Sie sich an und ändern Sie Ihr Passwort.";
     // Consent
     consent_title: "Authorize access", "Zugriff erlauben";
     consent_intro: "is requesting access to your account.", "möchte auf Ihr Konto zugreifen.";

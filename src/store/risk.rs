@@ -151,6 +151,17 @@ pub fn link_event(
     Ok(Some(id))
 }
 
+/// Whether the "this wasn't me" link of risk row `id` (of `pool_id`) can still be used.
+pub fn link_open(db: &Db, pool_id: &str, id: i64) -> Result<bool, StoreError> {
+    Ok(db
+        .prepare_cached(
+            "SELECT 1 FROM sign_in_risk WHERE id = ?1 AND pool_id = ?2 AND link_used_at IS NULL",
+        )?
+        .query_row(params![id, pool_id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Uses the "this wasn't me" link of risk row `id` once: (pool, user, linked event), or None
 /// when it was used already (or there is no such row).
 pub fn claim_link(

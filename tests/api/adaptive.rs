@@ -72,6 +72,18 @@ fn admin_client(app: &TestApp) -> String {
     crate::helpers::create_client(app, settings, false).0
 }
 
+/// A server whose pool is ENFORCED with the takeover `actions`, an admin key, a client for
+/// the admin flow, and the user `email`.
+async fn enforced(email: &str, actions: Value) -> (TestApp, Key, String) {
+    let app = app().await;
+    let key = admin_key(&app);
+    let client = admin_client(&app);
+    create_user(&app, email, "Test");
+    set_mode(&app, "ENFORCED");
+    set_takeover(&app, &key, actions).await;
+    (app, key, client)
+}
+
 /// AdminInitiateAuth from `ip` (ContextData, trusted from this signed call) with `device`.
 async fn sign_in_from(
     app: &TestApp,
@@ -145,14 +157,8 @@ async fn wait_for_mail(app: &TestApp, to: &str, containing: &str) -> String {
 
 #[tokio::test]
 async fn a_new_device_and_network_notify_the_user_and_a_known_one_does_not() {
-    let app = app().await;
-    let key = admin_key(&app);
-    let client = admin_client(&app);
-    create_user(&app, "nina@example.com", "Nina");
-    set_mode(&app, "ENFORCED");
-    set_takeover(
-        &app,
-        &key,
+    let (app, key, client) = enforced(
+        "nina@example.com",
         json!({"LowAction": {"EventAction": "NO_ACTION", "Notify": true},
                "MediumAction": {"EventAction": "NO_ACTION", "Notify": true},
                "HighAction": {"EventAction": "NO_ACTION", "Notify": true}}),
@@ -210,14 +216,8 @@ async fn a_new_device_and_network_notify_the_user_and_a_known_one_does_not() {
 
 #[tokio::test]
 async fn block_refuses_with_cognitos_error_and_the_hosted_page_says_why() {
-    let app = app().await;
-    let key = admin_key(&app);
-    let client = admin_client(&app);
-    create_user(&app, "bo@example.com", "Bo");
-    set_mode(&app, "ENFORCED");
-    set_takeover(
-        &app,
-        &key,
+    let (app, key, client) = enforced(
+        "bo@example.com",
         json!({"HighAction": {"EventAction": "BLOCK", "Notify": false}}),
     )
     .await;
@@ -271,12 +271,7 @@ async fn block_refuses_with_cognitos_error_and_the_hosted_page_says_why() {
 
 #[tokio::test]
 async fn medium_risk_with_mfa_required_asks_for_the_email_code() {
-    let app = app().await;
-    let key = admin_key(&app);
-    let client = admin_client(&app);
-    create_user(&app, "mo@example.com", "Mo");
-    set_mode(&app, "ENFORCED");
-    set_takeover(&app, &key, json!({"MediumAction": {"EventAction": "MFA_REQUIRED", "Notify": false},
+    let (app, key, client) = enforced("mo@example.com", json!({"MediumAction": {"EventAction": "MFA_REQUIRED", "Notify": false},
                                     "HighAction": {"EventAction": "MFA_REQUIRED", "Notify": false}})).await;
     let (s, _) = sign_in_from(
         &app,
@@ -463,4 +458,129 @@ async fn corrupt_geoip_or_block_list_stop_the_start_with_a_clear_error() {
         .err()
         .expect("refused");
     assert!(e.to_string().contains("line 2"), "{e}");
+}
+
+/// The `r=…&x=…&t=…` query of the "this wasn't me" link in a mail (quoted-printable or not).
+fn not_me_query(mail: &str) -> String {
+    let mail = mail.replace("=3D", "=").replace("&amp;", "&");
+    let start = mail.find("/not-me?").expect("a link") + "/not-me?".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '=' || *c == '&')
+        .collect()
+}
+
+#[tokio::test]
+async fn the_mails_not_me_link_reports_the_sign_in_and_signs_out_everywhere_once() {
+    let (app, key, client) = enforced(
+        "nora@example.com",
+        json!({"MediumAction": {"EventAction": "NO_ACTION", "Notify": true}}),
+    )
+    .await;
+    let user = "nora@example.com";
+    sign_in_from(&app, &key, &client, user, "198.51.100.10", "laptop").await;
+    events(&app, &key, user, 1).await;
+    let (s, v) = sign_in_from(&app, &key, &client, user, "192.0.2.20", "phone").await;
+    assert_eq!(s, 200, "{v}");
+    let refresh = v["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let refresh_with = |token: String| {
+        let client = client.clone();
+        let app = &app;
+        async move {
+            crate::cognito::api(
+                app,
+                "InitiateAuth",
+                json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+                       "AuthParameters": {"REFRESH_TOKEN": token}}),
+            )
+            .await
+        }
+    };
+    let mail = wait_for_mail(&app, user, "192.0.2.20").await;
+    let query = not_me_query(&mail);
+    let link = app.url(&format!("/not-me?{query}"));
+    let reported = events(&app, &key, user, 2).await;
+    assert!(reported[0]["EventFeedback"].is_null(), "{reported:?}");
+
+    // Opening the link changes nothing (mail scanners open links); the form is CSRF-protected.
+    let browser = app.browser();
+    let (status, html, csrf) = crate::helpers::get_form(&browser, &link).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Was this you?"), "{html}");
+    assert_eq!(refresh_with(refresh.clone()).await.0, 200);
+    let r = browser
+        .post(&link)
+        .form(&[("x", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no CSRF token");
+    // A forged or altered link: the friendly page, on GET and POST.
+    let forged = app.url(&format!("/not-me?{}0", query.replace("&t=", "&t=0")));
+    for r in [
+        browser.get(&forged).send().await.unwrap(),
+        browser
+            .post(&forged)
+            .form(&[("csrf_token", csrf.as_str())])
+            .send()
+            .await
+            .unwrap(),
+        browser
+            .get(app.url("/not-me?r=abc&x=&t=%FF"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(r.status(), 400);
+        assert!(r.text().await.unwrap().contains("no longer works"));
+    }
+
+    // Confirmed: reported, signed out everywhere.
+    let r = browser
+        .post(&link)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.text().await.unwrap().contains("signed out everywhere"),
+        "the done page"
+    );
+    let after = events(&app, &key, user, 2).await;
+    assert_eq!(
+        after[0]["EventFeedback"]["FeedbackValue"], "Invalid",
+        "{after:?}"
+    );
+    assert_eq!(after[0]["EventContextData"]["IpAddress"], "192.0.2.20");
+    let (s, v) = refresh_with(refresh).await;
+    assert_eq!(
+        (s, v["__type"].as_str()),
+        (400, Some("NotAuthorizedException")),
+        "{v}"
+    );
+
+    // Once only: the same link again, opened or submitted, is the "no longer works" page.
+    let (status, html, _) = crate::helpers::get_form(&browser, &link).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("no longer works"), "{html}");
+    let r = browser
+        .post(&link)
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("no longer works"));
+    // In German for a German browser.
+    let r = browser
+        .get(&link)
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("funktioniert nicht mehr"));
 }

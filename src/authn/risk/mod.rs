@@ -261,14 +261,14 @@ pub fn assess(
 
 /// The "this wasn't me" link was followed and confirmed: the link is used up, the sign-in's
 /// event (once recorded) gets the feedback `Invalid`, and the user is signed out everywhere.
-/// False when the link was used before (or names nothing).
-pub fn not_me(db: &Db, pool: &Pool, risk_id: i64, now: i64) -> crate::Result<bool> {
-    let Some((pool_id, user_id, event_id)) = store::risk::claim_link(db, risk_id, now)? else {
-        return Ok(false);
-    };
-    if pool_id != pool.id {
-        return Ok(false);
+/// Returns the user, or None when the link was used before (or names nothing in `pool`).
+pub fn not_me(db: &Db, pool: &Pool, risk_id: i64, now: i64) -> crate::Result<Option<String>> {
+    if !store::risk::link_open(db, &pool.id, risk_id)? {
+        return Ok(None);
     }
+    let Some((_, user_id, event_id)) = store::risk::claim_link(db, risk_id, now)? else {
+        return Ok(None);
+    };
     match event_id {
         Some(event) => crate::accounts::history::give_feedback(
             db,
@@ -280,5 +280,5 @@ pub fn not_me(db: &Db, pool: &Pool, risk_id: i64, now: i64) -> crate::Result<boo
         )?,
         None => crate::accounts::recovery::revoke_everything(db, pool, &user_id, now)?,
     }
-    Ok(true)
+    Ok(Some(user_id))
 }
