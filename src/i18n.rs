@@ -136,6 +136,13 @@ catalogue! {
     history_app: "App", "App";
     history_pass: "Signed in", "Angemeldet";
     history_fail: "Failed", "Fehlgeschlagen";
+    history_risk: "Risk", "Risiko";
+    risk_none: "No risk", "Kein Risiko";
+    risk_low: "Low", "Niedrig";
+    risk_medium: "Medium", "Mittel";
+    risk_high: "High", "Hoch";
+    risk_takeover: "possible takeover", "mögliche Übernahme";
+    risk_blocked: "blocked", "blockiert";
     history_reported: "Reported as not you", "Als nicht Sie gemeldet";
     history_confirmed: "Confirmed as you", "Als Sie bestätigt";
     not_me_button: "This wasn't me", "Das war ich nicht";

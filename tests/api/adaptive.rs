@@ -35,7 +35,7 @@ async fn app() -> TestApp {
 }
 
 /// Sets `UserPoolAddOns.AdvancedSecurityMode` (the pool's other settings kept).
-fn set_mode(app: &TestApp, mode: &str) {
+pub(crate) fn set_mode(app: &TestApp, mode: &str) {
     let pool_id = app.pool_id.clone();
     let mode = mode.to_string();
     app.state
@@ -212,6 +212,28 @@ async fn a_new_device_and_network_notify_the_user_and_a_known_one_does_not() {
     assert_eq!(third[0]["EventRisk"]["RiskDecision"], "AccountTakeover");
     assert_eq!(third[0]["EventContextData"]["IpAddress"], "192.0.2.20");
     assert_eq!(third[0]["EventContextData"]["DeviceName"], "TestBrowser/1");
+    // `incognito user events` shows the same level and decision.
+    let args = [
+        "user",
+        "events",
+        "--pool",
+        &app.pool_id,
+        "--user",
+        "nina@example.com",
+    ];
+    let cli = crate::cli::ok_json(app.data_path(), &args);
+    assert_eq!(cli[0]["event_id"], third[0]["EventId"]);
+    assert_eq!(
+        cli[0]["risk"],
+        json!({"level": "Medium", "decision": "AccountTakeover", "action": "NO_ACTION",
+               "signals": ["new_device", "new_network"]})
+    );
+    assert_eq!(cli[2]["risk"]["level"], Value::Null, "the baseline: {cli}");
+    assert_eq!(cli[2]["risk"]["decision"], "NoRisk");
+    let out = crate::cli::run(app.data_path(), &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Medium/AccountTakeover"), "{text}");
+    assert!(text.contains("None/NoRisk"), "{text}");
 }
 
 #[tokio::test]
