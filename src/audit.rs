@@ -308,6 +308,26 @@ fn print_json(row: &AuditRow, client_id: Option<&str>) {
     }
 }
 
+/// A sign-in's final event (not a challenge) takes the user's pending adaptive sign-in score
+/// (`store::risk::link_event`); a success also teaches its device, network and country.
+fn link_risk(db: &crate::store::Db, row: &AuditRow) -> Result<(), StoreError> {
+    if row.action != SIGN_IN || row.outcome == "challenge" {
+        return Ok(());
+    }
+    if let (Some(pool_id), Some(user_id)) = (&row.pool_id, &row.target) {
+        let event_id = db.last_insert_rowid();
+        crate::store::risk::link_event(
+            db,
+            pool_id,
+            user_id,
+            event_id,
+            row.outcome == "success",
+            row.at,
+        )?;
+    }
+    Ok(())
+}
+
 fn write_batches(store: &Store, rx: &Receiver<Queued>) {
     loop {
         let first = match rx.recv() {
@@ -332,6 +352,7 @@ fn write_batches(store: &Store, rx: &Receiver<Queued>) {
             for queued in &mut batch {
                 queued.resolve(db)?;
                 crate::store::audit::insert(db, &queued.row)?;
+                link_risk(db, &queued.row)?;
             }
             Ok(())
         });

@@ -124,6 +124,12 @@ pub struct Config {
     /// A Pwned Passwords SHA-1 file (`HASH:COUNT` lines sorted by hash) to refuse new
     /// passwords from, besides the list shipped in the binary. Searched on disk, never loaded.
     pub breached_passwords_file: Option<PathBuf>,
+    /// A MaxMind-format GeoIP database (GeoLite2/GeoIP2 City or Country) for adaptive
+    /// sign-in's new-country and impossible-travel signals. Read at start-up.
+    pub geoip_database: Option<PathBuf>,
+    /// A file of CIDRs (one a line, `#` comments) whose sign-ins adaptive sign-in rates high
+    /// risk. Read at start-up.
+    pub risk_block_list: Option<PathBuf>,
     /// `database` (default) or `stderr`: audit events also as JSON lines on stderr.
     pub audit_log: AuditLog,
     /// Days audit rows are kept (the MAU report reads them: keep at least 31).
@@ -202,6 +208,8 @@ impl Default for Config {
             address_failure_window_secs: 300,
             cognito_api_allowed_origins: Vec::new(),
             breached_passwords_file: None,
+            geoip_database: None,
+            risk_block_list: None,
             audit_log: AuditLog::Database,
             audit_retention_days: 90,
             smtp_host: None,
@@ -300,6 +308,8 @@ impl Config {
         "address_failure_window_secs",
         "cognito_api_allowed_origins",
         "breached_passwords_file",
+        "geoip_database",
+        "risk_block_list",
         "audit_log",
         "audit_retention_days",
         "smtp_host",

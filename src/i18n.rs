@@ -51,6 +51,7 @@ catalogue! {
     no_account: "Don’t have an account?", "Noch kein Konto?";
     create_account_link: "Create an account", "Konto erstellen";
     err_credentials: "Incorrect email or password.", "E-Mail-Adresse oder Passwort ist falsch.";
+    err_risk_blocked: "This sign-in was stopped for your protection: it looks unusual for your account. Try again from a device or network you used before, or contact your administrator.", "Diese Anmeldung wurde zu Ihrem Schutz angehalten: Sie wirkt für Ihr Konto ungewöhnlich. Versuchen Sie es von einem Gerät oder Netz aus, das Sie schon benutzt haben, oder wenden Sie sich an Ihren Administrator.";
     err_throttled: "Too many failed attempts. Wait a few minutes and try again.", "Zu viele Fehlversuche. Warten Sie einige Minuten und versuchen Sie es erneut.";
     err_missing_credentials: "Enter your email and password.", "Geben Sie Ihre E-Mail-Adresse und Ihr Passwort ein.";
     err_not_confirmed: "Your account is not confirmed yet. Enter the code we sent to your email.", "Ihr Konto ist noch nicht bestätigt. Geben Sie den Code ein, den wir Ihnen per E-Mail geschickt haben.";
@@ -138,10 +139,23 @@ catalogue! {
     history_app: "App", "App";
     history_pass: "Signed in", "Angemeldet";
     history_fail: "Failed", "Fehlgeschlagen";
+    history_risk: "Risk", "Risiko";
+    risk_none: "No risk", "Kein Risiko";
+    risk_low: "Low", "Niedrig";
+    risk_medium: "Medium", "Mittel";
+    risk_high: "High", "Hoch";
+    risk_takeover: "possible takeover", "mögliche Übernahme";
+    risk_blocked: "blocked", "blockiert";
     history_reported: "Reported as not you", "Als nicht Sie gemeldet";
     history_confirmed: "Confirmed as you", "Als Sie bestätigt";
     not_me_button: "This wasn't me", "Das war ich nicht";
     not_me_done: "You have been signed out everywhere. Sign in again and change your password.", "Sie wurden überall abgemeldet. Melden Sie sich erneut an und ändern Sie Ihr Passwort.";
+    not_me_title: "Was this you?", "Waren Sie das?";
+    not_me_intro: "We e-mailed you about a sign-in to your account. If it was not you, confirm below: you will be signed out everywhere, and the sign-in is reported to your administrator.", "Wir haben Sie per E-Mail über eine Anmeldung bei Ihrem Konto informiert. Wenn Sie das nicht waren, bestätigen Sie es unten: Sie werden überall abgemeldet, und die Anmeldung wird Ihrem Administrator gemeldet.";
+    not_me_confirm: "It wasn't me: sign me out everywhere", "Das war ich nicht: überall abmelden";
+    not_me_done_title: "Thank you for telling us", "Danke für Ihre Meldung";
+    not_me_gone_title: "This link no longer works", "Dieser Link funktioniert nicht mehr";
+    not_me_gone_msg: "It has expired, was already used, or is incomplete. If you think someone else signed in to your account, sign in and change your password.", "Er ist abgelaufen, wurde schon benutzt oder ist unvollständig. Wenn Sie glauben, dass sich jemand anderes bei Ihrem Konto angemeldet hat, melden Sie sich an und ändern Sie Ihr Passwort.";
     // Consent
     consent_title: "Authorize access", "Zugriff erlauben";
     consent_intro: "is requesting access to your account.", "möchte auf Ihr Konto zugreifen.";

@@ -35,7 +35,10 @@ pub fn spawn_purge(state: AppState) {
             let purged = state
                 .store
                 .write(move |db| -> Result<usize, StoreError> {
-                    Ok(purge(db, now)? + store::audit::purge_before(db, audit_before)?)
+                    // Adaptive sign-in's records go with the audit log they annotate.
+                    Ok(purge(db, now)?
+                        + store::audit::purge_before(db, audit_before)?
+                        + store::risk::purge(db, audit_before)?)
                 })
                 .await;
             match purged {

@@ -317,6 +317,7 @@ pub fn sign_in_result<T, E: std::borrow::Borrow<LoginError>>(
         Ok(_) => "success",
         Err(LoginError::InvalidCredentials | LoginError::UnknownUser) => "failure",
         Err(LoginError::Trigger(_)) => "trigger_refused",
+        Err(LoginError::RiskBlocked) => "risk_blocked",
         Err(LoginError::Throttled(_)) => "locked_out",
         Err(LoginError::NotConfirmed) => "unconfirmed",
         Err(LoginError::NewPasswordRequired(_)) => "new_password_required",

@@ -30,6 +30,9 @@ pub enum StartupError {
     Core(#[from] crate::Error),
     #[error("setting `breached_passwords_file`: {0}")]
     BreachedPasswords(String),
+    /// `geoip_database` or `risk_block_list` cannot be read or parsed.
+    #[error("adaptive sign-in: {0}")]
+    RiskIntel(String),
     #[error("bootstrap: {0}")]
     Bootstrap(String),
     #[error("mail: {0}")]
@@ -218,6 +221,12 @@ impl Application {
         if let Some(path) = &config.breached_passwords_file {
             crate::authn::breached::configure(path).map_err(StartupError::BreachedPasswords)?;
         }
+        // Before anything else opens: a corrupt file is a start-up error, never a sign-in's.
+        let intel = crate::authn::risk::Intel::load(
+            config.risk_block_list.as_deref(),
+            config.geoip_database.as_deref(),
+        )
+        .map_err(StartupError::RiskIntel)?;
         let store = open_store(&config)?;
         let lock =
             crate::lifecycle::lock_shared(&config).map_err(|source| StartupError::DataDir {
@@ -289,6 +298,10 @@ impl Application {
             config.address_failure_window_secs,
         );
         let triggers = Arc::new(crate::triggers::Triggers::new(&config, sealer.clone()));
+        let risk = Arc::new(
+            crate::authn::risk::Engine::start(&store, &sealer, intel, &public_url, now)
+                .map_err(StartupError::Core)?,
+        );
         let audit = Arc::new(crate::audit::Audit::start(
             store.clone(),
             config.audit_log == crate::config::AuditLog::Stderr,
@@ -305,6 +318,7 @@ impl Application {
             secret_limiter: Arc::new(crate::oidc::client_auth::secret_limiter()),
             request_pool,
             triggers,
+            risk,
             audit,
             ops: Arc::new(crate::lifecycle::Ops::new(tls, Some(lock))),
         };

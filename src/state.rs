@@ -26,6 +26,8 @@ pub struct AppState {
     pub request_pool: Arc<crate::request_pool::RequestPool>,
     /// Calls the pools' Lambda triggers (blocking: from the blocking pool).
     pub triggers: Arc<crate::triggers::Triggers>,
+    /// Adaptive sign-in: the block list, the GeoIP database, the signing key.
+    pub risk: Arc<crate::authn::risk::Engine>,
     /// The audit log's writer (events are queued, written in batches).
     pub audit: Arc<crate::audit::Audit>,
     /// Readiness (false once shutdown begins) and the served TLS certificates.
@@ -43,6 +45,7 @@ impl AppState {
             store: &self.store,
             triggers: &self.triggers,
             sealer: &self.sealer,
+            risk: &self.risk,
         }
     }
 

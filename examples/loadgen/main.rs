@@ -36,7 +36,9 @@ struct Args {
     /// Comma-separated scenarios: discovery, jwks, client_credentials, userinfo, refresh,
     /// login, srp_login (the Cognito API's USER_SRP_AUTH; not in the default set: the
     /// generator's own SRP maths costs as much CPU as the server's), refresh_pre_token
-    /// (refresh with a no-op PreTokenGeneration webhook on loopback; not in the default set).
+    /// (refresh with a no-op PreTokenGeneration webhook on loopback; not in the default set),
+    /// login_adaptive (login with adaptive sign-in ENFORCED, every level NO_ACTION without a
+    /// notification, so each sign-in is scored and recorded; not in the default set).
     #[arg(
         long,
         default_value = "discovery,jwks,client_credentials,userinfo,refresh,login"
@@ -383,6 +385,9 @@ async fn run_scenarios(
             let url = webhook.get_or_insert_with(webhook::start);
             pre_token_webhook(config, &target.setup.pool_id, Some(url)).await;
         }
+        if kind == Kind::LoginAdaptive {
+            adaptive_sign_in(config, &target.setup.pool_id, true).await;
+        }
         let floor = adjacent_floor(kind, floors.alg, floors.hash, floors.cores, args.floor_secs);
         let mut o = scenarios::run(
             kind,
@@ -399,6 +404,9 @@ async fn run_scenarios(
         if kind == Kind::RefreshPreToken {
             pre_token_webhook(config, &target.setup.pool_id, None).await;
         }
+        if kind == Kind::LoginAdaptive {
+            adaptive_sign_in(config, &target.setup.pool_id, false).await;
+        }
     }
     outcomes
 }
@@ -408,6 +416,15 @@ async fn run_scenarios(
 async fn pre_token_webhook(config: &incognito::config::Config, pool_id: &str, url: Option<&str>) {
     let store = incognito::startup::open_store(config).expect("open the store");
     setup::set_pre_token_generation(&store, pool_id, url).expect("set PreTokenGeneration");
+    drop(store);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+}
+
+/// Turns the pool's adaptive sign-in on (ENFORCED, NO_ACTION, no mail) or off, then waits
+/// for the running server's pool cache to notice.
+async fn adaptive_sign_in(config: &incognito::config::Config, pool_id: &str, on: bool) {
+    let store = incognito::startup::open_store(config).expect("open the store");
+    setup::set_adaptive_sign_in(&store, pool_id, on).expect("set AdvancedSecurityMode");
     drop(store);
     tokio::time::sleep(Duration::from_millis(2500)).await;
 }
@@ -425,7 +442,9 @@ fn adjacent_floor(
             floor::signing_rate(alg, cores, secs),
             format!("{} sign", alg.name()),
         )),
-        Kind::Login => Some((floor::hashing_rate(hash, cores, secs), "Argon2id".into())),
+        Kind::Login | Kind::LoginAdaptive => {
+            Some((floor::hashing_rate(hash, cores, secs), "Argon2id".into()))
+        }
         _ => None,
     }
 }
@@ -613,14 +632,21 @@ fn print_targets(
             ratio * 100.0
         );
     }
-    if let (Some(plain), Some(o)) = (get(Kind::Refresh), get(Kind::RefreshPreToken)) {
-        let ratio = o.rps() / plain.rps();
-        println!(
-            "  {} refresh_pre_token >= 70% of refresh: {:.0}%",
-            mark(ratio >= 0.7),
-            ratio * 100.0
-        );
-    }
+    // A scenario against its plain twin (the same work plus one feature).
+    let versus = |plain: Kind, with: Kind, at_least: f64| {
+        if let (Some(p), Some(o)) = (get(plain), get(with)) {
+            let ratio = o.rps() / p.rps();
+            println!(
+                "  {} {} >= {:.0}% of {}: {:.0}%",
+                mark(ratio >= at_least),
+                with.name(),
+                at_least * 100.0,
+                plain.name(),
+                ratio * 100.0
+            );
+        }
+    };
+    versus(Kind::Refresh, Kind::RefreshPreToken, 0.7);
     if let Some(o) = get(Kind::Login) {
         let ratio = o.rps() / o.floor.as_ref().map_or(fl.argon2, |f| f.0);
         println!(
@@ -629,6 +655,7 @@ fn print_targets(
             ratio * 100.0
         );
     }
+    versus(Kind::Login, Kind::LoginAdaptive, 0.95);
     for k in [Kind::Discovery, Kind::Jwks] {
         if let Some(o) = get(k) {
             println!(
@@ -649,7 +676,7 @@ fn print_targets(
     // Sign-ins are bounded by their password work (Argon2, or SRP's 3072-bit exponentiations).
     for o in outcomes
         .iter()
-        .filter(|o| !matches!(o.kind, Kind::Login | Kind::SrpLogin))
+        .filter(|o| !matches!(o.kind, Kind::Login | Kind::LoginAdaptive | Kind::SrpLogin))
     {
         println!(
             "  {} {} p99 <= 10 ms at {concurrency} clients: {:.2} ms",

@@ -24,6 +24,9 @@ pub enum Kind {
     /// `refresh` against a pool whose PreTokenGeneration is a no-op webhook (`webhook.rs`).
     RefreshPreToken,
     Login,
+    /// `login` on the pool with adaptive sign-in ENFORCED, every level NO_ACTION without a
+    /// notification: each sign-in is scored and recorded, nothing blocks.
+    LoginAdaptive,
     SrpLogin,
 }
 
@@ -37,6 +40,7 @@ impl Kind {
             "refresh" => Kind::Refresh,
             "refresh_pre_token" => Kind::RefreshPreToken,
             "login" => Kind::Login,
+            "login_adaptive" => Kind::LoginAdaptive,
             "srp_login" => Kind::SrpLogin,
             _ => return None,
         })
@@ -55,6 +59,7 @@ impl Kind {
             Kind::Refresh => "refresh",
             Kind::RefreshPreToken => "refresh_pre_token",
             Kind::Login => "login",
+            Kind::LoginAdaptive => "login_adaptive",
             Kind::SrpLogin => "srp_login",
         }
     }
@@ -374,7 +379,7 @@ async fn vu_loop(
                 let user = rng.gen_range(0..s.users.min(setup::SRP_USERS));
                 srp_flow(target, &mut conn, user).await
             }
-            Kind::Login => {
+            Kind::Login | Kind::LoginAdaptive => {
                 jar.clear();
                 let user = rng.gen_range(0..s.users);
                 login_flow(target, &mut conn, &mut jar, user)

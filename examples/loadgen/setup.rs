@@ -265,3 +265,33 @@ pub fn set_pre_token_generation(
         service::update_pool(db, &mut pool, now())
     })
 }
+
+/// Adaptive sign-in for the `login_adaptive` scenario: `on` makes the pool ENFORCED with every
+/// risk level NO_ACTION and no notification (each sign-in is scored and recorded, nothing
+/// blocks); off makes it OFF and removes the configuration.
+pub fn set_adaptive_sign_in(store: &Store, pool_id: &str, on: bool) -> incognito::Result<()> {
+    use incognito::pools::risk::{POOL_WIDE, RiskConfiguration};
+    let no_action = serde_json::json!({"EventAction": "NO_ACTION", "Notify": false});
+    store.write_sync(|db| -> incognito::Result<()> {
+        let mut pool = incognito::store::pools::get(db, pool_id)?
+            .ok_or_else(|| incognito::Error::not_found("pool"))?;
+        let mode = if on { "ENFORCED" } else { "OFF" };
+        pool.settings.recorded.user_pool_add_ons =
+            Some(serde_json::json!({ "AdvancedSecurityMode": mode }));
+        if on {
+            let takeover = serde_json::json!({"Actions": {"LowAction": no_action,
+                "MediumAction": no_action, "HighAction": no_action}});
+            pool.settings.risk.insert(
+                POOL_WIDE.to_string(),
+                RiskConfiguration {
+                    account_takeover: Some(takeover),
+                    last_modified: now(),
+                    ..Default::default()
+                },
+            );
+        } else {
+            pool.settings.risk.remove(POOL_WIDE);
+        }
+        service::update_pool(db, &mut pool, now())
+    })
+}

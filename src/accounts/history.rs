@@ -3,8 +3,8 @@
 //!
 //! Every door records a sign-in with the user's id as the audit row's target (a refused one
 //! too, once the audit writer has found the user behind the typed name), so the history is
-//! one indexed read. It lasts as long as the audit log (`audit_retention_days`). Risk scoring
-//! is not built: the Cognito door calls every event `NoRisk`.
+//! one indexed read. It lasts as long as the audit log (`audit_retention_days`). A sign-in
+//! adaptive sign-in scored carries its score (`authn::risk`, joined from `sign_in_risk`).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -76,6 +76,26 @@ pub struct SignIn {
     /// What the caller was answered (`success`, `failed`, a Cognito `__type`).
     pub outcome: String,
     pub feedback: Option<(Feedback, i64)>,
+    /// Adaptive sign-in's score; None when the pool did not score it.
+    pub risk: Option<Risk>,
+}
+
+/// How adaptive sign-in scored a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Risk {
+    /// `Low`, `Medium`, `High`; None when no signal fired.
+    pub level: Option<String>,
+    /// Cognito's RiskDecision: `NoRisk`, `AccountTakeover`, `Block`.
+    pub decision: String,
+    /// The action taken (`NO_ACTION`, `MFA_IF_CONFIGURED`, `MFA_REQUIRED`, `BLOCK`).
+    pub action: String,
+    /// The signals that fired (`new_device`, …).
+    pub signals: Vec<String>,
+    pub device_name: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    /// The client address scored (AdminInitiateAuth's `ContextData.IpAddress` when given).
+    pub source: String,
 }
 
 /// One page of a user's sign-ins, newest first, and where the next page starts.
@@ -127,6 +147,21 @@ pub fn sign_ins(
             feedback: r
                 .feedback
                 .and_then(|(v, at)| Some((Feedback::parse(&v)?, at))),
+            risk: r.risk.map(|c| Risk {
+                level: c.level,
+                decision: c.decision,
+                action: c.action,
+                signals: c
+                    .signals
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+                device_name: c.device_name,
+                country: c.country,
+                city: c.city,
+                source: c.source,
+            }),
         })
         .collect();
     Ok(Page { events, next })

@@ -33,6 +33,8 @@ pub enum LoginError {
     ResetRequired,
     /// A trigger refused the sign-in or failed (its message is Cognito's).
     Trigger(TriggerError),
+    /// Adaptive sign-in blocked it (the password was right).
+    RiskBlocked,
     Internal(crate::Error),
 }
 
@@ -68,6 +70,8 @@ pub struct Context {
     pub prevent_user_existence_errors: bool,
     /// The door, as the sign-in metrics label it (`hosted_ui`, `cognito`).
     pub door: &'static str,
+    /// Where the sign-in comes from, for adaptive sign-in (None: not scored).
+    pub evidence: Option<crate::authn::risk::Evidence>,
 }
 
 impl Context {
@@ -94,12 +98,16 @@ pub struct Services<'a> {
     pub store: &'a Store,
     pub triggers: &'a Triggers,
     pub sealer: &'a Sealer,
+    pub risk: &'a crate::authn::risk::Engine,
 }
 
 pub struct Authenticated {
     pub user: User,
     pub amr: Vec<String>,
     pub auth_time: i64,
+    /// Adaptive sign-in's score (None when the pool does not score): its second factor
+    /// demand is the door's to honour.
+    pub risk: Option<crate::authn::risk::Assessment>,
 }
 
 /// Checks a password. Blocking (argon2, SQLite and the triggers): call on the blocking pool.
@@ -238,11 +246,31 @@ fn check_password(
         // Federated users have no password here (unreachable: no hash verifies).
         UserStatus::ExternalProvider => Err(LoginError::InvalidCredentials),
         UserStatus::Confirmed => {
+            let risk = match &context.evidence {
+                Some(evidence) => store.write_sync(|db| {
+                    crate::authn::risk::assess(
+                        db,
+                        services.risk,
+                        pool,
+                        context.client_id.as_deref(),
+                        &user,
+                        evidence,
+                        standing.failures,
+                        now,
+                    )
+                })?,
+                None => None,
+            };
+            if risk.as_ref().is_some_and(|r| r.blocked()) {
+                tracing::info!(pool = %pool.id, user = %user.id, "sign-in blocked by adaptive sign-in");
+                return Err(LoginError::RiskBlocked);
+            }
             tracing::info!(pool = %pool.id, user = %user.id, "sign-in succeeded");
             Ok(Authenticated {
                 user,
                 amr: vec!["pwd".into()],
                 auth_time: now,
+                risk,
             })
         }
     }

@@ -32,6 +32,24 @@ pub enum Factor {
     Email,
 }
 
+/// A second factor asked for by adaptive sign-in (`authn::risk`), besides the pool's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Demand {
+    #[default]
+    None,
+    /// MFA_IF_CONFIGURED: the user's own factor, if any; a remembered device does not skip it.
+    IfConfigured,
+    /// MFA_REQUIRED: the authenticator, else a code to the verified e-mail (`authn::risk`
+    /// blocks a user who has neither).
+    Required,
+}
+
+/// Whether the user can answer a second factor adaptive sign-in requires: an authenticator
+/// or a verified e-mail address.
+pub fn has_risk_factor(db: &Db, user: &User) -> Result<bool> {
+    Ok(is_enabled(db, &user.id)? || (user.email.is_some() && user.email_verified))
+}
+
 /// Lifetime of an e-mailed sign-in code.
 pub const EMAIL_CODE_TTL_SECS: i64 = 5 * 60;
 
@@ -109,8 +127,18 @@ pub fn masked_email(email: &str) -> String {
 }
 
 /// `wants_mfa`: the client asked for it (`acr_values`), even where the pool makes it optional.
-pub fn next_step(db: &Db, pool: &Pool, user: &User, wants_mfa: bool) -> Result<Step> {
+/// `demand`: what adaptive sign-in asks for.
+pub fn next_step(
+    db: &Db,
+    pool: &Pool,
+    user: &User,
+    wants_mfa: bool,
+    demand: Demand,
+) -> Result<Step> {
     let enabled = store::mfa::get_totp(db, &user.id)?.is_some_and(|t| t.enabled);
+    if demand == Demand::Required && !enabled && user.email.is_some() && user.email_verified {
+        return Ok(Step::Verify(Factor::Email));
+    }
     let needed = pool.settings.mfa == MfaMode::Required
         || (pool.settings.mfa == MfaMode::Optional && wants_mfa);
     if !enabled && email_factor(db, pool, user, needed)? {
@@ -437,19 +465,22 @@ pub enum AfterPassword {
 }
 
 /// Decides the step after the password. A remembered device skips the code unless the client
-/// asked for MFA explicitly; the resulting sign-in then says only `pwd`.
+/// asked for MFA explicitly (or adaptive sign-in did); the resulting sign-in then says only `pwd`.
+#[allow(clippy::too_many_arguments)]
 pub fn after_password(
     db: &Db,
     pool: &Pool,
     user: &User,
     wants_mfa: bool,
+    demand: Demand,
     device_cookie: Option<&str>,
     auth_time: i64,
     now: i64,
 ) -> Result<AfterPassword> {
-    let step = next_step(db, pool, user, wants_mfa)?;
+    let step = next_step(db, pool, user, wants_mfa, demand)?;
     if matches!(step, Step::Verify(_))
         && !wants_mfa
+        && demand == Demand::None
         && pool.settings.remember_device_days > 0
         && let Some(c) = device_cookie
         && device_remembered(db, &user.id, c, now)?

@@ -5,6 +5,7 @@ pub mod flow;
 pub mod legacy_hash;
 pub mod mfa;
 pub mod password;
+pub mod risk;
 pub mod secret_hash;
 pub mod sessions;
 pub mod srp;

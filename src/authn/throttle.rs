@@ -30,6 +30,8 @@ pub struct Standing {
     pub locked_for: Option<i64>,
     /// Failures are on record, so a success has something to clear.
     pub has_failures: bool,
+    /// How many (adaptive sign-in's failure velocity).
+    pub failures: i64,
 }
 
 pub fn standing(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Result<Standing> {
@@ -37,6 +39,7 @@ pub fn standing(db: &Db, pool_id: &str, subject: &str, now: i64) -> crate::Resul
     Ok(Standing {
         locked_for: row.and_then(|(_, until)| (until > now).then_some(until - now)),
         has_failures: row.is_some(),
+        failures: row.map_or(0, |(n, _)| n),
     })
 }
 
@@ -99,6 +102,15 @@ impl<K: Hash + Eq> WindowLimiter<K> {
         let (start, n) = counts.get(key.borrow())?;
         let left = start + self.window_secs - now;
         (left > 0 && *n >= self.max_failures).then_some(left)
+    }
+
+    /// Failures of the key in its current window (adaptive sign-in's address velocity).
+    pub fn failures(&self, key: impl Borrow<K>, now: i64) -> u32 {
+        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        match counts.get(key.borrow()) {
+            Some((start, n)) if now - start < self.window_secs => *n,
+            _ => 0,
+        }
     }
 
     pub fn is_blocked(&self, key: impl Borrow<K>, now: i64) -> bool {

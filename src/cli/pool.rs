@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::admin::{Ctx, PoolRef};
 use super::output::{Output, json_word, list_or_none};
 use crate::pools::migrate_from::MigrateFrom;
+use crate::pools::risk::Mode;
 use crate::pools::schema::{AttributeType, SchemaAttribute};
 use crate::pools::service as pools;
 use crate::pools::{MfaMode, PasswordPolicy, Pool, PoolSettings, UsernameAttribute};
@@ -131,6 +132,11 @@ pub struct PoolSettingsArgs {
     /// E-mail one-time codes as a second factor (Cognito's EMAIL_OTP), besides TOTP.
     #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
     pub email_mfa: Option<bool>,
+    /// Adaptive sign-in (Cognito's `UserPoolAddOns.AdvancedSecurityMode`): OFF (nothing is
+    /// scored), AUDIT (scored and recorded only) or ENFORCED (the risk configuration's
+    /// actions apply; see docs/security.md).
+    #[arg(long, value_name = "OFF|AUDIT|ENFORCED", value_parser = parse_security_mode)]
+    pub advanced_security: Option<Mode>,
     /// Require PKCE from confidential clients too (public clients always need it).
     #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
     pub pkce_for_confidential: Option<bool>,
@@ -151,6 +157,10 @@ fn parse_on_off(s: &str) -> std::result::Result<bool, String> {
         "off" | "false" | "no" => Ok(false),
         _ => Err("expected on or off".into()),
     }
+}
+
+fn parse_security_mode(s: &str) -> std::result::Result<Mode, String> {
+    Mode::parse(&s.to_ascii_uppercase()).ok_or_else(|| "expected OFF, AUDIT or ENFORCED".into())
 }
 
 /// `NAME:TYPE[:MIN:MAX][:immutable]` → a custom attribute (checked by the core on save).
@@ -258,6 +268,17 @@ fn apply_settings(settings: &mut PoolSettings, args: PoolSettingsArgs) -> Result
     }
     if let Some(v) = args.email_mfa {
         settings.email_mfa = v;
+    }
+    if let Some(mode) = args.advanced_security {
+        // The rest of UserPoolAddOns (e.g. AdvancedSecurityAdditionalFlows) stays.
+        let add_ons = settings
+            .recorded
+            .user_pool_add_ons
+            .get_or_insert_with(|| json!({}));
+        if !add_ons.is_object() {
+            *add_ons = json!({});
+        }
+        add_ons["AdvancedSecurityMode"] = json!(mode.as_str());
     }
     if let Some(v) = args.pkce_for_confidential {
         settings.pkce_required_for_confidential = v;

@@ -287,6 +287,12 @@ fn events(ctx: &Ctx, args: &EventsArgs) -> std::result::Result<Output, String> {
                     "source": e.source,
                     "outcome": e.outcome,
                     "response": if e.success { "Pass" } else { "Fail" },
+                    "risk": e.risk.as_ref().map(|r| json!({
+                        "level": r.level,
+                        "decision": r.decision,
+                        "action": r.action,
+                        "signals": r.signals,
+                    })),
                     "feedback": e.feedback.map(|(f, _)| f.as_str()),
                     "feedback_token": history::feedback_token(&key, &user.pool_id, &user.id, &e.id),
                 })
@@ -299,12 +305,17 @@ fn events(ctx: &Ctx, args: &EventsArgs) -> std::result::Result<Output, String> {
     }
     for e in &page.events {
         text.push_str(&format!(
-            "{:<8} {:<25} {:<7} {:<40} {:<5} {}\n",
+            "{:<8} {:<25} {:<7} {:<40} {:<5} {:<24} {}\n",
             e.id,
             super::audit::rfc3339(e.at),
             e.door.as_str(),
             e.source.as_deref().unwrap_or("-"),
             if e.success { "Pass" } else { "Fail" },
+            e.risk.as_ref().map_or("-".to_string(), |r| format!(
+                "{}/{}",
+                r.level.as_deref().unwrap_or("None"),
+                r.decision
+            )),
             e.feedback.map_or("", |(f, _)| f.as_str()),
         ));
     }

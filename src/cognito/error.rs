@@ -188,6 +188,11 @@ pub fn password_reset_required() -> CognitoError {
     )
 }
 
+/// Adaptive sign-in blocked a sign-in (Cognito's answer when its risk response is BLOCK).
+pub fn risk_blocked() -> CognitoError {
+    CognitoError::not_authorized("Unable to login because of security reasons.")
+}
+
 impl From<crate::authn::flow::LoginError> for CognitoError {
     fn from(e: crate::authn::flow::LoginError) -> CognitoError {
         use crate::authn::flow::LoginError;
@@ -202,6 +207,7 @@ impl From<crate::authn::flow::LoginError> for CognitoError {
             // Handled by the caller (a challenge, not an error).
             LoginError::NewPasswordRequired(_) => CognitoError::bad_credentials(),
             LoginError::ResetRequired => password_reset_required(),
+            LoginError::RiskBlocked => risk_blocked(),
             LoginError::Internal(e) => e.into(),
         }
     }

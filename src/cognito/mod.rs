@@ -16,6 +16,7 @@
 pub mod actions;
 mod audit;
 pub mod constraints;
+mod context_data;
 pub mod custom_auth;
 pub mod error;
 pub mod routes;

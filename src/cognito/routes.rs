@@ -154,9 +154,15 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
             "The request body must be a JSON object.",
         ));
     }
-    let ctx = Ctx {
-        now: state.now(),
-        ip: crate::http::client_ip(req),
+    let (now, ip) = (state.now(), crate::http::client_ip(req));
+    // Refused (too large) only once the caller is authenticated and the input checked.
+    let evidence = super::context_data::evidence(&action, &json, ip, |a| {
+        state.address_limiter.failures(a, now)
+    });
+    let mut ctx = Ctx {
+        now,
+        ip,
+        evidence: crate::authn::risk::Evidence::from_address(ip),
         state,
     };
     let mut key = None;
@@ -172,6 +178,7 @@ async fn handle(state: AppState, req: &HttpRequest, payload: web::Payload) -> Re
     }
     // Cognito's input constraints, before any action looks at a user or a client.
     super::constraints::validate(&action, &json)?;
+    ctx.evidence = evidence?;
     let result = match run(&action, &ctx, &json).await {
         Some(r) => r,
         None => {

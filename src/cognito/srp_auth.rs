@@ -112,7 +112,7 @@ pub async fn start_with(
             login.to_string(),
         );
         let (context, u1) = (
-            shared::sign_in_context(client, client_metadata),
+            shared::sign_in_context(ctx, client, client_metadata),
             user.clone(),
         );
         store::blocking(move || {
@@ -334,6 +334,7 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
     // 3. Record the outcome and finish the sign-in.
     let (c3, issuer) = (client.clone(), ctx.issuer(client.pool_id()));
     let (limiter, ip) = (ctx.state.address_limiter.clone(), ctx.ip);
+    let (risk, evidence) = (ctx.state.risk.clone(), ctx.evidence.clone());
     ctx.sign_in_with(ans.client_metadata, move |db| {
         let pool_id = c3.pool_id();
         let subject = spent.login.trim().to_lowercase();
@@ -343,10 +344,39 @@ pub async fn verify(ctx: &Ctx, client: &ClientRef, ans: Answer) -> Result<Value>
             tracing::info!(pool = %pool_id, "sign-in failed (SRP)");
             return Err(bad());
         };
+        let failures = crate::authn::throttle::standing(db, pool_id, &subject, now)?.failures;
         crate::authn::throttle::record_success(db, pool_id, &subject)?;
         // The user as of now (disabled or deleted meanwhile: no tokens).
         let user = store::users::get(db, pool_id, &user.id)?.ok_or_else(bad)?;
-        shared::finish_sign_in(db, &c3, &user, &["pwd".to_string()], now, &issuer, now)
+        // Adaptive sign-in, as for a password sign-in (`flow::password_login`).
+        let assessment = if user.can_sign_in() {
+            crate::authn::risk::assess(
+                db,
+                &risk,
+                &c3.entry.pool,
+                Some(&c3.client.id),
+                &user,
+                &evidence,
+                failures,
+                now,
+            )?
+        } else {
+            None
+        };
+        if assessment.as_ref().is_some_and(|a| a.blocked()) {
+            return Err(crate::cognito::error::risk_blocked());
+        }
+        let demand = assessment.map(|a| a.demand()).unwrap_or_default();
+        shared::finish_sign_in(
+            db,
+            &c3,
+            &user,
+            &["pwd".to_string()],
+            now,
+            &issuer,
+            demand,
+            now,
+        )
     })
     .await
 }

@@ -26,6 +26,15 @@ pub fn device_name(pool_id: &str, https: bool) -> String {
     name(&format!("incognito_device_{pool_id}"), https)
 }
 
+/// Adaptive sign-in's device cookie: a signed, random browser id (one for every pool: it
+/// says nothing but "this browser was here before"). Long-lived: `RISK_DEVICE_MAX_AGE_SECS`.
+pub fn risk_device_name(https: bool) -> String {
+    name("incognito_browser", https)
+}
+
+/// Two years.
+pub const RISK_DEVICE_MAX_AGE_SECS: i64 = 2 * 365 * 86_400;
+
 pub fn csrf_name(https: bool) -> String {
     name("incognito_csrf", https)
 }

@@ -36,6 +36,17 @@ catalogue! {
         "Mit diesem Code legen Sie ein neues Passwort für Ihr Konto bei {pool} fest:";
     reset_password_note: "The code is valid for {minutes} minutes. If you did not ask to reset your password, ignore this message; your password stays as it is.",
         "Der Code ist {minutes} Minuten lang gültig. Wenn Sie das Zurücksetzen nicht angefordert haben, ignorieren Sie diese Nachricht; Ihr Passwort bleibt unverändert.";
+    // new_sign_in (adaptive sign-in's notification)
+    new_sign_in_subject: "New sign-in to your account at {pool}", "Neue Anmeldung bei Ihrem Konto bei {pool}";
+    new_sign_in_heading: "New sign-in to your account", "Neue Anmeldung bei Ihrem Konto";
+    new_sign_in_intro: "Your account at {pool} was signed in to on {time} (UTC) from {place} ({ip}), with {device}.",
+        "Bei Ihrem Konto bei {pool} hat sich am {time} (UTC) jemand aus {place} ({ip}) mit {device} angemeldet.";
+    new_sign_in_note: "If this was you, there is nothing to do.", "Wenn Sie das waren, ist nichts weiter zu tun.";
+    new_sign_in_link_intro: "If this was not you, sign out everywhere with one click, then change your password:",
+        "Wenn Sie das nicht waren, melden Sie sich mit einem Klick überall ab und ändern Sie dann Ihr Passwort:";
+    new_sign_in_button: "This wasn't me", "Das war ich nicht";
+    new_sign_in_unknown_place: "an unknown place", "einem unbekannten Ort";
+    new_sign_in_unknown_device: "an unknown device", "einem unbekannten Gerät";
     // sign_in_code
     sign_in_code_subject: "Your sign-in code for {pool}", "Ihr Anmeldecode für {pool}";
     sign_in_code_heading: "Your sign-in code", "Ihr Anmeldecode";

@@ -148,6 +148,49 @@ pub fn password_changed(lang: &str, pool_name: &str, overrides: Option<&EmailOve
     apply_override(built, overrides, &vars)
 }
 
+/// Where and how a sign-in came in, for its notification.
+pub struct SignInDetails<'a> {
+    /// `2026-05-01 12:00`
+    pub time: &'a str,
+    pub ip: &'a str,
+    /// `City, Country`, when the address could be located.
+    pub place: Option<&'a str>,
+    pub device: Option<&'a str>,
+}
+
+/// Adaptive sign-in's notification "new sign-in to your account", with the one-click
+/// "this wasn't me" link.
+pub fn new_sign_in(lang: &str, pool_name: &str, d: &SignInDetails<'_>, link: &str) -> Message {
+    let tr = i18n::for_tag(lang);
+    let vars = [
+        ("pool", pool_name),
+        ("time", d.time),
+        ("ip", d.ip),
+        ("place", d.place.unwrap_or(tr.new_sign_in_unknown_place)),
+        ("device", d.device.unwrap_or(tr.new_sign_in_unknown_device)),
+    ];
+    let v = View {
+        link: Some(link),
+        link_intro: tr.new_sign_in_link_intro,
+        button: tr.new_sign_in_button,
+        ..View::new(
+            tr,
+            &vars,
+            [
+                tr.new_sign_in_subject,
+                tr.new_sign_in_heading,
+                tr.new_sign_in_intro,
+                tr.new_sign_in_note,
+            ],
+        )
+    };
+    render(
+        &NewSignInSubject { v: &v },
+        &NewSignInText { v: &v },
+        &NewSignInHtml { v: &v },
+    )
+}
+
 /// Invitation of an administrator-created user: user name and temporary password.
 pub fn invitation(
     lang: &str,
@@ -274,6 +317,9 @@ email_templates! {
     InvitationSubject "email/invitation.subject.txt",
         InvitationText "email/invitation.txt",
         InvitationHtml "email/invitation.html";
+    NewSignInSubject "email/new_sign_in.subject.txt",
+        NewSignInText "email/new_sign_in.txt",
+        NewSignInHtml "email/new_sign_in.html";
     VerifyEmailSubject "email/verify_email.subject.txt",
         VerifyEmailText "email/verify_email.txt",
         VerifyEmailHtml "email/verify_email.html";

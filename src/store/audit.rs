@@ -118,6 +118,22 @@ pub struct SignInRow {
     pub outcome: String,
     /// (`Valid` | `Invalid`, when given).
     pub feedback: Option<(String, i64)>,
+    /// Adaptive sign-in's score of the sign-in, when it was scored (`sign_in_risk`).
+    pub risk: Option<RiskColumns>,
+}
+
+/// The `sign_in_risk` columns a sign-in's history shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskColumns {
+    pub level: Option<String>,
+    pub decision: String,
+    pub action: String,
+    pub signals: String,
+    pub device_name: Option<String>,
+    pub country: Option<String>,
+    pub city: Option<String>,
+    /// The address scored (AdminInitiateAuth's `ContextData.IpAddress` when given).
+    pub source: String,
 }
 
 /// Where a page of `sign_ins_of` starts: strictly older than (at, id).
@@ -138,9 +154,12 @@ pub fn sign_ins_of(
     limit: u32,
 ) -> Result<Vec<SignInRow>, StoreError> {
     let mut stmt = db.prepare_cached(
-        "SELECT e.id, e.at, e.door, e.source, e.outcome, f.value, f.at
+        "SELECT e.id, e.at, e.door, e.source, e.outcome, f.value, f.at,
+                r.level, r.decision, r.action, r.signals, r.device_name, r.country, r.city,
+                r.source
          FROM audit_events e
          LEFT JOIN auth_event_feedback f ON f.pool_id = e.pool_id AND f.event_id = e.id
+         LEFT JOIN sign_in_risk r ON r.pool_id = e.pool_id AND r.event_id = e.id
          WHERE e.pool_id = ?1 AND e.target = ?2 AND e.action = ?3 AND e.outcome <> 'challenge'
            AND (?4 IS NULL OR e.at < ?4 OR (e.at = ?4 AND e.id < ?5))
          ORDER BY e.at DESC, e.id DESC LIMIT ?6",
@@ -157,6 +176,20 @@ pub fn sign_ins_of(
         |r| {
             let value: Option<String> = r.get(5)?;
             let at: Option<i64> = r.get(6)?;
+            let decision: Option<String> = r.get(8)?;
+            let risk = match decision {
+                Some(decision) => Some(RiskColumns {
+                    level: r.get(7)?,
+                    decision,
+                    action: r.get(9)?,
+                    signals: r.get(10)?,
+                    device_name: r.get(11)?,
+                    country: r.get(12)?,
+                    city: r.get(13)?,
+                    source: r.get(14)?,
+                }),
+                None => None,
+            };
             Ok(SignInRow {
                 id: r.get(0)?,
                 at: r.get(1)?,
@@ -164,6 +197,7 @@ pub fn sign_ins_of(
                 source: r.get(3)?,
                 outcome: r.get(4)?,
                 feedback: value.zip(at),
+                risk,
             })
         },
     )?;

@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod outbox;
 pub mod pools;
 pub mod resource_servers;
+pub mod risk;
 pub mod saml;
 pub mod sessions;
 pub mod throttle;
@@ -110,7 +111,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_email_mfa",
         include_str!("../../migrations/0013_email_mfa.sql"),
     ),
-    // 0014 is adaptive sign-in's (issue #16), merged from its branch.
+    (
+        "0014_adaptive_sign_in",
+        include_str!("../../migrations/0014_adaptive_sign_in.sql"),
+    ),
     ("0015_saml", include_str!("../../migrations/0015_saml.sql")),
 ];
 

@@ -6,8 +6,8 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, confirm, consent, federation, link_account, login, mfa, new_password, recovery, saml,
-    signin, signup,
+    account, confirm, consent, federation, link_account, login, mfa, new_password, not_me,
+    recovery, saml, signin, signup,
 };
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -107,5 +107,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/{pool_id}/account/signout-all",
             web::post().to(account::sign_out_everywhere),
         )
-        .route("/{pool_id}/account/not-me", web::post().to(account::not_me));
+        .route("/{pool_id}/account/not-me", web::post().to(account::not_me))
+        .route("/{pool_id}/not-me", web::get().to(not_me::show))
+        .route("/{pool_id}/not-me", web::post().to(not_me::submit));
 }

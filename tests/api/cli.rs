@@ -321,6 +321,40 @@ fn pool_create_show_list_update_delete() {
 }
 
 #[test]
+fn pool_update_turns_adaptive_sign_in_on_and_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let id = new_pool(d, "Risky", &[]);
+    let update = ["pool", "update", "--pool", &id, "--advanced-security"];
+    let set = |mode: &str| ok_json(d, &[&update[..], &[mode]].concat());
+    let mode =
+        |v: &Value| v["settings"]["recorded"]["user_pool_add_ons"]["AdvancedSecurityMode"].clone();
+    let shown = || ok_json(d, &["pool", "show", "--pool", &id]);
+    assert!(mode(&shown()).is_null(), "OFF by default");
+    for (given, stored) in [("ENFORCED", "ENFORCED"), ("audit", "AUDIT"), ("OFF", "OFF")] {
+        set(given);
+        assert_eq!(mode(&shown()), stored);
+    }
+    // What the server reads: the mode in force.
+    set("ENFORCED");
+    let pool = open_store(d)
+        .read_sync(|db| -> incognito::Result<_> { Ok(incognito::store::pools::get(db, &id)?) })
+        .unwrap()
+        .expect("the pool");
+    assert_eq!(
+        incognito::pools::risk::Mode::of(pool.settings.recorded.user_pool_add_ons.as_ref()),
+        incognito::pools::risk::Mode::Enforced
+    );
+    let err = fails(d, &[&update[..], &["MAX"]].concat());
+    assert!(err.contains("OFF, AUDIT or ENFORCED"), "{err}");
+    assert_eq!(
+        mode(&shown()),
+        "ENFORCED",
+        "a refused update changes nothing"
+    );
+}
+
+#[test]
 fn client_create_list_show_delete() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

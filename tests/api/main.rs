@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod adaptive;
 mod audit;
 mod authorize;
 mod bootstrap;

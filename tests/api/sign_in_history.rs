@@ -222,6 +222,10 @@ async fn sign_ins_at_every_door_are_listed_newest_first_in_pages_and_in_the_cli(
     assert_eq!(door_and_response(&cli[0]), (json!("app"), json!("Fail")));
     assert_eq!(door_and_response(&cli[3]), (json!("hosted"), json!("Pass")));
     assert_eq!(cli[3]["source"], "127.0.0.1");
+    assert!(
+        cli.iter().all(|e| e["risk"].is_null()),
+        "adaptive sign-in is OFF: nothing scored"
+    );
     let two = cli_events(&app, &sub, &["--limit", "2"], false);
     assert_eq!(two.as_array().unwrap().len(), 2);
     let text = cli_events(&app, "ann@example.com", &[], true);
@@ -331,6 +335,8 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
     let client = password_client(&app);
     create_user(&app, "ann@example.com", "Ann");
     create_user(&app, "bob@example.com", "Bob");
+    // Scored and recorded (AUDIT), so that the list shows the risk.
+    crate::adaptive::set_mode(&app, "AUDIT");
     let browser = app.browser();
     hosted_sign_in(&app, &browser, "ann@example.com").await;
     let mut refresh = cognito_sign_in(&app, &client, "ann@example.com").await;
@@ -347,6 +353,8 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
         "127.0.0.1",
         "Signed in",
         "This wasn",
+        "<th scope=\"col\">Risk</th>",
+        "<td class=\"risk\">No risk</td>",
     ] {
         assert!(html.contains(text), "{text} missing");
     }
@@ -363,7 +371,12 @@ async fn the_account_page_lists_sign_ins_and_this_was_not_me_signs_out_everywher
         .unwrap();
     assert_eq!(r.status(), 303);
     let (_, html, csrf) = get_form(&browser, &app.url("/account")).await;
-    for text in ["Letzte Anmeldungen", "Anmeldeseite", "Das war ich nicht"] {
+    for text in [
+        "Letzte Anmeldungen",
+        "Anmeldeseite",
+        "Das war ich nicht",
+        "Kein Risiko",
+    ] {
         assert!(html.contains(text), "{text} missing");
     }
     let event = hidden_field(&html, "event").expect("a form per event");

@@ -119,7 +119,7 @@ pub async fn password_sign_in(
         password.to_string(),
         ctx.now,
     );
-    let context = shared::sign_in_context(client, client_metadata);
+    let context = shared::sign_in_context(ctx, client, client_metadata);
     let outcome = crate::store::blocking(move || {
         let services = state.sign_in_services();
         Ok::<_, crate::Error>(flow::password_login(
@@ -127,9 +127,17 @@ pub async fn password_sign_in(
         ))
     })
     .await?;
-    let (user, amr, auth_time) = match outcome {
-        Ok(a) => (a.user, a.amr, a.auth_time),
-        Err(LoginError::NewPasswordRequired(user)) => (*user, vec!["pwd".to_string()], now),
+    let (user, amr, auth_time, demand) = match outcome {
+        Ok(a) => {
+            if a.risk.as_ref().is_some_and(|r| r.notified) {
+                ctx.state.wake_mailer();
+            }
+            let demand = a.risk.as_ref().map(|r| r.demand()).unwrap_or_default();
+            (a.user, a.amr, a.auth_time, demand)
+        }
+        Err(LoginError::NewPasswordRequired(user)) => {
+            (*user, vec!["pwd".to_string()], now, Default::default())
+        }
         Err(LoginError::InvalidCredentials) => {
             ctx.state.address_limiter.record_failure(ctx.ip, now);
             return Err(CognitoError::bad_credentials());
@@ -137,8 +145,10 @@ pub async fn password_sign_in(
         Err(e) => return Err(e.into()),
     };
     let (c, issuer) = (client.clone(), ctx.issuer(client.pool_id()));
-    ctx.sign_in(move |db| shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now))
-        .await
+    ctx.sign_in(move |db| {
+        shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, demand, now)
+    })
+    .await
 }
 
 /// How a refresh proves the client: `SECRET_HASH` (InitiateAuth) or the secret itself.

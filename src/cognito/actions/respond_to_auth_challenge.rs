@@ -189,8 +189,17 @@ async fn new_password(
         let amr: Vec<String> =
             serde_json::from_value(data["amr"].clone()).unwrap_or_else(|_| vec!["pwd".into()]);
         let auth_time = data["auth_time"].as_i64().unwrap_or(now);
-        shared::finish_sign_in(db, &c, &user, &amr, auth_time, &issuer, now)
-            .map(shared::Outcome::after_new_password)
+        shared::finish_sign_in(
+            db,
+            &c,
+            &user,
+            &amr,
+            auth_time,
+            &issuer,
+            Default::default(),
+            now,
+        )
+        .map(shared::Outcome::after_new_password)
     })
     .await
 }

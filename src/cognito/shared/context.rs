@@ -23,6 +23,8 @@ pub struct Ctx {
     pub state: AppState,
     pub now: i64,
     pub ip: IpAddr,
+    /// Where a sign-in comes from, for adaptive sign-in (`cognito::context_data`).
+    pub evidence: crate::authn::risk::Evidence,
 }
 
 impl Ctx {

@@ -32,6 +32,7 @@ pub fn authentication_result(set: &TokenSet) -> Value {
 
 /// After the password (or SRP proof) was right: the next challenge, or the tokens. Run in the
 /// write transaction that spent the challenge.
+/// `demand`: the second factor adaptive sign-in asks for.
 #[allow(clippy::too_many_arguments)]
 pub fn finish_sign_in(
     db: &Db,
@@ -40,6 +41,7 @@ pub fn finish_sign_in(
     amr: &[String],
     auth_time: i64,
     issuer: &str,
+    demand: crate::authn::mfa::Demand,
     now: i64,
 ) -> Result<Outcome> {
     if !user.enabled {
@@ -98,6 +100,7 @@ pub fn finish_sign_in(
                 &client.entry.pool,
                 user,
                 false,
+                demand,
             )? {
                 Step::Done => {
                     return issue_tokens(db, client, user, amr, auth_time, issuer, now);
@@ -272,12 +275,14 @@ pub fn issue_tokens(
 }
 
 /// The core's view of a Cognito sign-in request: the client, its PreventUserExistenceErrors,
-/// and InitiateAuth's `ClientMetadata` (the triggers' `validationData`).
+/// InitiateAuth's `ClientMetadata` (the triggers' `validationData`) and where it comes from.
 pub fn sign_in_context(
+    ctx: &Ctx,
     client: &ClientRef,
     client_metadata: &crate::cognito::wire::StringMap,
 ) -> crate::authn::flow::Context {
     crate::authn::flow::Context {
+        evidence: Some(ctx.evidence.clone()),
         client_id: Some(client.client.id.clone()),
         client_metadata: (!client_metadata.is_empty()).then(|| client_metadata.clone()),
         prevent_user_existence_errors: client.client.settings.prevent_user_existence_errors,

@@ -25,6 +25,9 @@ pub struct SignInRow {
     pub place: &'static str,
     pub network: String,
     pub outcome: &'static str,
+    /// Adaptive sign-in's level and decision ("Medium (possible takeover)"); empty when the
+    /// sign-in was not scored.
+    pub risk: String,
     /// The feedback already given, if any (then no button).
     pub feedback: Option<&'static str>,
 }
@@ -172,12 +175,32 @@ fn sign_in_row(tr: &'static Tr, e: history::SignIn) -> SignInRow {
         } else {
             tr.history_fail
         },
+        risk: e
+            .risk
+            .as_ref()
+            .map_or_else(String::new, |r| risk_text(tr, r)),
         feedback: e.feedback.map(|(f, _)| match f {
             history::Feedback::Invalid => tr.history_reported,
             history::Feedback::Valid => tr.history_confirmed,
         }),
         id: e.id,
     }
+}
+
+/// A scored sign-in's level and decision, in the page's language.
+fn risk_text(tr: &'static Tr, r: &history::Risk) -> String {
+    let level = match r.level.as_deref() {
+        Some("Low") => tr.risk_low,
+        Some("Medium") => tr.risk_medium,
+        Some("High") => tr.risk_high,
+        _ => return tr.risk_none.to_string(),
+    };
+    let decision = if r.decision == "Block" {
+        tr.risk_blocked
+    } else {
+        tr.risk_takeover
+    };
+    format!("{level} ({decision})")
 }
 
 /// The page again, with `error`.
@@ -489,5 +512,29 @@ mod tests {
     fn dates_render_in_utc() {
         assert_eq!(super::when(0), "1970-01-01 00:00 UTC");
         assert_eq!(super::when(1_795_000_000), "2026-11-18 11:06 UTC");
+    }
+
+    #[test]
+    fn risk_reads_as_level_and_decision() {
+        let risk = |level: Option<&str>, decision: &str| crate::accounts::history::Risk {
+            level: level.map(String::from),
+            decision: decision.into(),
+            action: "NO_ACTION".into(),
+            signals: vec![],
+            device_name: None,
+            country: None,
+            city: None,
+            source: "192.0.2.1".into(),
+        };
+        let en = &crate::i18n::EN;
+        assert_eq!(super::risk_text(en, &risk(None, "NoRisk")), "No risk");
+        assert_eq!(
+            super::risk_text(en, &risk(Some("Medium"), "AccountTakeover")),
+            "Medium (possible takeover)"
+        );
+        assert_eq!(
+            super::risk_text(&crate::i18n::DE, &risk(Some("High"), "Block")),
+            "Hoch (blockiert)"
+        );
     }
 }

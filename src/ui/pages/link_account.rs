@@ -105,6 +105,7 @@ pub async fn submit(
             client_metadata: None,
             prevent_user_existence_errors: true,
             door: "hosted_ui",
+            evidence: None,
         };
         let authenticated =
             flow::password_login(&st.sign_in_services(), &pool, &login, &password, &context, now)?;

@@ -11,12 +11,14 @@ use askama::Template;
 
 use super::{Ctx, Path, see_other, signin, with_csrf};
 use crate::authn::flow::{self, LoginError};
-use crate::authn::mfa;
+use crate::authn::{mfa, risk};
 use crate::http::client_ip;
+use crate::http::cookies;
 use crate::http::pages::{self, Chrome};
 use crate::pools::UsernameAttribute;
 use crate::state::AppState;
 use crate::ui::csrf;
+use actix_web::cookie::Cookie;
 
 #[derive(Template)]
 #[template(path = "ui/login.html")]
@@ -155,7 +157,50 @@ pub async fn show(state: web::Data<AppState>, path: Path, req: HttpRequest) -> H
     };
     let token = csrf::issue(&req, state.config.is_https());
     let page = LoginPage::new(&ctx, token.value.clone(), client_name, username, providers);
-    with_csrf(pages::render(StatusCode::OK, &page), token)
+    let mut resp = with_csrf(pages::render(StatusCode::OK, &page), token);
+    if let Some(cookie) = new_device_cookie(&state, &req) {
+        let _ = resp.add_cookie(&cookie);
+    }
+    resp
+}
+
+/// A device cookie for a browser without a genuine one (adaptive sign-in's device signal).
+fn new_device_cookie(state: &AppState, req: &HttpRequest) -> Option<Cookie<'static>> {
+    let https = state.config.is_https();
+    let name = cookies::risk_device_name(https);
+    if device_id(state, req).is_some() {
+        return None;
+    }
+    let value = risk::device::new_cookie(&state.risk.key);
+    Some(cookies::build(
+        name,
+        value,
+        https,
+        Some(cookies::RISK_DEVICE_MAX_AGE_SECS),
+    ))
+}
+
+/// The browser's device id, when its device cookie is genuine.
+fn device_id(state: &AppState, req: &HttpRequest) -> Option<String> {
+    let value = cookies::read(req, &cookies::risk_device_name(state.config.is_https()))?;
+    risk::device::verify_cookie(&state.risk.key, &value)
+}
+
+/// Where this sign-in comes from. A missing or forged device cookie is a device never seen
+/// (a fresh random id), never an error.
+fn evidence(state: &AppState, req: &HttpRequest, ip: std::net::IpAddr, now: i64) -> risk::Evidence {
+    let device = device_id(state, req).unwrap_or_else(|| crate::random::token(16));
+    let device_name = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.chars().take(100).collect());
+    risk::Evidence {
+        ip,
+        device: Some(device),
+        device_name,
+        address_failures: state.address_limiter.failures(ip, now),
+    }
 }
 
 pub async fn submit(
@@ -216,6 +261,7 @@ pub async fn submit(
         client_metadata: None,
         prevent_user_existence_errors: true,
         door: "hosted_ui",
+        evidence: Some(evidence(&state, &req, ip, now)),
     };
     let login = web::block(move || {
         let services = st.sign_in_services();
@@ -223,7 +269,12 @@ pub async fn submit(
     })
     .await;
     let authenticated = match login {
-        Ok(Ok(a)) => a,
+        Ok(Ok(a)) => {
+            if a.risk.as_ref().is_some_and(|r| r.notified) {
+                state.wake_mailer();
+            }
+            a
+        }
         Ok(Err(LoginError::InvalidCredentials | LoginError::UnknownUser)) => {
             state.address_limiter.record_failure(ip, now);
             state.audit(
@@ -233,6 +284,15 @@ pub async fn submit(
                     .source(ip),
             );
             return retry(StatusCode::UNAUTHORIZED, tr.err_credentials.into());
+        }
+        Ok(Err(LoginError::RiskBlocked)) => {
+            state.audit(
+                Event::new(Door::Hosted, audit::SIGN_IN, "blocked")
+                    .pool(ctx.pool_id())
+                    .login(username.as_str())
+                    .source(ip),
+            );
+            return retry(StatusCode::FORBIDDEN, tr.err_risk_blocked.into());
         }
         Ok(Err(LoginError::Throttled(secs))) => {
             return pages::retry_after(

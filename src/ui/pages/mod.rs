@@ -23,6 +23,7 @@ pub mod link_account;
 pub mod login;
 pub mod mfa;
 pub mod new_password;
+pub mod not_me;
 pub mod recovery;
 pub mod saml;
 pub mod signin;

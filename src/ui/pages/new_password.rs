@@ -113,7 +113,16 @@ pub async fn submit(
         .write(move |db| -> crate::Result<AfterPassword> {
             crate::accounts::service::set_password(db, &sealer, &mut u, &new, true, now)?;
             mfa::finish_challenge(db, &c)?;
-            mfa::after_password(db, &pool, &u, wants_mfa, device.as_deref(), auth_time, now)
+            mfa::after_password(
+                db,
+                &pool,
+                &u,
+                wants_mfa,
+                Default::default(),
+                device.as_deref(),
+                auth_time,
+                now,
+            )
         })
         .await;
     tracing::info!(pool = %ctx.pool_id(), user = %user.id, "temporary password replaced");

@@ -309,6 +309,11 @@ pub async fn after_checked_password(
         state.now(),
     );
     let auth_time = authenticated.auth_time;
+    let demand = authenticated
+        .risk
+        .as_ref()
+        .map(|r| r.demand())
+        .unwrap_or_default();
     let decided = state
         .store
         .write(move |db| {
@@ -317,6 +322,7 @@ pub async fn after_checked_password(
                 &pool,
                 &user,
                 wants_mfa,
+                demand,
                 device.as_deref(),
                 auth_time,
                 now,

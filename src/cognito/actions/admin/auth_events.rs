@@ -1,5 +1,6 @@
 //! AdminListUserAuthEvents and AdminUpdateAuthEventFeedback: a user's sign-ins, from the audit
-//! log (`accounts::history`). Risk scoring is not built, so every event is `NoRisk`.
+//! log (`accounts::history`), with adaptive sign-in's score where the pool scored them (an
+//! unscored one is `NoRisk`).
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -53,24 +54,43 @@ pub async fn list(ctx: &Ctx, body: &Value) -> Result<Value> {
 
 /// Cognito's `AuthEventType`.
 fn auth_event_type(e: &SignIn) -> Value {
+    let door_name = match e.door {
+        Door::Hosted => "Hosted sign-in page",
+        Door::App => "App",
+    };
+    let mut risk = json!({
+        "RiskDecision": "NoRisk",
+        "RiskLevel": "Low",
+        "CompromisedCredentialsDetected": false,
+    });
+    let mut context = json!({
+        "IpAddress": e.source.clone().unwrap_or_default(),
+        "DeviceName": door_name,
+    });
+    if let Some(r) = &e.risk {
+        risk["RiskDecision"] = json!(r.decision);
+        if let Some(level) = &r.level {
+            risk["RiskLevel"] = json!(level);
+        }
+        context["IpAddress"] = json!(r.source);
+        if let Some(d) = &r.device_name {
+            context["DeviceName"] = json!(d);
+        }
+        if let Some(c) = &r.country {
+            context["Country"] = json!(c);
+        }
+        if let Some(c) = &r.city {
+            context["City"] = json!(c);
+        }
+    }
     let mut v = json!({
         "EventId": e.id,
         "EventType": "SignIn",
         "CreationDate": e.at,
         "EventResponse": if e.success { "Pass" } else { "Fail" },
-        "EventRisk": {
-            "RiskDecision": "NoRisk",
-            "RiskLevel": "Low",
-            "CompromisedCredentialsDetected": false,
-        },
+        "EventRisk": risk,
         "ChallengeResponses": [],
-        "EventContextData": {
-            "IpAddress": e.source.clone().unwrap_or_default(),
-            "DeviceName": match e.door {
-                Door::Hosted => "Hosted sign-in page",
-                Door::App => "App",
-            },
-        },
+        "EventContextData": context,
     });
     if let Some((value, at)) = e.feedback {
         v["EventFeedback"] = json!({
