@@ -559,6 +559,11 @@ async fn idp_initiated_sign_in_works_only_when_the_provider_allows_it() {
 /// The signed assertion of `response` (base64), encrypted for the SP's certificate as XML
 /// Encryption does it (AES-128-CBC content, the key by RSA-OAEP), in an unsigned response.
 fn encrypt_assertion(response: &str, sp_cert: &[u8]) -> String {
+    encrypt_assertion_with(response, sp_cert, true)
+}
+
+/// `encrypt_assertion` with the key wrapped by RSA-OAEP, or (`oaep` false) RSA PKCS#1 v1.5.
+fn encrypt_assertion_with(response: &str, sp_cert: &[u8], oaep: bool) -> String {
     use openssl::rsa::Padding;
     use openssl::symm::{Cipher, encrypt};
     let xml = String::from_utf8(STANDARD.decode(response).unwrap()).unwrap();
@@ -587,7 +592,12 @@ fn encrypt_assertion(response: &str, sp_cert: &[u8]) -> String {
         .unwrap();
     wrapped.truncate(n);
     let encrypted = format!(
-        r#"<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"#,
+        r#"<saml:EncryptedAssertion><xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element"><xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes128-cbc"/><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="{}"/><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo><xenc:CipherData><xenc:CipherValue>{}</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData></saml:EncryptedAssertion>"#,
+        if oaep {
+            "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
+        } else {
+            "http://www.w3.org/2001/04/xmlenc#rsa-1_5"
+        },
         STANDARD.encode(wrapped),
         STANDARD.encode(content)
     );
@@ -639,6 +649,20 @@ async fn encrypted_assertions_are_decrypted_with_the_pools_key_and_required_when
         jwt_claims(tokens["id_token"].as_str().unwrap())["cognito:username"],
         "Corp_jane@corp.test"
     );
+
+    // The key wrapped with RSA PKCS#1 v1.5 (a padding oracle's favourite): refused.
+    let browser = app.browser();
+    let (request_id, relay, _) = start(&app, &browser).await;
+    let signed = respond(
+        &idp,
+        &Answer {
+            sign: Sign::Assertion,
+            ..answer(&app, &request_id)
+        },
+    );
+    let v15 = encrypt_assertion_with(&signed, &cert, false);
+    let back = post_response(&app, &browser, &v15, &relay).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
 
     // Encrypted but the assertion inside unsigned (and the response unsigned): refused.
     let browser = app.browser();

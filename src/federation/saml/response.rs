@@ -126,6 +126,24 @@ fn encrypted(
         .encrypted_assertion
         .as_ref()
         .ok_or(SamlError::Unsigned)?;
+    let inside = decrypt(encrypted, expected)
+        .and_then(|plaintext| inner_assertion(&plaintext, response.is_some(), expected));
+    match inside {
+        Ok(assertion) => Ok((response, assertion)),
+        // Unauthenticated ciphertext: one answer for every failure from decryption on, so
+        // that the answers are no padding oracle (XML Encryption's CBC mode).
+        Err(_) if response.is_none() => Err(SamlError::Decrypt),
+        Err(e) => Err(e),
+    }
+}
+
+/// The only key transport accepted: RSA-OAEP (RSA PKCS#1 v1.5 is Bleichenbacher's oracle).
+const KEY_TRANSPORT: &str = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+
+fn decrypt(
+    encrypted: &samael::schema::EncryptedAssertion,
+    expected: &Expected<'_>,
+) -> Result<String, SamlError> {
     let key = expected.decryption_key.ok_or(SamlError::Decrypt)?;
     let (key_value, key_method) = encrypted
         .encrypted_key_info()
@@ -133,6 +151,12 @@ fn encrypted(
     let (value, value_method) = encrypted
         .encrypted_value_info()
         .ok_or(SamlError::Malformed("no encrypted data"))?;
+    if key_method != KEY_TRANSPORT {
+        return Err(SamlError::Algorithm(
+            "key transport",
+            key_method.chars().take(100).collect(),
+        ));
+    }
     // samael slices the ciphertext by the cipher's IV and tag lengths without checking them.
     let ciphertext_len = STANDARD
         .decode(value.value.split_whitespace().collect::<String>())
@@ -145,20 +169,27 @@ fn encrypted(
         .map_err(|_| SamlError::Decrypt)?;
     let plaintext = Crypto::decrypt_assertion_value_info(value, value_method, &content_key)
         .map_err(|_| SamlError::Decrypt)?;
-    let plaintext = trim_to_element(&plaintext).ok_or(SamlError::Decrypt)?;
-    let inner = guard::check(&plaintext, "Assertion", expected.allow_sha1)?;
-    let assertion = if inner.root_signed {
-        let signed = reduce(&plaintext, expected)?;
+    trim_to_element(&plaintext).ok_or(SamlError::Decrypt)
+}
+
+/// The decrypted assertion: signed itself, or covered by the response's signature.
+fn inner_assertion(
+    plaintext: &str,
+    response_signed: bool,
+    expected: &Expected<'_>,
+) -> Result<Assertion, SamlError> {
+    let inner = guard::check(plaintext, "Assertion", expected.allow_sha1)?;
+    if inner.root_signed {
+        let signed = reduce(plaintext, expected)?;
         if guard::root_name(&signed).as_deref() != Some("Assertion") {
             return Err(SamlError::Unsigned);
         }
-        parse_assertion(&signed)?
-    } else if response.is_some() {
-        parse_assertion(&plaintext)?
+        parse_assertion(&signed)
+    } else if response_signed {
+        parse_assertion(plaintext)
     } else {
-        return Err(SamlError::Unsigned);
-    };
-    Ok((response, assertion))
+        Err(SamlError::Unsigned)
+    }
 }
 
 /// The decrypted bytes from the first `<` to the last `>` (block-cipher padding may trail).
