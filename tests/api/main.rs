@@ -31,6 +31,8 @@ mod migration;
 mod operations;
 mod oversized;
 mod passwords;
+mod pg;
+mod postgres;
 mod races;
 mod relying_party;
 mod risk;
