@@ -47,9 +47,9 @@ pub enum StoreError {
         name: &'static str,
         source: rusqlite::Error,
     },
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", with_causes(.0))]
     Postgres(#[from] ::postgres::Error),
-    #[error("PostgreSQL migration {name}: {source}")]
+    #[error("PostgreSQL migration {name}: {}", with_causes(.source))]
     PostgresMigration {
         name: &'static str,
         source: ::postgres::Error,
@@ -68,6 +68,19 @@ pub enum StoreError {
     Join,
     #[error("another write did not finish in time")]
     WriterBusy,
+}
+
+/// The driver's error and its causes on one line: `postgres::Error` alone says only "db error"
+/// or "error connecting to server"; the cause says which.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl StoreError {
