@@ -19,6 +19,7 @@ pub mod postgres;
 pub mod resource_servers;
 pub mod saml;
 pub mod sessions;
+pub mod sql;
 pub mod throttle;
 pub mod tokens;
 pub mod users;

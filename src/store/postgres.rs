@@ -1,13 +1,15 @@
 //! PostgreSQL, the scale-out backend (issue #18, docs/scale-out.md). Built so far: connecting
-//! (a pooled, blocking client: store work runs as synchronous closures on blocking threads)
-//! and migrating. The table families still speak SQLite only, so nothing serves from here
-//! yet; `incognito db migrate` does.
+//! (a pooled, blocking client: store work runs as synchronous closures on blocking threads),
+//! migrating, and read/write transactions through the `Sql` seam. Most table families still
+//! speak SQLite only, so nothing serves from here yet; `incognito db migrate` does.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::sql::Sql;
 use super::{MIGRATIONS, Migrated, StoreError};
 
 /// True for the URLs this backend takes: libpq's two spellings.
@@ -30,6 +32,8 @@ const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
 )";
 
 pub type PgPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// A pooled client.
+pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 
 /// A pool of connections to one PostgreSQL database.
 #[derive(Clone)]
@@ -56,10 +60,31 @@ impl PgStore {
     }
 
     /// A pooled connection (blocking: call from the blocking pool or the CLI).
-    pub fn client(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+    pub fn client(&self) -> Result<PgConn, StoreError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` on a pooled connection, each statement on its own (autocommit), as SQLite's
+    /// `read_sync` does.
+    pub fn read_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(Sql<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let conn = RefCell::new(self.client()?);
+        f(Sql::Postgres(&conn))
+    }
+
+    /// Runs `f` in one transaction (READ COMMITTED): committed when `f` returns Ok, rolled back
+    /// otherwise. No write gate: other instances write at the same time, so what `f` claims it
+    /// claims with conditional statements (docs/scale-out.md, "Transactions").
+    pub fn write_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(Sql<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = Transaction::begin(self.client()?)?;
+        let out = f(Sql::Postgres(&tx.conn))?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Applies the migrations the database lacks, each in its own transaction, under an
@@ -73,6 +98,38 @@ impl PgStore {
         let out = migrate_locked(&mut client);
         let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
         out
+    }
+}
+
+/// BEGIN ... COMMIT on a pooled client, rolled back when dropped uncommitted (an error, or a
+/// panic in the closure): a client never goes back to the pool inside a transaction.
+struct Transaction {
+    conn: RefCell<PgConn>,
+    open: bool,
+}
+
+impl Transaction {
+    fn begin(mut conn: PgConn) -> Result<Transaction, StoreError> {
+        conn.batch_execute("BEGIN")?;
+        Ok(Transaction {
+            conn: RefCell::new(conn),
+            open: true,
+        })
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        // A failed COMMIT ends the transaction too: nothing is left to roll back.
+        self.open = false;
+        self.conn.get_mut().batch_execute("COMMIT")?;
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.get_mut().batch_execute("ROLLBACK");
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use incognito::store::{self, StoreError, postgres::PgStore};
+use incognito::store::{self, StoreError, postgres::PgStore, sql::Sql, throttle};
 
 use crate::pg;
 
@@ -111,9 +111,17 @@ fn postgres_catalog(pg: &PgStore) -> BTreeMap<String, Table> {
     out
 }
 
-fn migrated_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
+/// A fresh database on the test cluster and a pool on it (None: skipped, no PostgreSQL).
+fn fresh_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
     let db = pg::database(test)?;
     let store = PgStore::connect(&db.url, 2).expect("a pool");
+    Some((db, store))
+}
+
+/// The same, migrated to this build's schema.
+fn migrated_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
+    let (db, store) = fresh_postgres(test)?;
+    store.migrate().expect("migrated");
     Some((db, store))
 }
 
@@ -139,7 +147,7 @@ fn the_test_cluster_starts_in_a_few_seconds() {
 #[test]
 fn sqlite_and_postgres_migrate_to_the_same_tables_and_columns() {
     let Some((_db, pg)) =
-        migrated_postgres("sqlite_and_postgres_migrate_to_the_same_tables_and_columns")
+        fresh_postgres("sqlite_and_postgres_migrate_to_the_same_tables_and_columns")
     else {
         return;
     };
@@ -216,8 +224,7 @@ fn every_sqlite_migration_has_a_postgres_twin_that_applies() {
 
 #[test]
 fn instances_migrating_together_apply_each_migration_once() {
-    let Some((_db, pg)) =
-        migrated_postgres("instances_migrating_together_apply_each_migration_once")
+    let Some((_db, pg)) = fresh_postgres("instances_migrating_together_apply_each_migration_once")
     else {
         return;
     };
@@ -251,7 +258,6 @@ fn a_database_from_a_newer_or_different_build_is_refused() {
     else {
         return;
     };
-    pg.migrate().unwrap();
     let known = store::migration_names().count() as i64;
     let mut client = pg.client().unwrap();
     client
@@ -282,5 +288,108 @@ fn a_database_from_a_newer_or_different_build_is_refused() {
     assert!(
         matches!(err, StoreError::MigrationMismatch { position: 2, .. }),
         "{err:?}"
+    );
+}
+
+/// The throttle family's steps in one transaction, on either backend: what each step answered.
+fn throttle_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
+    let mut seen = vec![format!("{:?}", throttle::get(db, "p", "alice")?)];
+    for _ in 0..3 {
+        seen.push(throttle::count_failure(db, "p", "alice")?.to_string());
+    }
+    throttle::lock_until(db, "p", "alice", 100)?;
+    // A shorter lock never shortens a longer one.
+    throttle::lock_until(db, "p", "alice", 50)?;
+    seen.push(format!("{:?}", throttle::get(db, "p", "alice")?));
+    seen.push(format!("{:?}", throttle::get(db, "p", "bob")?));
+    throttle::clear(db, "p", "alice")?;
+    seen.push(format!("{:?}", throttle::get(db, "p", "alice")?));
+    Ok(seen)
+}
+
+#[test]
+fn the_throttle_family_answers_the_same_on_both_backends() {
+    let Some((_db, pg)) =
+        migrated_postgres("the_throttle_family_answers_the_same_on_both_backends")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lite = store::Store::open(&dir.path().join("incognito.sqlite3"), 2).unwrap();
+    let expected = ["None", "1", "2", "3", "Some((3, 100))", "None", "None"];
+    let on_sqlite = lite.write_sync(|db| throttle_steps(db.into())).unwrap();
+    let on_postgres = pg.write_sync(throttle_steps).unwrap();
+    assert_eq!(on_sqlite, expected);
+    assert_eq!(on_postgres, expected);
+}
+
+#[test]
+fn concurrent_failures_on_postgres_are_each_counted_once() {
+    let Some((_db, pg)) =
+        migrated_postgres("concurrent_failures_on_postgres_are_each_counted_once")
+    else {
+        return;
+    };
+    // Two "instances" (threads with their own connections) counting at once: the upsert
+    // hands out every count exactly once, with no write gate between them.
+    let mut counts: Vec<i64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..25)
+                        .map(|_| {
+                            pg.write_sync(|db| throttle::count_failure(db, "p", "carol"))
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    counts.sort();
+    assert_eq!(counts, (1..=50).collect::<Vec<i64>>());
+}
+
+#[test]
+fn a_postgres_write_that_fails_or_panics_leaves_nothing_and_no_open_transaction() {
+    let Some(db) = pg::database("a_postgres_write_that_fails_or_panics_leaves_nothing") else {
+        return;
+    };
+    // One connection: whatever a failed write left on it, the next use meets.
+    let pg = PgStore::connect(&db.url, 1).unwrap();
+    pg.migrate().unwrap();
+    let failed: Result<(), StoreError> = pg.write_sync(|db| {
+        throttle::count_failure(db, "p", "dave")?;
+        Err(StoreError::WriterBusy)
+    });
+    assert!(failed.is_err());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pg.write_sync(|db| -> Result<(), StoreError> {
+            throttle::count_failure(db, "p", "dave")?;
+            panic!("a bug in the middle of a write");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(
+        pg.read_sync(|db| throttle::get(db, "p", "dave")).unwrap(),
+        None
+    );
+    // Inside the failed write's transaction, the insert above would have an xid and the
+    // read would have seen its row; the connection is back in autocommit.
+    let no_xid: bool = pg
+        .client()
+        .unwrap()
+        .query_one("SELECT txid_current_if_assigned() IS NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(no_xid);
+    assert_eq!(
+        pg.write_sync(|db| throttle::count_failure(db, "p", "dave"))
+            .unwrap(),
+        1
     );
 }
