@@ -232,23 +232,17 @@ impl Cluster {
     }
 
     fn watch(&self, pid: u32) {
-        let pg_ctl = self.bin.join("pg_ctl");
-        let stop = format!(
-            "{}{} -D {} -m immediate -s stop",
-            if self.as_postgres {
-                "runuser -u postgres -- "
-            } else {
-                ""
-            },
-            pg_ctl.display(),
-            self.data().display()
-        );
-        let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf {}",
-            self.dir.path().display()
-        );
+        // Paths go in as the script's arguments, never into its text: no quoting to get wrong.
+        let script = r#"while kill -0 "$1" 2>/dev/null; do sleep 1; done
+if [ "$4" = postgres ]; then runuser -u postgres -- "$2" -D "$3/data" -m immediate -s stop
+else "$2" -D "$3/data" -m immediate -s stop; fi >/dev/null 2>&1
+rm -rf "$3""#;
         let _ = Command::new("sh")
-            .args(["-c", &script])
+            .args(["-c", script, "pg-watcher"])
+            .arg(pid.to_string())
+            .arg(self.bin.join("pg_ctl"))
+            .arg(self.dir.path())
+            .arg(if self.as_postgres { "postgres" } else { "self" })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
