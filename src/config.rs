@@ -698,4 +698,29 @@ mod tests {
             Ok(toml::Value::Integer(15))
         );
     }
+
+    #[test]
+    fn database_url_is_postgres_or_absent_and_never_shown() {
+        let mut c = Config::default();
+        assert_eq!(c.postgres_url(), None);
+        c.database_url = Some(Secret("postgres://incognito:hunter2@db/incognito".into()));
+        assert!(c.validate().is_ok());
+        assert_eq!(
+            c.postgres_url(),
+            Some("postgres://incognito:hunter2@db/incognito")
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        c.database_url = Some(Secret(
+            "postgresql:///incognito?host=/run/postgresql".into(),
+        ));
+        assert!(c.validate().is_ok());
+        for bad in ["sqlite:incognito.sqlite3", "mysql://u:hunter2@db/x", ""] {
+            c.database_url = Some(Secret(bad.into()));
+            let err = c.validate().unwrap_err().to_string();
+            assert!(
+                err.contains("database_url") && !err.contains("hunter2"),
+                "{err}"
+            );
+        }
+    }
 }
