@@ -4,7 +4,7 @@
 -- encrypted assertions; its certificate is in the SP metadata and GetSigningCertificate.
 CREATE TABLE saml_sp_keys (
     pool_id     TEXT PRIMARY KEY REFERENCES pools(id) ON DELETE CASCADE,
-    private_key TEXT NOT NULL,            -- PKCS#8 DER, base64, sealed
+    private_key TEXT NOT NULL,            -- RSA private key, PKCS#1 DER, base64, sealed
     certificate BLOB NOT NULL,            -- X.509 DER, self-signed
     created_at  INTEGER NOT NULL
 );

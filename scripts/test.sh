@@ -7,6 +7,8 @@
 #   - headless Chromium and its driver (Debian's chromium, chromium-driver): tests/api/browser.rs
 #   - Node.js and the Cognito client libraries (`npm ci` in tests/js): tests/api/cognito_js.rs
 #   - boto3 and the AWS CLI (pip): tests/api/cognito_boto3.rs
+#   - PostgreSQL's server programs (Debian's postgresql): tests/api/pg.rs starts a throwaway
+#     cluster from them for tests/api/postgres.rs and db_migrate.rs
 #
 # Arguments go to `cargo test` (e.g. `./scripts/test.sh --test api browser`).
 # `./scripts/test.sh --check` only says what is missing, installs nothing and runs nothing.
@@ -45,6 +47,10 @@ need_npm_ci() {
     [[ tests/js/package-lock.json -nt tests/js/node_modules/.package-lock.json ]]
 }
 need_python_tools() { ! python3 -c 'import boto3' 2>/dev/null || ! have aws; }
+# Debian keeps initdb and pg_ctl in /usr/lib/postgresql/<major>/bin, off PATH.
+need_postgres() {
+  ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && ! { have initdb && have pg_ctl; }
+}
 
 if $check_only; then
   missing=0
@@ -53,6 +59,7 @@ if $check_only; then
   need_node && { echo "missing: node and npm"; missing=1; }
   need_npm_ci && { echo "missing or stale: tests/js/node_modules"; missing=1; }
   need_python_tools && { echo "missing: boto3 or the aws command"; missing=1; }
+  need_postgres && { echo "missing: postgresql (initdb, pg_ctl)"; missing=1; }
   [[ $missing == 0 ]] && echo "everything the tests need is installed"
   exit "$missing"
 fi
@@ -78,6 +85,11 @@ if need_python_tools; then
     echo "test.sh: pip could not install them; trying Debian's python3-boto3 and awscli"
     apt_install python3-boto3 awscli
   fi
+fi
+
+if need_postgres; then
+  echo "test.sh: installing postgresql"
+  apt_install postgresql
 fi
 
 export INCOGNITO_REQUIRE_ALL_TESTS=1

@@ -76,6 +76,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Directory holding the SQLite database (created when missing).
     pub data_dir: PathBuf,
+    /// A `postgres://` URL: the database of the scale-out backend (issue #18). Absent: SQLite
+    /// in `data_dir`. A secret, since the URL may carry a password. Only `incognito db migrate`
+    /// uses it so far; the other verbs refuse it.
+    pub database_url: Option<Secret>,
     /// Region prefix of generated pool ids (`{region}_{id}`).
     pub region: String,
     /// AWS account id (12 digits) in the ARNs the Cognito API returns
@@ -187,6 +191,7 @@ impl Default for Config {
             listen: "127.0.0.1:9229".parse().expect("valid default address"),
             public_url: None,
             data_dir: PathBuf::from("./incognito-data"),
+            database_url: None,
             region: "local".into(),
             account_id: "000000000000".into(),
             admin_access_key_id: None,
@@ -287,6 +292,7 @@ impl Config {
         "listen",
         "public_url",
         "data_dir",
+        "database_url",
         "region",
         "account_id",
         "admin_access_key_id",
@@ -388,6 +394,15 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database_url
+            && !crate::store::postgres::is_url(&url.0)
+        {
+            // Not echoed: the URL may hold a password.
+            return Err(ConfigError::Invalid {
+                name: "database_url",
+                message: "must be a postgres:// or postgresql:// URL (leave it out for SQLite in data_dir)".into(),
+            });
+        }
         if let Some(url) = &self.public_url {
             let parsed = url::Url::parse(url).map_err(|e| ConfigError::Invalid {
                 name: "public_url",
@@ -577,6 +592,11 @@ impl Config {
         }
     }
 
+    /// The PostgreSQL URL when `database_url` is set; `None` means SQLite at `database_path`.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.database_url.as_ref().map(|u| u.0.as_str())
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("incognito.sqlite3")
     }
@@ -687,5 +707,30 @@ mod tests {
             Config::env_value("shutdown_timeout_secs", "15"),
             Ok(toml::Value::Integer(15))
         );
+    }
+
+    #[test]
+    fn database_url_is_postgres_or_absent_and_never_shown() {
+        let mut c = Config::default();
+        assert_eq!(c.postgres_url(), None);
+        c.database_url = Some(Secret("postgres://incognito:hunter2@db/incognito".into()));
+        assert!(c.validate().is_ok());
+        assert_eq!(
+            c.postgres_url(),
+            Some("postgres://incognito:hunter2@db/incognito")
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        c.database_url = Some(Secret(
+            "postgresql:///incognito?host=/run/postgresql".into(),
+        ));
+        assert!(c.validate().is_ok());
+        for bad in ["sqlite:incognito.sqlite3", "mysql://u:hunter2@db/x", ""] {
+            c.database_url = Some(Secret(bad.into()));
+            let err = c.validate().unwrap_err().to_string();
+            assert!(
+                err.contains("database_url") && !err.contains("hunter2"),
+                "{err}"
+            );
+        }
     }
 }

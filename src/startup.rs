@@ -41,6 +41,8 @@ pub enum StartupError {
     RequestPool(std::io::Error),
     #[error("{0}")]
     Tls(#[from] crate::tls::TlsError),
+    #[error("{POSTGRES_NOT_SERVING}")]
+    PostgresNotServing,
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -56,8 +58,17 @@ pub struct DefaultSetup {
     pub redirect_uri: String,
 }
 
+/// What every door but `incognito db migrate` answers to a `postgres://` database_url, until
+/// the table families speak PostgreSQL (issue #18, docs/scale-out.md).
+pub const POSTGRES_NOT_SERVING: &str =
+    "serving from PostgreSQL is not built yet; `incognito db migrate` is";
+
 /// Opens the store in the configured data directory (creating it), ready for the CLI or the server.
 pub fn open_store(config: &Config) -> Result<Store, StartupError> {
+    // Never SQLite in data_dir while the configuration names another database.
+    if config.postgres_url().is_some() {
+        return Err(StartupError::PostgresNotServing);
+    }
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir).map_err(|source| StartupError::DataDir {
         path: dir.display().to_string(),

@@ -6,6 +6,7 @@ mod audit;
 mod backup;
 mod bootstrap;
 mod client;
+mod db;
 mod group;
 mod idp;
 mod keys;
@@ -54,6 +55,11 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Put a backup in place in a data directory whose servers are stopped.
     Restore(backup::RestoreArgs),
+    /// The database itself: `db migrate`.
+    Db {
+        #[command(subcommand)]
+        cmd: db::DbCommand,
+    },
     #[command(flatten)]
     Admin(admin::AdminCommand),
 }
@@ -93,6 +99,11 @@ pub fn load_config(cli: &Cli) -> Result<Config, String> {
 
 fn execute(cli: Cli) -> Result<(), String> {
     let mut config = load_config(&cli)?;
+    // Until the table families speak PostgreSQL (docs/scale-out.md), every verb but
+    // `db migrate` would silently use SQLite instead: refuse in one sentence.
+    if config.postgres_url().is_some() && !matches!(cli.command, Command::Db { .. }) {
+        return Err(crate::startup::POSTGRES_NOT_SERVING.into());
+    }
     match cli.command {
         Command::Serve(args) => {
             if let Some(l) = args.listen {
@@ -110,6 +121,7 @@ fn execute(cli: Cli) -> Result<(), String> {
         }
         Command::Backup(args) => backup::backup(&config, args),
         Command::Restore(args) => backup::restore(&config, args),
+        Command::Db { cmd } => db::execute(cmd, &config, cli.json),
         Command::Admin(cmd) => admin::execute(cmd, &config, cli.json),
     }
 }

@@ -15,10 +15,12 @@ pub mod keys;
 pub mod mfa;
 pub mod outbox;
 pub mod pools;
+pub mod postgres;
 pub mod resource_servers;
 pub mod risk;
 pub mod saml;
 pub mod sessions;
+pub mod sql;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
@@ -47,12 +49,40 @@ pub enum StoreError {
         name: &'static str,
         source: rusqlite::Error,
     },
+    #[error("PostgreSQL: {}", with_causes(.0))]
+    Postgres(#[from] ::postgres::Error),
+    #[error("PostgreSQL migration {name}: {}", with_causes(.source))]
+    PostgresMigration {
+        name: &'static str,
+        source: ::postgres::Error,
+    },
+    #[error(
+        "the database's migration {position} is {found:?} where this build has {expected:?}: it was migrated by a different build"
+    )]
+    MigrationMismatch {
+        position: i64,
+        found: String,
+        expected: &'static str,
+    },
     #[error("database schema version {found} is newer than this build knows ({known})")]
     TooNew { found: i64, known: i64 },
     #[error("blocking task failed")]
     Join,
     #[error("another write did not finish in time")]
     WriterBusy,
+}
+
+/// The driver's error and its causes on one line: `postgres::Error` alone says only "db error"
+/// or "error connecting to server"; the cause says which.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
 
 impl StoreError {
@@ -64,59 +94,57 @@ impl StoreError {
     }
 }
 
-const MIGRATIONS: &[(&str, &str)] = &[
-    ("0001_init", include_str!("../../migrations/0001_init.sql")),
-    (
-        "0002_email",
-        include_str!("../../migrations/0002_email.sql"),
-    ),
-    ("0003_mfa", include_str!("../../migrations/0003_mfa.sql")),
-    (
-        "0004_cognito",
-        include_str!("../../migrations/0004_cognito.sql"),
-    ),
-    (
-        "0005_pending_email",
-        include_str!("../../migrations/0005_pending_email.sql"),
-    ),
-    (
-        "0006_code_send_limits",
-        include_str!("../../migrations/0006_code_send_limits.sql"),
-    ),
-    (
-        "0007_group_roles_key_scopes",
-        include_str!("../../migrations/0007_group_roles_key_scopes.sql"),
-    ),
-    (
-        "0008_resource_servers",
-        include_str!("../../migrations/0008_resource_servers.sql"),
-    ),
-    (
-        "0009_audit",
-        include_str!("../../migrations/0009_audit.sql"),
-    ),
-    (
-        "0010_user_import_jobs",
-        include_str!("../../migrations/0010_user_import_jobs.sql"),
-    ),
-    (
-        "0011_federation",
-        include_str!("../../migrations/0011_federation.sql"),
-    ),
-    (
-        "0012_audit_by_target",
-        include_str!("../../migrations/0012_audit_by_target.sql"),
-    ),
-    (
-        "0013_email_mfa",
-        include_str!("../../migrations/0013_email_mfa.sql"),
-    ),
-    (
-        "0014_adaptive_sign_in",
-        include_str!("../../migrations/0014_adaptive_sign_in.sql"),
-    ),
-    ("0015_saml", include_str!("../../migrations/0015_saml.sql")),
+/// One schema step, in both dialects: `migrations/NNNN_name.sql` for SQLite and
+/// `migrations/postgres/NNNN_name.sql` for PostgreSQL. The macro reads both files, so a SQLite
+/// migration without its PostgreSQL twin does not compile; the schema parity test
+/// (tests/api/postgres.rs) checks that the twins make the same tables and columns.
+pub(crate) struct Migration {
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($name:literal) => {
+        Migration {
+            name: $name,
+            sqlite: include_str!(concat!("../../migrations/", $name, ".sql")),
+            postgres: include_str!(concat!("../../migrations/postgres/", $name, ".sql")),
+        }
+    };
+}
+
+/// Applied in this order; a database records how many it has (SQLite: `user_version`;
+/// PostgreSQL: the rows of `schema_migrations`).
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    migration!("0001_init"),
+    migration!("0002_email"),
+    migration!("0003_mfa"),
+    migration!("0004_cognito"),
+    migration!("0005_pending_email"),
+    migration!("0006_code_send_limits"),
+    migration!("0007_group_roles_key_scopes"),
+    migration!("0008_resource_servers"),
+    migration!("0009_audit"),
+    migration!("0010_user_import_jobs"),
+    migration!("0011_federation"),
+    migration!("0012_audit_by_target"),
+    migration!("0013_email_mfa"),
+    migration!("0014_adaptive_sign_in"),
+    migration!("0015_saml"),
 ];
+
+/// The names of the migrations this build knows, in order (`incognito db migrate --json`, tests).
+pub fn migration_names() -> impl Iterator<Item = &'static str> {
+    MIGRATIONS.iter().map(|m| m.name)
+}
+
+/// What a migration run found and did: the schema version (migrations applied) before and after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migrated {
+    pub from: i64,
+    pub to: i64,
+}
 
 struct Manager {
     path: std::path::PathBuf,
@@ -319,25 +347,40 @@ impl ConnectChecked for Manager {
     }
 }
 
-fn migrate(mut conn: Connection) -> Result<(), StoreError> {
+/// Migrates the SQLite database at `path` (creating it when missing) without opening a pool:
+/// `incognito db migrate` for deployments that do not migrate on start.
+pub fn migrate_sqlite(path: &Path) -> Result<Migrated, StoreError> {
+    let conn = Manager {
+        path: path.to_path_buf(),
+    }
+    .connect_checked()?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    migrate(conn)
+}
+
+fn migrate(mut conn: Connection) -> Result<Migrated, StoreError> {
     let known = MIGRATIONS.len() as i64;
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > known {
         return Err(StoreError::TooNew { found, known });
     }
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (index, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
         // Another process may have migrated while we waited for the lock.
         let now: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if now > index as i64 {
             continue;
         }
-        tx.execute_batch(sql)
-            .map_err(|source| StoreError::Migration { name, source })?;
+        tx.execute_batch(m.sqlite)
+            .map_err(|source| StoreError::Migration {
+                name: m.name,
+                source,
+            })?;
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
+    let to: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    Ok(Migrated { from: found, to })
 }
 
 /// Reads a JSON column into a typed value.

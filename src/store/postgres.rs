@@ -1,0 +1,178 @@
+//! PostgreSQL, the scale-out backend (issue #18, docs/scale-out.md). Built so far: connecting
+//! (a pooled, blocking client: store work runs as synchronous closures on blocking threads),
+//! migrating, and read/write transactions through the `Sql` seam. Most table families still
+//! speak SQLite only, so nothing serves from here yet; `incognito db migrate` does.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::sql::Sql;
+use super::{MIGRATIONS, Migrated, StoreError};
+
+/// True for the URLs this backend takes: libpq's two spellings.
+pub fn is_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Key of the session-level advisory lock held while migrating: instances that boot together
+/// queue on it instead of racing to create the same tables. A constant that another
+/// application sharing the database is unlikely to use: "incognit" in ASCII.
+const MIGRATION_LOCK: i64 = 0x696e_636f_676e_6974;
+
+/// The bookkeeping table, SQLite's `user_version` in PostgreSQL: one row per applied
+/// migration, so that its count is the schema version and its names show which build made it.
+/// Created outside the numbered migrations (as `user_version` is) and under the lock.
+const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    position   BIGINT PRIMARY KEY,  -- 1, 2, ...: the place in the build's migration list
+    name       TEXT NOT NULL,       -- e.g. 0001_init
+    applied_at BIGINT NOT NULL      -- epoch seconds, the database server's clock
+)";
+
+pub type PgPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// A pooled client.
+pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+
+/// A pool of connections to one PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    config: postgres::Config,
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Parses `url` and makes a pool of at most `connections`. Connects lazily: a database
+    /// that is down fails the first use, not this call. TLS is not built yet (NoTls): a URL
+    /// asking for `sslmode=require` fails to connect.
+    pub fn connect(url: &str, connections: u32) -> Result<PgStore, StoreError> {
+        let mut config: postgres::Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(1))
+            .min_idle(Some(0))
+            .connection_timeout(Duration::from_secs(10))
+            .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
+        Ok(PgStore { config, pool })
+    }
+
+    /// A pooled connection (blocking: call from the blocking pool or the CLI).
+    pub fn client(&self) -> Result<PgConn, StoreError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` on a pooled connection, each statement on its own (autocommit), as SQLite's
+    /// `read_sync` does.
+    pub fn read_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(Sql<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let conn = RefCell::new(self.client()?);
+        f(Sql::Postgres(&conn))
+    }
+
+    /// Runs `f` in one transaction (READ COMMITTED): committed when `f` returns Ok, rolled back
+    /// otherwise. No write gate: other instances write at the same time, so what `f` claims it
+    /// claims with conditional statements (docs/scale-out.md, "Transactions").
+    pub fn write_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(Sql<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = Transaction::begin(self.client()?)?;
+        let out = f(Sql::Postgres(&tx.conn))?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Applies the migrations the database lacks, each in its own transaction, under an
+    /// advisory lock. Refuses a database migrated by a newer build (or by a build whose list
+    /// differs), as the SQLite path does.
+    pub fn migrate(&self) -> Result<Migrated, StoreError> {
+        // A connection of its own, closed at the end: the session-level lock then goes with it
+        // whatever happens, instead of riding back into the pool.
+        let mut client = self.config.connect(NoTls)?;
+        client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+        let out = migrate_locked(&mut client);
+        let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+        out
+    }
+}
+
+/// BEGIN ... COMMIT on a pooled client, rolled back when dropped uncommitted (an error, or a
+/// panic in the closure): a client never goes back to the pool inside a transaction.
+struct Transaction {
+    conn: RefCell<PgConn>,
+    open: bool,
+}
+
+impl Transaction {
+    fn begin(mut conn: PgConn) -> Result<Transaction, StoreError> {
+        conn.batch_execute("BEGIN")?;
+        Ok(Transaction {
+            conn: RefCell::new(conn),
+            open: true,
+        })
+    }
+
+    fn commit(mut self) -> Result<(), StoreError> {
+        // A failed COMMIT ends the transaction too: nothing is left to roll back.
+        self.open = false;
+        self.conn.get_mut().batch_execute("COMMIT")?;
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.get_mut().batch_execute("ROLLBACK");
+        }
+    }
+}
+
+fn migrate_locked(client: &mut Client) -> Result<Migrated, StoreError> {
+    client.batch_execute(SCHEMA_MIGRATIONS)?;
+    let applied = client.query(
+        "SELECT position, name FROM schema_migrations ORDER BY position",
+        &[],
+    )?;
+    let known = MIGRATIONS.len() as i64;
+    let found = applied.len() as i64;
+    if found > known {
+        return Err(StoreError::TooNew { found, known });
+    }
+    for (index, row) in applied.iter().enumerate() {
+        let position: i64 = row.get(0);
+        let name: String = row.get(1);
+        let expected = MIGRATIONS[index].name;
+        if position != index as i64 + 1 || name != expected {
+            return Err(StoreError::MigrationMismatch {
+                position,
+                found: name,
+                expected,
+            });
+        }
+    }
+    for (index, m) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        // DDL is transactional in PostgreSQL: a migration and its bookkeeping row land together.
+        let mut tx = client.transaction()?;
+        tx.batch_execute(m.postgres)
+            .map_err(|source| StoreError::PostgresMigration {
+                name: m.name,
+                source,
+            })?;
+        tx.execute(
+            "INSERT INTO schema_migrations (position, name, applied_at)
+             VALUES ($1, $2, EXTRACT(EPOCH FROM now())::BIGINT)",
+            &[&(index as i64 + 1), &m.name],
+        )?;
+        tx.commit()?;
+    }
+    Ok(Migrated {
+        from: found,
+        to: known,
+    })
+}

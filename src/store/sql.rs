@@ -1,0 +1,153 @@
+//! The seam between the store's SQL and its two engines (docs/scale-out.md): `Sql` is a
+//! connection or open transaction of either kind, and the few calls a table family makes.
+//! Families move onto it one at a time (`throttle.rs` first); once all have, it replaces `Db`.
+//!
+//! Statements are written once, in SQLite's numbered form (`?1`, `?2`); the PostgreSQL arm
+//! rewrites the placeholders to `$1`, `$2`.
+
+use std::cell::RefCell;
+
+use super::StoreError;
+use super::postgres::PgConn;
+
+/// A value both drivers can bind (`&str`, `i64`, `bool`, `Option<_>` of those, ...).
+pub trait Param: rusqlite::ToSql + postgres::types::ToSql + Sync {}
+impl<T: rusqlite::ToSql + postgres::types::ToSql + Sync> Param for T {}
+
+/// A column type both drivers can read. The `postgres` crate is strict: `BIGINT` reads only
+/// as `i64`, `BOOLEAN` only as `bool`.
+pub trait Column: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a> {}
+impl<T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>> Column for T {}
+
+/// A connection or an open transaction, of either engine. `RefCell`: the `postgres` client
+/// needs `&mut` for every call, while store functions share one handle.
+#[derive(Clone, Copy)]
+pub enum Sql<'a> {
+    Sqlite(&'a rusqlite::Connection),
+    Postgres(&'a RefCell<PgConn>),
+}
+
+/// Today's `&Db` is SQLite's connection: ported functions take `impl Into<Sql>`, so their
+/// callers in the core do not change.
+impl<'a> From<&'a rusqlite::Connection> for Sql<'a> {
+    fn from(conn: &'a rusqlite::Connection) -> Sql<'a> {
+        Sql::Sqlite(conn)
+    }
+}
+
+/// One result row of either engine.
+pub enum Row<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
+}
+
+impl Row<'_> {
+    pub fn get<T: Column>(&self, index: usize) -> Result<T, StoreError> {
+        match self {
+            Row::Sqlite(r) => Ok(r.get(index)?),
+            Row::Postgres(r) => Ok(r.try_get(index)?),
+        }
+    }
+}
+
+fn sqlite_params<'p>(params: &'p [&'p dyn Param]) -> impl rusqlite::Params + 'p {
+    rusqlite::params_from_iter(params.iter().map(|p| *p as &dyn rusqlite::ToSql))
+}
+
+fn postgres_params<'p>(
+    params: &'p [&'p dyn Param],
+) -> Vec<&'p (dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| *p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+impl Sql<'_> {
+    /// Runs a statement; returns how many rows it changed.
+    pub fn execute(self, sql: &str, params: &[&dyn Param]) -> Result<u64, StoreError> {
+        match self {
+            Sql::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute(sqlite_params(params))? as u64),
+            Sql::Postgres(c) => Ok(c
+                .borrow_mut()
+                .execute(postgres_text(sql).as_str(), &postgres_params(params))?),
+        }
+    }
+
+    /// The one row a statement returns, or `None`. More than one row is a mistake in the
+    /// statement: PostgreSQL reports it as an error, SQLite would take the first.
+    pub fn query_opt<T>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        map: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        match self {
+            Sql::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let mut rows = stmt.query(sqlite_params(params))?;
+                match rows.next()? {
+                    Some(r) => Ok(Some(map(&Row::Sqlite(r))?)),
+                    None => Ok(None),
+                }
+            }
+            Sql::Postgres(c) => {
+                let row = c
+                    .borrow_mut()
+                    .query_opt(postgres_text(sql).as_str(), &postgres_params(params))?;
+                row.map(|r| map(&Row::Postgres(&r))).transpose()
+            }
+        }
+    }
+
+    /// The one row a statement must return (`INSERT ... RETURNING`).
+    pub fn query_one<T>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        map: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.query_opt(sql, params, map)?
+            .ok_or(StoreError::Sql(rusqlite::Error::QueryReturnedNoRows))
+    }
+}
+
+/// `?N` placeholders become `$N`, outside string literals ('...', with '' inside). Statement
+/// texts are ours and never carry a `?` in an identifier or a comment.
+pub fn postgres_text(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut in_literal = false;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => in_literal = !in_literal,
+            '?' if !in_literal && chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push('$');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_text;
+
+    #[test]
+    fn numbered_placeholders_become_dollars_outside_literals() {
+        assert_eq!(
+            postgres_text(
+                "SELECT a FROM t WHERE b = ?1 AND c IN (?2, ?10) AND d = '?3' AND e = 'it''s ?4' AND f = ?5"
+            ),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $10) AND d = '?3' AND e = 'it''s ?4' AND f = $5"
+        );
+        // A reused number stays one parameter.
+        assert_eq!(
+            postgres_text("CASE WHEN x > ?3 THEN x ELSE ?3 END"),
+            "CASE WHEN x > $3 THEN x ELSE $3 END"
+        );
+    }
+}

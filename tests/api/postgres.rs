@@ -1,0 +1,387 @@
+//! The PostgreSQL backend's foundations (issue #18): the throwaway cluster, migrations under an
+//! advisory lock, and the schema parity of the two dialects. Plain `#[test]`s: the blocking
+//! `postgres` client runs a runtime of its own, which may not start inside another.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use incognito::store::{self, StoreError, postgres::PgStore, sql::Sql, throttle};
+
+use crate::pg;
+
+/// Per table: its columns in order, its explicit indexes, its triggers.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Table {
+    columns: Vec<String>,
+    indexes: BTreeSet<String>,
+    triggers: BTreeSet<String>,
+}
+
+fn sqlite_catalog(path: &Path) -> BTreeMap<String, Table> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut out: BTreeMap<String, Table> = BTreeMap::new();
+    let mut columns = db
+        .prepare(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid",
+        )
+        .unwrap();
+    for row in columns
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        let (table, column) = row.unwrap();
+        out.entry(table).or_default().columns.push(column);
+    }
+    // `sql IS NULL`: the indexes SQLite makes for PRIMARY KEY and UNIQUE by itself.
+    let mut others = db
+        .prepare("SELECT type, tbl_name, name FROM sqlite_master WHERE (type = 'index' AND sql IS NOT NULL) OR type = 'trigger'")
+        .unwrap();
+    for row in others
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap()
+    {
+        let (kind, table, name) = row.unwrap();
+        let t = out.entry(table).or_default();
+        if kind == "index" {
+            t.indexes.insert(name);
+        } else {
+            t.triggers.insert(name);
+        }
+    }
+    out
+}
+
+fn postgres_catalog(pg: &PgStore) -> BTreeMap<String, Table> {
+    let mut client = pg.client().unwrap();
+    let mut out: BTreeMap<String, Table> = BTreeMap::new();
+    // schema_migrations is the bookkeeping SQLite keeps in `PRAGMA user_version`.
+    for row in client
+        .query(
+            "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns
+             WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'
+             ORDER BY table_name, ordinal_position",
+            &[],
+        )
+        .unwrap()
+    {
+        out.entry(row.get(0)).or_default().columns.push(row.get(1));
+    }
+    // Indexes that back no constraint: the ones a migration created by name.
+    for row in client
+        .query(
+            "SELECT t.relname::TEXT, i.relname::TEXT FROM pg_index x
+             JOIN pg_class i ON i.oid = x.indexrelid
+             JOIN pg_class t ON t.oid = x.indrelid
+             JOIN pg_namespace n ON n.oid = t.relnamespace
+             WHERE n.nspname = current_schema()
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)",
+            &[],
+        )
+        .unwrap()
+    {
+        out.entry(row.get(0))
+            .or_default()
+            .indexes
+            .insert(row.get(1));
+    }
+    for row in client
+        .query(
+            "SELECT DISTINCT event_object_table::TEXT, trigger_name::TEXT
+             FROM information_schema.triggers WHERE trigger_schema = current_schema()",
+            &[],
+        )
+        .unwrap()
+    {
+        out.entry(row.get(0))
+            .or_default()
+            .triggers
+            .insert(row.get(1));
+    }
+    out
+}
+
+/// A fresh database on the test cluster and a pool on it (None: skipped, no PostgreSQL).
+fn fresh_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
+    let db = pg::database(test)?;
+    let store = PgStore::connect(&db.url, 2).expect("a pool");
+    Some((db, store))
+}
+
+/// The same, migrated to this build's schema.
+fn migrated_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
+    let (db, store) = fresh_postgres(test)?;
+    store.migrate().expect("migrated");
+    Some((db, store))
+}
+
+#[test]
+fn the_test_cluster_starts_in_a_few_seconds() {
+    let Some(cluster) = pg::cluster("the_test_cluster_starts_in_a_few_seconds") else {
+        return;
+    };
+    eprintln!(
+        "PostgreSQL test cluster started in {:?}",
+        cluster.started_in
+    );
+    assert!(
+        cluster.started_in.as_secs() < 10,
+        "{:?}",
+        cluster.started_in
+    );
+    let mut admin = cluster.admin().unwrap();
+    let version: String = admin.query_one("SHOW server_version", &[]).unwrap().get(0);
+    assert!(!version.is_empty());
+}
+
+#[test]
+fn sqlite_and_postgres_migrate_to_the_same_tables_and_columns() {
+    let Some((_db, pg)) =
+        fresh_postgres("sqlite_and_postgres_migrate_to_the_same_tables_and_columns")
+    else {
+        return;
+    };
+    let known = store::migration_names().count() as i64;
+    assert_eq!(
+        pg.migrate().unwrap(),
+        store::Migrated { from: 0, to: known }
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("incognito.sqlite3");
+    assert_eq!(
+        store::migrate_sqlite(&path).unwrap(),
+        store::Migrated { from: 0, to: known }
+    );
+
+    let lite = sqlite_catalog(&path);
+    let post = postgres_catalog(&pg);
+    assert!(lite.len() > 30, "{:?}", lite.keys());
+    let lite_tables: Vec<_> = lite.keys().collect();
+    let post_tables: Vec<_> = post.keys().collect();
+    assert_eq!(
+        lite_tables, post_tables,
+        "the two dialects make different tables: a migration without its twin?"
+    );
+    for (name, table) in &lite {
+        assert_eq!(
+            Some(table),
+            post.get(name),
+            "table {name}: SQLite (left) and PostgreSQL (right) differ"
+        );
+    }
+}
+
+#[test]
+fn every_sqlite_migration_has_a_postgres_twin_that_applies() {
+    let Some(db) = pg::database("every_sqlite_migration_has_a_postgres_twin_that_applies") else {
+        return;
+    };
+    let names = |dir: &str| -> BTreeSet<String> {
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".sql").map(str::to_string)
+            })
+            .collect()
+    };
+    let lite = names("migrations");
+    let post = names("migrations/postgres");
+    let missing: Vec<_> = lite.difference(&post).collect();
+    assert!(missing.is_empty(), "no PostgreSQL twin for {missing:?}");
+    let extra: Vec<_> = post.difference(&lite).collect();
+    assert!(extra.is_empty(), "no SQLite migration for {extra:?}");
+    let listed: BTreeSet<String> = store::migration_names().map(str::to_string).collect();
+    assert_eq!(listed, lite, "every SQLite migration file is in the list");
+
+    // Every file applies in order to an empty database.
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    for name in &post {
+        let sql = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("migrations/postgres/{name}.sql")),
+        )
+        .unwrap();
+        let mut tx = client.transaction().unwrap();
+        tx.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("migrations/postgres/{name}.sql: {e}"));
+        tx.commit().unwrap();
+    }
+}
+
+#[test]
+fn instances_migrating_together_apply_each_migration_once() {
+    let Some((_db, pg)) = fresh_postgres("instances_migrating_together_apply_each_migration_once")
+    else {
+        return;
+    };
+    let known = store::migration_names().count() as i64;
+    let runs: Vec<store::Migrated> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4).map(|_| s.spawn(|| pg.migrate().unwrap())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    // One run applied everything; the others found it done.
+    assert_eq!(runs.iter().filter(|m| m.from == 0).count(), 1, "{runs:?}");
+    assert!(runs.iter().all(|m| m.to == known), "{runs:?}");
+    let mut client = pg.client().unwrap();
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM schema_migrations", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, known);
+    assert_eq!(
+        pg.migrate().unwrap(),
+        store::Migrated {
+            from: known,
+            to: known
+        }
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_or_different_build_is_refused() {
+    let Some((_db, pg)) =
+        migrated_postgres("a_database_from_a_newer_or_different_build_is_refused")
+    else {
+        return;
+    };
+    let known = store::migration_names().count() as i64;
+    let mut client = pg.client().unwrap();
+    client
+        .execute(
+            "INSERT INTO schema_migrations (position, name, applied_at) VALUES ($1, '9999_future', 0)",
+            &[&(known + 1)],
+        )
+        .unwrap();
+    match pg.migrate() {
+        Err(StoreError::TooNew { found, known: k }) => {
+            assert_eq!((found, k), (known + 1, known))
+        }
+        other => panic!("{other:?}"),
+    }
+    client
+        .execute(
+            "DELETE FROM schema_migrations WHERE position = $1",
+            &[&(known + 1)],
+        )
+        .unwrap();
+    client
+        .execute(
+            "UPDATE schema_migrations SET name = '0002_something_else' WHERE position = 2",
+            &[],
+        )
+        .unwrap();
+    let err = pg.migrate().unwrap_err();
+    assert!(
+        matches!(err, StoreError::MigrationMismatch { position: 2, .. }),
+        "{err:?}"
+    );
+}
+
+/// The throttle family's steps in one transaction, on either backend: what each step answered.
+fn throttle_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
+    let mut seen = vec![format!("{:?}", throttle::get(db, "p", "alice")?)];
+    for _ in 0..3 {
+        seen.push(throttle::count_failure(db, "p", "alice")?.to_string());
+    }
+    throttle::lock_until(db, "p", "alice", 100)?;
+    // A shorter lock never shortens a longer one.
+    throttle::lock_until(db, "p", "alice", 50)?;
+    seen.push(format!("{:?}", throttle::get(db, "p", "alice")?));
+    seen.push(format!("{:?}", throttle::get(db, "p", "bob")?));
+    throttle::clear(db, "p", "alice")?;
+    seen.push(format!("{:?}", throttle::get(db, "p", "alice")?));
+    Ok(seen)
+}
+
+#[test]
+fn the_throttle_family_answers_the_same_on_both_backends() {
+    let Some((_db, pg)) =
+        migrated_postgres("the_throttle_family_answers_the_same_on_both_backends")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lite = store::Store::open(&dir.path().join("incognito.sqlite3"), 2).unwrap();
+    let expected = ["None", "1", "2", "3", "Some((3, 100))", "None", "None"];
+    let on_sqlite = lite.write_sync(|db| throttle_steps(db.into())).unwrap();
+    let on_postgres = pg.write_sync(throttle_steps).unwrap();
+    assert_eq!(on_sqlite, expected);
+    assert_eq!(on_postgres, expected);
+}
+
+#[test]
+fn concurrent_failures_on_postgres_are_each_counted_once() {
+    let Some((_db, pg)) =
+        migrated_postgres("concurrent_failures_on_postgres_are_each_counted_once")
+    else {
+        return;
+    };
+    // Two "instances" (threads with their own connections) counting at once: the upsert
+    // hands out every count exactly once, with no write gate between them.
+    let mut counts: Vec<i64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    (0..25)
+                        .map(|_| {
+                            pg.write_sync(|db| throttle::count_failure(db, "p", "carol"))
+                                .unwrap()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    counts.sort();
+    assert_eq!(counts, (1..=50).collect::<Vec<i64>>());
+}
+
+#[test]
+fn a_postgres_write_that_fails_or_panics_leaves_nothing_and_no_open_transaction() {
+    let Some(db) = pg::database("a_postgres_write_that_fails_or_panics_leaves_nothing") else {
+        return;
+    };
+    // One connection: whatever a failed write left on it, the next use meets.
+    let pg = PgStore::connect(&db.url, 1).unwrap();
+    pg.migrate().unwrap();
+    let failed: Result<(), StoreError> = pg.write_sync(|db| {
+        throttle::count_failure(db, "p", "dave")?;
+        Err(StoreError::WriterBusy)
+    });
+    assert!(failed.is_err());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pg.write_sync(|db| -> Result<(), StoreError> {
+            throttle::count_failure(db, "p", "dave")?;
+            panic!("a bug in the middle of a write");
+        })
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(
+        pg.read_sync(|db| throttle::get(db, "p", "dave")).unwrap(),
+        None
+    );
+    // Inside the failed write's transaction, the insert above would have an xid and the
+    // read would have seen its row; the connection is back in autocommit.
+    let no_xid: bool = pg
+        .client()
+        .unwrap()
+        .query_one("SELECT txid_current_if_assigned() IS NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(no_xid);
+    assert_eq!(
+        pg.write_sync(|db| throttle::count_failure(db, "p", "dave"))
+            .unwrap(),
+        1
+    );
+}
