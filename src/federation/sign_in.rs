@@ -52,7 +52,7 @@ pub fn begin(
     let found = services
         .store
         .read_sync(|db| crate::store::federation::get(db, pool_id, provider))
-        .map_err(internal)?
+        .map_err(FedError::internal)?
         .ok_or(FedError::Gone)?;
     if found.provider_type == ProviderType::Saml.as_str() {
         return super::saml::sign_in::begin(services, &found, issuer, pending_request, now);
@@ -67,17 +67,13 @@ pub fn begin(
     let state = services
         .store
         .write_sync(|db| pending::put(db, pool_id, provider, &flight, now))
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     upstream.authorize_url(services.triggers.caller(), redirect_uri, &state, &flight)
 }
 
 /// The OpenID Connect and OAuth providers' callback, under the pool's URL.
 pub fn redirect_uri(issuer: &str) -> String {
     format!("{issuer}/oauth2/idpresponse")
-}
-
-fn internal(e: impl std::fmt::Display) -> FedError {
-    FedError::Internal(e.to_string())
 }
 
 pub fn complete(
@@ -90,7 +86,7 @@ pub fn complete(
     let provider = services
         .store
         .read_sync(|db| crate::store::federation::get(db, &pool.id, callback.provider))
-        .map_err(internal)?
+        .map_err(FedError::internal)?
         .ok_or(FedError::Gone)?;
     let upstream = Upstream::open(provider.clone(), config, services.sealer)?;
     let mut identity = upstream
@@ -134,15 +130,15 @@ pub(crate) fn federated_user(
     let attributes = users::mapped(provider, identity);
     let existing = store
         .read_sync(|db| users::linked(db, pool, identity))
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     let user = match existing {
         Some(user) => store
             .write_sync(|db| users::refresh(db, pool, user, attributes, now))
-            .map_err(internal)?,
+            .map_err(FedError::internal)?,
         None => {
             let candidate = store
                 .read_sync(|db| linking::link_candidate(db, pool, provider, identity))
-                .map_err(internal)?;
+                .map_err(FedError::internal)?;
             if let Some(local) = candidate {
                 let proof = LinkProof {
                     request: pending_request.to_string(),
@@ -152,7 +148,7 @@ pub(crate) fn federated_user(
                 };
                 let token = store
                     .write_sync(|db| pending::put(db, &pool.id, &provider.name, &proof, now))
-                    .map_err(internal)?;
+                    .map_err(FedError::internal)?;
                 return Ok(Federated::Prove(token));
             }
             pre_sign_up::fire(

@@ -50,6 +50,13 @@ pub enum FedError {
     Internal(String),
 }
 
+impl FedError {
+    /// Our own failure (storage, a key that does not open), whatever its type.
+    pub fn internal(e: impl std::fmt::Display) -> FedError {
+        FedError::Internal(e.to_string())
+    }
+}
+
 /// Who the upstream says signed in.
 #[derive(Debug, Clone)]
 pub struct UpstreamIdentity {

@@ -557,12 +557,8 @@ async fn idp_initiated_sign_in_works_only_when_the_provider_allows_it() {
 }
 
 /// The signed assertion of `response` (base64), encrypted for the SP's certificate as XML
-/// Encryption does it (AES-128-CBC content, the key by RSA-OAEP), in an unsigned response.
-fn encrypt_assertion(response: &str, sp_cert: &[u8]) -> String {
-    encrypt_assertion_with(response, sp_cert, true)
-}
-
-/// `encrypt_assertion` with the key wrapped by RSA-OAEP, or (`oaep` false) RSA PKCS#1 v1.5.
+/// Encryption does it (AES-128-CBC content; the key by RSA-OAEP, or with `oaep` false by RSA
+/// PKCS#1 v1.5), in an unsigned response.
 fn encrypt_assertion_with(response: &str, sp_cert: &[u8], oaep: bool) -> String {
     use openssl::rsa::Padding;
     use openssl::symm::{Cipher, encrypt};
@@ -621,29 +617,12 @@ async fn encrypted_assertions_are_decrypted_with_the_pools_key_and_required_when
     let cert = STANDARD.decode(cert).unwrap();
 
     // Unencrypted while the provider requires encryption: refused.
-    let browser = app.browser();
-    let (request_id, relay, _) = start(&app, &browser).await;
-    let plain = respond(
-        &idp,
-        &Answer {
-            sign: Sign::Assertion,
-            ..answer(&app, &request_id)
-        },
-    );
-    let back = post_response(&app, &browser, &plain, &relay).await;
+    let (back, _) = round_trip(&app, &idp, Sign::Assertion, str::to_string).await;
     assert_eq!(back["error"], "access_denied", "{back:?}");
 
     // Encrypted for the pool's certificate, the assertion inside signed: signs in.
-    let browser = app.browser();
-    let (request_id, relay, verifier) = start(&app, &browser).await;
-    let signed = respond(
-        &idp,
-        &Answer {
-            sign: Sign::Assertion,
-            ..answer(&app, &request_id)
-        },
-    );
-    let back = post_response(&app, &browser, &encrypt_assertion(&signed, &cert), &relay).await;
+    let encrypted = |r: &str| encrypt_assertion_with(r, &cert, true);
+    let (back, verifier) = round_trip(&app, &idp, Sign::Assertion, encrypted).await;
     let tokens = exchange_code(&app, &back["code"], &verifier).await;
     assert_eq!(
         jwt_claims(tokens["id_token"].as_str().unwrap())["cognito:username"],
@@ -651,31 +630,36 @@ async fn encrypted_assertions_are_decrypted_with_the_pools_key_and_required_when
     );
 
     // The key wrapped with RSA PKCS#1 v1.5 (a padding oracle's favourite): refused.
-    let browser = app.browser();
-    let (request_id, relay, _) = start(&app, &browser).await;
-    let signed = respond(
-        &idp,
-        &Answer {
-            sign: Sign::Assertion,
-            ..answer(&app, &request_id)
-        },
-    );
-    let v15 = encrypt_assertion_with(&signed, &cert, false);
-    let back = post_response(&app, &browser, &v15, &relay).await;
+    let v15 = |r: &str| encrypt_assertion_with(r, &cert, false);
+    let (back, _) = round_trip(&app, &idp, Sign::Assertion, v15).await;
     assert_eq!(back["error"], "access_denied", "{back:?}");
 
     // Encrypted but the assertion inside unsigned (and the response unsigned): refused.
+    let (back, _) = round_trip(&app, &idp, Sign::Nothing, encrypted).await;
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+}
+
+/// A sign-in in a new browser whose response the IdP signs as `sign`, posted as `wrap` makes
+/// it: the relying party's answer, and the PKCE verifier.
+async fn round_trip(
+    app: &TestApp,
+    idp: &TestIdp,
+    sign: Sign,
+    wrap: impl Fn(&str) -> String,
+) -> (BTreeMap<String, String>, String) {
     let browser = app.browser();
-    let (request_id, relay, _) = start(&app, &browser).await;
-    let unsigned = respond(
-        &idp,
+    let (request_id, relay, verifier) = start(app, &browser).await;
+    let response = respond(
+        idp,
         &Answer {
-            sign: Sign::Nothing,
-            ..answer(&app, &request_id)
+            sign,
+            ..answer(app, &request_id)
         },
     );
-    let back = post_response(&app, &browser, &encrypt_assertion(&unsigned, &cert), &relay).await;
-    assert_eq!(back["error"], "access_denied", "{back:?}");
+    (
+        post_response(app, &browser, &wrap(&response), &relay).await,
+        verifier,
+    )
 }
 
 #[tokio::test]

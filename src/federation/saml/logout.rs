@@ -30,10 +30,6 @@ pub struct LogoutFlight {
     pub then: Option<String>,
 }
 
-fn internal(e: impl std::fmt::Display) -> FedError {
-    FedError::Internal(e.to_string())
-}
-
 fn instant(now: i64) -> String {
     Utc.timestamp_opt(now, 0)
         .single()
@@ -59,14 +55,14 @@ pub fn begin(
     let store = services.store;
     let Some(login) = store
         .write_sync(|db| store::saml::take_login(db, pool_id, user_id))
-        .map_err(internal)?
+        .map_err(FedError::internal)?
         .filter(|l| l.signed_in_at == auth_time)
     else {
         return Ok(None);
     };
     let Some(provider) = store
         .read_sync(|db| store::federation::get(db, pool_id, &login.provider))
-        .map_err(internal)?
+        .map_err(FedError::internal)?
         .filter(|p| p.provider_type == ProviderType::Saml.as_str() && signs_out(p))
     else {
         return Ok(None);
@@ -83,7 +79,7 @@ pub fn begin(
     };
     let relay_state = store
         .write_sync(|db| pending::put(db, pool_id, &provider.name, &flight, now))
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     let xml = logout_request(
         &request_id,
         &sp_entity_id(pool_id),
@@ -99,7 +95,7 @@ pub fn begin(
         Some(&key.key),
     )
     .map(Some)
-    .map_err(internal)
+    .map_err(FedError::internal)
 }
 
 fn signs_out(p: &IdentityProvider) -> bool {
@@ -172,7 +168,7 @@ pub fn answer(
         let (provider_name, flight) = services
             .store
             .write_sync(|db| pending::take::<LogoutFlight>(db, pool_id, relay, now))
-            .map_err(internal)?
+            .map_err(FedError::internal)?
             .ok_or(FedError::Gone)?;
         let provider = saml_provider(services, pool_id, &provider_name)?;
         let idp = idp_metadata(services.triggers.caller(), &provider, now)?;
@@ -220,7 +216,7 @@ pub fn answer(
             }
             Ok(())
         })
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     let destination = idp
         .slo_response
         .clone()
@@ -237,7 +233,7 @@ pub fn answer(
     let relay = params.get("RelayState").unwrap_or_default();
     redirect::encode(&destination, "SAMLResponse", &xml, relay, Some(&key.key))
         .map(Answered::Respond)
-        .map_err(internal)
+        .map_err(FedError::internal)
 }
 
 /// samael's parser on a received message, behind a panic guard like every hostile input.
@@ -256,7 +252,7 @@ fn saml_provider(
     services
         .store
         .read_sync(|db| store::federation::get(db, pool_id, name))
-        .map_err(internal)?
+        .map_err(FedError::internal)?
         .filter(|p| p.provider_type == ProviderType::Saml.as_str())
         .ok_or(FedError::Gone)
 }
@@ -271,7 +267,7 @@ fn provider_by_entity(
     let providers = services
         .store
         .read_sync(|db| store::federation::list(db, pool_id, 1000, ""))
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     for p in providers {
         if p.provider_type != ProviderType::Saml.as_str() || !signs_out(&p) {
             continue;

@@ -42,10 +42,6 @@ pub fn slo_url(issuer: &str) -> String {
     format!("{issuer}/saml2/logout")
 }
 
-fn internal(e: impl std::fmt::Display) -> FedError {
-    FedError::Internal(e.to_string())
-}
-
 fn flag(p: &IdentityProvider, key: &str) -> bool {
     p.details.get(key).is_some_and(|v| v == "true")
 }
@@ -82,7 +78,7 @@ pub fn begin(
     let relay_state = services
         .store
         .write_sync(|db| pending::put(db, &provider.pool_id, &provider.name, &flight, now))
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     let sent = redirect::authn_request(&redirect::AuthnRequestParams {
         id: &request_id,
         sp_entity_id: &sp_entity_id(&provider.pool_id),
@@ -92,7 +88,7 @@ pub fn begin(
         key: key.as_ref(),
         now,
     })
-    .map_err(internal)?;
+    .map_err(FedError::internal)?;
     Ok(sent)
 }
 
@@ -106,14 +102,14 @@ pub fn sp_key(
     if let Some(k) = services
         .store
         .read_sync(|db| saml_sp::load(db, sealer, pool_id))
-        .map_err(internal)?
+        .map_err(FedError::internal)?
     {
         return Ok(k);
     }
     services
         .store
         .write_sync(|db| saml_sp::get_or_create(db, sealer, pool_id, now))
-        .map_err(internal)
+        .map_err(FedError::internal)
 }
 
 /// What the posted response was checked against, besides the provider.
@@ -126,15 +122,15 @@ pub struct Posted<'a> {
     pub pending_request: &'a str,
 }
 
-/// Verifies the response and finds or makes the user; also returns the verified assertion
-/// (single logout needs its NameID and SessionIndex).
+/// Verifies the response and finds or makes the user, whose NameID and SessionIndex are kept
+/// for single logout.
 pub fn finish(
     services: &Services<'_>,
     pool: &Pool,
     provider: &IdentityProvider,
     posted: &Posted<'_>,
     now: i64,
-) -> Result<(Federated, Verified), FedError> {
+) -> Result<Federated, FedError> {
     let idp = idp_metadata(services.triggers.caller(), provider, now)?;
     let key = sp_key(services, &pool.id, now)?;
     let sp = sp_entity_id(&pool.id);
@@ -168,7 +164,7 @@ pub fn finish(
                 verified.expires_at,
             )
         })
-        .map_err(internal)?;
+        .map_err(FedError::internal)?;
     if !fresh {
         tracing::warn!(pool = %pool.id, provider = %provider.name, "SAML assertion replayed");
         return Err(FedError::Invalid("the assertion was already used".into()));
@@ -197,9 +193,9 @@ pub fn finish(
         services
             .store
             .write_sync(|db| super::logout::remember(db, &login))
-            .map_err(internal)?;
+            .map_err(FedError::internal)?;
     }
-    Ok((federated, verified))
+    Ok(federated)
 }
 
 /// The assertion as an upstream identity: the NameID names the user, attributes are claims

@@ -19,6 +19,7 @@ use crate::federation::saml::metadata::sp_metadata;
 use crate::federation::saml::response::MAX_RESPONSE_CHARS;
 use crate::federation::saml::sign_in::{self as saml, Posted, SamlFlight};
 use crate::federation::saml::sp_entity_id;
+use crate::federation::upstream::FedError;
 use crate::oidc::authorize;
 use crate::oidc::params::Params;
 use crate::state::AppState;
@@ -44,7 +45,7 @@ pub async fn metadata(state: web::Data<AppState>, path: Path, req: HttpRequest) 
             &key.certificate_der,
             now + METADATA_VALID_SECS,
         )
-        .map_err(crate::federation::upstream::FedError::Internal)
+        .map_err(FedError::Internal)
     })
     .await;
     match made {
@@ -108,11 +109,11 @@ pub async fn acs(
         let provider = services
             .store
             .read_sync(|db| crate::store::federation::get(db, &pool.id, &provider_name))
-            .map_err(|e| crate::federation::upstream::FedError::Internal(e.to_string()))?
+            .map_err(FedError::internal)?
             .filter(|p| p.provider_type == ProviderType::Saml.as_str())
-            .ok_or(crate::federation::upstream::FedError::Gone)?;
+            .ok_or(FedError::Gone)?;
         if request_id.is_none() && !saml::allows_idp_initiated(&provider) {
-            return Err(crate::federation::upstream::FedError::Invalid(
+            return Err(FedError::Invalid(
                 "IdP-initiated sign-in is not enabled for this provider".into(),
             ));
         }
@@ -123,7 +124,7 @@ pub async fn acs(
             client_id: &client_id,
             pending_request: &pending_id,
         };
-        saml::finish(&services, &pool, &provider, &posted, now).map(|(f, _)| f)
+        saml::finish(&services, &pool, &provider, &posted, now)
     })
     .await;
     federation::finish(&state, &ctx, &req, &request, signed_in, true, now).await
