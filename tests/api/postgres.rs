@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use incognito::store::{self, StoreError, postgres::PgStore, sql::Sql, throttle};
+use incognito::store::{self, StoreError, code_send_limits, postgres::PgStore, sql::Sql, throttle};
 
 use crate::pg;
 
@@ -299,20 +299,55 @@ fn throttle_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
     Ok(seen)
 }
 
-#[test]
-fn the_throttle_family_answers_the_same_on_both_backends() {
-    let Some((_db, pg)) =
-        migrated_postgres("the_throttle_family_answers_the_same_on_both_backends")
-    else {
+/// Runs `steps` in one write on a fresh SQLite store and on a fresh, migrated PostgreSQL
+/// database, and checks that both answer `expected` step by step.
+fn same_on_both_backends(
+    test: &str,
+    steps: impl Fn(Sql<'_>) -> Result<Vec<String>, StoreError>,
+    expected: &[&str],
+) {
+    let Some((_db, pg)) = migrated_postgres(test) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let lite = store::Store::open(&dir.path().join("incognito.sqlite3"), 2).unwrap();
-    let expected = ["None", "1", "2", "3", "Some((3, 100))", "None", "None"];
-    let on_sqlite = lite.write_sync(|db| throttle_steps(db.into())).unwrap();
-    let on_postgres = pg.write_sync(throttle_steps).unwrap();
-    assert_eq!(on_sqlite, expected);
-    assert_eq!(on_postgres, expected);
+    let on_sqlite = lite.write_sync(|db| steps(db.into())).unwrap();
+    assert_eq!(on_sqlite, expected, "on SQLite");
+    let on_postgres = pg.write_sync(&steps).unwrap();
+    assert_eq!(on_postgres, expected, "on PostgreSQL");
+}
+
+#[test]
+fn the_throttle_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_throttle_family_answers_the_same_on_both_backends",
+        throttle_steps,
+        &["None", "1", "2", "3", "Some((3, 100))", "None", "None"],
+    );
+}
+
+#[test]
+fn the_code_send_limits_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_code_send_limits_family_answers_the_same_on_both_backends",
+        |db| {
+            let count = |subject, now| code_send_limits::count(db, "p", subject, 60, now);
+            let mut seen = vec![];
+            for now in [1000, 1001, 1059] {
+                seen.push(count("ip:a", now)?.to_string());
+            }
+            // A window ends at now + 60 exactly: the next request starts a new one.
+            seen.push(count("ip:a", 1060)?.to_string());
+            seen.push(count("ip:b", 1030)?.to_string());
+            // b's window (ending 1090) has ended by 1100, a's (ending 1120) has not.
+            seen.push(code_send_limits::purge_expired(db, 1100)?.to_string());
+            seen.push(count("ip:a", 1100)?.to_string());
+            seen.push(count("ip:b", 1100)?.to_string());
+            seen.push(code_send_limits::purge_expired(db, 1120)?.to_string());
+            Ok(seen)
+        },
+        &["1", "2", "3", "1", "1", "1", "2", "1", "1"],
+    )
 }
 
 #[test]
