@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use incognito::store::{
-    self, StoreError, code_send_limits, email_codes, postgres::PgStore, sql::Sql, throttle,
+    self, StoreError, code_send_limits, codes, email_codes, postgres::PgStore, sql::Sql, throttle,
 };
 
 use crate::pg;
@@ -491,4 +491,128 @@ fn a_postgres_write_that_fails_or_panics_leaves_nothing_and_no_open_transaction(
             .unwrap(),
         1
     );
+}
+
+fn auth_code(hash: &str, expires_at: i64) -> codes::AuthCode {
+    codes::AuthCode {
+        code_hash: hash.into(),
+        pool_id: "p".into(),
+        client_id: "c".into(),
+        user_id: "u1".into(),
+        redirect_uri: "https://rp/cb".into(),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: Some("ch".into()),
+        auth_time: 90,
+        amr: r#"["pwd"]"#.into(),
+        created_at: 100,
+        expires_at,
+        consumed_at: None,
+        family_id: None,
+    }
+}
+
+#[test]
+fn the_auth_codes_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_auth_codes_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let get = |pool, hash| -> Result<String, StoreError> {
+                Ok(match codes::get(db, pool, hash)? {
+                    Some(c) => format!(
+                        "{} {} {} {} {:?} {:?} {} {} {} {:?} {:?}",
+                        c.client_id,
+                        c.user_id,
+                        c.redirect_uri,
+                        c.scope,
+                        c.nonce,
+                        c.code_challenge,
+                        c.auth_time,
+                        c.amr,
+                        c.expires_at,
+                        c.consumed_at,
+                        c.family_id
+                    ),
+                    None => "None".into(),
+                })
+            };
+            let mut seen = vec![get("p", "h1")?];
+            codes::insert(db, &auth_code("h1", 160))?;
+            codes::insert(
+                db,
+                &codes::AuthCode {
+                    nonce: Some("n".into()),
+                    code_challenge: None,
+                    ..auth_code("h2", 170)
+                },
+            )?;
+            seen.push(get("p", "h1")?);
+            seen.push(get("p", "h2")?);
+            // A code of another pool is not found.
+            seen.push(get("q", "h1")?);
+            // Single use: the first redemption wins and records its family.
+            seen.push(codes::mark_consumed(db, "h1", "fam-a", 120)?.to_string());
+            seen.push(codes::mark_consumed(db, "h1", "fam-b", 121)?.to_string());
+            seen.push(get("p", "h1")?);
+            // Kept an hour past expiry (a replay is still recognised), then purged.
+            seen.push(codes::purge_expired(db, 160 + 3600)?.to_string());
+            seen.push(codes::purge_expired(db, 161 + 3600)?.to_string());
+            seen.push(get("p", "h1")?);
+            seen.push(get("p", "h2")?.split(' ').next().unwrap().to_string());
+            Ok(seen)
+        },
+        &[
+            "None",
+            r#"c u1 https://rp/cb openid None Some("ch") 90 ["pwd"] 160 None None"#,
+            r#"c u1 https://rp/cb openid Some("n") None 90 ["pwd"] 170 None None"#,
+            "None",
+            "true",
+            "false",
+            r#"c u1 https://rp/cb openid None Some("ch") 90 ["pwd"] 160 Some(120) Some("fam-a")"#,
+            "0",
+            "1",
+            "None",
+            "c",
+        ],
+    )
+}
+
+/// Two "instances" (threads with connections of their own) each running `take` in a write
+/// transaction of their own, at the same time, on a database `setup` prepared: how many of
+/// the two got something. None: skipped, no PostgreSQL.
+fn successes_of_two_racing_takes(
+    test: &str,
+    setup: impl FnOnce(Sql<'_>) -> Result<(), StoreError>,
+    take: impl Fn(Sql<'_>, usize) -> Result<bool, StoreError> + Sync,
+) -> Option<usize> {
+    let (_db, pg) = migrated_postgres(test)?;
+    pg.write_sync(setup).unwrap();
+    let (pg, take) = (&pg, &take);
+    let barrier = &std::sync::Barrier::new(2);
+    let won: Vec<bool> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|i| {
+                s.spawn(move || {
+                    barrier.wait();
+                    pg.write_sync(|db| take(db, i)).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    Some(won.iter().filter(|w| **w).count())
+}
+
+#[test]
+fn concurrent_redemptions_of_one_code_on_postgres_give_one_success() {
+    let won = successes_of_two_racing_takes(
+        "concurrent_redemptions_of_one_code_on_postgres_give_one_success",
+        |db| {
+            pool_and_users(db)?;
+            codes::insert(db, &auth_code("h", 1_000))
+        },
+        |db, i| codes::mark_consumed(db, "h", &format!("fam-{i}"), 120),
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
 }
