@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use incognito::store::{
-    self, StoreError, code_send_limits, codes, email_codes, postgres::PgStore, sql::Sql, throttle,
+    self, StoreError, code_send_limits, codes, email_codes, keys, postgres::PgStore, sql::Sql,
+    throttle,
 };
 
 use crate::pg;
@@ -615,4 +616,54 @@ fn concurrent_redemptions_of_one_code_on_postgres_give_one_success() {
         |db, i| codes::mark_consumed(db, "h", &format!("fam-{i}"), 120),
     );
     assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+#[test]
+fn the_signing_keys_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_signing_keys_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let key = |kid: &str, created_at, active| keys::KeyRow {
+                kid: kid.into(),
+                alg: "RS256".into(),
+                private_jwk: format!("priv-{kid}"),
+                public_jwk: format!("pub-{kid}"),
+                created_at,
+                active,
+                retired_at: None,
+            };
+            let show = |rows: Vec<keys::KeyRow>| {
+                rows.iter()
+                    .map(|k| {
+                        format!(
+                            "{}:{}:{}:{}:{}:{:?}",
+                            k.kid, k.alg, k.public_jwk, k.created_at, k.active, k.retired_at
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let mut seen = vec![show(keys::published(db, "p", 0)?)];
+            keys::insert(db, "p", &key("ka", 100, true))?;
+            seen.push(show(keys::published(db, "p", 0)?));
+            // Rotation: the active key is retired (BOOLEAN false, a time), a new one signs.
+            keys::retire_active(db, "p", 200)?;
+            keys::insert(db, "p", &key("kb", 200, true))?;
+            keys::insert(db, "p", &key("kc", 200, false))?;
+            seen.push(show(keys::published(db, "p", 150)?));
+            seen.push(show(keys::published(db, "p", 201)?));
+            seen.push(show(keys::list_all(db, "p")?));
+            seen.push(show(keys::list_all(db, "q")?));
+            Ok(seen)
+        },
+        &[
+            "",
+            "ka:RS256:pub-ka:100:true:None",
+            "kb:RS256:pub-kb:200:true:None ka:RS256:pub-ka:100:false:Some(200)",
+            "kb:RS256:pub-kb:200:true:None",
+            "kb:RS256:pub-kb:200:true:None kc:RS256:pub-kc:200:false:None ka:RS256:pub-ka:100:false:Some(200)",
+            "",
+        ],
+    )
 }
