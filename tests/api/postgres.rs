@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use incognito::store::{
-    self, StoreError, code_send_limits, codes, email_codes, keys, postgres::PgStore, sql::Sql,
-    throttle,
+    self, StoreError, code_send_limits, codes, email_codes, keys, pools, postgres::PgStore,
+    sql::Sql, throttle,
 };
 
 use crate::pg;
@@ -664,6 +664,97 @@ fn the_signing_keys_family_answers_the_same_on_both_backends() {
             "kb:RS256:pub-kb:200:true:None",
             "kb:RS256:pub-kb:200:true:None kc:RS256:pub-kc:200:false:None ka:RS256:pub-ka:100:false:Some(200)",
             "",
+        ],
+    )
+}
+
+/// What a write that should break a unique constraint did.
+fn duplicate(result: Result<(), StoreError>) -> String {
+    match result {
+        Ok(()) => "written".into(),
+        Err(e) if e.is_unique_violation() => "unique violation".into(),
+        Err(e) => format!("{e}"),
+    }
+}
+
+fn pool(id: &str, created_at: i64) -> incognito::pools::Pool {
+    let mut settings = incognito::pools::PoolSettings::default();
+    settings.branding.display_name = Some(format!("Pool {id}"));
+    incognito::pools::Pool {
+        id: id.into(),
+        name: id.to_uppercase(),
+        settings,
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+#[test]
+fn the_pools_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_pools_family_answers_the_same_on_both_backends",
+        |db| {
+            let show = |p: &incognito::pools::Pool| {
+                format!(
+                    "{}:{}:{}:{}:{}",
+                    p.id,
+                    p.name,
+                    p.display_name(),
+                    p.created_at,
+                    p.updated_at
+                )
+            };
+            let list = || -> Result<String, StoreError> {
+                Ok(pools::list(db)?
+                    .iter()
+                    .map(show)
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            };
+            let mut seen = vec![
+                format!("{:?}", pools::get(db, "a")?.map(|p| show(&p))),
+                list()?,
+            ];
+            pools::insert(db, &pool("a", 20))?;
+            pools::insert(db, &pool("c", 10))?;
+            pools::insert(db, &pool("b", 10))?;
+            seen.push(list()?);
+            let mut a = pool("a", 20);
+            a.name = "Renamed".into();
+            a.updated_at = 25;
+            seen.push(pools::update(db, &a)?.to_string());
+            seen.push(pools::update(db, &pool("z", 1))?.to_string());
+            seen.push(pools::get(db, "a")?.map(|p| show(&p)).unwrap_or_default());
+            // Adding a scope twice keeps one.
+            for scope in ["api/write", "api/read", "api/read"] {
+                pools::add_resource_scope(db, "a", scope)?;
+            }
+            seen.push(pools::resource_scopes(db, "a")?.join(" "));
+            seen.push(pools::resource_scopes(db, "b")?.join(" "));
+            seen.push(pools::delete(db, "a")?.to_string());
+            seen.push(pools::delete(db, "a")?.to_string());
+            // A pool's scopes go with it.
+            seen.push(pools::resource_scopes(db, "a")?.join(" "));
+            seen.push(list()?);
+            // A second pool with the same id is a unique violation on both engines. Last: on
+            // PostgreSQL a failed statement leaves the transaction good for nothing but rollback.
+            seen.push(duplicate(pools::insert(db, &pool("b", 30))));
+            Ok(seen)
+        },
+        &[
+            "None",
+            "",
+            "b:B:Pool b:10:10 c:C:Pool c:10:10 a:A:Pool a:20:20",
+            "true",
+            "false",
+            "a:Renamed:Pool a:20:25",
+            "api/read api/write",
+            "",
+            "true",
+            "false",
+            "",
+            "b:B:Pool b:10:10 c:C:Pool c:10:10",
+            "unique violation",
         ],
     )
 }
