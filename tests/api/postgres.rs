@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use incognito::store::{
-    self, StoreError, code_send_limits, codes, email_codes, keys, pools, postgres::PgStore,
-    sql::Sql, throttle,
+    self, StoreError, clients, code_send_limits, codes, email_codes, keys, pools,
+    postgres::PgStore, sql::Sql, throttle,
 };
 
 use crate::pg;
@@ -754,6 +754,83 @@ fn the_pools_family_answers_the_same_on_both_backends() {
             "false",
             "",
             "b:B:Pool b:10:10 c:C:Pool c:10:10",
+            "unique violation",
+        ],
+    )
+}
+
+fn client(id: &str, secret_hash: Option<&str>, created_at: i64) -> incognito::pools::Client {
+    incognito::pools::Client {
+        id: id.into(),
+        pool_id: "p".into(),
+        name: format!("App {id}"),
+        secret_hash: secret_hash.map(str::to_string),
+        settings: incognito::pools::ClientSettings::default(),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+#[test]
+fn the_clients_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_clients_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let show = |c: &incognito::pools::Client| {
+                format!(
+                    "{}:{}:{}:{:?}:{}:{}",
+                    c.id, c.pool_id, c.name, c.secret_hash, c.created_at, c.updated_at
+                )
+            };
+            let get = |pool, id| -> Result<String, StoreError> {
+                Ok(format!(
+                    "{:?}",
+                    clients::get(db, pool, id)?.map(|c| show(&c))
+                ))
+            };
+            let list = || -> Result<String, StoreError> {
+                Ok(clients::list(db, "p")?
+                    .iter()
+                    .map(show)
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            };
+            let mut seen = vec![get("p", "c1")?, list()?];
+            clients::insert(db, &client("c2", None, 10))?;
+            clients::insert(db, &client("c1", Some("h1"), 10))?;
+            clients::insert(db, &client("c3", None, 5))?;
+            seen.push(list()?);
+            // A client id of another pool is not found there.
+            seen.push(get("q", "c1")?);
+            let mut c1 = client("c1", None, 10);
+            c1.name = "Renamed".into();
+            c1.updated_at = 30;
+            clients::update(db, &c1)?;
+            seen.push(get("p", "c1")?);
+            // A row never updated since before 0008 has no updated_at: its creation time stands in.
+            db.execute(
+                "INSERT INTO clients (id, pool_id, name, secret_hash, settings, created_at, updated_at)
+                 VALUES ('c4', 'p', 'Old', NULL, '{}', 40, NULL)",
+                &[],
+            )?;
+            seen.push(get("p", "c4")?);
+            seen.push(clients::delete(db, "q", "c1")?.to_string());
+            seen.push(clients::delete(db, "p", "c1")?.to_string());
+            seen.push(list()?);
+            seen.push(duplicate(clients::insert(db, &client("c2", None, 50))));
+            Ok(seen)
+        },
+        &[
+            "None",
+            "",
+            "c3:p:App c3:None:5:5 c1:p:App c1:Some(\"h1\"):10:10 c2:p:App c2:None:10:10",
+            "None",
+            "Some(\"c1:p:Renamed:None:10:30\")",
+            "Some(\"c4:p:Old:None:40:40\")",
+            "false",
+            "true",
+            "c3:p:App c3:None:5:5 c2:p:App c2:None:10:10 c4:p:Old:None:40:40",
             "unique violation",
         ],
     )
