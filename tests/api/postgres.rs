@@ -7,7 +7,7 @@ use std::path::Path;
 
 use incognito::store::{
     self, StoreError, clients, code_send_limits, codes, email_codes, keys, pools,
-    postgres::PgStore, sql::Sql, throttle,
+    postgres::PgStore, resource_servers, sql::Sql, throttle,
 };
 
 use crate::pg;
@@ -831,6 +831,105 @@ fn the_clients_family_answers_the_same_on_both_backends() {
             "false",
             "true",
             "c3:p:App c3:None:5:5 c2:p:App c2:None:10:10 c4:p:Old:None:40:40",
+            "unique violation",
+        ],
+    )
+}
+
+fn resource_server(
+    identifier: &str,
+    created_at: i64,
+    scopes: &[(&str, &str)],
+) -> incognito::pools::resource_servers::ResourceServer {
+    incognito::pools::resource_servers::ResourceServer {
+        pool_id: "p".into(),
+        identifier: identifier.into(),
+        name: identifier.to_uppercase(),
+        scopes: scopes
+            .iter()
+            .map(
+                |(name, description)| incognito::pools::resource_servers::Scope {
+                    name: name.to_string(),
+                    description: description.to_string(),
+                },
+            )
+            .collect(),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+#[test]
+fn the_resource_servers_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_resource_servers_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let show = |s: &incognito::pools::resource_servers::ResourceServer| {
+                let scopes: Vec<_> = s
+                    .scopes
+                    .iter()
+                    .map(|c| format!("{}={}", c.name, c.description))
+                    .collect();
+                format!(
+                    "{}:{}:{}:{}:[{}]",
+                    s.identifier,
+                    s.name,
+                    s.created_at,
+                    s.updated_at,
+                    scopes.join(",")
+                )
+            };
+            let get = |id| -> Result<String, StoreError> {
+                Ok(format!(
+                    "{:?}",
+                    resource_servers::get(db, "p", id)?.map(|s| show(&s))
+                ))
+            };
+            let list = || -> Result<String, StoreError> {
+                Ok(resource_servers::list(db, "p")?
+                    .iter()
+                    .map(show)
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            };
+            let mut seen = vec![get("api")?, list()?];
+            resource_servers::insert(
+                db,
+                &resource_server("api", 10, &[("write", "Write"), ("read", "Read")]),
+            )?;
+            resource_servers::insert(db, &resource_server("pay", 5, &[("charge", "Charge")]))?;
+            // A scope added to the pool's list before it had a description reads as "".
+            pools::add_resource_scope(db, "p", "api/admin")?;
+            seen.push(get("api")?);
+            seen.push(list()?);
+            let mut api = resource_server("api", 10, &[("read", "Read all")]);
+            api.name = "Api 2".into();
+            api.updated_at = 20;
+            resource_servers::update(db, &api)?;
+            seen.push(get("api")?);
+            seen.push(pools::resource_scopes(db, "p")?.join(" "));
+            seen.push(resource_servers::delete(db, "p", "api")?.to_string());
+            seen.push(resource_servers::delete(db, "p", "api")?.to_string());
+            seen.push(get("api")?);
+            seen.push(pools::resource_scopes(db, "p")?.join(" "));
+            seen.push(duplicate(resource_servers::insert(
+                db,
+                &resource_server("pay", 6, &[]),
+            )));
+            Ok(seen)
+        },
+        &[
+            "None",
+            "",
+            "Some(\"api:API:10:10:[admin=,read=Read,write=Write]\")",
+            "pay:PAY:5:5:[charge=Charge] api:API:10:10:[admin=,read=Read,write=Write]",
+            "Some(\"api:Api 2:10:20:[read=Read all]\")",
+            "api/read pay/charge",
+            "true",
+            "false",
+            "None",
+            "pay/charge",
             "unique violation",
         ],
     )
