@@ -7,7 +7,7 @@ use std::path::Path;
 
 use incognito::store::{
     self, StoreError, clients, code_send_limits, codes, email_codes, keys, pools,
-    postgres::PgStore, resource_servers, sql::Sql, throttle,
+    postgres::PgStore, resource_servers, sessions, sql::Sql, throttle,
 };
 
 use crate::pg;
@@ -931,6 +931,115 @@ fn the_resource_servers_family_answers_the_same_on_both_backends() {
             "None",
             "pay/charge",
             "unique violation",
+        ],
+    )
+}
+
+fn browser_session(
+    id: &str,
+    user: &str,
+    last_seen: i64,
+    expires_at: i64,
+) -> sessions::BrowserSession {
+    sessions::BrowserSession {
+        id_hash: id.into(),
+        pool_id: "p".into(),
+        user_id: user.into(),
+        auth_time: 90,
+        amr: r#"["pwd"]"#.into(),
+        created_at: 95,
+        last_seen,
+        expires_at,
+    }
+}
+
+#[test]
+fn the_sessions_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_sessions_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let show = |s: &sessions::BrowserSession| {
+                format!(
+                    "{}:{}:{}:{}:{}:{}:{}:{}",
+                    s.id_hash,
+                    s.pool_id,
+                    s.user_id,
+                    s.auth_time,
+                    s.amr,
+                    s.created_at,
+                    s.last_seen,
+                    s.expires_at
+                )
+            };
+            let list = |user, now| -> Result<String, StoreError> {
+                let rows = sessions::list_for_user(db, user, now)?;
+                Ok(rows
+                    .iter()
+                    .map(|s| s.id_hash.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            };
+            let n = |r: Result<usize, StoreError>| r.map(|n| n.to_string());
+            let b = |r: Result<bool, StoreError>| r.map(|b| b.to_string());
+            let mut seen = vec![format!(
+                "{:?}",
+                sessions::get(db, "p", "s1")?.map(|s| show(&s))
+            )];
+            sessions::insert(db, &browser_session("s1", "u1", 100, 500))?;
+            sessions::insert(db, &browser_session("s2", "u1", 150, 300))?;
+            sessions::insert(db, &browser_session("s3", "u2", 100, 500))?;
+            seen.push(format!(
+                "{:?}",
+                sessions::get(db, "p", "s1")?.map(|s| show(&s))
+            ));
+            seen.push(format!(
+                "{:?}",
+                sessions::get(db, "q", "s1")?.map(|s| show(&s))
+            ));
+            sessions::touch(db, "s1", 200)?;
+            seen.push(list("u1", 0)?);
+            // Live means expires_at > now: s2 (300) is gone from the list at 300.
+            seen.push(list("u1", 300)?);
+            sessions::insert_pending(db, "r1", "p", r#"{"a":1}"#, 100, 200)?;
+            seen.push(format!("{:?}", sessions::get_pending(db, "p", "r1", 199)?));
+            seen.push(format!("{:?}", sessions::get_pending(db, "p", "r1", 200)?));
+            seen.push(format!("{:?}", sessions::get_pending(db, "q", "r1", 0)?));
+            // Purged when expires_at < now: at 300 the request, at 301 s2.
+            seen.push(n(sessions::purge_expired(db, 300))?);
+            seen.push(n(sessions::purge_expired(db, 301))?);
+            seen.push(n(sessions::delete_others(db, "u1", "s1"))?);
+            sessions::insert(db, &browser_session("s4", "u1", 100, 500))?;
+            seen.push(n(sessions::delete_others(db, "u1", "s1"))?);
+            seen.push(b(sessions::delete_for_user_by_hash(db, "u2", "s1"))?);
+            seen.push(b(sessions::delete_for_user_by_hash(db, "u1", "s1"))?);
+            sessions::insert_pending(db, "r2", "p", "{}", 100, 900)?;
+            sessions::delete_pending(db, "r2")?;
+            seen.push(format!("{:?}", sessions::get_pending(db, "p", "r2", 0)?));
+            sessions::delete(db, "s3")?;
+            seen.push(n(sessions::delete_for_user(db, "u2"))?);
+            sessions::insert(db, &browser_session("s5", "u2", 100, 500))?;
+            seen.push(n(sessions::delete_for_user(db, "u2"))?);
+            Ok(seen)
+        },
+        &[
+            "None",
+            r#"Some("s1:p:u1:90:[\"pwd\"]:95:100:500")"#,
+            "None",
+            "s1 s2",
+            "s1",
+            r#"Some(("{\"a\":1}", 100))"#,
+            "None",
+            "None",
+            "1",
+            "1",
+            "0",
+            "1",
+            "false",
+            "true",
+            "None",
+            "0",
+            "1",
         ],
     )
 }
