@@ -7,7 +7,7 @@ use std::path::Path;
 
 use incognito::store::{
     self, StoreError, clients, code_send_limits, codes, email_codes, keys, pools,
-    postgres::PgStore, resource_servers, sessions, sql::Sql, throttle,
+    postgres::PgStore, resource_servers, saml, sessions, sql::Sql, throttle,
 };
 
 use crate::pg;
@@ -1042,4 +1042,83 @@ fn the_sessions_family_answers_the_same_on_both_backends() {
             "1",
         ],
     )
+}
+
+fn saml_login(session_index: Option<&str>, signed_in_at: i64) -> saml::SamlLogin {
+    saml::SamlLogin {
+        pool_id: "p".into(),
+        user_id: "u1".into(),
+        provider: "Okta".into(),
+        name_id: "alice@example.com".into(),
+        name_id_format: None,
+        session_index: session_index.map(str::to_string),
+        signed_in_at,
+    }
+}
+
+#[test]
+fn the_saml_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_saml_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let remember = |issuer, id, expires_at| {
+                saml::remember_assertion(db, "p", issuer, id, expires_at).map(|b| b.to_string())
+            };
+            let mut seen = vec![format!("{:?}", saml::sp_key(db, "p")?)];
+            // The first key made for a pool stays; a second maker's insert is ignored.
+            saml::insert_sp_key(db, "p", "sealed-1", &[0, 1, 255], 10)?;
+            saml::insert_sp_key(db, "p", "sealed-2", &[9], 11)?;
+            seen.push(format!("{:?}", saml::sp_key(db, "p")?));
+            // An assertion id is taken once per pool and issuer.
+            seen.push(remember("idp", "a1", 100)?);
+            seen.push(remember("idp", "a1", 100)?);
+            seen.push(remember("idp2", "a1", 100)?);
+            seen.push(remember("idp", "a2", 200)?);
+            // Purged once expires_at <= now; a purged id is new again.
+            seen.push(saml::purge_assertions(db, 100)?.to_string());
+            seen.push(remember("idp", "a1", 300)?);
+            seen.push(remember("idp", "a2", 300)?);
+            // The last sign-in: upserted, NULLs kept, taken once.
+            saml::put_login(db, &saml_login(None, 50))?;
+            saml::put_login(db, &saml_login(Some("idx-2"), 60))?;
+            seen.push(format!("{:?}", saml::take_login(db, "p", "u1")?));
+            seen.push(format!("{:?}", saml::take_login(db, "p", "u1")?));
+            saml::put_login(db, &saml_login(None, 70))?;
+            seen.push(format!("{:?}", saml::take_login(db, "p", "u2")?));
+            seen.push(format!(
+                "{:?}",
+                saml::take_login(db, "p", "u1")?.map(|l| (l.session_index, l.signed_in_at))
+            ));
+            Ok(seen)
+        },
+        &[
+            "None",
+            r#"Some(("sealed-1", [0, 1, 255]))"#,
+            "true",
+            "false",
+            "true",
+            "true",
+            "2",
+            "true",
+            "false",
+            r#"Some(SamlLogin { pool_id: "p", user_id: "u1", provider: "Okta", name_id: "alice@example.com", name_id_format: None, session_index: Some("idx-2"), signed_in_at: 60 })"#,
+            "None",
+            "None",
+            "Some((None, 70))",
+        ],
+    )
+}
+
+#[test]
+fn concurrent_takes_of_one_saml_login_on_postgres_give_it_once() {
+    let won = successes_of_two_racing_takes(
+        "concurrent_takes_of_one_saml_login_on_postgres_give_it_once",
+        |db| {
+            pool_and_users(db)?;
+            saml::put_login(db, &saml_login(Some("idx"), 60))
+        },
+        |db, _| Ok(saml::take_login(db, "p", "u1")?.is_some()),
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
 }
