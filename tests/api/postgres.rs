@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use incognito::store::{
-    self, StoreError, clients, code_send_limits, codes, email_codes, keys, pools,
+    self, StoreError, clients, code_send_limits, codes, email_codes, keys, outbox, pools,
     postgres::PgStore, resource_servers, saml, sessions, sql::Sql, throttle,
 };
 
@@ -1121,4 +1121,111 @@ fn concurrent_takes_of_one_saml_login_on_postgres_give_it_once() {
         |db, _| Ok(saml::take_login(db, "p", "u1")?.is_some()),
     );
     assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+#[test]
+fn the_outbox_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_outbox_family_answers_the_same_on_both_backends",
+        |db| {
+            let ids = |rows: Vec<outbox::OutboxRow>| {
+                let ids: Vec<_> = rows
+                    .iter()
+                    .map(|r| format!("{}@{}", r.id, r.next_attempt_at))
+                    .collect();
+                ids.join(" ")
+            };
+            let get =
+                |id| -> Result<String, StoreError> { Ok(format!("{:?}", outbox::get(db, id)?)) };
+            let mut seen = vec![outbox::pending_count(db)?.to_string()];
+            // Ids come from the engine: 1, 2, 3 on both.
+            seen.push(
+                outbox::insert(db, Some("p"), "a@x", "Code", "123", "<b>123</b>", 100)?.to_string(),
+            );
+            seen.push(outbox::insert(db, None, "b@x", "Hi", "t", "h", 100)?.to_string());
+            seen.push(outbox::insert(db, Some("p"), "c@x", "Later", "t", "h", 105)?.to_string());
+            seen.push(get(2)?);
+            seen.push(outbox::pending_count(db)?.to_string());
+            // A claim returns the due rows as they were and leases them.
+            seen.push(ids(outbox::claim_due(db, 100, 160, 10)?));
+            seen.push(ids(outbox::claim_due(db, 105, 165, 10)?));
+            seen.push(ids(outbox::claim_due(db, 159, 200, 10)?));
+            outbox::mark_sent(db, 1, 110)?;
+            outbox::mark_failed(db, 2, "smtp down", 200)?;
+            // A sent row is not failed afterwards.
+            outbox::mark_failed(db, 1, "late", 300)?;
+            seen.push(get(1)?);
+            seen.push(get(2)?);
+            seen.push(outbox::pending_count(db)?.to_string());
+            // Oldest due first, and no more than the limit.
+            seen.push(ids(outbox::claim_due(db, 200, 260, 1)?));
+            seen.push(ids(outbox::claim_due(db, 200, 260, 10)?));
+            seen.push(outbox::purge_sent(db, 110)?.to_string());
+            seen.push(outbox::purge_sent(db, 111)?.to_string());
+            seen.push(get(1)?);
+            Ok(seen)
+        },
+        &[
+            "0",
+            "1",
+            "2",
+            "3",
+            r#"Some(OutboxRow { id: 2, pool_id: None, recipient: "b@x", subject: "Hi", text_body: "t", html_body: "h", created_at: 100, attempts: 0, next_attempt_at: 100, sent_at: None, last_error: None })"#,
+            "3",
+            "1@100 2@100",
+            "3@105",
+            "",
+            r#"Some(OutboxRow { id: 1, pool_id: Some("p"), recipient: "a@x", subject: "", text_body: "", html_body: "", created_at: 100, attempts: 1, next_attempt_at: 160, sent_at: Some(110), last_error: None })"#,
+            r#"Some(OutboxRow { id: 2, pool_id: None, recipient: "b@x", subject: "Hi", text_body: "t", html_body: "h", created_at: 100, attempts: 1, next_attempt_at: 200, sent_at: None, last_error: Some("smtp down") })"#,
+            "2",
+            "3@165",
+            "2@200",
+            "0",
+            "1",
+            "None",
+        ],
+    )
+}
+
+#[test]
+fn delivery_passes_on_two_postgres_instances_claim_different_rows_without_waiting() {
+    let Some((_db, pg)) = migrated_postgres(
+        "delivery_passes_on_two_postgres_instances_claim_different_rows_without_waiting",
+    ) else {
+        return;
+    };
+    pg.write_sync(|db| {
+        for to in ["a@x", "b@x", "c@x"] {
+            outbox::insert(db, None, to, "s", "t", "h", 100)?;
+        }
+        Ok::<_, StoreError>(())
+    })
+    .unwrap();
+    // A takes two rows and holds its transaction open while B claims: B must pass over A's
+    // rows (not wait for them: a lock timeout would fail it) and take the third.
+    let (pg, barrier) = (&pg, &std::sync::Barrier::new(2));
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(move || {
+            pg.write_sync(|db| {
+                let rows = outbox::claim_due(db, 100, 160, 2)?;
+                barrier.wait();
+                barrier.wait();
+                Ok::<_, StoreError>(rows.iter().map(|r| r.id).collect::<Vec<_>>())
+            })
+            .unwrap()
+        });
+        let b = s.spawn(move || {
+            barrier.wait();
+            let rows = pg
+                .write_sync(|db| {
+                    db.execute("SET LOCAL lock_timeout = '2s'", &[])?;
+                    outbox::claim_due(db, 100, 160, 10)
+                })
+                .map(|rows| rows.iter().map(|r| r.id).collect::<Vec<_>>());
+            barrier.wait();
+            rows.unwrap()
+        });
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_eq!((a, b), (vec![1, 2], vec![3]));
 }
