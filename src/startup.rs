@@ -533,7 +533,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let request_pool_queue = state.request_pool.queue_len() as i64;
     let mail_queue = state
         .store
-        .read(crate::store::outbox::pending_count)
+        .read(|db| crate::store::outbox::pending_count(db))
         .await
         .unwrap_or_else(|e: crate::store::StoreError| {
             tracing::warn!(error = %e, "metrics: mail queue not read");

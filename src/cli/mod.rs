@@ -146,7 +146,7 @@ fn print_welcome(app: &Application) {
     let pools = app
         .state
         .store
-        .read_sync(crate::store::pools::list)
+        .read_sync(|db| crate::store::pools::list(db))
         .unwrap_or_default();
     println!("Incognito is listening on {url}");
     if let Some(d) = &app.default_setup {

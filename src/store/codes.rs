@@ -1,6 +1,8 @@
-//! Authorization codes: stored hashed, single use, bound to client, redirect URI and PKCE.
+//! Authorization codes: stored hashed, single use, bound to client, redirect URI and PKCE. On
+//! the `Sql` seam: one text for both engines.
 
-use super::{Db, OptionalExtension, StoreError};
+use super::StoreError;
+use super::sql::Sql;
 
 #[derive(Debug, Clone)]
 pub struct AuthCode {
@@ -21,26 +23,30 @@ pub struct AuthCode {
     pub family_id: Option<String>,
 }
 
-pub fn insert(db: &Db, c: &AuthCode) -> Result<(), StoreError> {
-    db.prepare_cached(
+pub fn insert<'a>(db: impl Into<Sql<'a>>, c: &AuthCode) -> Result<(), StoreError> {
+    db.into().execute(
         "INSERT INTO auth_codes (code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge,
          auth_time, amr, created_at, expires_at, consumed_at, family_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(rusqlite::params![
-        c.code_hash, c.pool_id, c.client_id, c.user_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge,
-        c.auth_time, c.amr, c.created_at, c.expires_at, c.consumed_at, c.family_id
-    ])?;
+        &[
+            &c.code_hash, &c.pool_id, &c.client_id, &c.user_id, &c.redirect_uri, &c.scope, &c.nonce,
+            &c.code_challenge, &c.auth_time, &c.amr, &c.created_at, &c.expires_at, &c.consumed_at,
+            &c.family_id,
+        ],
+    )?;
     Ok(())
 }
 
-pub fn get(db: &Db, pool_id: &str, code_hash: &str) -> Result<Option<AuthCode>, StoreError> {
-    Ok(db
-        .prepare_cached(
-            "SELECT code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr,
-             created_at, expires_at, consumed_at, family_id FROM auth_codes WHERE pool_id = ?1 AND code_hash = ?2",
-        )?
-        .query_row([pool_id, code_hash], |r| {
+pub fn get<'a>(
+    db: impl Into<Sql<'a>>,
+    pool_id: &str,
+    code_hash: &str,
+) -> Result<Option<AuthCode>, StoreError> {
+    db.into().query_opt(
+        "SELECT code_hash, pool_id, client_id, user_id, redirect_uri, scope, nonce, code_challenge, auth_time, amr,
+         created_at, expires_at, consumed_at, family_id FROM auth_codes WHERE pool_id = ?1 AND code_hash = ?2",
+        &[&pool_id, &code_hash],
+        |r| {
             Ok(AuthCode {
                 code_hash: r.get(0)?,
                 pool_id: r.get(1)?,
@@ -57,31 +63,30 @@ pub fn get(db: &Db, pool_id: &str, code_hash: &str) -> Result<Option<AuthCode>, 
                 consumed_at: r.get(12)?,
                 family_id: r.get(13)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
 /// Marks the code used and records the token family it produced. Returns false when the code
 /// was already used: a conditional update, so that of two redemptions racing on two
 /// instances exactly one wins.
-pub fn mark_consumed(
-    db: &Db,
+pub fn mark_consumed<'a>(
+    db: impl Into<Sql<'a>>,
     code_hash: &str,
     family_id: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    Ok(db
-        .prepare_cached(
-            "UPDATE auth_codes SET consumed_at = ?2, family_id = ?3
-             WHERE code_hash = ?1 AND consumed_at IS NULL",
-        )?
-        .execute(rusqlite::params![code_hash, now, family_id])?
-        == 1)
+    Ok(db.into().execute(
+        "UPDATE auth_codes SET consumed_at = ?2, family_id = ?3
+         WHERE code_hash = ?1 AND consumed_at IS NULL",
+        &[&code_hash, &now, &family_id],
+    )? == 1)
 }
 
-pub fn purge_expired(db: &Db, now: i64) -> Result<usize, StoreError> {
+pub fn purge_expired<'a>(db: impl Into<Sql<'a>>, now: i64) -> Result<usize, StoreError> {
     // Consumed codes are kept until expiry so that a replay is still recognised.
-    Ok(db
-        .prepare_cached("DELETE FROM auth_codes WHERE expires_at < ?1")?
-        .execute([now - 3600])?)
+    Ok(db.into().execute(
+        "DELETE FROM auth_codes WHERE expires_at < ?1",
+        &[&(now - 3600)],
+    )? as usize)
 }

@@ -86,11 +86,20 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 }
 
 impl StoreError {
-    /// True when the statement broke a UNIQUE or PRIMARY KEY constraint.
+    /// True when the statement broke a UNIQUE or PRIMARY KEY constraint, on either engine
+    /// (PostgreSQL's SQLSTATE 23505). On PostgreSQL the open transaction is then aborted: a
+    /// caller that goes on writing after one must have run the statement in a savepoint.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Sql(rusqlite::Error::SqliteFailure(e, _))
-            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+        match self {
+            StoreError::Sql(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }
+            StoreError::Postgres(e) => {
+                e.code() == Some(&::postgres::error::SqlState::UNIQUE_VIOLATION)
+            }
+            _ => false,
+        }
     }
 }
 

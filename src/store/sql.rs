@@ -100,6 +100,32 @@ impl Sql<'_> {
         }
     }
 
+    /// Every row a statement returns, in its order (lists; `DELETE ... RETURNING` of many).
+    pub fn query_all<T>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        mut map: impl FnMut(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Sql::Sqlite(c) => {
+                let mut stmt = c.prepare_cached(sql)?;
+                let mut rows = stmt.query(sqlite_params(params))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    out.push(map(&Row::Sqlite(r))?);
+                }
+                Ok(out)
+            }
+            Sql::Postgres(c) => c
+                .borrow_mut()
+                .query(postgres_text(sql).as_str(), &postgres_params(params))?
+                .iter()
+                .map(|r| map(&Row::Postgres(r)))
+                .collect(),
+        }
+    }
+
     /// The one row a statement must return (`INSERT ... RETURNING`).
     pub fn query_one<T>(
         self,
@@ -134,7 +160,33 @@ pub fn postgres_text(sql: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::postgres_text;
+    use super::{Sql, postgres_text};
+
+    #[test]
+    fn query_all_returns_every_row_in_order_and_none_as_empty() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (a INTEGER, b TEXT); INSERT INTO t VALUES (2, 'x'), (1, NULL), (3, 'z');")
+            .unwrap();
+        let db = Sql::Sqlite(&conn);
+        let rows: Vec<(i64, Option<String>)> = db
+            .query_all(
+                "SELECT a, b FROM t WHERE a >= ?1 ORDER BY a",
+                &[&1_i64],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            rows,
+            [(1, None), (2, Some("x".into())), (3, Some("z".into()))]
+        );
+        let none: Vec<i64> = db
+            .query_all("SELECT a FROM t WHERE a > ?1", &[&3_i64], |r| r.get(0))
+            .unwrap();
+        assert!(none.is_empty());
+        // A mapping error stops the walk and is returned.
+        let err = db.query_all("SELECT b FROM t ORDER BY a", &[], |r| r.get::<String>(0));
+        assert!(err.is_err());
+    }
 
     #[test]
     fn numbered_placeholders_become_dollars_outside_literals() {

@@ -10,7 +10,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         body,
         50,
         "ResourceServers",
-        crate::store::resource_servers::list,
+        |db, pool_id| crate::store::resource_servers::list(db, pool_id),
         super::resource_server_type,
     )
     .await

@@ -10,7 +10,7 @@ pub async fn handle(ctx: &Ctx, body: &Value) -> Result<Value> {
         body,
         60,
         "UserPoolClients",
-        crate::store::clients::list,
+        |db, pool_id| crate::store::clients::list(db, pool_id),
         |c| json!({ "ClientId": c.id, "UserPoolId": c.pool_id, "ClientName": c.name }),
     )
     .await
