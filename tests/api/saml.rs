@@ -3,8 +3,8 @@
 //! GetSigningCertificate agree, `identity_provider=` sends a signed AuthnRequest by the
 //! redirect binding, the signed response posted to `/saml2/idpresponse` makes a Cognito-shaped
 //! federated user and the relying party gets its code; every bad response (unsigned, signed by
-//! another key, for another audience or request, replayed, an IdP error, unsolicited without
-//! `IDPInit`) ends at the relying party as an error with nobody created.
+//! another key, for another audience or request, replayed, a comment injected into the NameID,
+//! an IdP error, unsolicited without `IDPInit`) ends at the relying party as an error with nobody created.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -445,6 +445,21 @@ async fn bad_saml_responses_reach_the_relying_party_and_create_nobody() {
                 (
                     Answer {
                         in_response_to: Some("_other".into()),
+                        ..a
+                    },
+                    false,
+                )
+            }),
+            "access_denied",
+        ),
+        (
+            // The IdP signs `jane@corp.test.evil.test` (canonicalisation drops the comment);
+            // a parser that stopped at the comment would read jane@corp.test.
+            "a comment injected into the NameID",
+            Box::new(|a| {
+                (
+                    Answer {
+                        name_id: "jane@corp.test<!---->.evil.test".into(),
                         ..a
                     },
                     false,

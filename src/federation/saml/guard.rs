@@ -3,7 +3,8 @@
 //! entity tricks), exactly one assertion in the whole document (a second one, wrapped anywhere,
 //! is how signature-wrapping attacks smuggle theirs in), no transform or canonicalisation
 //! outside a short list (no XPath, no comments), and signature and digest algorithms from an
-//! allow-list (SHA-1 only when the provider is configured for it).
+//! allow-list (SHA-1 only when the provider is configured for it), and no comments (what a
+//! signature covers without them is not what a parser reads with them).
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -68,6 +69,9 @@ pub fn check(xml: &str, root: &str, allow_sha1: bool) -> Result<Shape, SamlError
                 continue;
             }
             Event::DocType(_) => return Err(SamlError::Malformed("a DTD is not allowed")),
+            // Canonicalisation drops comments, so a signature covers `a<!---->b` as `ab`
+            // while a parser may read `a`: comment injection into the NameID. SAML needs none.
+            Event::Comment(_) => return Err(SamlError::Malformed("comments are not allowed")),
             Event::Eof => break,
             _ => continue,
         };
@@ -193,6 +197,10 @@ mod tests {
             SHA1_SIGNATURE,
         );
         let none = OK.replace(r#"<saml:Assertion ID="a"/>"#, "");
+        let comment = OK.replace(
+            r#"<saml:Assertion ID="a"/>"#,
+            r#"<saml:Assertion ID="a"><saml:NameID>jane@corp.test<!---->.evil.test</saml:NameID></saml:Assertion>"#,
+        );
         let deep = format!(
             "<samlp:Response xmlns:samlp=\"p\">{}{}</samlp:Response>",
             "<a>".repeat(60),
@@ -205,6 +213,7 @@ mod tests {
             (comments.as_str(), "comments"),
             (sha1.as_str(), "sha-1"),
             (none.as_str(), "no assertion"),
+            (comment.as_str(), "comment injection"),
             (deep.as_str(), "depth"),
             ("<Response>", "unclosed"),
             ("", "empty"),
