@@ -453,6 +453,51 @@ pub fn by_identifier(db: &Db, pool_id: &str, identifier: &str) -> Result<Option<
         }))
 }
 
+/// The provider an e-mail address's domain routes to (the sign-in page's corporate e-mail box).
+pub fn by_email(db: &Db, pool_id: &str, email: &str) -> Result<Option<IdentityProvider>> {
+    let Some((_, domain)) = email.rsplit_once('@') else {
+        return Ok(None);
+    };
+    let domain = domain.trim();
+    if domain.is_empty() || domain.len() > 255 {
+        return Ok(None);
+    }
+    by_identifier(db, pool_id, domain)
+}
+
+/// How the sign-in page offers a client's identity providers: a button each, except that when
+/// every SAML provider the client offers has `IdpIdentifiers` (Cognito's rule) those are found
+/// by the e-mail domain the person types instead (`by_email`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInChoices {
+    pub buttons: Vec<String>,
+    pub by_email: bool,
+}
+
+pub fn sign_in_choices(db: &Db, client: &crate::pools::Client) -> Result<SignInChoices> {
+    let names: Vec<&String> = client
+        .settings
+        .supported_identity_providers
+        .iter()
+        .filter(|p| p.as_str() != "COGNITO")
+        .collect();
+    if names.is_empty() {
+        return Ok(SignInChoices::default());
+    }
+    let providers = store::federation::list(db, &client.pool_id, 1000, "")?;
+    let saml: Vec<&IdentityProvider> = providers
+        .iter()
+        .filter(|p| names.contains(&&p.name) && p.provider_type == ProviderType::Saml.as_str())
+        .collect();
+    let by_email = !saml.is_empty() && saml.iter().all(|p| !p.idp_identifiers.is_empty());
+    let buttons = names
+        .into_iter()
+        .filter(|n| !(by_email && saml.iter().any(|p| &p.name == *n)))
+        .cloned()
+        .collect();
+    Ok(SignInChoices { buttons, by_email })
+}
+
 /// The endpoints and fixed values of a provider as used and as Cognito describes them:
 /// what was given, plus the preset's (with the server's stand-in base, if any).
 pub fn effective_details(p: &IdentityProvider, config: &Config) -> BTreeMap<String, String> {

@@ -115,16 +115,11 @@ pub async fn start(state: web::Data<AppState>, path: Path, req: HttpRequest) -> 
     }
 }
 
-/// The provider an e-mail address's domain routes to (`IdpIdentifiers`, without case).
 async fn provider_for_email(state: &AppState, pool_id: &str, email: &str) -> Option<String> {
-    let domain = email.rsplit_once('@')?.1.trim().to_string();
-    if domain.is_empty() || domain.len() > 255 {
-        return None;
-    }
-    let pool_id = pool_id.to_string();
+    let (pool_id, email) = (pool_id.to_string(), email.to_string());
     state
         .store
-        .read(move |db| crate::federation::providers::by_identifier(db, &pool_id, &domain))
+        .read(move |db| crate::federation::providers::by_email(db, &pool_id, &email))
         .await
         .ok()
         .flatten()

@@ -51,45 +51,29 @@ struct Offered {
 }
 
 async fn offered(state: &AppState, ctx: &Ctx, client: &crate::pools::Client) -> Offered {
-    let none = Offered {
-        buttons: vec![],
-        corporate_email: None,
-    };
     let Some(pending) = ctx.pending_id() else {
-        return none;
+        return Offered {
+            buttons: vec![],
+            corporate_email: None,
+        };
     };
-    let names: Vec<String> = client
-        .settings
-        .supported_identity_providers
-        .iter()
-        .filter(|p| p.as_str() != "COGNITO")
-        .cloned()
-        .collect();
-    if names.is_empty() {
-        return none;
-    }
-    let pool_id = ctx.pool_id().to_string();
-    let providers = state
+    let client = client.clone();
+    let choices = state
         .store
-        .read(move |db| crate::store::federation::list(db, &pool_id, 1000, ""))
+        .read(move |db| crate::federation::providers::sign_in_choices(db, &client))
         .await
         .unwrap_or_default();
-    let saml: Vec<_> = providers
-        .iter()
-        .filter(|p| names.contains(&p.name) && p.provider_type == "SAML")
-        .collect();
-    let by_email = !saml.is_empty() && saml.iter().all(|p| !p.idp_identifiers.is_empty());
-    let buttons = names
-        .iter()
-        .filter(|n| !(by_email && saml.iter().any(|p| &p.name == *n)))
+    let buttons = choices
+        .buttons
+        .into_iter()
         .map(|n| {
-            let href = super::federation::start_location(ctx.pool_id(), n, &pending);
-            (n.clone(), href)
+            let href = super::federation::start_location(ctx.pool_id(), &n, &pending);
+            (n, href)
         })
         .collect();
     Offered {
         buttons,
-        corporate_email: by_email.then_some(pending),
+        corporate_email: choices.by_email.then_some(pending),
     }
 }
 
