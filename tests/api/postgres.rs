@@ -111,14 +111,14 @@ fn postgres_catalog(pg: &PgStore) -> BTreeMap<String, Table> {
 }
 
 /// A fresh database on the test cluster and a pool on it (None: skipped, no PostgreSQL).
-fn fresh_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
+pub(crate) fn fresh_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
     let db = pg::database(test)?;
     let store = PgStore::connect(&db.url, 2).expect("a pool");
     Some((db, store))
 }
 
 /// The same, migrated to this build's schema.
-fn migrated_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
+pub(crate) fn migrated_postgres(test: &str) -> Option<(pg::TestDatabase, PgStore)> {
     let (db, store) = fresh_postgres(test)?;
     store.migrate().expect("migrated");
     Some((db, store))
@@ -304,7 +304,7 @@ fn throttle_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
 
 /// Runs `steps` in one write on a fresh SQLite store and on a fresh, migrated PostgreSQL
 /// database, and checks that both answer `expected` step by step.
-fn same_on_both_backends(
+pub(crate) fn same_on_both_backends(
     test: &str,
     steps: impl Fn(Sql<'_>) -> Result<Vec<String>, StoreError>,
     expected: &[&str],
@@ -322,7 +322,7 @@ fn same_on_both_backends(
 
 /// Rows the families under test refer to: pool `p` with users `u1` and `u2`, written through
 /// the seam (the users family is not ported yet).
-fn pool_and_users(db: Sql<'_>) -> Result<(), StoreError> {
+pub(crate) fn pool_and_users(db: Sql<'_>) -> Result<(), StoreError> {
     db.execute(
         "INSERT INTO pools (id, name, settings, created_at, updated_at) VALUES ('p', 'P', '{}', 0, 0)",
         &[],
@@ -582,7 +582,7 @@ fn the_auth_codes_family_answers_the_same_on_both_backends() {
 /// Two "instances" (threads with connections of their own) each running `take` in a write
 /// transaction of their own, at the same time, on a database `setup` prepared: how many of
 /// the two got something. None: skipped, no PostgreSQL.
-fn successes_of_two_racing_takes(
+pub(crate) fn successes_of_two_racing_takes(
     test: &str,
     setup: impl FnOnce(Sql<'_>) -> Result<(), StoreError>,
     take: impl Fn(Sql<'_>, usize) -> Result<bool, StoreError> + Sync,
@@ -669,7 +669,7 @@ fn the_signing_keys_family_answers_the_same_on_both_backends() {
 }
 
 /// What a write that should break a unique constraint did.
-fn duplicate(result: Result<(), StoreError>) -> String {
+pub(crate) fn duplicate(result: Result<(), StoreError>) -> String {
     match result {
         Ok(()) => "written".into(),
         Err(e) if e.is_unique_violation() => "unique violation".into(),

@@ -1,0 +1,2 @@
+//! The federation, audit, import_jobs store families on both backends (issue #18): the same steps give the same
+//! answers on SQLite and PostgreSQL, and claims race correctly on PostgreSQL.
