@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
 pub(super) struct Progress {
-    verb: &'static str,
+    verb: String,
     total: u64,
     done: u64,
     started: Instant,
@@ -20,7 +20,8 @@ pub(super) struct Progress {
 
 impl Progress {
     /// `total` rows are expected (an estimate: the bar tolerates more or fewer).
-    pub(super) fn new(verb: &'static str, total: u64, json: bool) -> Progress {
+    pub(super) fn new(verb: impl Into<String>, total: u64, json: bool) -> Progress {
+        let verb = verb.into();
         let bar = (!json && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             bar.set_style(
@@ -30,7 +31,7 @@ impl Progress {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
             );
-            bar.set_message(verb);
+            bar.set_message(verb.clone());
             bar
         });
         Progress {

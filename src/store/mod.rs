@@ -7,6 +7,7 @@ pub mod clients;
 pub mod code_send_limits;
 pub mod codes;
 pub mod cognito;
+pub mod copy;
 pub mod email_codes;
 pub mod federation;
 pub mod groups;

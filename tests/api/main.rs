@@ -18,6 +18,7 @@ mod cognito_control;
 mod cognito_control_pools;
 mod cognito_groups_keys;
 mod cognito_js;
+mod db_copy;
 mod db_migrate;
 mod email_otp;
 mod fake_idp;
