@@ -243,7 +243,7 @@ pub fn import_batch(
     rows: Vec<Row>,
     options: &Options,
     now: i64,
-    record: impl FnOnce(&Db, &[RowResult]) -> Result<()>,
+    record: impl FnOnce(&Db, &[RowResult]) -> Result<()> + Send,
 ) -> Result<Vec<RowResult>> {
     let checked: Vec<_> = rows
         .into_iter()

@@ -104,16 +104,16 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    pub(super) fn write<T>(
+    pub(super) fn write<T: Send>(
         &self,
-        f: impl FnOnce(&Db) -> Result<T>,
+        f: impl FnOnce(&Db) -> Result<T> + Send,
     ) -> std::result::Result<T, String> {
         self.store.write_sync(f).map_err(|e| e.to_string())
     }
 
-    pub(super) fn read<T>(
+    pub(super) fn read<T: Send>(
         &self,
-        f: impl FnOnce(&Db) -> Result<T>,
+        f: impl FnOnce(&Db) -> Result<T> + Send,
     ) -> std::result::Result<T, String> {
         self.store.read_sync(f).map_err(|e| e.to_string())
     }

@@ -260,9 +260,9 @@ impl Store {
     }
 
     /// Runs `f` on a pooled connection (blocking: call from the blocking pool or the CLI).
-    pub fn read_sync<T, E: From<StoreError>>(
+    pub fn read_sync<T: Send, E: From<StoreError> + Send>(
         &self,
-        f: impl FnOnce(&Db) -> Result<T, E>,
+        f: impl FnOnce(&Db) -> Result<T, E> + Send,
     ) -> Result<T, E> {
         let conn = self.pool.get().map_err(StoreError::from)?;
         let began = crate::metrics::start();
@@ -272,9 +272,9 @@ impl Store {
     }
 
     /// Runs `f` in one IMMEDIATE write transaction: committed when `f` returns Ok, rolled back otherwise.
-    pub fn write_sync<T, E: From<StoreError>>(
+    pub fn write_sync<T: Send, E: From<StoreError> + Send>(
         &self,
-        f: impl FnOnce(&Db) -> Result<T, E>,
+        f: impl FnOnce(&Db) -> Result<T, E> + Send,
     ) -> Result<T, E> {
         // The turn first, then a connection: waiting writers do not hold connections.
         let waiting = crate::metrics::start();

@@ -306,7 +306,7 @@ fn throttle_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
 /// database, and checks that both answer `expected` step by step.
 pub(crate) fn same_on_both_backends(
     test: &str,
-    steps: impl Fn(Sql<'_>) -> Result<Vec<String>, StoreError>,
+    steps: impl Fn(Sql<'_>) -> Result<Vec<String>, StoreError> + Sync,
     expected: &[&str],
 ) {
     let Some((_db, pg)) = migrated_postgres(test) else {
