@@ -10,6 +10,7 @@
 #   - PostgreSQL's server programs (Debian's postgresql): tests/api/pg.rs starts a throwaway
 #     cluster from them for tests/api/postgres.rs and db_migrate.rs
 #
+# Without arguments: `cargo test` (SQLite), then the integration suite on PostgreSQL.
 # Arguments go to `cargo test` (e.g. `./scripts/test.sh --test api browser`).
 # `./scripts/test.sh --check` only says what is missing, installs nothing and runs nothing.
 # An existing CARGO_TARGET_DIR is used as it is.
@@ -93,4 +94,11 @@ if need_postgres; then
 fi
 
 export INCOGNITO_REQUIRE_ALL_TESTS=1
-exec cargo test "$@"
+cargo test "$@"
+# Then the integration suite again with every server and CLI run on PostgreSQL (a database
+# per test on the throwaway cluster; tests/api/helpers.rs `on_postgres`): one pass per backend.
+# With arguments, only what was asked (set INCOGNITO_TEST_BACKEND=postgres yourself for that).
+if [[ $# == 0 ]]; then
+  echo "test.sh: the integration suite again on PostgreSQL"
+  INCOGNITO_TEST_BACKEND=postgres cargo test --test api
+fi

@@ -70,6 +70,7 @@ async fn breached_passwords_are_refused_for_sign_up_admin_set_and_the_cli() {
     let out = std::process::Command::new(crate::helpers::binary())
         .arg("--data-dir")
         .arg(app.data_path())
+        .envs(crate::helpers::backend_env(app.data_path()))
         .args([
             "user",
             "create",
@@ -100,6 +101,7 @@ async fn breached_passwords_are_refused_for_sign_up_admin_set_and_the_cli() {
     let out = std::process::Command::new(crate::helpers::binary())
         .arg("--data-dir")
         .arg(app.data_path())
+        .envs(crate::helpers::backend_env(app.data_path()))
         .args(["user", "list", "--pool", &app.pool_id])
         .env(
             "INCOGNITO_BREACHED_PASSWORDS_FILE",

@@ -17,6 +17,7 @@ pub fn run(data: &Path, args: &[&str]) -> Output {
             cmd.env_remove(name);
         }
     }
+    cmd.envs(crate::helpers::backend_env(data));
     let out = cmd.output().expect("the incognito binary runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

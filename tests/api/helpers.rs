@@ -15,6 +15,8 @@ pub struct TestApp {
     pub redirect_uri: String,
     pub state: AppState,
     pub data_dir: tempfile::TempDir,
+    /// The app's database on the test cluster when the suite runs on PostgreSQL.
+    pub postgres: Option<crate::pg::TestDatabase>,
 }
 
 impl TestApp {
@@ -61,9 +63,81 @@ pub fn fixed_clock() -> Clock {
     )))
 }
 
+/// True when the suite runs on PostgreSQL (`INCOGNITO_TEST_BACKEND=postgres`, CI's second
+/// pass): every server and CLI run of the tests keeps its data in a database of its own on the
+/// test cluster instead of SQLite in its data directory.
+pub fn on_postgres() -> bool {
+    std::env::var("INCOGNITO_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// The settings that put a data directory's server on its PostgreSQL database.
+#[derive(Clone)]
+pub struct Backend {
+    pub database_url: String,
+    pub master_key: String,
+}
+
+/// Which PostgreSQL database serves which data directory, so that CLI runs on an app's data
+/// directory reach the app's database.
+fn backends() -> &'static std::sync::Mutex<std::collections::HashMap<PathBuf, Backend>> {
+    static MAP: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<PathBuf, Backend>>> =
+        std::sync::OnceLock::new();
+    MAP.get_or_init(Default::default)
+}
+
+/// A fresh database for `data_dir` on the test cluster (blocking: not on an async thread).
+fn new_backend(data_dir: &Path) -> (crate::pg::TestDatabase, Backend) {
+    let db = crate::pg::database("INCOGNITO_TEST_BACKEND=postgres")
+        .expect("INCOGNITO_TEST_BACKEND=postgres needs PostgreSQL's server programs");
+    let backend = Backend {
+        database_url: db.url.clone(),
+        master_key: incognito::random::token(32),
+    };
+    backends()
+        .lock()
+        .unwrap()
+        .insert(data_dir.to_path_buf(), backend.clone());
+    (db, backend)
+}
+
+/// The INCOGNITO_* variables a CLI run on `data_dir` needs to reach the same database as the
+/// app there: none on SQLite. On PostgreSQL a data directory no app owns gets a database of
+/// its own, kept until the test binary ends.
+pub fn backend_env(data_dir: &Path) -> Vec<(&'static str, String)> {
+    if !on_postgres() {
+        return Vec::new();
+    }
+    let known = backends().lock().unwrap().get(data_dir).cloned();
+    let backend = known.unwrap_or_else(|| {
+        let data_dir = data_dir.to_path_buf();
+        std::thread::spawn(move || {
+            let (db, backend) = new_backend(&data_dir);
+            std::mem::forget(db);
+            backend
+        })
+        .join()
+        .unwrap()
+    });
+    vec![
+        ("INCOGNITO_DATABASE_URL", backend.database_url),
+        ("INCOGNITO_MASTER_KEY", backend.master_key),
+    ]
+}
+
 pub async fn spawn_app_with_clock(clock: Clock, customise: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(data_dir.path());
+    let postgres = if on_postgres() {
+        let path = data_dir.path().to_path_buf();
+        let (db, backend) = tokio::task::spawn_blocking(move || new_backend(&path))
+            .await
+            .unwrap();
+        config.database_url = Some(incognito::config::Secret(backend.database_url));
+        config.master_key = Some(incognito::config::Secret(backend.master_key));
+        Some(db)
+    } else {
+        None
+    };
     customise(&mut config);
     let app = Application::build(config, clock).expect("server builds");
     let port = app.port();
@@ -82,6 +156,7 @@ pub async fn spawn_app_with_clock(clock: Clock, customise: impl FnOnce(&mut Conf
         redirect_uri,
         state,
         data_dir,
+        postgres,
     }
 }
 

@@ -814,6 +814,7 @@ async fn a_temporary_password_must_be_replaced_at_first_sign_in() {
     let app = spawn_app().await;
     create_user(&app, "temp@example.com", "Temp");
     let out = std::process::Command::new(binary())
+        .envs(crate::helpers::backend_env(app.data_path()))
         .args([
             "--data-dir",
             app.data_path().to_str().unwrap(),

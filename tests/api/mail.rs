@@ -301,6 +301,7 @@ fn cli_with_env(env: &[(&str, &str)]) -> (bool, String) {
             cmd.env_remove(name);
         }
     }
+    cmd.envs(crate::helpers::backend_env(data.path()));
     cmd.envs(env.iter().copied());
     let out = cmd.output().expect("the incognito binary runs");
     (

@@ -517,6 +517,7 @@ async fn required_mfa_enrols_at_sign_in_and_the_admin_can_reset_it() {
 
     // The admin resets the factor (lost phone): the next sign-in enrols again.
     let out = std::process::Command::new(binary())
+        .envs(crate::helpers::backend_env(app.data_path()))
         .args([
             "--data-dir",
             app.data_path().to_str().unwrap(),

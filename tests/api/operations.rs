@@ -491,6 +491,7 @@ async fn sigterm_turns_unready_drains_and_loses_no_acknowledged_write() {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(data.path())
+        .envs(crate::helpers::backend_env(data.path()))
         .env("INCOGNITO_SHUTDOWN_DELAY_SECS", "1")
         .env("INCOGNITO_LOG_FORMAT", "json")
         .stdout(Stdio::piped())

@@ -31,13 +31,17 @@ pub struct TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Ok(mut admin) = self.cluster.admin() {
-            // The name is ours (`t_<pid>_<n>`), never input: quoting it as an identifier is safe.
-            let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ));
-        }
+        let (cluster, name) = (self.cluster, self.name.clone());
+        // On a thread of its own: the blocking client starts a runtime, which it may not do on
+        // an async test's thread, where a TestApp holding this handle is dropped.
+        let _ = std::thread::spawn(move || {
+            if let Ok(mut admin) = cluster.admin() {
+                // The name is ours (`t_<pid>_<n>`), never input: quoting it as an identifier is safe.
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        })
+        .join();
     }
 }
 
@@ -155,7 +159,7 @@ impl Cluster {
             ],
         )?;
         let options = format!(
-            "-c listen_addresses='' -k {} -p 5432 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "-c listen_addresses='' -k {} -p 5432 -c fsync=off -c max_connections=400 -c synchronous_commit=off -c full_page_writes=off",
             cluster.dir.path().display()
         );
         let log = cluster.dir.path().join("server.log");

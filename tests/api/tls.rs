@@ -200,6 +200,7 @@ async fn the_real_binary_reloads_its_certificate_on_sighup() {
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(data.path())
+        .envs(crate::helpers::backend_env(data.path()))
         .env("INCOGNITO_TLS_CERT", dir.path().join("cert.pem"))
         .env("INCOGNITO_TLS_KEY", dir.path().join("key.pem"))
         .env("INCOGNITO_SHUTDOWN_DELAY_SECS", "0")
