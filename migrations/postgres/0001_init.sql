@@ -153,9 +153,13 @@ CREATE TABLE login_throttle (
 -- SQLite's triggers carry their body inline; PostgreSQL's call a function. One function
 -- serves every cache-generation trigger; the triggers keep SQLite's names (one per table and
 -- event) so that the schema parity test can compare them.
+-- It also notifies `incognito_cache`: delivered to every listening instance at commit (one per
+-- transaction, however many rows changed), so caches are dropped at once instead of at the
+-- next once-a-second poll of the generation, which stays the fallback.
 CREATE FUNCTION bump_cache_generation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE meta SET value = value + 1 WHERE key = 'cache_generation';
+    PERFORM pg_notify('incognito_cache', '');
     RETURN NULL;
 END;
 $$;

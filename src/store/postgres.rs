@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
@@ -87,6 +88,31 @@ impl PgStore {
         Ok(out)
     }
 
+    /// Calls `changed` whenever a transaction that changed pools, clients, keys or scopes
+    /// commits on any instance (the migrations' `bump_cache_generation` notifies
+    /// `incognito_cache`), and once after each (re)connect, since notifications sent while not
+    /// listening are lost. A thread of its own with one connection outside the pool; it ends
+    /// when `changed` returns false. Reconnects every second while the database is away.
+    pub fn listen_for_changes(&self, changed: impl Fn() -> bool + Send + 'static) {
+        let config = self.config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pg-listen".into())
+            .spawn(move || {
+                loop {
+                    if let Err(e) = listen(&config, &changed) {
+                        tracing::warn!(error = %e, "listening for cache changes failed; reconnecting");
+                    }
+                    if !changed() {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the cache listener; polling only");
+        }
+    }
+
     /// Applies the migrations the database lacks, each in its own transaction, under an
     /// advisory lock. Refuses a database migrated by a newer build (or by a build whose list
     /// differs), as the SQLite path does.
@@ -98,6 +124,23 @@ impl PgStore {
         let out = migrate_locked(&mut client);
         let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
         out
+    }
+}
+
+/// One listening session: returns when the connection fails, or `Ok` when `changed` says stop.
+fn listen(config: &postgres::Config, changed: &dyn Fn() -> bool) -> Result<(), StoreError> {
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute("LISTEN incognito_cache")?;
+    if !changed() {
+        return Ok(());
+    }
+    loop {
+        // A notification, or five quiet seconds (to notice when to stop), then `changed`.
+        let mut notifications = client.notifications();
+        let _ = notifications.timeout_iter(Duration::from_secs(5)).next()?;
+        if !changed() {
+            return Ok(());
+        }
     }
 }
 

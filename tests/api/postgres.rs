@@ -1229,3 +1229,39 @@ fn delivery_passes_on_two_postgres_instances_claim_different_rows_without_waitin
     });
     assert_eq!((a, b), (vec![1, 2], vec![3]));
 }
+
+#[test]
+fn a_committed_change_reaches_listening_instances_at_once_and_a_rolled_back_one_never() {
+    let Some((db, pg)) = migrated_postgres(
+        "a_committed_change_reaches_listening_instances_at_once_and_a_rolled_back_one_never",
+    ) else {
+        return;
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    pg.listen_for_changes(move || tx.send(()).is_ok());
+    // Once on connecting: whatever changed before listening is picked up.
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("called once listening");
+    let other = PgStore::connect(&db.url, 2).unwrap();
+    let began = std::time::Instant::now();
+    other
+        .write_sync(|db| pools::insert(db, &pool("p1", 0)))
+        .unwrap();
+    rx.recv_timeout(std::time::Duration::from_secs(3))
+        .expect("notified of the new pool");
+    assert!(
+        began.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}",
+        began.elapsed()
+    );
+    let undone: Result<(), StoreError> = other.write_sync(|db| {
+        pools::insert(db, &pool("p2", 0))?;
+        Err(StoreError::Join)
+    });
+    assert!(undone.is_err());
+    assert!(
+        rx.recv_timeout(std::time::Duration::from_millis(700))
+            .is_err(),
+        "a rolled-back change notifies nobody"
+    );
+}
