@@ -63,6 +63,7 @@ impl RequestPool {
         runtime
             .spawn_blocking(crate::logging::traced(move || {
                 queued.fetch_sub(1, Ordering::Relaxed);
+                crate::store::postgres::mark_blocking_thread();
                 f()
             }))
             .await

@@ -341,9 +341,12 @@ where
     E: From<StoreError> + Send + 'static,
     F: FnOnce() -> Result<T, E> + Send + 'static,
 {
-    tokio::task::spawn_blocking(crate::logging::traced(f))
-        .await
-        .map_err(|_| StoreError::Join)?
+    tokio::task::spawn_blocking(crate::logging::traced(move || {
+        postgres::mark_blocking_thread();
+        f()
+    }))
+    .await
+    .map_err(|_| StoreError::Join)?
 }
 
 trait ConnectChecked {

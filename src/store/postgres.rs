@@ -13,6 +13,31 @@ use r2d2_postgres::PostgresConnectionManager;
 use super::sql::Sql;
 use super::{MIGRATIONS, Migrated, StoreError};
 
+thread_local! {
+    /// Set on the blocking pool's threads (`store::blocking`): never driving async tasks, they
+    /// may block on the client directly.
+    static BLOCKING_THREAD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as one that never drives async tasks (the blocking pool's).
+pub fn mark_blocking_thread() {
+    BLOCKING_THREAD.set(true);
+}
+
+/// Runs `f`, which uses the blocking `postgres` client, where it may: the client runs a
+/// runtime of its own, which panics when started on a thread that drives async tasks (start-up
+/// runs inside the server's runtime; the tests' async bodies call the store). There, `f` runs
+/// on a scoped thread of its own; everywhere else (the blocking pool, the CLI) right here.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if BLOCKING_THREAD.get() || tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(out) => out,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
 /// True for the URLs this backend takes: libpq's two spellings.
 pub fn is_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
