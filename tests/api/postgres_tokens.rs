@@ -4,11 +4,21 @@
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use incognito::store::{StoreError, sql::Sql, tokens};
+use incognito::store::{StoreError, mfa, sql::Sql, tokens};
 
 use crate::postgres::{
     duplicate, pool_and_users, same_on_both_backends, successes_of_two_racing_takes,
 };
+
+/// `successes_of_two_racing_takes`, which must give exactly one success (None: no PostgreSQL).
+fn one_of_two_wins(
+    test: &str,
+    setup: impl FnOnce(Sql<'_>) -> Result<(), StoreError>,
+    take: impl Fn(Sql<'_>, usize) -> Result<bool, StoreError> + Sync,
+) {
+    let won = successes_of_two_racing_takes(test, setup, take);
+    assert!(matches!(won, None | Some(1)), "{won:?}");
+}
 
 fn family(id: &str, user_id: Option<&str>, expires_at: i64) -> tokens::Family {
     tokens::Family {
@@ -167,4 +177,203 @@ fn concurrent_rotations_of_one_refresh_token_on_postgres_give_one_success_and_a_
         assert_eq!(won, Some(1));
         assert_eq!(family_revoked.load(Ordering::SeqCst), 1);
     }
+}
+
+fn new_challenge(hash: &str, user_id: &str, attempts: i64) -> mfa::Challenge {
+    mfa::Challenge {
+        id_hash: hash.into(),
+        pool_id: "p".into(),
+        user_id: user_id.into(),
+        purpose: "verify".into(),
+        auth_time: 95,
+        attempts,
+    }
+}
+
+fn mfa_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
+    pool_and_users(db)?;
+    let totp = || -> Result<String, StoreError> {
+        Ok(match mfa::get_totp(db, "u1")? {
+            Some(t) => format!("{} {} {}", t.secret, t.enabled, t.last_step),
+            None => "None".into(),
+        })
+    };
+    let challenge = |pool, hash, now| -> Result<String, StoreError> {
+        Ok(match mfa::get_challenge(db, pool, hash, now)? {
+            Some(c) => format!(
+                "{} {} {} {} {} {}",
+                c.id_hash, c.pool_id, c.user_id, c.purpose, c.auth_time, c.attempts
+            ),
+            None => "None".into(),
+        })
+    };
+    let left =
+        || -> Result<String, StoreError> { Ok(mfa::recovery_codes_left(db, "u1")?.to_string()) };
+    let mut seen = vec![totp()?];
+    // TOTP: pending (BOOLEAN false), enabled at a step, each later step once.
+    mfa::put_pending_totp(db, "p", "u1", "s1", 100)?;
+    seen.push(totp()?);
+    mfa::enable_totp(db, "u1", 5)?;
+    seen.push(totp()?);
+    for step in [5, 4, 6, 6] {
+        seen.push(mfa::advance_step(db, "u1", step)?.to_string());
+    }
+    seen.push(totp()?);
+    // A new set-up replaces the factor with a pending one.
+    mfa::put_pending_totp(db, "p", "u1", "s2", 110)?;
+    seen.push(totp()?);
+    // Recovery codes: each used once.
+    let codes: Vec<String> = ["a", "b", "c"].map(String::from).into();
+    mfa::replace_recovery_codes(db, "u1", &codes)?;
+    seen.push(left()?);
+    for code in ["a", "a", "z"] {
+        seen.push(mfa::use_recovery_code(db, "u1", code, 120)?.to_string());
+    }
+    seen.push(left()?);
+    mfa::replace_recovery_codes(db, "u1", &["d".to_string()])?;
+    seen.push(left()?);
+    seen.push(mfa::delete_totp(db, "u1")?.to_string());
+    seen.push(mfa::delete_totp(db, "u1")?.to_string());
+    seen.push(totp()?);
+    seen.push(left()?);
+    // Challenges: found until expiry in their pool; failures counted by the statement.
+    // The stored count starts at 0 whatever the struct says.
+    let c = |hash| new_challenge(hash, "u2", 7);
+    mfa::insert_challenge(db, &c("ch1"), 100, 200)?;
+    mfa::insert_challenge(db, &c("ch2"), 100, 240)?;
+    seen.push(challenge("p", "ch1", 150)?);
+    seen.push(challenge("p", "ch1", 200)?);
+    seen.push(challenge("q", "ch1", 150)?);
+    for _ in 0..2 {
+        seen.push(format!("{:?}", mfa::count_challenge_failure(db, "ch1")?));
+    }
+    seen.push(challenge("p", "ch1", 150)?);
+    mfa::delete_challenge(db, "ch1")?;
+    seen.push(format!("{:?}", mfa::count_challenge_failure(db, "ch1")?));
+    seen.push(challenge("p", "ch1", 150)?);
+    // Remembered devices.
+    mfa::insert_device(db, "p", "u1", "d1", 100, 300)?;
+    mfa::insert_device(db, "p", "u1", "d2", 100, 400)?;
+    mfa::insert_device(db, "p", "u2", "d3", 100, 150)?;
+    for (user, hash, now) in [
+        ("u1", "d1", 200),
+        ("u2", "d1", 200),
+        ("u2", "d3", 149),
+        ("u2", "d3", 150),
+    ] {
+        seen.push(mfa::device_valid(db, user, hash, now)?.to_string());
+    }
+    // Expired challenges (ch2) and devices (d3) go.
+    seen.push(mfa::purge_expired(db, 250)?.to_string());
+    seen.push(challenge("p", "ch2", 100)?);
+    seen.push(mfa::forget_devices(db, "u1")?.to_string());
+    seen.push(mfa::device_valid(db, "u1", "d2", 200)?.to_string());
+    // E-mail codes as a second factor: an idempotent switch.
+    seen.push(mfa::email_mfa_enabled(db, "u1")?.to_string());
+    mfa::set_email_mfa(db, "u1", true, 100)?;
+    mfa::set_email_mfa(db, "u1", true, 101)?;
+    seen.push(mfa::email_mfa_enabled(db, "u1")?.to_string());
+    seen.push(mfa::email_mfa_enabled(db, "u2")?.to_string());
+    mfa::set_email_mfa(db, "u1", false, 102)?;
+    seen.push(mfa::email_mfa_enabled(db, "u1")?.to_string());
+    // Last: on PostgreSQL the error aborts the transaction.
+    mfa::insert_challenge(db, &c("ch3"), 100, 300)?;
+    seen.push(duplicate(mfa::insert_challenge(db, &c("ch3"), 101, 301)));
+    Ok(seen)
+}
+
+#[test]
+fn the_mfa_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_mfa_family_answers_the_same_on_both_backends",
+        mfa_steps,
+        &[
+            "None",
+            "s1 false 0",
+            "s1 true 5",
+            "false",
+            "false",
+            "true",
+            "false",
+            "s1 true 6",
+            "s2 false 0",
+            "3",
+            "true",
+            "false",
+            "false",
+            "2",
+            "1",
+            "true",
+            "false",
+            "None",
+            "0",
+            "ch1 p u2 verify 95 0",
+            "None",
+            "None",
+            "Some(1)",
+            "Some(2)",
+            "ch1 p u2 verify 95 2",
+            "None",
+            "None",
+            "true",
+            "false",
+            "true",
+            "false",
+            "2",
+            "None",
+            "2",
+            "false",
+            "false",
+            "true",
+            "false",
+            "false",
+            "unique violation",
+        ],
+    )
+}
+
+/// `verify` reads the factor, checks the code's step is newer, then records it: both racing
+/// uses of one code pass the check; the conditional update lets one through.
+#[test]
+fn concurrent_uses_of_one_totp_step_on_postgres_give_one_success() {
+    let both_read = Barrier::new(2);
+    one_of_two_wins(
+        "concurrent_uses_of_one_totp_step_on_postgres_give_one_success",
+        |db| {
+            pool_and_users(db)?;
+            mfa::put_pending_totp(db, "p", "u1", "s", 100)?;
+            mfa::enable_totp(db, "u1", 10)
+        },
+        |db, _| {
+            let fresh = mfa::get_totp(db, "u1")?.expect("the factor").last_step < 11;
+            both_read.wait();
+            Ok(fresh && mfa::advance_step(db, "u1", 11)?)
+        },
+    );
+}
+
+#[test]
+fn concurrent_uses_of_one_recovery_code_on_postgres_give_one_success() {
+    one_of_two_wins(
+        "concurrent_uses_of_one_recovery_code_on_postgres_give_one_success",
+        |db| {
+            pool_and_users(db)?;
+            mfa::replace_recovery_codes(db, "u1", &["a".to_string(), "b".to_string()])
+        },
+        |db, i| mfa::use_recovery_code(db, "u1", "a", 120 + i as i64),
+    );
+}
+
+/// Two wrong answers to one challenge at once, each read at 0 attempts: each is counted, and
+/// each sees its own count (exactly one sees the second), not `attempts + 1` of its read.
+#[test]
+fn concurrent_challenge_failures_on_postgres_are_each_counted() {
+    one_of_two_wins(
+        "concurrent_challenge_failures_on_postgres_are_each_counted",
+        |db| {
+            pool_and_users(db)?;
+            mfa::insert_challenge(db, &new_challenge("ch", "u1", 0), 100, 400)
+        },
+        |db, _| Ok(mfa::count_challenge_failure(db, "ch")? == Some(2)),
+    );
 }
