@@ -4,7 +4,7 @@
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use incognito::store::{StoreError, mfa, sql::Sql, tokens};
+use incognito::store::{StoreError, mfa, risk, sql::Sql, tokens};
 
 use crate::postgres::{
     duplicate, pool_and_users, same_on_both_backends, successes_of_two_racing_takes,
@@ -375,5 +375,176 @@ fn concurrent_challenge_failures_on_postgres_are_each_counted() {
             mfa::insert_challenge(db, &new_challenge("ch", "u1", 0), 100, 400)
         },
         |db, _| Ok(mfa::count_challenge_failure(db, "ch")? == Some(2)),
+    );
+}
+
+fn risk_row(
+    at: i64,
+    device: Option<&str>,
+    network: &str,
+    place: Option<(&str, f64, f64)>,
+) -> risk::RiskRow {
+    risk::RiskRow {
+        pool_id: "p".into(),
+        user_id: "u1".into(),
+        at,
+        level: device.is_none().then(|| "Low".into()),
+        decision: "NoRisk".into(),
+        action: "NO_ACTION".into(),
+        signals: String::new(),
+        source: "hosted".into(),
+        device_hash: device.map(Into::into),
+        network_hash: network.into(),
+        device_name: device.map(|d| format!("name of {d}")),
+        country: place.map(|p| p.0.into()),
+        city: place.map(|p| format!("city in {}", p.0)),
+        latitude: place.map(|p| p.1),
+        longitude: place.map(|p| p.2),
+    }
+}
+
+fn risk_steps(db: Sql<'_>) -> Result<Vec<String>, StoreError> {
+    pool_and_users(db)?;
+    let known = |device, network, country| -> Result<String, StoreError> {
+        Ok(format!(
+            "{:?}",
+            risk::known(db, "u1", device, network, country)?
+        ))
+    };
+    let mut seen = vec![known(Some("d1"), "n1", Some("FR"))?];
+    let id1 = risk::insert(
+        db,
+        &risk_row(1_000, Some("d1"), "n1", Some(("FR", 48.8566, 2.3522))),
+    )?;
+    let id2 = risk::insert(db, &risk_row(1_010, None, "n2", None))?;
+    seen.push(format!("{id1} {id2}"));
+    seen.push(format!("{:?}", risk::last_place(db, "u1")?));
+    // The newest unlinked row in the window is linked; a success learns what it carries.
+    seen.push(format!(
+        "{:?}",
+        risk::link_event(db, "p", "u1", 7, true, 1_020)?
+    ));
+    seen.push(known(Some("d1"), "n2", Some("FR"))?);
+    seen.push(format!(
+        "{:?}",
+        risk::link_event(db, "p", "u1", 8, true, 1_030)?
+    ));
+    seen.push(format!(
+        "{:?}",
+        risk::link_event(db, "p", "u1", 9, true, 1_030)?
+    ));
+    seen.push(known(Some("d1"), "n1", Some("FR"))?);
+    seen.push(known(None, "n3", None)?);
+    seen.push(format!("{:?}", risk::last_place(db, "u1")?));
+    // A failure links without learning: the located place stays the learned one's.
+    let id3 = risk::insert(
+        db,
+        &risk_row(5_000, Some("d9"), "n9", Some(("DE", 52.52, 13.405))),
+    )?;
+    seen.push(format!(
+        "{:?}",
+        risk::link_event(db, "p", "u1", 10, false, 5_001)?.map(|id| id == id3)
+    ));
+    seen.push(format!("{:?}", risk::last_place(db, "u1")?));
+    seen.push(known(Some("d9"), "n9", Some("DE"))?);
+    // Out of the window, or of another pool: nothing to link.
+    risk::insert(db, &risk_row(6_000, None, "n1", None))?;
+    seen.push(format!(
+        "{:?}",
+        risk::link_event(db, "q", "u1", 11, true, 6_001)?
+    ));
+    seen.push(format!(
+        "{:?}",
+        risk::link_event(db, "p", "u1", 11, true, 6_001 + risk::LINK_WINDOW_SECS)?
+    ));
+    // The "this wasn't me" link: once, in its pool.
+    seen.push(risk::link_open(db, "p", id1)?.to_string());
+    seen.push(risk::link_open(db, "q", id1)?.to_string());
+    seen.push(format!("{:?}", risk::claim_link(db, id1, 2_000)?));
+    seen.push(format!("{:?}", risk::claim_link(db, id1, 2_001)?));
+    seen.push(risk::link_open(db, "p", id1)?.to_string());
+    seen.push(format!("{:?}", risk::claim_link(db, id3 + 100, 2_000)?));
+    // Retention: rows scored and values last seen before 1025 (row 1, row 2, n2).
+    seen.push(risk::purge(db, 1_025)?.to_string());
+    seen.push(known(Some("d1"), "n2", Some("FR"))?);
+    seen.push(risk::link_open(db, "p", id2)?.to_string());
+    Ok(seen)
+}
+
+#[test]
+fn the_risk_family_answers_the_same_on_both_backends() {
+    let known = |history, device, network, country| {
+        format!(
+            "Known {{ history: {history}, device: {device}, network: {network}, country: {country} }}"
+        )
+    };
+    same_on_both_backends(
+        "the_risk_family_answers_the_same_on_both_backends",
+        risk_steps,
+        &[
+            &known(false, false, false, false),
+            "1 2",
+            "None",
+            "Some(2)",
+            &known(true, false, true, false),
+            "Some(1)",
+            "None",
+            &known(true, true, true, true),
+            &known(true, false, false, false),
+            "Some((48.8566, 2.3522, 1000))",
+            "Some(true)",
+            "Some((48.8566, 2.3522, 1000))",
+            &known(true, false, false, false),
+            "None",
+            "None",
+            "true",
+            "false",
+            r#"Some(("p", "u1", Some(8)))"#,
+            "None",
+            "false",
+            "None",
+            "3",
+            &known(true, true, false, true),
+            "false",
+        ],
+    )
+}
+
+#[test]
+fn concurrent_uses_of_one_not_me_link_on_postgres_give_it_once() {
+    one_of_two_wins(
+        "concurrent_uses_of_one_not_me_link_on_postgres_give_it_once",
+        |db| {
+            pool_and_users(db)?;
+            risk::insert(db, &risk_row(1_000, Some("d1"), "n1", None)).map(drop)
+        },
+        |db, i| Ok(risk::claim_link(db, 1, 2_000 + i as i64)?.is_some()),
+    );
+}
+
+/// Two audit events linking at once: the first links the row and holds it; the second's
+/// statement, started meanwhile, picks the same row (the first is not committed), waits for
+/// it, re-checks `event_id IS NULL` and links nothing rather than overwrite the first's link.
+#[test]
+fn concurrent_links_of_one_risk_row_on_postgres_link_it_once() {
+    let first_linked = Barrier::new(2);
+    one_of_two_wins(
+        "concurrent_links_of_one_risk_row_on_postgres_link_it_once",
+        |db| {
+            pool_and_users(db)?;
+            risk::insert(db, &risk_row(1_000, Some("d1"), "n1", None)).map(drop)
+        },
+        |db, i| {
+            if i == 1 {
+                first_linked.wait();
+            }
+            let linked = risk::link_event(db, "p", "u1", 7 + i as i64, true, 1_010)?.is_some();
+            if i == 0 {
+                first_linked.wait();
+                // Commit once the other's statement is waiting on the row.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            Ok(linked)
+        },
     );
 }
