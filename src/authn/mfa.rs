@@ -406,13 +406,18 @@ pub fn load_challenge(db: &Db, pool_id: &str, token: &str, now: i64) -> Result<O
 }
 
 /// Counts a wrong code; true when the challenge is now locked (the sign-in must start again).
+/// The count is the one stored after this failure, not `c.attempts + 1`: wrong codes sent at
+/// once to two instances both read the same `c.attempts`.
 pub fn fail_challenge(db: &Db, c: &Challenge) -> Result<bool> {
-    store::mfa::count_challenge_failure(db, &c.id_hash)?;
-    if c.attempts + 1 >= MAX_CHALLENGE_ATTEMPTS {
-        store::mfa::delete_challenge(db, &c.id_hash)?;
-        return Ok(true);
+    match store::mfa::count_challenge_failure(db, &c.id_hash)? {
+        Some(attempts) if attempts < MAX_CHALLENGE_ATTEMPTS => Ok(false),
+        Some(_) => {
+            store::mfa::delete_challenge(db, &c.id_hash)?;
+            Ok(true)
+        }
+        // Locked (or finished) by a concurrent answer meanwhile.
+        None => Ok(true),
     }
-    Ok(false)
 }
 
 pub fn finish_challenge(db: &Db, c: &Challenge) -> Result<()> {
