@@ -136,10 +136,12 @@ pub fn prepare_refresh(
         Some(u) if u.can_sign_in() => u,
         _ => return Ok(Rejected(Rejection::Invalid)),
     };
-    let rotated_now = rotate && row.rotated_at.is_none();
-    if rotated_now && !store::tokens::mark_rotated(db, &row.token_hash, now)? {
-        // Rotated by a concurrent refresh (another instance) since we read it: the same
-        // token redeemed twice at once is a reuse.
+    let claim = rotate && row.rotated_at.is_none();
+    let rotated_now = claim && store::tokens::mark_rotated(db, &row.token_hash, now)?;
+    if claim && !rotated_now && req.grace_secs == 0 {
+        // Rotated by a concurrent refresh (another instance) since we read it: the same token
+        // redeemed twice at once is a reuse. With a grace, it is the concurrent refresh the
+        // grace exists for, answered like one that came a moment later.
         super::revoke_family(db, pool_id, &family.id, now)?;
         tracing::warn!(pool = %pool_id, client = %client.id, family = %family.id, "refresh token redeemed twice at once; token family revoked");
         return Ok(Rejected(Rejection::Reused));
