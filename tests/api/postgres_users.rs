@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use incognito::accounts::{User, UserStatus};
-use incognito::store::{StoreError, pools, sql::Sql, users};
+use incognito::store::{StoreError, groups, pools, sql::Sql, users};
 
-use crate::postgres::{duplicate, same_on_both_backends};
+use crate::postgres::{duplicate, pool_and_users, same_on_both_backends};
 
 /// Pool `p` (and an empty pool `q`), written through the ported pools family.
 fn pools_p_and_q(db: Sql<'_>) -> Result<(), StoreError> {
@@ -157,6 +157,126 @@ fn the_users_family_answers_the_same_on_both_backends() {
             "true",
             "false",
             "alicia bob carol",
+            "unique violation",
+        ],
+    )
+}
+
+fn group(name: &str, precedence: Option<i64>, created_at: i64) -> groups::Group {
+    groups::Group {
+        pool_id: "p".into(),
+        name: name.into(),
+        description: format!("about {name}"),
+        precedence,
+        role_arn: precedence.map(|p| format!("arn:aws:iam::1:role/r{p}")),
+        created_at,
+        updated_at: created_at,
+    }
+}
+
+fn show_group(g: &groups::Group) -> String {
+    format!(
+        "{}:{}:{}:{:?}:{:?}:{}:{}",
+        g.pool_id, g.name, g.description, g.precedence, g.role_arn, g.created_at, g.updated_at
+    )
+}
+
+#[test]
+fn the_groups_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_groups_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let names = |gs: Vec<groups::Group>| {
+                gs.iter()
+                    .map(|g| g.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let get = |name| -> Result<String, StoreError> {
+                Ok(format!(
+                    "{:?}",
+                    groups::get(db, "p", name)?.map(|g| show_group(&g))
+                ))
+            };
+            let mut seen = vec![
+                names(groups::list(db, "p")?),
+                get("admins")?,
+                groups::exists(db, "p", "admins")?.to_string(),
+            ];
+            for g in [
+                group("admins", Some(5), 10),
+                group("beta", Some(5), 11),
+                group("zeta", Some(0), 12),
+                group("nulls", None, 13),
+                group("anon", None, 14),
+            ] {
+                groups::insert(db, &g)?;
+            }
+            seen.push(names(groups::list(db, "p")?));
+            seen.push(get("admins")?);
+            seen.push(groups::exists(db, "p", "admins")?.to_string());
+            seen.push(groups::exists(db, "q", "admins")?.to_string());
+            // An update writes description, precedence, role and updated_at; created_at stays.
+            let mut beta = group("beta", None, 99);
+            beta.description = "changed".into();
+            beta.updated_at = 20;
+            seen.push(groups::update(db, &beta)?.to_string());
+            seen.push(get("beta")?);
+            seen.push(groups::update(db, &group("missing", Some(1), 1))?.to_string());
+            // A row never updated since before 0007 has no updated_at: its creation time stands in.
+            db.execute(
+                "INSERT INTO groups (pool_id, name, description, precedence, created_at)
+                 VALUES ('p', 'old', '', 7, 40)",
+                &[],
+            )?;
+            seen.push(get("old")?);
+            // Memberships: adding twice keeps one.
+            for name in ["admins", "beta", "zeta", "nulls", "anon", "old", "admins"] {
+                groups::add_member(db, "p", name, "u1")?;
+            }
+            groups::add_member(db, "p", "admins", "u2")?;
+            seen.push(groups::member_count(db, "p", "admins")?.to_string());
+            seen.push(groups::member_count(db, "p", "zeta")?.to_string());
+            // By precedence, lowest first, groups without one last, then by name.
+            seen.push(names(groups::groups_of_user(db, "u1")?));
+            seen.push(groups::of_user(db, "u2")?.join(" "));
+            seen.push(groups::remove_member(db, "p", "admins", "u2")?.to_string());
+            seen.push(groups::remove_member(db, "p", "admins", "u2")?.to_string());
+            seen.push(groups::of_user(db, "u2")?.join(" "));
+            // Deleting a group takes its memberships with it.
+            seen.push(groups::delete(db, "p", "zeta")?.to_string());
+            seen.push(groups::delete(db, "p", "zeta")?.to_string());
+            seen.push(groups::member_count(db, "p", "zeta")?.to_string());
+            seen.push(groups::of_user(db, "u1")?.join(" "));
+            seen.push(names(groups::list(db, "p")?));
+            seen.push(duplicate(groups::insert(db, &group("admins", None, 50))));
+            Ok(seen)
+        },
+        &[
+            "",
+            "None",
+            "false",
+            "admins anon beta nulls zeta",
+            r#"Some("p:admins:about admins:Some(5):Some(\"arn:aws:iam::1:role/r5\"):10:10")"#,
+            "true",
+            "false",
+            "true",
+            r#"Some("p:beta:changed:None:None:11:20")"#,
+            "false",
+            r#"Some("p:old::Some(7):None:40:40")"#,
+            "2",
+            "1",
+            "zeta admins old anon beta nulls",
+            "admins",
+            "true",
+            "false",
+            "",
+            "true",
+            "false",
+            "0",
+            "admins old anon beta nulls",
+            "admins anon beta nulls old",
             "unique violation",
         ],
     )
