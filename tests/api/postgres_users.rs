@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 
 use incognito::accounts::{User, UserStatus};
-use incognito::store::{StoreError, groups, pools, sql::Sql, users};
+use incognito::store::{StoreError, clients, cognito, groups, pools, sql::Sql, users};
 
-use crate::postgres::{duplicate, pool_and_users, same_on_both_backends};
+use crate::postgres::{
+    duplicate, pool_and_users, same_on_both_backends, successes_of_two_racing_takes,
+};
 
 /// Pool `p` (and an empty pool `q`), written through the ported pools family.
 fn pools_p_and_q(db: Sql<'_>) -> Result<(), StoreError> {
@@ -280,4 +282,304 @@ fn the_groups_family_answers_the_same_on_both_backends() {
             "unique violation",
         ],
     )
+}
+
+fn challenge(id: &str, user_id: Option<&str>, expires_at: i64) -> cognito::Challenge {
+    cognito::Challenge {
+        id: id.into(),
+        session_hash: format!("s-{id}"),
+        pool_id: "p".into(),
+        client_id: "c".into(),
+        user_id: user_id.map(str::to_string),
+        srp_user: user_id.unwrap_or("ghost").into(),
+        challenge: "PASSWORD_VERIFIER".into(),
+        data: r#"{"b":"0a"}"#.into(),
+        created_at: 1,
+        expires_at,
+    }
+}
+
+fn admin_key(
+    id: &str,
+    created_at: i64,
+    pool_id: Option<&str>,
+    read_only: bool,
+) -> cognito::AdminKey {
+    cognito::AdminKey {
+        access_key_id: id.into(),
+        secret: format!("sealed-{id}"),
+        description: format!("key {id}"),
+        created_at,
+        last_used_at: None,
+        pool_id: pool_id.map(str::to_string),
+        read_only,
+    }
+}
+
+fn show_admin_key(k: &cognito::AdminKey) -> String {
+    format!(
+        "{}:{}:{}:{}:{:?}:{:?}:{}",
+        k.access_key_id,
+        k.secret,
+        k.description,
+        k.created_at,
+        k.last_used_at,
+        k.pool_id,
+        k.read_only
+    )
+}
+
+#[test]
+fn the_cognito_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_cognito_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            let verifier = || -> Result<String, StoreError> {
+                Ok(format!(
+                    "{:?}",
+                    cognito::get_verifier(db, "u1")?.map(|v| (v.salt, v.verifier))
+                ))
+            };
+            let by_session = |id| -> Result<String, StoreError> {
+                Ok(format!("{:?}", cognito::get_challenge_by_session(db, id)?))
+            };
+            let keys = || -> Result<String, StoreError> {
+                Ok(cognito::list_admin_keys(db)?
+                    .iter()
+                    .map(show_admin_key)
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            };
+            // SRP verifiers: upserted, deleted.
+            let mut seen = vec![verifier()?];
+            cognito::put_verifier(db, "u1", "01aa", "sealed-v1", 10)?;
+            seen.push(verifier()?);
+            cognito::put_verifier(db, "u1", "02bb", "sealed-v2", 20)?;
+            seen.push(verifier()?);
+            cognito::delete_verifier(db, "u1")?;
+            seen.push(verifier()?);
+            // Challenges: read in place, taken once by id or by session; a decoy has no user.
+            cognito::insert_challenge(db, &challenge("c1", Some("u1"), 100))?;
+            cognito::insert_challenge(db, &challenge("c2", None, 200))?;
+            seen.push(by_session("s-c1")?);
+            // Still there: reading does not take it.
+            seen.push(
+                cognito::get_challenge_by_session(db, "s-c1")?
+                    .is_some()
+                    .to_string(),
+            );
+            seen.push(format!(
+                "{:?}",
+                cognito::take_challenge_by_id(db, "c1")?.map(|c| c.id)
+            ));
+            seen.push(format!(
+                "{:?}",
+                cognito::take_challenge_by_id(db, "c1")?.map(|c| c.id)
+            ));
+            seen.push(by_session("s-c1")?);
+            seen.push(format!(
+                "{:?}",
+                cognito::take_challenge_by_session(db, "s-c2")?
+            ));
+            seen.push(format!(
+                "{:?}",
+                cognito::take_challenge_by_session(db, "s-c2")?
+            ));
+            // Purged once expires_at <= now.
+            cognito::insert_challenge(db, &challenge("c3", Some("u2"), 100))?;
+            cognito::insert_challenge(db, &challenge("c4", Some("u2"), 101))?;
+            seen.push(cognito::purge_expired_challenges(db, 100)?.to_string());
+            seen.push(format!(
+                "{:?}",
+                cognito::take_challenge_by_id(db, "c3")?.map(|c| c.id)
+            ));
+            seen.push(format!(
+                "{:?}",
+                cognito::take_challenge_by_id(db, "c4")?.map(|c| c.id)
+            ));
+            // Clients: the pool of a client id, the sealed secret set and cleared.
+            clients::insert(
+                db,
+                &incognito::pools::Client {
+                    id: "c".into(),
+                    pool_id: "p".into(),
+                    name: "App".into(),
+                    secret_hash: Some("h".into()),
+                    settings: incognito::pools::ClientSettings::default(),
+                    created_at: 0,
+                    updated_at: 0,
+                },
+            )?;
+            seen.push(format!("{:?}", cognito::client_pool(db, "c")?));
+            seen.push(format!("{:?}", cognito::client_pool(db, "nope")?));
+            seen.push(format!("{:?}", cognito::client_secret_sealed(db, "c")?));
+            cognito::set_client_secret_sealed(db, "c", Some("sealed-secret"))?;
+            seen.push(format!("{:?}", cognito::client_secret_sealed(db, "c")?));
+            cognito::set_client_secret_sealed(db, "c", None)?;
+            seen.push(format!("{:?}", cognito::client_secret_sealed(db, "c")?));
+            seen.push(format!("{:?}", cognito::client_secret_sealed(db, "nope")?));
+            // Server secrets: the first writer wins.
+            seen.push(format!("{:?}", cognito::server_secret(db, "k")?));
+            seen.push(cognito::init_server_secret(db, "k", "v1", 1)?);
+            seen.push(cognito::init_server_secret(db, "k", "v2", 2)?);
+            seen.push(format!("{:?}", cognito::server_secret(db, "k")?));
+            // Admin keys: listed by creation time then id; NULL and non-NULL scopes, booleans.
+            seen.push(keys()?);
+            cognito::insert_admin_key(db, &admin_key("kb", 20, Some("p"), true))?;
+            cognito::insert_admin_key(db, &admin_key("ka", 20, None, false))?;
+            cognito::insert_admin_key(db, &admin_key("kz", 10, None, true))?;
+            seen.push(keys()?);
+            // Putting an existing key changes its secret and scope; description and creation stay.
+            let mut kb = admin_key("kb", 99, None, false);
+            kb.secret = "sealed-new".into();
+            kb.description = "ignored".into();
+            cognito::put_admin_key(db, &kb)?;
+            cognito::put_admin_key(db, &admin_key("kn", 30, Some("p"), true))?;
+            db.execute(
+                "UPDATE admin_keys SET last_used_at = 77 WHERE access_key_id = 'ka'",
+                &[],
+            )?;
+            seen.push(keys()?);
+            seen.push(format!(
+                "{:?}",
+                cognito::get_admin_key(db, "kb")?.map(|k| show_admin_key(&k))
+            ));
+            seen.push(format!(
+                "{:?}",
+                cognito::get_admin_key(db, "nope")?.map(|k| show_admin_key(&k))
+            ));
+            seen.push(cognito::delete_admin_key(db, "kn")?.to_string());
+            seen.push(cognito::delete_admin_key(db, "kn")?.to_string());
+            // A group's member ids, paged by id.
+            groups::insert(
+                db,
+                &groups::Group {
+                    pool_id: "p".into(),
+                    name: "g".into(),
+                    description: String::new(),
+                    precedence: None,
+                    role_arn: None,
+                    created_at: 0,
+                    updated_at: 0,
+                },
+            )?;
+            for user in ["u2", "u1"] {
+                groups::add_member(db, "p", "g", user)?;
+            }
+            for after in ["", "u1", "u2"] {
+                seen.push(cognito::group_member_ids(db, "p", "g", after, 1)?.join(" "));
+            }
+            seen.push(cognito::group_member_ids(db, "p", "g", "", 10)?.join(" "));
+            seen.push(cognito::group_member_ids(db, "p", "none", "", 10)?.join(" "));
+            seen.push(duplicate(cognito::insert_admin_key(
+                db,
+                &admin_key("ka", 1, None, false),
+            )));
+            Ok(seen)
+        },
+        &[
+            "None",
+            "Some((\"01aa\", \"sealed-v1\"))",
+            "Some((\"02bb\", \"sealed-v2\"))",
+            "None",
+            "Some(Challenge { id: \"c1\", session_hash: \"s-c1\", pool_id: \"p\", client_id: \"c\", user_id: Some(\"u1\"), srp_user: \"u1\", challenge: \"PASSWORD_VERIFIER\", data: \"{\\\"b\\\":\\\"0a\\\"}\", created_at: 1, expires_at: 100 })",
+            "true",
+            "Some(\"c1\")",
+            "None",
+            "None",
+            "Some(Challenge { id: \"c2\", session_hash: \"s-c2\", pool_id: \"p\", client_id: \"c\", user_id: None, srp_user: \"ghost\", challenge: \"PASSWORD_VERIFIER\", data: \"{\\\"b\\\":\\\"0a\\\"}\", created_at: 1, expires_at: 200 })",
+            "None",
+            "1",
+            "None",
+            "Some(\"c4\")",
+            "Some(\"p\")",
+            "None",
+            "None",
+            "Some(\"sealed-secret\")",
+            "None",
+            "None",
+            "None",
+            "v1",
+            "v1",
+            "Some(\"v1\")",
+            "",
+            "kz:sealed-kz:key kz:10:None:None:true ka:sealed-ka:key ka:20:None:None:false kb:sealed-kb:key kb:20:None:Some(\"p\"):true",
+            "kz:sealed-kz:key kz:10:None:None:true ka:sealed-ka:key ka:20:Some(77):None:false kb:sealed-new:key kb:20:None:None:false kn:sealed-kn:key kn:30:None:Some(\"p\"):true",
+            "Some(\"kb:sealed-new:key kb:20:None:None:false\")",
+            "None",
+            "true",
+            "false",
+            "u1",
+            "u2",
+            "",
+            "u1 u2",
+            "",
+            "unique violation",
+        ],
+    )
+}
+
+/// Pool, users and one challenge `c1` (session `s-c1`) to race for.
+fn one_challenge(db: Sql<'_>) -> Result<(), StoreError> {
+    pool_and_users(db)?;
+    cognito::insert_challenge(db, &challenge("c1", Some("u1"), 100))
+}
+
+#[test]
+fn concurrent_takes_of_one_challenge_by_session_on_postgres_give_it_once() {
+    let won = successes_of_two_racing_takes(
+        "concurrent_takes_of_one_challenge_by_session_on_postgres_give_it_once",
+        one_challenge,
+        |db, _| Ok(cognito::take_challenge_by_session(db, "s-c1")?.is_some()),
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+#[test]
+fn concurrent_takes_of_one_challenge_by_id_and_by_session_on_postgres_give_it_once() {
+    let won = successes_of_two_racing_takes(
+        "concurrent_takes_of_one_challenge_by_id_and_by_session_on_postgres_give_it_once",
+        one_challenge,
+        |db, i| {
+            let taken = if i == 0 {
+                cognito::take_challenge_by_id(db, "c1")?
+            } else {
+                cognito::take_challenge_by_session(db, "s-c1")?
+            };
+            Ok(taken.is_some())
+        },
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+#[test]
+fn instances_initialising_one_server_secret_on_postgres_agree_on_the_first() {
+    // Each offers its own value; exactly one finds its own stored, the other gets that one.
+    let won = successes_of_two_racing_takes(
+        "instances_initialising_one_server_secret_on_postgres_agree_on_the_first",
+        |_| Ok(()),
+        |db, i| {
+            let mine = format!("value-{i}");
+            Ok(cognito::init_server_secret(db, "k", &mine, 1)? == mine)
+        },
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+#[test]
+fn instances_putting_one_configured_admin_key_on_postgres_both_succeed() {
+    // One upsert: the second waits for the first and updates its row instead of failing on
+    // the primary key (a read-then-insert could let both insert).
+    let won = successes_of_two_racing_takes(
+        "instances_putting_one_configured_admin_key_on_postgres_both_succeed",
+        |_| Ok(()),
+        |db, i| {
+            let mut key = admin_key("k", 1, None, false);
+            key.secret = format!("sealed-{i}");
+            cognito::put_admin_key(db, &key)?;
+            Ok(cognito::get_admin_key(db, "k")?.is_some_and(|k| k.secret == key.secret))
+        },
+    );
+    assert!(matches!(won, None | Some(2)), "{won:?}");
 }
