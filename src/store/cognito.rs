@@ -1,7 +1,9 @@
 //! Tables of the Cognito-compatible API: SRP verifiers, challenges, sealed client secrets,
-//! server secrets and admin access keys (migration 0004_cognito).
+//! server secrets and admin access keys (migration 0004_cognito). On the `Sql` seam: one text
+//! for both engines.
 
-use super::{Db, OptionalExtension, StoreError};
+use super::StoreError;
+use super::sql::{Row, Sql};
 
 // ---- SRP verifiers ----
 
@@ -11,37 +13,41 @@ pub struct Verifier {
     pub verifier: String,
 }
 
-pub fn put_verifier(
-    db: &Db,
+pub fn put_verifier<'a>(
+    db: impl Into<Sql<'a>>,
     user_id: &str,
     salt: &str,
     verifier: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    db.prepare_cached(
+    db.into().execute(
         "INSERT INTO srp_verifiers (user_id, salt, verifier, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT(user_id) DO UPDATE SET salt = excluded.salt, verifier = excluded.verifier,
          updated_at = excluded.updated_at",
-    )?
-    .execute(rusqlite::params![user_id, salt, verifier, now])?;
+        &[&user_id, &salt, &verifier, &now],
+    )?;
     Ok(())
 }
 
-pub fn get_verifier(db: &Db, user_id: &str) -> Result<Option<Verifier>, StoreError> {
-    Ok(db
-        .prepare_cached("SELECT salt, verifier FROM srp_verifiers WHERE user_id = ?1")?
-        .query_row([user_id], |r| {
+pub fn get_verifier<'a>(
+    db: impl Into<Sql<'a>>,
+    user_id: &str,
+) -> Result<Option<Verifier>, StoreError> {
+    db.into().query_opt(
+        "SELECT salt, verifier FROM srp_verifiers WHERE user_id = ?1",
+        &[&user_id],
+        |r| {
             Ok(Verifier {
                 salt: r.get(0)?,
                 verifier: r.get(1)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
-pub fn delete_verifier(db: &Db, user_id: &str) -> Result<(), StoreError> {
-    db.prepare_cached("DELETE FROM srp_verifiers WHERE user_id = ?1")?
-        .execute([user_id])?;
+pub fn delete_verifier<'a>(db: impl Into<Sql<'a>>, user_id: &str) -> Result<(), StoreError> {
+    db.into()
+        .execute("DELETE FROM srp_verifiers WHERE user_id = ?1", &[&user_id])?;
     Ok(())
 }
 
@@ -61,29 +67,29 @@ pub struct Challenge {
     pub expires_at: i64,
 }
 
-pub fn insert_challenge(db: &Db, c: &Challenge) -> Result<(), StoreError> {
-    db.prepare_cached(
+pub fn insert_challenge<'a>(db: impl Into<Sql<'a>>, c: &Challenge) -> Result<(), StoreError> {
+    db.into().execute(
         "INSERT INTO cognito_challenges (id, session_hash, pool_id, client_id, user_id, srp_user,
          challenge, data, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(rusqlite::params![
-        c.id,
-        c.session_hash,
-        c.pool_id,
-        c.client_id,
-        c.user_id,
-        c.srp_user,
-        c.challenge,
-        c.data,
-        c.created_at,
-        c.expires_at
-    ])?;
+        &[
+            &c.id,
+            &c.session_hash,
+            &c.pool_id,
+            &c.client_id,
+            &c.user_id,
+            &c.srp_user,
+            &c.challenge,
+            &c.data,
+            &c.created_at,
+            &c.expires_at,
+        ],
+    )?;
     Ok(())
 }
 
 const CHALLENGE_COLUMNS: &str = "id, session_hash, pool_id, client_id, user_id, srp_user, challenge, data, created_at, expires_at";
 
-fn challenge_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Challenge> {
+fn challenge_row(r: &Row<'_>) -> Result<Challenge, StoreError> {
     Ok(Challenge {
         id: r.get(0)?,
         session_hash: r.get(1)?,
@@ -98,98 +104,118 @@ fn challenge_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Challenge> {
     })
 }
 
-/// Removes and returns a challenge: single use, whoever takes it first (one `DELETE ...
-/// RETURNING`, so two instances racing on one challenge cannot both get it).
-pub fn take_challenge_by_id(db: &Db, id: &str) -> Result<Option<Challenge>, StoreError> {
-    Ok(db
-        .prepare_cached(&format!(
-            "DELETE FROM cognito_challenges WHERE id = ?1 RETURNING {CHALLENGE_COLUMNS}"
-        ))?
-        .query_row([id], challenge_row)
-        .optional()?)
+/// Removes and returns the challenge whose `column` is `value`: single use, whoever takes it
+/// first (one `DELETE ... RETURNING`, so two instances racing on one challenge cannot both
+/// get it).
+fn take_challenge(db: Sql<'_>, column: &str, value: &str) -> Result<Option<Challenge>, StoreError> {
+    db.query_opt(
+        &format!(
+            "DELETE FROM cognito_challenges WHERE {column} = ?1 RETURNING {CHALLENGE_COLUMNS}"
+        ),
+        &[&value],
+        challenge_row,
+    )
+}
+
+/// Removes and returns a challenge by its id: single use, whoever takes it first.
+pub fn take_challenge_by_id<'a>(
+    db: impl Into<Sql<'a>>,
+    id: &str,
+) -> Result<Option<Challenge>, StoreError> {
+    take_challenge(db.into(), "id", id)
 }
 
 /// A challenge by its session, left in place (to prepare work before the transaction that
 /// takes it).
-pub fn get_challenge_by_session(
-    db: &Db,
+pub fn get_challenge_by_session<'a>(
+    db: impl Into<Sql<'a>>,
     session_hash: &str,
 ) -> Result<Option<Challenge>, StoreError> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {CHALLENGE_COLUMNS} FROM cognito_challenges WHERE session_hash = ?1"
-        ))?
-        .query_row([session_hash], challenge_row)
-        .optional()?)
+    db.into().query_opt(
+        &format!("SELECT {CHALLENGE_COLUMNS} FROM cognito_challenges WHERE session_hash = ?1"),
+        &[&session_hash],
+        challenge_row,
+    )
 }
 
 /// `take_challenge_by_id` by the challenge's session.
-pub fn take_challenge_by_session(
-    db: &Db,
+pub fn take_challenge_by_session<'a>(
+    db: impl Into<Sql<'a>>,
     session_hash: &str,
 ) -> Result<Option<Challenge>, StoreError> {
-    Ok(db
-        .prepare_cached(&format!(
-            "DELETE FROM cognito_challenges WHERE session_hash = ?1 RETURNING {CHALLENGE_COLUMNS}"
-        ))?
-        .query_row([session_hash], challenge_row)
-        .optional()?)
+    take_challenge(db.into(), "session_hash", session_hash)
 }
 
-pub fn purge_expired_challenges(db: &Db, now: i64) -> Result<usize, StoreError> {
-    Ok(db
-        .prepare_cached("DELETE FROM cognito_challenges WHERE expires_at <= ?1")?
-        .execute([now])?)
+pub fn purge_expired_challenges<'a>(db: impl Into<Sql<'a>>, now: i64) -> Result<usize, StoreError> {
+    Ok(db.into().execute(
+        "DELETE FROM cognito_challenges WHERE expires_at <= ?1",
+        &[&now],
+    )? as usize)
 }
 
 // ---- clients ----
 
 /// The pool of a client id (client ids are unique across pools).
-pub fn client_pool(db: &Db, client_id: &str) -> Result<Option<String>, StoreError> {
-    Ok(db
-        .prepare_cached("SELECT pool_id FROM clients WHERE id = ?1")?
-        .query_row([client_id], |r| r.get(0))
-        .optional()?)
+pub fn client_pool<'a>(
+    db: impl Into<Sql<'a>>,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    db.into().query_opt(
+        "SELECT pool_id FROM clients WHERE id = ?1",
+        &[&client_id],
+        |r| r.get(0),
+    )
 }
 
-pub fn set_client_secret_sealed(
-    db: &Db,
+pub fn set_client_secret_sealed<'a>(
+    db: impl Into<Sql<'a>>,
     client_id: &str,
     sealed: Option<&str>,
 ) -> Result<(), StoreError> {
-    db.prepare_cached("UPDATE clients SET secret_sealed = ?2 WHERE id = ?1")?
-        .execute(rusqlite::params![client_id, sealed])?;
+    db.into().execute(
+        "UPDATE clients SET secret_sealed = ?2 WHERE id = ?1",
+        &[&client_id, &sealed],
+    )?;
     Ok(())
 }
 
-pub fn client_secret_sealed(db: &Db, client_id: &str) -> Result<Option<String>, StoreError> {
+pub fn client_secret_sealed<'a>(
+    db: impl Into<Sql<'a>>,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
     Ok(db
-        .prepare_cached("SELECT secret_sealed FROM clients WHERE id = ?1")?
-        .query_row([client_id], |r| r.get::<_, Option<String>>(0))
-        .optional()?
+        .into()
+        .query_opt(
+            "SELECT secret_sealed FROM clients WHERE id = ?1",
+            &[&client_id],
+            |r| r.get::<Option<String>>(0),
+        )?
         .flatten())
 }
 
 // ---- server secrets ----
 
-pub fn server_secret(db: &Db, name: &str) -> Result<Option<String>, StoreError> {
-    Ok(db
-        .prepare_cached("SELECT value FROM server_secrets WHERE name = ?1")?
-        .query_row([name], |r| r.get(0))
-        .optional()?)
+pub fn server_secret<'a>(db: impl Into<Sql<'a>>, name: &str) -> Result<Option<String>, StoreError> {
+    db.into().query_opt(
+        "SELECT value FROM server_secrets WHERE name = ?1",
+        &[&name],
+        |r| r.get(0),
+    )
 }
 
 /// Inserts unless present; returns the stored value (the first writer wins).
-pub fn init_server_secret(
-    db: &Db,
+pub fn init_server_secret<'a>(
+    db: impl Into<Sql<'a>>,
     name: &str,
     value: &str,
     now: i64,
 ) -> Result<String, StoreError> {
-    db.prepare_cached(
-        "INSERT OR IGNORE INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3)",
-    )?
-    .execute(rusqlite::params![name, value, now])?;
+    let db = db.into();
+    db.execute(
+        "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT DO NOTHING",
+        &[&name, &value, &now],
+    )?;
     Ok(server_secret(db, name)?.unwrap_or_else(|| value.to_string()))
 }
 
@@ -208,38 +234,45 @@ pub struct AdminKey {
     pub read_only: bool,
 }
 
-/// Creates the key, or gives an existing one this secret and scope (the configured key).
-pub fn put_admin_key(db: &Db, k: &AdminKey) -> Result<(), StoreError> {
-    if get_admin_key(db, &k.access_key_id)?.is_some() {
-        db.prepare_cached(
-            "UPDATE admin_keys SET secret = ?2, pool_id = ?3, read_only = ?4 WHERE access_key_id = ?1",
-        )?
-        .execute(rusqlite::params![k.access_key_id, k.secret, k.pool_id, k.read_only])?;
-        return Ok(());
-    }
-    insert_admin_key(db, k)
+/// Creates the key, or gives an existing one this secret and scope (the configured key; its
+/// description and creation time stay). One upsert, so instances starting together with the
+/// same configured key do not trip over each other.
+pub fn put_admin_key<'a>(db: impl Into<Sql<'a>>, k: &AdminKey) -> Result<(), StoreError> {
+    admin_key_insert(
+        db.into(),
+        k,
+        "ON CONFLICT(access_key_id) DO UPDATE SET secret = excluded.secret,
+         pool_id = excluded.pool_id, read_only = excluded.read_only",
+    )
 }
 
-pub fn insert_admin_key(db: &Db, k: &AdminKey) -> Result<(), StoreError> {
-    db.prepare_cached(
-        "INSERT INTO admin_keys (access_key_id, secret, description, created_at, pool_id, read_only)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(rusqlite::params![
-        k.access_key_id,
-        k.secret,
-        k.description,
-        k.created_at,
-        k.pool_id,
-        k.read_only
-    ])?;
+/// Creates the key; an existing id is a unique violation.
+pub fn insert_admin_key<'a>(db: impl Into<Sql<'a>>, k: &AdminKey) -> Result<(), StoreError> {
+    admin_key_insert(db.into(), k, "")
+}
+
+fn admin_key_insert(db: Sql<'_>, k: &AdminKey, on_conflict: &str) -> Result<(), StoreError> {
+    db.execute(
+        &format!(
+            "INSERT INTO admin_keys (access_key_id, secret, description, created_at, pool_id, read_only)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) {on_conflict}"
+        ),
+        &[
+            &k.access_key_id,
+            &k.secret,
+            &k.description,
+            &k.created_at,
+            &k.pool_id,
+            &k.read_only,
+        ],
+    )?;
     Ok(())
 }
 
 const ADMIN_KEY_COLUMNS: &str =
     "access_key_id, secret, description, created_at, last_used_at, pool_id, read_only";
 
-fn admin_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminKey> {
+fn admin_key_row(r: &Row<'_>) -> Result<AdminKey, StoreError> {
     Ok(AdminKey {
         access_key_id: r.get(0)?,
         secret: r.get(1)?,
@@ -251,50 +284,43 @@ fn admin_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdminKey> {
     })
 }
 
-pub fn get_admin_key(db: &Db, id: &str) -> Result<Option<AdminKey>, StoreError> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys WHERE access_key_id = ?1"
-        ))?
-        .query_row([id], admin_key_row)
-        .optional()?)
+pub fn get_admin_key<'a>(db: impl Into<Sql<'a>>, id: &str) -> Result<Option<AdminKey>, StoreError> {
+    db.into().query_opt(
+        &format!("SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys WHERE access_key_id = ?1"),
+        &[&id],
+        admin_key_row,
+    )
 }
 
-pub fn list_admin_keys(db: &Db) -> Result<Vec<AdminKey>, StoreError> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys ORDER BY created_at, access_key_id"
-    ))?;
-    let rows = stmt
-        .query_map([], admin_key_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(rows)
+pub fn list_admin_keys<'a>(db: impl Into<Sql<'a>>) -> Result<Vec<AdminKey>, StoreError> {
+    db.into().query_all(
+        &format!("SELECT {ADMIN_KEY_COLUMNS} FROM admin_keys ORDER BY created_at, access_key_id"),
+        &[],
+        admin_key_row,
+    )
 }
 
-pub fn delete_admin_key(db: &Db, id: &str) -> Result<bool, StoreError> {
+pub fn delete_admin_key<'a>(db: impl Into<Sql<'a>>, id: &str) -> Result<bool, StoreError> {
     Ok(db
-        .prepare_cached("DELETE FROM admin_keys WHERE access_key_id = ?1")?
-        .execute([id])?
+        .into()
+        .execute("DELETE FROM admin_keys WHERE access_key_id = ?1", &[&id])?
         == 1)
 }
 
 // ---- group membership (admin API) ----
 
 /// Ids of a group's members, ordered by id, after `after`, at most `limit`.
-pub fn group_member_ids(
-    db: &Db,
+pub fn group_member_ids<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     group: &str,
     after: &str,
     limit: i64,
 ) -> Result<Vec<String>, StoreError> {
-    let mut stmt = db.prepare_cached(
+    db.into().query_all(
         "SELECT user_id FROM group_members WHERE pool_id = ?1 AND group_name = ?2 AND user_id > ?3
          ORDER BY user_id LIMIT ?4",
-    )?;
-    let rows = stmt
-        .query_map(rusqlite::params![pool_id, group, after, limit], |r| {
-            r.get(0)
-        })?
-        .collect::<Result<Vec<String>, _>>()?;
-    Ok(rows)
+        &[&pool_id, &group, &after, &limit],
+        |r| r.get(0),
+    )
 }
