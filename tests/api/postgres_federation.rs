@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use incognito::store::{federation, federation::IdentityProvider};
+use incognito::store::{audit, federation, federation::IdentityProvider};
 
 use crate::postgres::{
     duplicate, pool_and_users, same_on_both_backends, successes_of_two_racing_takes,
@@ -145,4 +145,156 @@ fn concurrent_takes_of_one_federation_state_on_postgres_give_it_once() {
         |db, _| Ok(federation::take_state(db, "s", "p", 10)?.is_some()),
     );
     assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+fn event(
+    at: i64,
+    pool: Option<&str>,
+    action: &str,
+    target: Option<&str>,
+    outcome: &str,
+) -> audit::AuditRow {
+    audit::AuditRow {
+        at,
+        pool_id: pool.map(str::to_string),
+        actor: "cli".into(),
+        door: "hosted".into(),
+        action: action.into(),
+        target: target.map(str::to_string),
+        source: Some("127.0.0.1".into()),
+        outcome: outcome.into(),
+    }
+}
+
+#[test]
+fn the_audit_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_audit_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            // u3 signs in through an identity provider.
+            db.execute(
+                "INSERT INTO users (id, pool_id, username, status, attributes, created_at, updated_at)
+                 VALUES ('u3', 'p', 'u3', 'EXTERNAL_PROVIDER', '{}', 0, 0)",
+                &[],
+            )?;
+            // Ids 1..=8 on both engines.
+            for e in [
+                event(100, Some("p"), "sign_in", Some("u1"), "success"),
+                event(100, Some("p"), "sign_in", Some("u1"), "challenge"),
+                event(
+                    110,
+                    Some("p"),
+                    "sign_in",
+                    Some("u2"),
+                    "NotAuthorizedException",
+                ),
+                event(110, Some("p"), "sign_in", Some("u1"), "success"),
+                event(120, Some("p"), "refresh", Some("u2"), "success"),
+                event(130, Some("p"), "sign_in", Some("u3"), "success"),
+                event(140, None, "pool.create", None, "success"),
+                event(150, Some("p"), "sign_in", Some("gone"), "success"),
+            ] {
+                audit::insert(db, &e)?;
+            }
+            let show = |rows: Vec<audit::AuditRow>| {
+                rows.iter()
+                    .map(|r| {
+                        format!(
+                            "{}:{}:{}:{}",
+                            r.at,
+                            r.pool_id.as_deref().unwrap_or("-"),
+                            r.action,
+                            r.target.as_deref().unwrap_or("-")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let list = |pool_id, since, action, limit| {
+                audit::list(
+                    db,
+                    &audit::Filter {
+                        pool_id,
+                        since,
+                        action,
+                        limit,
+                    },
+                )
+                .map(show)
+            };
+            let mut seen = vec![
+                list(None, None, None, 3)?,
+                list(Some("p"), Some(120), None, 10)?,
+                list(None, None, Some("refresh"), 10)?,
+                list(Some("q"), None, None, 10)?,
+            ];
+            seen.push(format!(
+                "{:?} {:?} {:?}",
+                audit::active_users(db, "p", &["sign_in", "refresh"], 100, 151)?,
+                audit::active_users(db, "p", &["sign_in"], 100, 150)?,
+                audit::active_users(db, "p", &[], 0, 1_000)?
+            ));
+            // Feedback and risk rows join the sign-in history; pages go by (at, id).
+            audit::put_feedback(db, "p", 1, "u1", "Invalid", 200)?;
+            audit::put_feedback(db, "p", 1, "u1", "Valid", 210)?;
+            db.execute(
+                "INSERT INTO sign_in_risk (pool_id, user_id, at, level, decision, action, signals, source,
+                                           network_hash, device_name, country, city, event_id)
+                 VALUES ('p', 'u1', 110, 'High', 'AccountTakeover', 'BLOCK', 'new_device', '10.0.0.1',
+                         'n', 'phone', 'NL', 'Delft', 4)",
+                &[],
+            )?;
+            let show_sign_ins = |rows: Vec<audit::SignInRow>| {
+                rows.iter()
+                    .map(|r| {
+                        format!(
+                            "{}:{}:{}:{:?}:{:?}",
+                            r.id, r.at, r.outcome, r.feedback, r.risk
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            seen.push(show_sign_ins(audit::sign_ins_of(
+                db, "p", "u1", "sign_in", None, 10,
+            )?));
+            seen.push(show_sign_ins(audit::sign_ins_of(
+                db,
+                "p",
+                "u1",
+                "sign_in",
+                Some(audit::Before { at: 110, id: 4 }),
+                10,
+            )?));
+            seen.push(show_sign_ins(audit::sign_ins_of(
+                db, "p", "u1", "sign_in", None, 1,
+            )?));
+            seen.push(format!(
+                "{:?} {:?} {:?} {:?}",
+                audit::sign_in_target(db, "p", "sign_in", 4)?,
+                audit::sign_in_target(db, "p", "sign_in", 2)?,
+                audit::sign_in_target(db, "q", "sign_in", 4)?,
+                audit::sign_in_target(db, "p", "refresh", 4)?
+            ));
+            seen.push(format!(
+                "{} {}",
+                audit::purge_before(db, 120)?,
+                list(None, None, None, 10)?
+            ));
+            Ok(seen)
+        },
+        &[
+            "150:p:sign_in:gone 140:-:pool.create:- 130:p:sign_in:u3",
+            "150:p:sign_in:gone 130:p:sign_in:u3 120:p:refresh:u2",
+            "120:p:refresh:u2",
+            "",
+            "(3, 1) (1, 1) (0, 0)",
+            r#"4:110:success:None:Some(RiskColumns { level: Some("High"), decision: "AccountTakeover", action: "BLOCK", signals: "new_device", device_name: Some("phone"), country: Some("NL"), city: Some("Delft"), source: "10.0.0.1" }) 1:100:success:Some(("Valid", 210)):None"#,
+            r#"1:100:success:Some(("Valid", 210)):None"#,
+            r#"4:110:success:None:Some(RiskColumns { level: Some("High"), decision: "AccountTakeover", action: "BLOCK", signals: "new_device", device_name: Some("phone"), country: Some("NL"), city: Some("Delft"), source: "10.0.0.1" })"#,
+            r#"Some("u1") None None None"#,
+            "4 150:p:sign_in:gone 140:-:pool.create:- 130:p:sign_in:u3 120:p:refresh:u2",
+        ],
+    );
 }
