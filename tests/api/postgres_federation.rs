@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use incognito::store::{audit, federation, federation::IdentityProvider};
+use incognito::store::{
+    StoreError, audit, federation, federation::IdentityProvider, import_jobs, sql::Sql,
+};
 
 use crate::postgres::{
     duplicate, pool_and_users, same_on_both_backends, successes_of_two_racing_takes,
@@ -297,4 +299,178 @@ fn the_audit_family_answers_the_same_on_both_backends() {
             "4 150:p:sign_in:gone 140:-:pool.create:- 130:p:sign_in:u3 120:p:refresh:u2",
         ],
     );
+}
+
+fn job(id: &str, created_at: i64) -> import_jobs::Job {
+    import_jobs::Job {
+        id: id.into(),
+        pool_id: "p".into(),
+        name: format!("job {id}"),
+        role_arn: "arn:aws:iam::123456789012:role/x".into(),
+        status: "Created".into(),
+        upload_expires_at: created_at + 900,
+        rows_done: 0,
+        imported: 0,
+        skipped: 0,
+        failed: 0,
+        message: String::new(),
+        created_at,
+        started_at: None,
+        completed_at: None,
+        uploaded: false,
+    }
+}
+
+fn show_job(j: &import_jobs::Job) -> String {
+    format!(
+        "{}:{}:{}:{}/{}/{}/{}:{:?}:{:?}:{}:{}",
+        j.id,
+        j.status,
+        j.uploaded,
+        j.rows_done,
+        j.imported,
+        j.skipped,
+        j.failed,
+        j.started_at,
+        j.completed_at,
+        j.message,
+        j.created_at
+    )
+}
+
+#[test]
+fn the_import_jobs_family_answers_the_same_on_both_backends() {
+    same_on_both_backends(
+        "the_import_jobs_family_answers_the_same_on_both_backends",
+        |db| {
+            pool_and_users(db)?;
+            import_jobs::insert(db, &job("import-b", 100), "hash-b")?;
+            import_jobs::insert(db, &job("import-a", 100), "hash-a")?;
+            import_jobs::insert(db, &job("import-c", 200), "hash-c")?;
+            let list = |limit, offset| -> Result<String, StoreError> {
+                Ok(import_jobs::list(db, "p", limit, offset)?
+                    .iter()
+                    .map(|j| j.id.as_str().to_owned())
+                    .collect::<Vec<_>>()
+                    .join(" "))
+            };
+            let get = |id| -> Result<String, StoreError> {
+                Ok(import_jobs::get(db, "p", id)?
+                    .map(|j| show_job(&j))
+                    .unwrap_or_default())
+            };
+            // Newest first; one second's jobs by id, descending.
+            let mut seen = vec![list(10, 0)?, list(2, 1)?];
+            // The upload: once, with its token, before it expires.
+            let csv: &[u8] = b"cognito:username\nann\n";
+            seen.push(format!(
+                "{} {} {} {}",
+                import_jobs::claim_upload(db, "import-a", "hash-b", csv, 150)?,
+                import_jobs::claim_upload(db, "import-a", "hash-a", csv, 1_000)?,
+                import_jobs::claim_upload(db, "import-a", "hash-a", csv, 150)?,
+                import_jobs::claim_upload(db, "import-a", "hash-a", csv, 150)?
+            ));
+            seen.push(format!(
+                "{:?} {:?}",
+                import_jobs::csv(db, "import-a")?.map(String::from_utf8),
+                import_jobs::csv(db, "import-b")?
+            ));
+            // Start, take once, record batches from their resume point only.
+            seen.push(format!(
+                "{} {} {}",
+                import_jobs::transition(db, "import-a", &["Pending"], "InProgress", 300)?,
+                import_jobs::transition(db, "import-a", &["Created"], "Pending", 300)?,
+                import_jobs::transition(db, "import-a", &[], "Pending", 300)?
+            ));
+            seen.push(get("import-a")?);
+            seen.push(format!(
+                "{:?} {:?}",
+                import_jobs::take(db, "import-a")?.map(|j| show_job(&j)),
+                import_jobs::take(db, "import-a")?.map(|j| show_job(&j))
+            ));
+            seen.push(format!(
+                "{} {} {}",
+                import_jobs::record_batch(db, "import-a", 0, 500, [498, 1, 1], "{\"row\":2}\n")?,
+                import_jobs::record_batch(db, "import-a", 0, 500, [500, 0, 0], "lost\n")?,
+                import_jobs::record_batch(db, "import-a", 500, 3, [1, 2, 0], "{\"row\":501}\n")?
+            ));
+            seen.push(get("import-a")?);
+            seen.push(format!("{:?}", import_jobs::running(db)?));
+            import_jobs::transition(db, "import-c", &["Created"], "Pending", 310)?;
+            seen.push(format!("{:?}", import_jobs::running(db)?));
+            import_jobs::finish(
+                db,
+                "import-a",
+                "Succeeded",
+                "Import Job Completed Successfully.",
+                400,
+            )?;
+            seen.push(get("import-a")?);
+            seen.push(format!(
+                "{:?} {:?} {:?}",
+                import_jobs::report(db, "p", "import-a")?,
+                import_jobs::report(db, "q", "import-a")?,
+                import_jobs::csv(db, "import-a")?
+            ));
+            seen.push(format!("{:?}", import_jobs::running(db)?));
+            seen.push(get("import-x")?);
+            // Unique violations last: PostgreSQL takes no statement after one.
+            seen.push(duplicate(import_jobs::insert(
+                db,
+                &job("import-a", 500),
+                "h",
+            )));
+            Ok(seen)
+        },
+        &[
+            "import-c import-b import-a",
+            "import-b import-a",
+            "false false true false",
+            r#"Some(Ok("cognito:username\nann\n")) None"#,
+            "false true false",
+            "import-a:Pending:true:0/0/0/0:Some(300):None::100",
+            r#"Some("import-a:InProgress:true:0/0/0/0:Some(300):None::100") None"#,
+            "true false true",
+            "import-a:InProgress:true:503/499/3/1:Some(300):None::100",
+            r#"[("p", "import-a")]"#,
+            r#"[("p", "import-a"), ("p", "import-c")]"#,
+            "import-a:Succeeded:false:503/499/3/1:Some(300):Some(400):Import Job Completed Successfully.:100",
+            r#"Some("{\"row\":2}\n{\"row\":501}\n") None None"#,
+            r#"[("p", "import-c")]"#,
+            "",
+            "unique violation",
+        ],
+    );
+}
+
+/// Two instances starting one import job (StartUserImportJob's thread on one, a restart's
+/// resume on the other): one takes it.
+#[test]
+fn concurrent_takes_of_one_import_job_on_postgres_give_one_runner() {
+    let won = successes_of_two_racing_takes(
+        "concurrent_takes_of_one_import_job_on_postgres_give_one_runner",
+        |db: Sql<'_>| {
+            pool_and_users(db)?;
+            import_jobs::insert(db, &job("import-a", 100), "h")?;
+            import_jobs::claim_upload(db, "import-a", "h", b"cognito:username\n", 150)?;
+            import_jobs::transition(db, "import-a", &["Created"], "Pending", 160)?;
+            Ok(())
+        },
+        |db, _| Ok(import_jobs::take(db, "import-a")?.is_some()),
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
+}
+
+/// Two runners of one job recording the same batch (two instances resuming it): one records it.
+#[test]
+fn concurrent_records_of_one_import_batch_on_postgres_give_one_success() {
+    let won = successes_of_two_racing_takes(
+        "concurrent_records_of_one_import_batch_on_postgres_give_one_success",
+        |db: Sql<'_>| {
+            pool_and_users(db)?;
+            import_jobs::insert(db, &job("import-a", 100), "h")
+        },
+        |db, i| import_jobs::record_batch(db, "import-a", 0, 500, [500, 0, 0], &format!("{i}\n")),
+    );
+    assert!(matches!(won, None | Some(1)), "{won:?}");
 }
