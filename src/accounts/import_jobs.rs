@@ -87,8 +87,19 @@ pub fn stop(db: &Db, pool: &Pool, job_id: &str, now: i64) -> Result<Job> {
 
 /// Runs a job on its own thread (long work: never on the executor or the request pool).
 pub fn spawn(store: Store, sealer: Sealer, clock: Clock, pool: Pool, job_id: String) {
+    spawn_run(store, sealer, clock, pool, job_id, false);
+}
+
+fn spawn_run(
+    store: Store,
+    sealer: Sealer,
+    clock: Clock,
+    pool: Pool,
+    job_id: String,
+    resumed: bool,
+) {
     std::thread::spawn(move || {
-        if let Err(e) = run(&store, &sealer, &clock, &pool, &job_id) {
+        if let Err(e) = run(&store, &sealer, &clock, &pool, &job_id, resumed) {
             tracing::error!(job = %job_id, error = %e, "user import job failed");
             let _ = store.write_sync(|db| {
                 jobs::finish(
@@ -116,27 +127,53 @@ pub fn resume(store: &Store, sealer: &Sealer, clock: &Clock) -> Result<usize> {
     })?;
     let n = running.len();
     for (pool, job_id) in running {
-        spawn(store.clone(), sealer.clone(), clock.clone(), pool, job_id);
+        spawn_run(
+            store.clone(),
+            sealer.clone(),
+            clock.clone(),
+            pool,
+            job_id,
+            true,
+        );
     }
     Ok(n)
 }
 
-fn run(store: &Store, sealer: &Sealer, clock: &Clock, pool: &Pool, job_id: &str) -> Result<()> {
+/// Runs a job: one that this call takes from `Pending` (of two instances starting it, one does;
+/// the other returns at once), one asked to stop before it was taken, or, `resumed`, one found
+/// `InProgress` when the server started. Each batch is recorded only from the resume point it continued, so a second
+/// runner of the same job (two instances resuming it) loses its first batch, rolls it back and
+/// stops: no row is imported twice.
+fn run(
+    store: &Store,
+    sealer: &Sealer,
+    clock: &Clock,
+    pool: &Pool,
+    job_id: &str,
+    resumed: bool,
+) -> Result<()> {
     let end = |status: &str, message: &str| -> Result<()> {
         store.write_sync(|db| jobs::finish(db, job_id, status, message, clock.now()))?;
         Ok(())
     };
-    store.write_sync(|db| jobs::transition(db, job_id, &["Pending"], "InProgress", clock.now()))?;
-    let (job, csv) = store.read_sync(|db| -> Result<_> {
-        Ok((require(db, pool, job_id)?, jobs::csv(db, job_id)?))
-    })?;
-    let Some(csv) = csv else {
+    let job = match store.write_sync(|db| jobs::take(db, job_id))? {
+        Some(job) => job,
+        None => match store.read_sync(|db| require(db, pool, job_id))? {
+            // Asked to stop before it was taken (the loop ends it at once), or running when the
+            // server stopped (it goes on from its resume point).
+            job if job.status == "Stopping" || (resumed && job.status == "InProgress") => job,
+            // Another instance took it, or it is over.
+            _ => return Ok(()),
+        },
+    };
+    let Some(csv) = store.read_sync(|db| jobs::csv(db, job_id))? else {
         return end("Failed", "The uploaded file is missing.");
     };
     let mut rows = match import::csv_rows(&csv[..], pool) {
         Ok(rows) => rows.skip(job.rows_done.max(0) as usize),
         Err(e) => return end("Failed", &e.to_string()),
     };
+    let mut done = job.rows_done;
     loop {
         let status = store.read_sync(|db| require(db, pool, job_id))?.status;
         if status == "Stopping" {
@@ -147,7 +184,8 @@ fn run(store: &Store, sealer: &Sealer, clock: &Clock, pool: &Pool, job_id: &str)
             break;
         }
         let n = batch.len() as i64;
-        import::import_batch(
+        let overtaken = std::cell::Cell::new(false);
+        let imported = import::import_batch(
             store,
             sealer,
             pool,
@@ -173,9 +211,23 @@ fn run(store: &Store, sealer: &Sealer, clock: &Clock, pool: &Pool, job_id: &str)
                         report.push('\n');
                     }
                 }
-                Ok(jobs::record_batch(db, job_id, n, counts, &report)?)
+                if jobs::record_batch(db, job_id, done, n, counts, &report)? {
+                    Ok(())
+                } else {
+                    // Rolls this batch's users back with it.
+                    overtaken.set(true);
+                    Err(Error::invalid(
+                        "job: another runner recorded this batch first",
+                    ))
+                }
             },
-        )?;
+        );
+        if overtaken.get() {
+            tracing::info!(job = %job_id, "user import job: another instance runs it");
+            return Ok(());
+        }
+        imported?;
+        done += n;
     }
     end("Succeeded", "Import Job Completed Successfully.")
 }

@@ -1,9 +1,8 @@
 //! Audit rows: appended in batches, listed newest first, purged by age, and counted for the
-//! monthly-active-users report.
+//! monthly-active-users report. On the `Sql` seam: one text for both engines.
 
-use rusqlite::params;
-
-use super::{Db, StoreError};
+use super::StoreError;
+use super::sql::{Param, Row, Sql};
 
 /// One stored audit event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,21 +17,21 @@ pub struct AuditRow {
     pub outcome: String,
 }
 
-pub fn insert(db: &Db, row: &AuditRow) -> Result<(), StoreError> {
-    db.prepare_cached(
+pub fn insert<'a>(db: impl Into<Sql<'a>>, row: &AuditRow) -> Result<(), StoreError> {
+    db.into().execute(
         "INSERT INTO audit_events (at, pool_id, actor, door, action, target, source, outcome)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        row.at,
-        row.pool_id,
-        row.actor,
-        row.door,
-        row.action,
-        row.target,
-        row.source,
-        row.outcome
-    ])?;
+        &[
+            &row.at,
+            &row.pool_id,
+            &row.actor,
+            &row.door,
+            &row.action,
+            &row.target,
+            &row.source,
+            &row.outcome,
+        ],
+    )?;
     Ok(())
 }
 
@@ -45,15 +44,20 @@ pub struct Filter<'a> {
     pub limit: u32,
 }
 
-/// Rows matching `filter`, newest first.
-pub fn list(db: &Db, filter: &Filter<'_>) -> Result<Vec<AuditRow>, StoreError> {
-    let mut stmt = db.prepare_cached(
+/// Rows matching `filter`, newest first. (`CAST(?N AS ...) IS NULL`: PostgreSQL cannot tell a
+/// parameter's type from `IS NULL` alone.)
+pub fn list<'a>(db: impl Into<Sql<'a>>, filter: &Filter<'_>) -> Result<Vec<AuditRow>, StoreError> {
+    db.into().query_all(
         "SELECT at, pool_id, actor, door, action, target, source, outcome FROM audit_events
-         WHERE (?1 IS NULL OR pool_id = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR action = ?3)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR pool_id = ?1) AND (CAST(?2 AS BIGINT) IS NULL OR at >= ?2)
+           AND (CAST(?3 AS TEXT) IS NULL OR action = ?3)
          ORDER BY at DESC, id DESC LIMIT ?4",
-    )?;
-    let rows = stmt.query_map(
-        params![filter.pool_id, filter.since, filter.action, filter.limit],
+        &[
+            &filter.pool_id,
+            &filter.since,
+            &filter.action,
+            &i64::from(filter.limit),
+        ],
         |r| {
             Ok(AuditRow {
                 at: r.get(0)?,
@@ -66,26 +70,29 @@ pub fn list(db: &Db, filter: &Filter<'_>) -> Result<Vec<AuditRow>, StoreError> {
                 outcome: r.get(7)?,
             })
         },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    )
 }
 
 /// Deletes rows older than `before`.
-pub fn purge_before(db: &Db, before: i64) -> Result<usize, StoreError> {
+pub fn purge_before<'a>(db: impl Into<Sql<'a>>, before: i64) -> Result<usize, StoreError> {
     Ok(db
-        .prepare_cached("DELETE FROM audit_events WHERE at < ?1")?
-        .execute([before])?)
+        .into()
+        .execute("DELETE FROM audit_events WHERE at < ?1", &[&before])? as usize)
 }
 
 /// Distinct users of `pool_id` with one of `actions` succeeding in `[from, to)`, split by
-/// whether the user signs in through a federated identity: (local, federated).
-pub fn active_users(
-    db: &Db,
+/// whether the user signs in through a federated identity: (local, federated). No actions,
+/// no users (an empty `IN ()` is SQLite's, not PostgreSQL's).
+pub fn active_users<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     actions: &[&str],
     from: i64,
     to: i64,
 ) -> Result<(i64, i64), StoreError> {
+    if actions.is_empty() {
+        return Ok((0, 0));
+    }
     let placeholders = (0..actions.len())
         .map(|i| format!("?{}", i + 4))
         .collect::<Vec<_>>()
@@ -99,13 +106,12 @@ pub fn active_users(
          WHERE a.pool_id = ?1 AND a.at >= ?2 AND a.at < ?3 AND a.outcome = 'success'
            AND a.target IS NOT NULL AND a.action IN ({placeholders})"
     );
-    let mut values: Vec<&dyn rusqlite::ToSql> = vec![&pool_id, &from, &to];
+    let mut values: Vec<&dyn Param> = vec![&pool_id, &from, &to];
     for a in actions {
         values.push(a);
     }
-    Ok(db
-        .prepare_cached(&sql)?
-        .query_row(values.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?)
+    db.into()
+        .query_one(&sql, &values, |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
 /// One sign-in of a user, with the feedback given on it.
@@ -145,15 +151,15 @@ pub struct Before {
 
 /// The sign-in events whose target is `user_id`, newest first, at most `limit`. A `challenge`
 /// outcome is a step inside a sign-in, not a sign-in, and is left out.
-pub fn sign_ins_of(
-    db: &Db,
+pub fn sign_ins_of<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     user_id: &str,
     action: &str,
     before: Option<Before>,
     limit: u32,
 ) -> Result<Vec<SignInRow>, StoreError> {
-    let mut stmt = db.prepare_cached(
+    db.into().query_all(
         "SELECT e.id, e.at, e.door, e.source, e.outcome, f.value, f.at,
                 r.level, r.decision, r.action, r.signals, r.device_name, r.country, r.city,
                 r.source
@@ -161,19 +167,17 @@ pub fn sign_ins_of(
          LEFT JOIN auth_event_feedback f ON f.pool_id = e.pool_id AND f.event_id = e.id
          LEFT JOIN sign_in_risk r ON r.pool_id = e.pool_id AND r.event_id = e.id
          WHERE e.pool_id = ?1 AND e.target = ?2 AND e.action = ?3 AND e.outcome <> 'challenge'
-           AND (?4 IS NULL OR e.at < ?4 OR (e.at = ?4 AND e.id < ?5))
+           AND (CAST(?4 AS BIGINT) IS NULL OR e.at < ?4 OR (e.at = ?4 AND e.id < ?5))
          ORDER BY e.at DESC, e.id DESC LIMIT ?6",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            pool_id,
-            user_id,
-            action,
-            before.map(|b| b.at),
-            before.map(|b| b.id),
-            limit
+        &[
+            &pool_id,
+            &user_id,
+            &action,
+            &before.map(|b| b.at),
+            &before.map(|b| b.id),
+            &i64::from(limit),
         ],
-        |r| {
+        |r: &Row<'_>| {
             let value: Option<String> = r.get(5)?;
             let at: Option<i64> = r.get(6)?;
             let decision: Option<String> = r.get(8)?;
@@ -200,42 +204,41 @@ pub fn sign_ins_of(
                 risk,
             })
         },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    )
 }
 
 /// The user (target) of the sign-in event `event_id` of `pool_id`, if there is such an event.
-pub fn sign_in_target(
-    db: &Db,
+pub fn sign_in_target<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     action: &str,
     event_id: i64,
 ) -> Result<Option<String>, StoreError> {
-    use rusqlite::OptionalExtension;
     Ok(db
-        .prepare_cached(
+        .into()
+        .query_opt(
             "SELECT target FROM audit_events
              WHERE id = ?1 AND pool_id = ?2 AND action = ?3 AND outcome <> 'challenge'",
+            &[&event_id, &pool_id, &action],
+            |r| r.get::<Option<String>>(0),
         )?
-        .query_row(params![event_id, pool_id, action], |r| r.get(0))
-        .optional()?
         .flatten())
 }
 
 /// Records (or replaces) the feedback on one event.
-pub fn put_feedback(
-    db: &Db,
+pub fn put_feedback<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     event_id: i64,
     user_id: &str,
     value: &str,
     at: i64,
 ) -> Result<(), StoreError> {
-    db.prepare_cached(
+    db.into().execute(
         "INSERT INTO auth_event_feedback (pool_id, event_id, user_id, value, at)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (pool_id, event_id) DO UPDATE SET value = excluded.value, at = excluded.at",
-    )?
-    .execute(params![pool_id, event_id, user_id, value, at])?;
+        &[&pool_id, &event_id, &user_id, &value, &at],
+    )?;
     Ok(())
 }

@@ -1,10 +1,10 @@
-//! Identity providers, federated links and in-flight upstream sign-ins (migration 0011).
+//! Identity providers, federated links and in-flight upstream sign-ins (migration 0011). On
+//! the `Sql` seam: one text for both engines.
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
-
-use super::{Db, StoreError};
+use super::sql::{Row, Sql};
+use super::{StoreError, from_json, to_json};
 
 /// A stored identity provider (`federation::providers` checks and shapes it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +22,11 @@ pub struct IdentityProvider {
 
 const COLUMNS: &str = "pool_id, name, provider_type, details, attribute_mapping, idp_identifiers, created_at, updated_at";
 
-fn json_col<T: serde::de::DeserializeOwned>(
-    r: &rusqlite::Row<'_>,
-    i: usize,
-) -> rusqlite::Result<T> {
-    let text: String = r.get(i)?;
-    serde_json::from_str(&text).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
+fn json_col<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> Result<T, StoreError> {
+    from_json(&r.get::<String>(i)?)
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IdentityProvider> {
+fn row(r: &Row<'_>) -> Result<IdentityProvider, StoreError> {
     Ok(IdentityProvider {
         pool_id: r.get(0)?,
         name: r.get(1)?,
@@ -45,185 +39,205 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IdentityProvider> {
     })
 }
 
-fn text<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("maps and lists of strings serialise")
+/// The JSON columns: details, attribute mapping, identifiers.
+fn json_columns(p: &IdentityProvider) -> Result<[String; 3], StoreError> {
+    Ok([
+        to_json(&p.details)?,
+        to_json(&p.attribute_mapping)?,
+        to_json(&p.idp_identifiers)?,
+    ])
 }
 
-pub fn insert(db: &Db, p: &IdentityProvider) -> Result<(), StoreError> {
-    db.prepare_cached(&format!(
-        "INSERT INTO identity_providers ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    ))?
-    .execute(params![
-        p.pool_id,
-        p.name,
-        p.provider_type,
-        text(&p.details),
-        text(&p.attribute_mapping),
-        text(&p.idp_identifiers),
-        p.created_at,
-        p.updated_at
-    ])?;
+pub fn insert<'a>(db: impl Into<Sql<'a>>, p: &IdentityProvider) -> Result<(), StoreError> {
+    let [details, mapping, identifiers] = &json_columns(p)?;
+    db.into().execute(
+        &format!(
+            "INSERT INTO identity_providers ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        ),
+        &[
+            &p.pool_id,
+            &p.name,
+            &p.provider_type,
+            details,
+            mapping,
+            identifiers,
+            &p.created_at,
+            &p.updated_at,
+        ],
+    )?;
     Ok(())
 }
 
 /// Replaces details, mapping and identifiers; false when there is no such provider.
-pub fn update(db: &Db, p: &IdentityProvider) -> Result<bool, StoreError> {
-    let n = db
-        .prepare_cached(
-            "UPDATE identity_providers SET details = ?3, attribute_mapping = ?4, \
-             idp_identifiers = ?5, updated_at = ?6 WHERE pool_id = ?1 AND name = ?2",
-        )?
-        .execute(params![
-            p.pool_id,
-            p.name,
-            text(&p.details),
-            text(&p.attribute_mapping),
-            text(&p.idp_identifiers),
-            p.updated_at
-        ])?;
+pub fn update<'a>(db: impl Into<Sql<'a>>, p: &IdentityProvider) -> Result<bool, StoreError> {
+    let [details, mapping, identifiers] = &json_columns(p)?;
+    let n = db.into().execute(
+        "UPDATE identity_providers SET details = ?3, attribute_mapping = ?4, \
+         idp_identifiers = ?5, updated_at = ?6 WHERE pool_id = ?1 AND name = ?2",
+        &[
+            &p.pool_id,
+            &p.name,
+            details,
+            mapping,
+            identifiers,
+            &p.updated_at,
+        ],
+    )?;
     Ok(n == 1)
 }
 
-pub fn get(db: &Db, pool_id: &str, name: &str) -> Result<Option<IdentityProvider>, StoreError> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM identity_providers WHERE pool_id = ?1 AND name = ?2"
-        ))?
-        .query_row(params![pool_id, name], row)
-        .optional()?)
+pub fn get<'a>(
+    db: impl Into<Sql<'a>>,
+    pool_id: &str,
+    name: &str,
+) -> Result<Option<IdentityProvider>, StoreError> {
+    db.into().query_opt(
+        &format!("SELECT {COLUMNS} FROM identity_providers WHERE pool_id = ?1 AND name = ?2"),
+        &[&pool_id, &name],
+        row,
+    )
 }
 
 /// The pool's providers ordered by name, after `after`.
-pub fn list(
-    db: &Db,
+pub fn list<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     limit: i64,
     after: &str,
 ) -> Result<Vec<IdentityProvider>, StoreError> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM identity_providers WHERE pool_id = ?1 AND name > ?2 \
-         ORDER BY name LIMIT ?3"
-    ))?;
-    let rows = stmt.query_map(params![pool_id, after, limit], row)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    db.into().query_all(
+        &format!(
+            "SELECT {COLUMNS} FROM identity_providers WHERE pool_id = ?1 AND name > ?2 \
+             ORDER BY name LIMIT ?3"
+        ),
+        &[&pool_id, &after, &limit],
+        row,
+    )
 }
 
-pub fn delete(db: &Db, pool_id: &str, name: &str) -> Result<bool, StoreError> {
-    let n = db
-        .prepare_cached("DELETE FROM identity_providers WHERE pool_id = ?1 AND name = ?2")?
-        .execute(params![pool_id, name])?;
-    db.prepare_cached("DELETE FROM federated_links WHERE pool_id = ?1 AND provider = ?2")?
-        .execute(params![pool_id, name])?;
+/// Deletes a provider and the links through it.
+pub fn delete<'a>(db: impl Into<Sql<'a>>, pool_id: &str, name: &str) -> Result<bool, StoreError> {
+    let db = db.into();
+    let n = db.execute(
+        "DELETE FROM identity_providers WHERE pool_id = ?1 AND name = ?2",
+        &[&pool_id, &name],
+    )?;
+    db.execute(
+        "DELETE FROM federated_links WHERE pool_id = ?1 AND provider = ?2",
+        &[&pool_id, &name],
+    )?;
     Ok(n == 1)
 }
 
 /// The user an upstream identity is linked to.
-pub fn linked_user(
-    db: &Db,
+pub fn linked_user<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     provider: &str,
     subject: &str,
 ) -> Result<Option<String>, StoreError> {
-    Ok(db
-        .prepare_cached(
-            "SELECT user_id FROM federated_links WHERE pool_id = ?1 AND provider = ?2 AND subject = ?3",
-        )?
-        .query_row(params![pool_id, provider, subject], |r| r.get(0))
-        .optional()?)
+    db.into().query_opt(
+        "SELECT user_id FROM federated_links WHERE pool_id = ?1 AND provider = ?2 AND subject = ?3",
+        &[&pool_id, &provider, &subject],
+        |r| r.get(0),
+    )
 }
 
-pub fn link(
-    db: &Db,
+pub fn link<'a>(
+    db: impl Into<Sql<'a>>,
     pool_id: &str,
     provider: &str,
     subject: &str,
     user_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    db.prepare_cached(
+    db.into().execute(
         "INSERT INTO federated_links (pool_id, provider, subject, user_id, created_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![pool_id, provider, subject, user_id, now])?;
+        &[&pool_id, &provider, &subject, &user_id, &now],
+    )?;
     Ok(())
 }
 
 /// A user's links: (provider, subject, created_at), oldest first.
-pub fn links_of(db: &Db, user_id: &str) -> Result<Vec<(String, String, i64)>, StoreError> {
-    let mut stmt = db.prepare_cached(
+pub fn links_of<'a>(
+    db: impl Into<Sql<'a>>,
+    user_id: &str,
+) -> Result<Vec<(String, String, i64)>, StoreError> {
+    db.into().query_all(
         "SELECT provider, subject, created_at FROM federated_links WHERE user_id = ?1 \
          ORDER BY created_at, provider",
-    )?;
-    let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        &[&user_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
-pub fn unlink(db: &Db, pool_id: &str, provider: &str, subject: &str) -> Result<bool, StoreError> {
-    let n = db
-        .prepare_cached(
-            "DELETE FROM federated_links WHERE pool_id = ?1 AND provider = ?2 AND subject = ?3",
-        )?
-        .execute(params![pool_id, provider, subject])?;
+pub fn unlink<'a>(
+    db: impl Into<Sql<'a>>,
+    pool_id: &str,
+    provider: &str,
+    subject: &str,
+) -> Result<bool, StoreError> {
+    let n = db.into().execute(
+        "DELETE FROM federated_links WHERE pool_id = ?1 AND provider = ?2 AND subject = ?3",
+        &[&pool_id, &provider, &subject],
+    )?;
     Ok(n == 1)
 }
 
-pub fn put_state(
-    db: &Db,
+pub fn put_state<'a>(
+    db: impl Into<Sql<'a>>,
     state_hash: &str,
     pool_id: &str,
     provider: &str,
     data: &str,
     expires_at: i64,
 ) -> Result<(), StoreError> {
-    db.prepare_cached(
+    db.into().execute(
         "INSERT INTO federation_states (state_hash, pool_id, provider, data, expires_at) \
          VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![state_hash, pool_id, provider, data, expires_at])?;
+        &[&state_hash, &pool_id, &provider, &data, &expires_at],
+    )?;
     Ok(())
 }
 
-/// Takes a state once: (provider, data) when it exists for the pool and has not expired.
-pub fn take_state(
-    db: &Db,
+/// Takes a state once: (provider, data) when it exists for the pool and has not expired. The
+/// row goes whatever it holds (one `DELETE ... RETURNING`: of two concurrent takes, one gets it).
+pub fn take_state<'a>(
+    db: impl Into<Sql<'a>>,
     state_hash: &str,
     pool_id: &str,
     now: i64,
 ) -> Result<Option<(String, String)>, StoreError> {
-    let taken: Option<(String, String, String, i64)> = db
-        .prepare_cached(
-            "DELETE FROM federation_states WHERE state_hash = ?1 \
-             RETURNING pool_id, provider, data, expires_at",
-        )?
-        .query_row([state_hash], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
+    let taken: Option<(String, String, String, i64)> = db.into().query_opt(
+        "DELETE FROM federation_states WHERE state_hash = ?1 \
+         RETURNING pool_id, provider, data, expires_at",
+        &[&state_hash],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
     Ok(taken
         .filter(|(pool, _, _, expires)| pool == pool_id && *expires > now)
         .map(|(_, provider, data, _)| (provider, data)))
 }
 
-pub fn purge_states(db: &Db, now: i64) -> Result<usize, StoreError> {
-    Ok(db
-        .prepare_cached("DELETE FROM federation_states WHERE expires_at <= ?1")?
-        .execute([now])?)
+pub fn purge_states<'a>(db: impl Into<Sql<'a>>, now: i64) -> Result<usize, StoreError> {
+    Ok(db.into().execute(
+        "DELETE FROM federation_states WHERE expires_at <= ?1",
+        &[&now],
+    )? as usize)
 }
 
 /// Reads a state without taking it (the page that asks for a password before a link).
-pub fn peek_state(
-    db: &Db,
+pub fn peek_state<'a>(
+    db: impl Into<Sql<'a>>,
     state_hash: &str,
     pool_id: &str,
     now: i64,
 ) -> Result<Option<(String, String)>, StoreError> {
-    Ok(db
-        .prepare_cached(
-            "SELECT provider, data FROM federation_states \
-             WHERE state_hash = ?1 AND pool_id = ?2 AND expires_at > ?3",
-        )?
-        .query_row(params![state_hash, pool_id, now], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?)
+    db.into().query_opt(
+        "SELECT provider, data FROM federation_states \
+         WHERE state_hash = ?1 AND pool_id = ?2 AND expires_at > ?3",
+        &[&state_hash, &pool_id, &now],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }

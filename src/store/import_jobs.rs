@@ -1,7 +1,10 @@
 //! User import jobs (migration 0010_user_import_jobs). One-time things are claimed by
-//! conditional statements: the upload by its token hash, a start by the job's status.
+//! conditional statements: the upload by its token hash, a start by the job's status, the run
+//! by `take` (`Pending` to `InProgress`: of two instances, one gets the job), each batch by the
+//! resume point it continues from. On the `Sql` seam: one text for both engines.
 
-use super::{Db, OptionalExtension, StoreError};
+use super::StoreError;
+use super::sql::{Param, Row, Sql};
 
 const COLUMNS: &str = "id, pool_id, name, role_arn, status, upload_expires_at, rows_done, imported, skipped, failed, message, created_at, started_at, completed_at, csv IS NOT NULL";
 
@@ -24,7 +27,7 @@ pub struct Job {
     pub uploaded: bool,
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
+fn row(r: &Row<'_>) -> Result<Job, StoreError> {
     Ok(Job {
         id: r.get(0)?,
         pool_id: r.get(1)?,
@@ -44,63 +47,76 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Job> {
     })
 }
 
-pub fn insert(db: &Db, j: &Job, upload_hash: &str) -> Result<(), StoreError> {
-    db.prepare_cached(
+pub fn insert<'a>(db: impl Into<Sql<'a>>, j: &Job, upload_hash: &str) -> Result<(), StoreError> {
+    db.into().execute(
         "INSERT INTO user_import_jobs (id, pool_id, name, role_arn, status, upload_hash, upload_expires_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(rusqlite::params![
-        j.id, j.pool_id, j.name, j.role_arn, j.status, upload_hash, j.upload_expires_at, j.created_at
-    ])?;
+        &[
+            &j.id,
+            &j.pool_id,
+            &j.name,
+            &j.role_arn,
+            &j.status,
+            &upload_hash,
+            &j.upload_expires_at,
+            &j.created_at,
+        ],
+    )?;
     Ok(())
 }
 
-pub fn get(db: &Db, pool_id: &str, id: &str) -> Result<Option<Job>, StoreError> {
-    Ok(db
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM user_import_jobs WHERE pool_id = ?1 AND id = ?2"
-        ))?
-        .query_row([pool_id, id], row)
-        .optional()?)
+pub fn get<'a>(db: impl Into<Sql<'a>>, pool_id: &str, id: &str) -> Result<Option<Job>, StoreError> {
+    db.into().query_opt(
+        &format!("SELECT {COLUMNS} FROM user_import_jobs WHERE pool_id = ?1 AND id = ?2"),
+        &[&pool_id, &id],
+        row,
+    )
 }
 
-/// A pool's jobs, newest first, after the `offset` first ones.
-pub fn list(db: &Db, pool_id: &str, limit: i64, offset: i64) -> Result<Vec<Job>, StoreError> {
-    let mut stmt = db.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM user_import_jobs WHERE pool_id = ?1
-         ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3"
-    ))?;
-    let jobs = stmt
-        .query_map(rusqlite::params![pool_id, limit, offset], row)?
-        .collect::<Result<_, _>>()?;
-    Ok(jobs)
+/// A pool's jobs, newest first (jobs created in the same second: by id, descending), after
+/// the `offset` first ones.
+pub fn list<'a>(
+    db: impl Into<Sql<'a>>,
+    pool_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Job>, StoreError> {
+    db.into().query_all(
+        &format!(
+            "SELECT {COLUMNS} FROM user_import_jobs WHERE pool_id = ?1
+             ORDER BY created_at DESC, id DESC LIMIT ?2 OFFSET ?3"
+        ),
+        &[&pool_id, &limit, &offset],
+        row,
+    )
 }
 
 /// Stores the upload once: only with the right token, before it expires, while `Created`.
-pub fn claim_upload(
-    db: &Db,
+pub fn claim_upload<'a>(
+    db: impl Into<Sql<'a>>,
     id: &str,
     upload_hash: &str,
     csv: &[u8],
     now: i64,
 ) -> Result<bool, StoreError> {
-    Ok(db
-        .prepare_cached(
-            "UPDATE user_import_jobs SET csv = ?3, upload_hash = NULL
-             WHERE id = ?1 AND upload_hash = ?2 AND upload_expires_at > ?4 AND status = 'Created'",
-        )?
-        .execute(rusqlite::params![id, upload_hash, csv, now])?
-        == 1)
+    Ok(db.into().execute(
+        "UPDATE user_import_jobs SET csv = ?3, upload_hash = NULL
+         WHERE id = ?1 AND upload_hash = ?2 AND upload_expires_at > ?4 AND status = 'Created'",
+        &[&id, &upload_hash, &csv, &now],
+    )? == 1)
 }
 
 /// Moves a job from one status to another; false when it was not in `from`.
-pub fn transition(
-    db: &Db,
+pub fn transition<'a>(
+    db: impl Into<Sql<'a>>,
     id: &str,
     from: &[&str],
     to: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
+    if from.is_empty() {
+        return Ok(false);
+    }
     let placeholders = (0..from.len())
         .map(|i| format!("?{}", i + 4))
         .collect::<Vec<_>>()
@@ -110,62 +126,98 @@ pub fn transition(
            started_at = CASE WHEN ?2 = 'Pending' THEN ?3 ELSE started_at END
          WHERE id = ?1 AND status IN ({placeholders})"
     );
-    let mut params: Vec<&dyn rusqlite::ToSql> = vec![&id, &to, &now];
+    let mut params: Vec<&dyn Param> = vec![&id, &to, &now];
     for f in from {
         params.push(f);
     }
-    Ok(db.prepare(&sql)?.execute(params.as_slice())? == 1)
+    Ok(db.into().execute(&sql, &params)? == 1)
+}
+
+/// Takes a `Pending` job for running: it becomes `InProgress` and is returned to the one
+/// caller that moved it (one conditional statement: of two instances starting the same job,
+/// the second finds it no longer `Pending` and gets `None`).
+pub fn take<'a>(db: impl Into<Sql<'a>>, id: &str) -> Result<Option<Job>, StoreError> {
+    db.into().query_opt(
+        &format!(
+            "UPDATE user_import_jobs SET status = 'InProgress'
+             WHERE id = ?1 AND status = 'Pending' RETURNING {COLUMNS}"
+        ),
+        &[&id],
+        row,
+    )
 }
 
 /// Records a batch: counters, resume point and report lines, in the batch's own transaction.
-pub fn record_batch(
-    db: &Db,
+/// Only from the resume point the batch started at (`rows_done` still `done_before`): false
+/// when another runner recorded a batch first, and the caller must roll its batch back.
+pub fn record_batch<'a>(
+    db: impl Into<Sql<'a>>,
     id: &str,
+    done_before: i64,
     rows: i64,
     counts: [i64; 3],
     report: &str,
-) -> Result<(), StoreError> {
-    db.prepare_cached(
+) -> Result<bool, StoreError> {
+    Ok(db.into().execute(
         "UPDATE user_import_jobs SET rows_done = rows_done + ?2, imported = imported + ?3,
-           skipped = skipped + ?4, failed = failed + ?5, report = report || ?6 WHERE id = ?1",
-    )?
-    .execute(rusqlite::params![
-        id, rows, counts[0], counts[1], counts[2], report
-    ])?;
-    Ok(())
+           skipped = skipped + ?4, failed = failed + ?5, report = report || ?6
+         WHERE id = ?1 AND rows_done = ?7",
+        &[
+            &id,
+            &rows,
+            &counts[0],
+            &counts[1],
+            &counts[2],
+            &report,
+            &done_before,
+        ],
+    )? == 1)
 }
 
 /// Ends a job: its final status and message; the uploaded file is dropped.
-pub fn finish(db: &Db, id: &str, status: &str, message: &str, now: i64) -> Result<(), StoreError> {
-    db.prepare_cached(
+pub fn finish<'a>(
+    db: impl Into<Sql<'a>>,
+    id: &str,
+    status: &str,
+    message: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    db.into().execute(
         "UPDATE user_import_jobs SET status = ?2, message = ?3, completed_at = ?4, csv = NULL WHERE id = ?1",
-    )?
-    .execute(rusqlite::params![id, status, message, now])?;
+        &[&id, &status, &message, &now],
+    )?;
     Ok(())
 }
 
-pub fn csv(db: &Db, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+pub fn csv<'a>(db: impl Into<Sql<'a>>, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
     Ok(db
-        .prepare_cached("SELECT csv FROM user_import_jobs WHERE id = ?1")?
-        .query_row([id], |r| r.get::<_, Option<Vec<u8>>>(0))
-        .optional()?
+        .into()
+        .query_opt(
+            "SELECT csv FROM user_import_jobs WHERE id = ?1",
+            &[&id],
+            |r| r.get::<Option<Vec<u8>>>(0),
+        )?
         .flatten())
 }
 
-pub fn report(db: &Db, pool_id: &str, id: &str) -> Result<Option<String>, StoreError> {
-    Ok(db
-        .prepare_cached("SELECT report FROM user_import_jobs WHERE pool_id = ?1 AND id = ?2")?
-        .query_row([pool_id, id], |r| r.get(0))
-        .optional()?)
+pub fn report<'a>(
+    db: impl Into<Sql<'a>>,
+    pool_id: &str,
+    id: &str,
+) -> Result<Option<String>, StoreError> {
+    db.into().query_opt(
+        "SELECT report FROM user_import_jobs WHERE pool_id = ?1 AND id = ?2",
+        &[&pool_id, &id],
+        |r| r.get(0),
+    )
 }
 
-/// Jobs a restart must pick up again: (pool id, job id).
-pub fn running(db: &Db) -> Result<Vec<(String, String)>, StoreError> {
-    let mut stmt = db.prepare_cached(
-        "SELECT pool_id, id FROM user_import_jobs WHERE status IN ('Pending', 'InProgress', 'Stopping')",
-    )?;
-    let jobs = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    Ok(jobs)
+/// Jobs a restart must pick up again: (pool id, job id), oldest first.
+pub fn running<'a>(db: impl Into<Sql<'a>>) -> Result<Vec<(String, String)>, StoreError> {
+    db.into().query_all(
+        "SELECT pool_id, id FROM user_import_jobs
+         WHERE status IN ('Pending', 'InProgress', 'Stopping') ORDER BY created_at, id",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }

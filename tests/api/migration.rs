@@ -735,7 +735,16 @@ async fn import_jobs_take_a_cognito_csv_through_a_one_time_upload_url() {
     let (s, e) = admin_api(&app, &key, "StartUserImportJob", job_ref.clone()).await;
     assert_eq!((s, err_type(&e)), (400, "InvalidParameterException"), "{e}");
 
-    // A second job is stopped before it starts; both are listed, newest first.
+    // A second job is stopped before it starts; both are listed, newest first. Newest is by
+    // the creation second (jobs of one second go by id): the second job is made a second later.
+    let into_second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(
+        1000 - into_second,
+    )))
+    .await;
     let create_again = create.clone();
     let (_, v) = admin_api(&app, &key, "CreateUserImportJob", create).await;
     let second = json!({"UserPoolId": pool, "JobId": v["UserImportJob"]["JobId"]});
