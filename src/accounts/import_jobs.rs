@@ -184,7 +184,7 @@ fn run(
             break;
         }
         let n = batch.len() as i64;
-        let overtaken = std::cell::Cell::new(false);
+        let overtaken = std::sync::atomic::AtomicBool::new(false);
         let imported = import::import_batch(
             store,
             sealer,
@@ -215,14 +215,14 @@ fn run(
                     Ok(())
                 } else {
                     // Rolls this batch's users back with it.
-                    overtaken.set(true);
+                    overtaken.store(true, std::sync::atomic::Ordering::Relaxed);
                     Err(Error::invalid(
                         "job: another runner recorded this batch first",
                     ))
                 }
             },
         );
-        if overtaken.get() {
+        if overtaken.load(std::sync::atomic::Ordering::Relaxed) {
             tracing::info!(job = %job_id, "user import job: another instance runs it");
             return Ok(());
         }
