@@ -289,13 +289,13 @@ pub fn record_now(store: &Store, event: Event, at: i64, stderr: bool) -> Result<
     if stderr {
         print_json(&row, None);
     }
-    store.write_sync(|db| crate::store::audit::insert(db, &row))
+    store.write_sync(|db| crate::store::audit::insert(db, &row).map(|_| ()))
 }
 
 /// Writes `event` inside the caller's transaction (the core, where the event is part of a
 /// change it describes: a lock-out, a revoked token family).
 pub fn record_in(db: &crate::store::Db, event: Event, at: i64) -> Result<(), StoreError> {
-    crate::store::audit::insert(db, &event.into_row(at))
+    crate::store::audit::insert(db, &event.into_row(at)).map(|_| ())
 }
 
 fn print_json(row: &AuditRow, client_id: Option<&str>) {
@@ -310,12 +310,11 @@ fn print_json(row: &AuditRow, client_id: Option<&str>) {
 
 /// A sign-in's final event (not a challenge) takes the user's pending adaptive sign-in score
 /// (`store::risk::link_event`); a success also teaches its device, network and country.
-fn link_risk(db: &crate::store::Db, row: &AuditRow) -> Result<(), StoreError> {
+fn link_risk(db: &crate::store::Db, row: &AuditRow, event_id: i64) -> Result<(), StoreError> {
     if row.action != SIGN_IN || row.outcome == "challenge" {
         return Ok(());
     }
     if let (Some(pool_id), Some(user_id)) = (&row.pool_id, &row.target) {
-        let event_id = db.last_insert_rowid();
         crate::store::risk::link_event(
             db,
             pool_id,
@@ -351,8 +350,8 @@ fn write_batches(store: &Store, rx: &Receiver<Queued>) {
         let written = store.write_sync(|db| -> Result<(), StoreError> {
             for queued in &mut batch {
                 queued.resolve(db)?;
-                crate::store::audit::insert(db, &queued.row)?;
-                link_risk(db, &queued.row)?;
+                let id = crate::store::audit::insert(db, &queued.row)?;
+                link_risk(db, &queued.row, id)?;
             }
             Ok(())
         });

@@ -41,8 +41,10 @@ pub enum StartupError {
     RequestPool(std::io::Error),
     #[error("{0}")]
     Tls(#[from] crate::tls::TlsError),
-    #[error("{POSTGRES_NOT_SERVING}")]
-    PostgresNotServing,
+    #[error(
+        "database_url needs master_key: every instance must open the secrets the others sealed (set the same master_key, or INCOGNITO_MASTER_KEY, on each)"
+    )]
+    PostgresNeedsMasterKey,
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -58,16 +60,18 @@ pub struct DefaultSetup {
     pub redirect_uri: String,
 }
 
-/// What every door but `incognito db migrate` answers to a `postgres://` database_url, until
-/// the table families speak PostgreSQL (issue #18, docs/scale-out.md).
-pub const POSTGRES_NOT_SERVING: &str =
-    "serving from PostgreSQL is not built yet; `incognito db migrate` is";
-
-/// Opens the store in the configured data directory (creating it), ready for the CLI or the server.
+/// Opens the store, ready for the CLI or the server: PostgreSQL at `database_url` when set
+/// (migrated), else SQLite in the data directory (created).
 pub fn open_store(config: &Config) -> Result<Store, StartupError> {
-    // Never SQLite in data_dir while the configuration names another database.
-    if config.postgres_url().is_some() {
-        return Err(StartupError::PostgresNotServing);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get() as u32)
+        .unwrap_or(2);
+    if let Some(url) = config.postgres_url() {
+        // A master.key file per instance would seal secrets the other instances cannot open.
+        if config.master_key.is_none() {
+            return Err(StartupError::PostgresNeedsMasterKey);
+        }
+        return Ok(Store::open_postgres(url, workers * 2 + 2)?);
     }
     let dir = &config.data_dir;
     std::fs::create_dir_all(dir).map_err(|source| StartupError::DataDir {
@@ -82,9 +86,6 @@ pub fn open_store(config: &Config) -> Result<Store, StartupError> {
     })?;
     let _ = std::fs::remove_file(probe);
     ensure_master_key_file(config)?;
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get() as u32)
-        .unwrap_or(2);
     Ok(Store::open(&config.database_path(), workers * 2 + 2)?)
 }
 
@@ -434,8 +435,21 @@ fn spawn_checkpoints(store: Store) {
     });
 }
 
-/// Notices changes made by the CLI (or another instance) to pools, keys and scopes.
+/// Notices changes made by the CLI (or another instance) to pools, keys and scopes: the
+/// generation every second, and on PostgreSQL also at once by LISTEN/NOTIFY.
 fn spawn_cache_watch(state: AppState) {
+    if let Store::Postgres(pg) = &state.store {
+        let directory = std::sync::Arc::downgrade(&state.directory);
+        pg.listen_for_changes(move || match directory.upgrade() {
+            Some(directory) => {
+                if let Err(e) = directory.refresh_sync() {
+                    tracing::warn!(error = %e, "cache refresh failed");
+                }
+                true
+            }
+            None => false,
+        });
+    }
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
@@ -561,14 +575,7 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .body("shutting down");
     }
     let store = state.store.clone();
-    match store
-        .read(|db| -> crate::Result<i64> {
-            Ok(db
-                .query_row("SELECT 1", [], |r| r.get(0))
-                .map_err(crate::store::StoreError::from)?)
-        })
-        .await
-    {
+    match crate::store::blocking(move || store.ping()).await {
         Ok(_) => HttpResponse::Ok().content_type("text/plain").body("ready"),
         Err(e) => {
             tracing::error!(error = %e, "readiness check failed");

@@ -11,7 +11,7 @@ use incognito::config::Config;
 use incognito::keys::Alg;
 use incognito::pools::service::{self, SecretChoice};
 use incognito::pools::{ClientSettings, OAuthFlow, PoolSettings};
-use incognito::store::{self, Store, StoreError};
+use incognito::store::{self, Store};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -148,8 +148,9 @@ pub fn fill_users(store: &Store, setup: &mut Setup, target: usize) -> incognito:
         let hash = hash.clone();
         store.write_sync(|db| -> incognito::Result<()> {
             // A large page cache for the bulk load only (this connection is dropped afterwards).
-            db.execute_batch("PRAGMA cache_size = -262144")
-                .map_err(StoreError::from)?;
+            if let incognito::store::sql::Sql::Sqlite(_) = db {
+                db.execute("PRAGMA cache_size = -262144", &[])?;
+            }
             for i in next..end {
                 let id = uuid::Uuid::new_v4().to_string();
                 let mut attributes = BTreeMap::new();

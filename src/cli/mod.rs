@@ -99,10 +99,11 @@ pub fn load_config(cli: &Cli) -> Result<Config, String> {
 
 fn execute(cli: Cli) -> Result<(), String> {
     let mut config = load_config(&cli)?;
-    // Until the table families speak PostgreSQL (docs/scale-out.md), every verb but
-    // `db migrate` would silently use SQLite instead: refuse in one sentence.
-    if config.postgres_url().is_some() && !matches!(cli.command, Command::Db { .. }) {
-        return Err(crate::startup::POSTGRES_NOT_SERVING.into());
+    // Backups are SQLite's file; PostgreSQL's are its own tools' (docs/scale-out.md).
+    if config.postgres_url().is_some()
+        && matches!(cli.command, Command::Backup(_) | Command::Restore(_))
+    {
+        return Err("backup and restore copy the SQLite file; with database_url, back up with PostgreSQL's tools (pg_dump, or your service's snapshots)".into());
     }
     match cli.command {
         Command::Serve(args) => {

@@ -17,10 +17,11 @@ pub struct AuditRow {
     pub outcome: String,
 }
 
-pub fn insert<'a>(db: impl Into<Sql<'a>>, row: &AuditRow) -> Result<(), StoreError> {
-    db.into().execute(
+/// Stores one event; returns its id.
+pub fn insert<'a>(db: impl Into<Sql<'a>>, row: &AuditRow) -> Result<i64, StoreError> {
+    db.into().query_one(
         "INSERT INTO audit_events (at, pool_id, actor, door, action, target, source, outcome)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
         &[
             &row.at,
             &row.pool_id,
@@ -31,8 +32,8 @@ pub fn insert<'a>(db: impl Into<Sql<'a>>, row: &AuditRow) -> Result<(), StoreErr
             &row.source,
             &row.outcome,
         ],
-    )?;
-    Ok(())
+        |r| r.get(0),
+    )
 }
 
 /// What `list` selects.

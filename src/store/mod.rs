@@ -32,10 +32,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-/// A connection or an open transaction (a transaction derefs to its connection).
-pub type Db = Connection;
-pub use rusqlite::Error as SqlError;
-pub use rusqlite::OptionalExtension;
+/// A connection or an open transaction of either engine (`sql::Sql`): what core code
+/// receives inside `read` / `write` and hands to the table families.
+pub type Db<'a> = sql::Sql<'a>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -189,8 +188,16 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// The database: SQLite in the data directory (the default), or PostgreSQL (`database_url`).
+/// Core code sees only `read` / `write` and the `Db` they hand it.
 #[derive(Clone)]
-pub struct Store {
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
     pool: r2d2::Pool<Manager>,
     writer: Arc<WriteGate>,
 }
@@ -235,28 +242,18 @@ impl Drop for WriteTurn<'_> {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file, switches it to WAL and applies migrations.
+    /// Opens (creating if needed) the SQLite database file, switches it to WAL and applies
+    /// migrations.
     pub fn open(path: &Path, connections: u32) -> Result<Store, StoreError> {
-        let first = Manager {
-            path: path.to_path_buf(),
-        }
-        .connect_checked()?;
-        first.pragma_update(None, "journal_mode", "WAL")?;
-        migrate(first)?;
-        let pool = r2d2::Pool::builder()
-            .max_size(connections.max(2))
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .build(Manager {
-                path: path.to_path_buf(),
-            })?;
-        Ok(Store {
-            pool,
-            writer: Arc::new(WriteGate {
-                busy: Mutex::new(false),
-                free: Condvar::new(),
-            }),
-        })
+        SqliteStore::open(path, connections).map(Store::Sqlite)
+    }
+
+    /// Connects to PostgreSQL and applies the migrations it lacks (under the advisory lock,
+    /// so instances starting together do not race).
+    pub fn open_postgres(url: &str, connections: u32) -> Result<Store, StoreError> {
+        let pg = postgres::PgStore::connect(url, connections)?;
+        postgres::off_runtime(|| pg.migrate())?;
+        Ok(Store::Postgres(pg))
     }
 
     /// Runs `f` on a pooled connection (blocking: call from the blocking pool or the CLI).
@@ -264,34 +261,34 @@ impl Store {
         &self,
         f: impl FnOnce(&Db) -> Result<T, E> + Send,
     ) -> Result<T, E> {
-        let conn = self.pool.get().map_err(StoreError::from)?;
         let began = crate::metrics::start();
-        let out = f(&conn);
+        let out = match self {
+            Store::Sqlite(s) => s.read_sync(f),
+            Store::Postgres(pg) => postgres::off_runtime(|| pg.read_sync(|db| f(&db))),
+        };
         crate::metrics::db_transaction("read", began);
         out
     }
 
-    /// Runs `f` in one IMMEDIATE write transaction: committed when `f` returns Ok, rolled back otherwise.
+    /// Runs `f` in one write transaction: committed when `f` returns Ok, rolled back otherwise.
+    /// SQLite: IMMEDIATE, one writer at a time. PostgreSQL: READ COMMITTED, many writers on
+    /// many instances, so what `f` claims it claims with conditional statements.
     pub fn write_sync<T: Send, E: From<StoreError> + Send>(
         &self,
         f: impl FnOnce(&Db) -> Result<T, E> + Send,
     ) -> Result<T, E> {
-        // The turn first, then a connection: waiting writers do not hold connections.
-        let waiting = crate::metrics::start();
-        let _turn = self.writer.enter()?;
-        crate::metrics::db_writer_wait(waiting);
-        let began = crate::metrics::start();
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(StoreError::from)?;
-        crate::metrics::db_transaction("write", began);
-        Ok(out)
+        match self {
+            Store::Sqlite(s) => s.write_sync(f),
+            Store::Postgres(pg) => {
+                let began = crate::metrics::start();
+                let out = postgres::off_runtime(|| pg.write_sync(|db| f(&db)))?;
+                crate::metrics::db_transaction("write", began);
+                Ok(out)
+            }
+        }
     }
 
-    /// `read_sync` on the blocking pool, so the async executor never waits on SQLite.
+    /// `read_sync` on the blocking pool, so the async executor never waits on the database.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
@@ -313,6 +310,92 @@ impl Store {
         blocking(move || store.write_sync(f)).await
     }
 
+    /// SQLite: copies committed pages from the WAL into the database file (`SqliteStore::checkpoint`).
+    /// PostgreSQL checkpoints by itself.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(s) => s.checkpoint(),
+            Store::Postgres(_) => Ok(()),
+        }
+    }
+
+    pub fn cache_generation(&self) -> Result<i64, StoreError> {
+        self.read_sync(|db| {
+            db.query_one(
+                "SELECT value FROM meta WHERE key = 'cache_generation'",
+                &[],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// The readiness probe's question: does the database answer?
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.read_sync(|db| {
+            db.query_one("SELECT 1", &[], |r| r.get::<i64>(0))
+                .map(|_| ())
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Store::Postgres(_))
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file, switches it to WAL and applies migrations.
+    fn open(path: &Path, connections: u32) -> Result<SqliteStore, StoreError> {
+        let first = Manager {
+            path: path.to_path_buf(),
+        }
+        .connect_checked()?;
+        first.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(first)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(connections.max(2))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager {
+                path: path.to_path_buf(),
+            })?;
+        Ok(SqliteStore {
+            pool,
+            writer: Arc::new(WriteGate {
+                busy: Mutex::new(false),
+                free: Condvar::new(),
+            }),
+        })
+    }
+
+    /// Runs `f` on a pooled connection (blocking: call from the blocking pool or the CLI).
+    fn read_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let conn = self.pool.get().map_err(StoreError::from)?;
+        f(&sql::Sql::Sqlite(&conn))
+    }
+
+    /// Runs `f` in one IMMEDIATE write transaction: committed when `f` returns Ok, rolled back otherwise.
+    fn write_sync<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        // The turn first, then a connection: waiting writers do not hold connections.
+        let waiting = crate::metrics::start();
+        let _turn = self.writer.enter()?;
+        crate::metrics::db_writer_wait(waiting);
+        let began = crate::metrics::start();
+        let mut conn = self.pool.get().map_err(StoreError::from)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let out = f(&sql::Sql::Sqlite(&tx))?;
+        tx.commit().map_err(StoreError::from)?;
+        crate::metrics::db_transaction("write", began);
+        Ok(out)
+    }
+
     /// Copies committed pages from the WAL into the database file. PASSIVE: it neither waits
     /// for nor blocks readers and writers. The server runs it every `CHECKPOINT_EVERY` on the
     /// blocking pool, so that no request pays for a checkpoint (and its fsync) while holding
@@ -322,14 +405,6 @@ impl Store {
         let conn = self.pool.get()?;
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
-    }
-
-    pub fn cache_generation(&self) -> Result<i64, StoreError> {
-        self.read_sync(|db| {
-            Ok(db
-                .prepare_cached("SELECT value FROM meta WHERE key = 'cache_generation'")?
-                .query_row([], |r| r.get(0))?)
-        })
     }
 }
 
@@ -406,22 +481,21 @@ pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreErr
 }
 
 /// Runs `f` inside a savepoint of the open write transaction: when `f` fails, what it wrote is
-/// undone and the transaction goes on (one bad row of an import batch never half-lands).
+/// undone and the transaction goes on (one bad row of an import batch never half-lands). On
+/// PostgreSQL this is also what lets the transaction go on at all after a failed statement.
 pub fn savepoint<T, E: From<StoreError>>(
     db: &Db,
     f: impl FnOnce(&Db) -> Result<T, E>,
 ) -> Result<T, E> {
-    db.execute_batch("SAVEPOINT one_row")
-        .map_err(StoreError::from)?;
+    db.execute("SAVEPOINT one_row", &[])?;
     match f(db) {
         Ok(v) => {
-            db.execute_batch("RELEASE one_row")
-                .map_err(StoreError::from)?;
+            db.execute("RELEASE SAVEPOINT one_row", &[])?;
             Ok(v)
         }
         Err(e) => {
-            db.execute_batch("ROLLBACK TO one_row; RELEASE one_row")
-                .map_err(StoreError::from)?;
+            db.execute("ROLLBACK TO SAVEPOINT one_row", &[])?;
+            db.execute("RELEASE SAVEPOINT one_row", &[])?;
             Err(e)
         }
     }

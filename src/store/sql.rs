@@ -35,6 +35,13 @@ impl<'a> From<&'a rusqlite::Connection> for Sql<'a> {
     }
 }
 
+/// Core code holds `&Db`; the families take `impl Into<Sql>`.
+impl<'a> From<&Sql<'a>> for Sql<'a> {
+    fn from(db: &Sql<'a>) -> Sql<'a> {
+        *db
+    }
+}
+
 /// One result row of either engine.
 pub enum Row<'r> {
     Sqlite(&'r rusqlite::Row<'r>),

@@ -620,11 +620,9 @@ async fn abandoned_upstream_sign_ins_are_purged() {
         app.state
             .store
             .read_sync(|db| {
-                Ok::<i64, incognito::store::StoreError>(db.query_row(
-                    "SELECT count(*) FROM federation_states",
-                    [],
-                    |r| r.get(0),
-                )?)
+                db.query_one("SELECT count(*) FROM federation_states", &[], |r| {
+                    r.get::<i64>(0)
+                })
             })
             .unwrap()
     };

@@ -17,11 +17,11 @@ fn stored_details(app: &TestApp, pool: &str, name: &str) -> String {
     app.state
         .store
         .read_sync(move |db| {
-            Ok::<String, incognito::store::StoreError>(db.query_row(
+            db.query_one(
                 "SELECT details FROM identity_providers WHERE pool_id = ?1 AND name = ?2",
-                [&pool, &name],
-                |r| r.get(0),
-            )?)
+                &[&pool, &name],
+                |r| r.get::<String>(0),
+            )
         })
         .unwrap()
 }

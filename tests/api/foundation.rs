@@ -193,13 +193,11 @@ async fn secrets_are_sealed_with_a_key_kept_outside_the_database() {
         .state
         .store
         .read_sync(move |db| -> incognito::Result<String> {
-            Ok(db
-                .query_row(
-                    "SELECT private_jwk FROM signing_keys WHERE pool_id = ?1",
-                    [pool],
-                    |r| r.get(0),
-                )
-                .map_err(incognito::store::StoreError::from)?)
+            Ok(db.query_one(
+                "SELECT private_jwk FROM signing_keys WHERE pool_id = ?1",
+                &[&pool],
+                |r| r.get(0),
+            )?)
         })
         .unwrap();
     assert!(

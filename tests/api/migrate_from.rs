@@ -109,11 +109,11 @@ fn live_families(app: &TestApp, user_id: &str) -> i64 {
     app.state
         .store
         .read_sync(move |db| {
-            Ok::<i64, incognito::store::StoreError>(db.query_row(
+            db.query_one(
                 "SELECT count(*) FROM token_families WHERE user_id = ?1 AND revoked_at IS NULL",
-                [&user_id],
-                |r| r.get(0),
-            )?)
+                &[&user_id],
+                |r| r.get::<i64>(0),
+            )
         })
         .unwrap()
 }
@@ -378,11 +378,11 @@ async fn the_setting_is_checked_shown_without_secrets_and_removable() {
         .state
         .store
         .read_sync(move |db| {
-            Ok::<String, incognito::store::StoreError>(db.query_row(
+            db.query_one(
                 "SELECT settings FROM pools WHERE id = ?1",
-                [&pool_id],
-                |r| r.get(0),
-            )?)
+                &[&pool_id],
+                |r| r.get::<String>(0),
+            )
         })
         .unwrap();
     assert!(stored.contains("migrate_from") && !stored.contains(&up.key.1));

@@ -468,7 +468,7 @@ fn rusqlite_free_sqlite(path: &std::path::Path) -> incognito::store::Store {
     let store = incognito::store::Store::open(path, 2).unwrap();
     store
         .read_sync(|db| -> Result<(), incognito::store::StoreError> {
-            db.execute_batch("PRAGMA user_version = 0;")?;
+            db.execute("PRAGMA user_version = 0", &[])?;
             Ok(())
         })
         .unwrap();

@@ -1135,10 +1135,9 @@ async fn client_credentials_tokens_are_stored_only_when_revoked() {
             .state
             .store
             .read_sync(|db| {
-                db.query_row("SELECT count(*) FROM token_families", [], |r| {
-                    r.get::<_, i64>(0)
+                db.query_one("SELECT count(*) FROM token_families", &[], |r| {
+                    r.get::<i64>(0)
                 })
-                .map_err(incognito::store::StoreError::from)
             })
             .unwrap()
     };
