@@ -64,7 +64,8 @@ pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 /// A pool of connections to one PostgreSQL database.
 #[derive(Clone)]
 pub struct PgStore {
-    config: postgres::Config,
+    // Shared: a `Store` is cloned per request.
+    config: std::sync::Arc<postgres::Config>,
     pool: PgPool,
 }
 
@@ -82,7 +83,10 @@ impl PgStore {
             .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
-        Ok(PgStore { config, pool })
+        Ok(PgStore {
+            config: std::sync::Arc::new(config),
+            pool,
+        })
     }
 
     /// A pooled connection (blocking: call from the blocking pool or the CLI).
