@@ -98,22 +98,7 @@ pub fn prepare_refresh(
     if let Some(rotated_at) = row.rotated_at {
         let in_grace = req.grace_secs > 0 && now - rotated_at <= req.grace_secs;
         if !in_grace {
-            super::revoke_family(db, pool_id, &family.id, now)?;
-            crate::metrics::refresh_reuse();
-            let mut event = Event::new(Door::Core, audit::TOKEN_REUSE, "family_revoked")
-                .pool(pool_id.as_str())
-                .actor("server");
-            if let Some(user_id) = &family.user_id {
-                event = event.target(user_id.as_str());
-            }
-            audit::record_in(db, event, now)?;
-            tracing::warn!(
-                pool = %pool_id,
-                client = %client.id,
-                family = %family.id,
-                "refresh token reuse detected; token family revoked"
-            );
-            return Ok(Rejected(Rejection::Reused));
+            return reused(db, pool_id, client, &family, now);
         }
         // A concurrent refresh within the grace: answer it too, with another current token
         // of the same family (reuse detection still covers both branches).
@@ -142,9 +127,7 @@ pub fn prepare_refresh(
         // Rotated by a concurrent refresh (another instance) since we read it: the same token
         // redeemed twice at once is a reuse. With a grace, it is the concurrent refresh the
         // grace exists for, answered like one that came a moment later.
-        super::revoke_family(db, pool_id, &family.id, now)?;
-        tracing::warn!(pool = %pool_id, client = %client.id, family = %family.id, "refresh token redeemed twice at once; token family revoked");
-        return Ok(Rejected(Rejection::Reused));
+        return reused(db, pool_id, client, &family, now);
     }
     let amr: Vec<String> = serde_json::from_str(&family.amr).unwrap_or_default();
     let grant = Grant {
@@ -161,4 +144,31 @@ pub fn prepare_refresh(
         prepared.undo_rotation_on_failure(&row.token_hash, now);
     }
     Ok(RefreshOutcome::Issued(prepared))
+}
+
+/// A rotated-out refresh token presented again: the whole family is revoked, counted and
+/// audited, and the presenter is told no.
+fn reused(
+    db: &Db,
+    pool_id: &str,
+    client: &Client,
+    family: &store::tokens::Family,
+    now: i64,
+) -> Result<RefreshOutcome<Prepared>> {
+    super::revoke_family(db, pool_id, &family.id, now)?;
+    crate::metrics::refresh_reuse();
+    let mut event = Event::new(Door::Core, audit::TOKEN_REUSE, "family_revoked")
+        .pool(pool_id)
+        .actor("server");
+    if let Some(user_id) = &family.user_id {
+        event = event.target(user_id.as_str());
+    }
+    audit::record_in(db, event, now)?;
+    tracing::warn!(
+        pool = %pool_id,
+        client = %client.id,
+        family = %family.id,
+        "refresh token reuse detected; token family revoked"
+    );
+    Ok(RefreshOutcome::Rejected(Rejection::Reused))
 }

@@ -52,8 +52,7 @@ fn apply_fails(d: &Path, file: &Path) -> String {
 }
 
 fn stored_user(d: &Path, pool: &str, login: &str) -> incognito::accounts::User {
-    let store =
-        incognito::store::Store::open(&d.join("incognito.sqlite3"), 2).expect("store opens");
+    let store = crate::helpers::store_of(d);
     let (pool, login) = (pool.to_string(), login.to_string());
     store
         .read_sync(|db| -> incognito::Result<_> {
@@ -136,7 +135,7 @@ fn example_file_applies_twice_to_the_same_state() {
     assert_eq!(spa["access_token_ttl_secs"], 900);
 
     // The fixed secret is stored as its SHA-256, ready for the token endpoint.
-    let store = incognito::store::Store::open(&d.join("incognito.sqlite3"), 2).unwrap();
+    let store = crate::helpers::store_of(d);
     let client = store
         .read_sync(|db| -> incognito::Result<_> {
             Ok(incognito::store::clients::get(
@@ -236,7 +235,7 @@ fn changed_file_updates_in_place() {
             "https://app.example.com/cb"
         ])
     );
-    let store = incognito::store::Store::open(&d.join("incognito.sqlite3"), 2).unwrap();
+    let store = crate::helpers::store_of(d);
     let client = store
         .read_sync(|db| -> incognito::Result<_> {
             Ok(incognito::store::clients::get(

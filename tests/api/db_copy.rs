@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::helpers::{binary, create_user, spawn_app};
+use crate::helpers::{binary, create_user, spawn_app_with};
 use crate::pg;
 
 fn incognito(data: &Path, args: &[&str]) -> Output {
@@ -58,7 +58,12 @@ async fn db_copy_moves_every_row_of_a_sqlite_deployment_into_postgres() {
     else {
         return;
     };
-    let app = spawn_app().await;
+    // The source is a SQLite deployment, whichever backend the suite runs on.
+    let app = spawn_app_with(|c| {
+        c.database_url = None;
+        c.master_key = None;
+    })
+    .await;
     let alice = create_user(&app, "alice@example.com", "Alice");
     create_user(&app, "bob@example.com", "Bob");
     let data = app.data_path().to_path_buf();

@@ -124,6 +124,20 @@ pub fn backend_env(data_dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The store a data directory's server and CLI runs use: its PostgreSQL database when the
+/// suite runs on PostgreSQL, else the SQLite file in it. Blocking.
+pub fn store_of(data_dir: &Path) -> incognito::store::Store {
+    let url = backend_env(data_dir)
+        .into_iter()
+        .find(|(name, _)| *name == "INCOGNITO_DATABASE_URL")
+        .map(|(_, url)| url);
+    match url {
+        Some(url) => incognito::store::Store::open_postgres(&url, 2).expect("store opens"),
+        None => incognito::store::Store::open(&data_dir.join("incognito.sqlite3"), 2)
+            .expect("store opens"),
+    }
+}
+
 pub async fn spawn_app_with_clock(clock: Clock, customise: impl FnOnce(&mut Config)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(data_dir.path());
@@ -139,6 +153,24 @@ pub async fn spawn_app_with_clock(clock: Clock, customise: impl FnOnce(&mut Conf
         None
     };
     customise(&mut config);
+    let postgres = postgres.and_then(|db| {
+        let own = config.database_url.as_ref().is_some_and(|u| u.0 == db.url);
+        if config.database_url.is_none() {
+            // The test wants SQLite whatever the suite runs on.
+            backends().lock().unwrap().remove(data_dir.path());
+            return None;
+        }
+        let moved = backends().lock().unwrap().get(&config.data_dir).cloned();
+        match moved {
+            // A server started on another app's data directory serves that app's database.
+            Some(b) if own && config.data_dir != data_dir.path() => {
+                config.database_url = Some(incognito::config::Secret(b.database_url));
+                config.master_key = Some(incognito::config::Secret(b.master_key));
+                None
+            }
+            _ => Some(db),
+        }
+    });
     let app = Application::build(config, clock).expect("server builds");
     let port = app.port();
     let state = app.state.clone();

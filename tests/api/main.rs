@@ -43,6 +43,7 @@ mod races;
 mod relying_party;
 mod risk;
 mod saml;
+mod scale_out;
 mod sign_in_history;
 mod smtp;
 mod throttling;

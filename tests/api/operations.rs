@@ -321,6 +321,10 @@ fn text(out: &std::process::Output) -> String {
 
 #[tokio::test]
 async fn a_backup_under_write_load_restores_every_acknowledged_user() {
+    // `backup` copies the SQLite file (on PostgreSQL it refuses: tests/api/db_migrate.rs).
+    if crate::helpers::on_postgres() {
+        return;
+    }
     let app = Arc::new(spawn_app().await);
     let key = admin_key(&app);
     let client = password_client(&app);
@@ -428,6 +432,9 @@ async fn a_backup_under_write_load_restores_every_acknowledged_user() {
 
 #[tokio::test]
 async fn restore_refuses_what_is_not_an_incognito_database() {
+    if crate::helpers::on_postgres() {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let junk = dir.path().join("junk.db");
