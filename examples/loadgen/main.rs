@@ -6,6 +6,7 @@
 //! ```sh
 //! cargo build --release && cargo run --release --example loadgen
 //! cargo run --release --example loadgen -- --scenarios login,userinfo --scale-to 1000000
+//! cargo run --release --example loadgen -- --database-url postgresql://... --instances 2
 //! cargo run --release --example loadgen -- --help
 //! ```
 //!
@@ -25,7 +26,7 @@ use std::time::Duration;
 use clap::Parser;
 use incognito::keys::Alg;
 use scenarios::{Kind, Outcome, Target};
-use server::Server;
+use server::{Launch, Server, Servers};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -70,6 +71,20 @@ struct Args {
     /// with the same algorithm); default: a temporary directory.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Serve from this PostgreSQL database instead of SQLite in the data directory: the setup
+    /// is written there (the schema migrated if needed) and every instance gets it as
+    /// INCOGNITO_DATABASE_URL. Never printed.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// With --database-url: the master_key of every instance (INCOGNITO_MASTER_KEY); default:
+    /// the one kept in the data directory's saved setup, else 32 random characters (kept
+    /// there for the next run).
+    #[arg(long, requires = "database_url")]
+    master_key: Option<String>,
+    /// Server processes, each on its own loopback port and all with the first one's public
+    /// URL; virtual user i talks to instance i % N. Above 1 needs --database-url.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
     /// The server binary (default: target/release/incognito next to this example).
     #[arg(long)]
     server_bin: Option<PathBuf>,
@@ -124,8 +139,16 @@ async fn run(args: Args) -> Result<(), String> {
         .map(|s| Kind::parse(s).ok_or_else(|| format!("unknown scenario {s:?}")))
         .collect::<Result<_, _>>()?;
     let alg = Alg::parse(&args.alg).ok_or("--alg: RS256, ES256 or EdDSA")?;
-    if args.users == 0 || args.concurrency == 0 {
-        return Err("--users and --concurrency must be at least 1".into());
+    if args.users == 0 || args.concurrency == 0 || args.instances == 0 {
+        return Err("--users, --concurrency and --instances must be at least 1".into());
+    }
+    if args.instances > 1 && args.database_url.is_none() {
+        return Err(
+            "--instances above 1 needs --database-url (SQLite serves one instance only)".into(),
+        );
+    }
+    if args.master_key.as_ref().is_some_and(|k| k.len() < 16) {
+        return Err("--master-key: at least 16 characters".into());
     }
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -157,11 +180,45 @@ async fn run(args: Args) -> Result<(), String> {
             temp.path().to_path_buf()
         }
     };
-    let config = setup::config(&data_dir, alg.name());
-    let store = incognito::startup::open_store(&config).map_err(|e| e.to_string())?;
-    let mut s = match setup::load(&data_dir) {
-        Some(s) if s.alg == alg.name() => s,
-        _ => setup::create(&store, &config, alg.name()).map_err(|e| e.to_string())?,
+    std::fs::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+    let saved = setup::load(&data_dir);
+    let database = args.database_url.clone().map(|url| setup::Database {
+        url,
+        master_key: args
+            .master_key
+            .clone()
+            .or_else(|| saved.as_ref().and_then(|s| s.master_key.clone()))
+            .unwrap_or_else(setup::new_master_key),
+    });
+    let backend = setup::backend_name(database.as_ref());
+    let config = setup::config(&data_dir, alg.name(), database.as_ref());
+    let store = setup::open(&config)?;
+    if database.is_some() && !setup::master_key_opens(&store, &config).map_err(|e| e.to_string())? {
+        return Err(
+            "the database's secrets are sealed with another master key (an earlier run's): \
+            pass that run's --data-dir (its loadgen-setup.json keeps the key) or --master-key, \
+            or use an empty database"
+                .into(),
+        );
+    }
+    // A saved setup is reused when it is for this algorithm, backend and master key, and its
+    // pool is in this database.
+    let reusable = match saved {
+        Some(s)
+            if s.alg == alg.name()
+                && s.backend == backend
+                && s.master_key == database.as_ref().map(|d| d.master_key.clone()) =>
+        {
+            setup::pool_exists(&store, &s)
+                .map_err(|e| e.to_string())?
+                .then_some(s)
+        }
+        _ => None,
+    };
+    let mut s = match reusable {
+        Some(s) => s,
+        None => setup::create(&store, &config, alg.name(), database.as_ref())
+            .map_err(|e| e.to_string())?,
     };
     let secs = setup::fill_users(&store, &mut s, args.users).map_err(|e| e.to_string())?;
     if kinds.contains(&Kind::SrpLogin) {
@@ -180,6 +237,17 @@ async fn run(args: Args) -> Result<(), String> {
         },
         data_dir.display()
     );
+    println!(
+        "backend: {backend}, {} instance{}",
+        args.instances,
+        if args.instances == 1 { "" } else { "s" }
+    );
+    if database.is_some() && args.data_dir.is_none() && args.master_key.is_none() {
+        println!(
+            "note: this database's master key is kept only in the temporary data directory: \
+             pass --data-dir to run on this database again"
+        );
+    }
 
     // The crypto floor, on all cores, just before the load.
     println!(
@@ -205,35 +273,47 @@ async fn run(args: Args) -> Result<(), String> {
     }
     println!("  Argon2id (m=19 MiB, t=2, p=1) hashes/s: {argon2:.1}");
 
-    let addr = server::free_addr();
-    let issuer = format!("http://{addr}/{}", s.pool_id);
+    // Every instance has the first one's public URL, so the issuer is the same everywhere.
+    let addrs = server::free_addrs(args.instances);
+    let addr = addrs[0];
+    let launch = Launch {
+        binary,
+        data_dir: data_dir.clone(),
+        log_level: args.log_level.clone(),
+        public_url: format!("http://{addr}"),
+        database: database.clone(),
+    };
+    let issuer = format!("{}/{}", launch.public_url, s.pool_id);
     let tokens = setup::mint_access_tokens(&store, &config, &s, &issuer, s.users.min(2048))
         .map_err(|e| e.to_string())?;
     drop(store);
 
-    // Start-up time (median of several starts) and idle RSS.
+    // Start-up time of the first instance (median of several starts), then the others, and
+    // idle RSS.
     let mut startups = Vec::new();
-    let mut srv = None;
+    let mut first = None;
     for i in 0..args.starts.max(1) {
-        if let Some(old) = srv.take() {
+        if let Some(old) = first.take() {
             Server::stop(old);
         }
-        let started = Server::start(&binary, &data_dir, addr, &args.log_level).await?;
+        let started = Server::start(&launch, 0, addr).await?;
         startups.push(started.startup);
         if i + 1 == args.starts.max(1) {
-            srv = Some(started);
+            first = Some(started);
         } else {
             Server::stop(started);
         }
     }
-    let srv = srv.expect("a running server");
+    let first = first.expect("a running server");
+    let first_pid = first.pid();
+    let srv = Servers::with_first(first, Servers::start(&launch, &addrs, 1).await?);
     startups.sort();
     let startup = startups[startups.len() / 2];
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle = srv.rss();
+    let rss_idle_instance = srv.rss_largest();
     println!(
-        "server pid {} on {addr}: ready in {:.1} ms (median of {}: {}), idle RSS {:.1} MB",
-        srv.pid(),
+        "server pid {first_pid} on {addr}: ready in {:.1} ms (median of {}: {}), idle RSS {:.1} MB",
         ms(startup),
         startups.len(),
         startups
@@ -241,10 +321,20 @@ async fn run(args: Args) -> Result<(), String> {
             .map(|d| format!("{:.1}", ms(*d)))
             .collect::<Vec<_>>()
             .join(", "),
-        mb(rss_idle)
+        mb(srv.0[0].rss())
     );
+    for (i, other) in srv.0.iter().enumerate().skip(1) {
+        println!(
+            "server {} pid {} on {}: ready in {:.1} ms, idle RSS {:.1} MB",
+            i + 1,
+            other.pid(),
+            addrs[i],
+            ms(other.startup),
+            mb(other.rss())
+        );
+    }
 
-    let target = Arc::new(Target::new(addr, s.clone(), &tokens));
+    let target = Arc::new(Target::new(addrs.clone(), s.clone(), &tokens));
     let floors = Floors {
         alg,
         hash: &hash,
@@ -254,31 +344,47 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after = srv.rss();
     let rss_peak = srv.rss_peak();
-    let log = srv.log.clone();
+    let rss_peak_instance = srv.rss_peak_largest();
+    let logs = srv.logs();
     srv.stop();
 
     println!();
+    println!("{}", table_title(backend, args.instances));
     print_table(&outcomes, args.markdown);
     println!();
     println!(
-        "start-up to ready: {:.1} ms; RSS idle {:.1} MB, after the run {:.1} MB, peak (VmHWM) {:.1} MB",
+        "start-up to ready: {:.1} ms; RSS idle {:.1} MB, after the run {:.1} MB, peak (VmHWM) {:.1} MB{}",
         ms(startup),
         mb(rss_idle),
         mb(rss_after),
-        mb(rss_peak)
+        mb(rss_peak),
+        if args.instances > 1 {
+            format!(
+                " (sums over {} instances; the largest instance: idle {:.1} MB, peak {:.1} MB)",
+                args.instances,
+                mb(rss_idle_instance),
+                mb(rss_peak_instance)
+            )
+        } else {
+            String::new()
+        }
     );
 
     // Scale with data: the same pool grown to N users, login and userinfo again.
     let mut scale = None;
     if let Some(n) = args.scale_to {
-        let store = incognito::startup::open_store(&config).map_err(|e| e.to_string())?;
+        let store = setup::open(&config)?;
         println!();
         println!("filling the pool to {n} users...");
         let secs = setup::fill_users(&store, &mut s, n).map_err(|e| e.to_string())?;
         setup::save(&data_dir, &s);
-        let db_size = std::fs::metadata(config.database_path())
-            .map(|m| m.len())
-            .unwrap_or(0);
+        let db_size = if database.is_some() {
+            setup::postgres_size(&store).map_err(|e| e.to_string())?
+        } else {
+            std::fs::metadata(config.database_path())
+                .map(|m| m.len())
+                .unwrap_or(0)
+        };
         println!(
             "  {} users (inserted in {secs:.1} s); database {:.0} MB",
             s.users,
@@ -287,8 +393,8 @@ async fn run(args: Args) -> Result<(), String> {
         let tokens = setup::mint_access_tokens(&store, &config, &s, &issuer, 2048)
             .map_err(|e| e.to_string())?;
         drop(store);
-        let srv = Server::start(&binary, &data_dir, addr, &args.log_level).await?;
-        let target = Arc::new(Target::new(addr, s.clone(), &tokens));
+        let srv = Servers::start(&launch, &addrs, 0).await?;
+        let target = Arc::new(Target::new(addrs.clone(), s.clone(), &tokens));
         let big = run_scenarios(
             &config,
             &[Kind::Login, Kind::Userinfo],
@@ -303,6 +409,7 @@ async fn run(args: Args) -> Result<(), String> {
     }
     if let Some((n, big)) = &scale {
         println!();
+        println!("{}", table_title(backend, args.instances));
         print_scale(args.users, *n, &outcomes, big, args.markdown);
     }
 
@@ -312,12 +419,27 @@ async fn run(args: Args) -> Result<(), String> {
         &fl,
         alg,
         args.concurrency,
-        startup,
-        rss_idle,
+        &Idle {
+            startup,
+            rss_largest: rss_idle_instance,
+            instances: args.instances,
+        },
         scale.as_ref().map(|(_, b)| b.as_slice()),
     );
-    println!("server log: {}", log.display());
+    for log in logs {
+        println!("server log: {}", log.display());
+    }
     Ok(())
+}
+
+/// The line above a table: the backend and the number of instances (and what RSS and CPU
+/// then are).
+fn table_title(backend: &str, instances: usize) -> String {
+    if instances == 1 {
+        format!("{backend}, 1 instance:")
+    } else {
+        format!("{backend}, {instances} instances (server CPU and RSS: sums over the instances):")
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -374,7 +496,7 @@ async fn run_scenarios(
     config: &incognito::config::Config,
     kinds: &[Kind],
     target: &Arc<Target>,
-    srv: &Server,
+    srv: &Servers,
     args: &Args,
     floors: &Floors<'_>,
 ) -> Vec<Outcome> {
@@ -414,7 +536,7 @@ async fn run_scenarios(
 /// Points the pool's PreTokenGeneration at `url` (or removes it) through the library, then
 /// waits for the running server's pool cache to notice (it checks every second).
 async fn pre_token_webhook(config: &incognito::config::Config, pool_id: &str, url: Option<&str>) {
-    let store = incognito::startup::open_store(config).expect("open the store");
+    let store = setup::open(config).expect("open the store");
     setup::set_pre_token_generation(&store, pool_id, url).expect("set PreTokenGeneration");
     drop(store);
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -423,7 +545,7 @@ async fn pre_token_webhook(config: &incognito::config::Config, pool_id: &str, ur
 /// Turns the pool's adaptive sign-in on (ENFORCED, NO_ACTION, no mail) or off, then waits
 /// for the running server's pool cache to notice.
 async fn adaptive_sign_in(config: &incognito::config::Config, pool_id: &str, on: bool) {
-    let store = incognito::startup::open_store(config).expect("open the store");
+    let store = setup::open(config).expect("open the store");
     setup::set_adaptive_sign_in(&store, pool_id, on).expect("set AdvancedSecurityMode");
     drop(store);
     tokio::time::sleep(Duration::from_millis(2500)).await;
@@ -593,15 +715,28 @@ fn print_scale(small: usize, big_n: usize, base: &[Outcome], big: &[Outcome], ma
     print_rows(&header, &rows, markdown);
 }
 
+/// What the per-instance targets are checked on.
+struct Idle {
+    /// The first instance's start-up to ready (median).
+    startup: Duration,
+    /// The largest instance's RSS, idle.
+    rss_largest: u64,
+    instances: usize,
+}
+
 fn print_targets(
     outcomes: &[Outcome],
     fl: &Floor,
     alg: Alg,
     concurrency: usize,
-    startup: Duration,
-    rss_idle: u64,
+    idle: &Idle,
     big: Option<&[Outcome]>,
 ) {
+    let Idle {
+        startup,
+        rss_largest: rss_idle_instance,
+        instances,
+    } = *idle;
     println!("targets (issue #7):");
     let mark = |ok: bool| if ok { "met   " } else { "MISSED" };
     let get = |k: Kind| outcomes.iter().find(|o| o.kind == k);
@@ -690,19 +825,25 @@ fn print_targets(
             println!("  MISSED {} without errors: {}", o.kind.name(), o.errors);
         }
     }
+    // RSS and start-up are per instance: the largest one, the first one's start-up.
+    let largest = if instances > 1 {
+        " (largest instance)"
+    } else {
+        ""
+    };
     println!(
-        "  {} RSS idle <= 30 MB: {:.1} MB",
-        mark(mb(rss_idle) <= 30.0),
-        mb(rss_idle)
+        "  {} RSS idle <= 30 MB{largest}: {:.1} MB",
+        mark(mb(rss_idle_instance) <= 30.0),
+        mb(rss_idle_instance)
     );
     let max = outcomes
         .iter()
         .chain(big.unwrap_or_default())
-        .map(|o| o.rss_max)
+        .map(|o| o.rss_max_instance)
         .max()
         .unwrap_or(0);
     println!(
-        "  {} RSS <= 100 MB under every scenario: {:.1} MB",
+        "  {} RSS <= 100 MB under every scenario{largest}: {:.1} MB",
         mark(mb(max) <= 100.0),
         mb(max)
     );

@@ -1,5 +1,6 @@
 //! The scenarios: N virtual users, each with its own keep-alive connection, in a closed loop
-//! for a warm-up and then a measured window.
+//! for a warm-up and then a measured window. With several server instances, virtual user `i`
+//! talks to instance `i % instances`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use hdrhistogram::Histogram;
 use rand::{Rng, SeedableRng};
 
 use super::http::{self, Conn, Jar};
-use super::server::{self, Server};
+use super::server::{self, Servers};
 use super::setup::{self, Setup};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,9 +66,12 @@ impl Kind {
     }
 }
 
-/// Everything a virtual user needs to talk to the server.
+/// Everything a virtual user needs to talk to the servers.
 pub struct Target {
-    pub addr: SocketAddr,
+    /// The instances' addresses; virtual user `i` connects to `addrs[i % len]`.
+    pub addrs: Vec<SocketAddr>,
+    /// The `Host` header of every request: the public URL's (the first instance's address),
+    /// as a load balancer in front of the instances would pass it.
     pub host: String,
     pub setup: Setup,
     /// Prepared userinfo requests, one per minted access token.
@@ -75,19 +79,24 @@ pub struct Target {
 }
 
 impl Target {
-    pub fn new(addr: SocketAddr, setup: Setup, access_tokens: &[String]) -> Target {
-        let host = addr.to_string();
+    pub fn new(addrs: Vec<SocketAddr>, setup: Setup, access_tokens: &[String]) -> Target {
+        let host = addrs[0].to_string();
         let path = format!("/{}/oauth2/userInfo", setup.pool_id);
         let userinfo_requests = access_tokens
             .iter()
             .map(|t| http::get(&host, &path, &format!("Authorization: Bearer {t}\r\n")))
             .collect();
         Target {
-            addr,
+            addrs,
             host,
             setup,
             userinfo_requests,
         }
+    }
+
+    /// The instance virtual user `vu` talks to.
+    pub fn addr(&self, vu: usize) -> SocketAddr {
+        self.addrs[vu % self.addrs.len()]
     }
 
     fn path(&self, rest: &str) -> String {
@@ -103,9 +112,12 @@ pub struct Outcome {
     pub first_error: Option<String>,
     pub secs: f64,
     pub hist: Histogram<u64>,
+    /// Server RSS at the end of the window and its maximum, summed over the instances.
     pub rss_end: u64,
     pub rss_max: u64,
-    /// Server CPU time over the window / window length (2.0 = two cores busy).
+    /// The largest single instance's RSS during the window.
+    pub rss_max_instance: u64,
+    /// Server CPU time (summed over the instances) over the window / window length (2.0 = two cores busy).
     pub server_cores: f64,
     /// The load generator's own CPU, same unit.
     pub loadgen_cores: f64,
@@ -141,11 +153,12 @@ fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 120_000_000, 3).expect("histogram bounds")
 }
 
-/// Runs one scenario: `concurrency` virtual users for `warmup` + `duration` seconds.
+/// Runs one scenario: `concurrency` virtual users for `warmup` + `duration` seconds, spread
+/// round-robin over the instances.
 pub async fn run(
     kind: Kind,
     target: Arc<Target>,
-    srv: &Server,
+    srv: &Servers,
     concurrency: usize,
     warmup: f64,
     duration: f64,
@@ -158,7 +171,7 @@ pub async fn run(
                 .map(|vu| {
                     let target = target.clone();
                     async move {
-                        let mut conn = Conn::new(target.addr);
+                        let mut conn = Conn::new(target.addr(vu));
                         let mut jar = Jar::default();
                         let user = vu % target.setup.users;
                         login_flow(&target, &mut conn, &mut jar, user)
@@ -184,26 +197,31 @@ pub async fn run(
         end: started + Duration::from_secs_f64(warmup + duration),
     });
     let rss_max = Arc::new(AtomicU64::new(srv.rss()));
+    let rss_max_instance = Arc::new(AtomicU64::new(srv.rss_largest()));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
-        let (rss_max, sampling) = (rss_max.clone(), sampling.clone());
-        let pid = srv.pid();
+        let (rss_max, rss_max_instance, sampling) =
+            (rss_max.clone(), rss_max_instance.clone(), sampling.clone());
+        let pids = srv.pids();
         tokio::spawn(async move {
             while sampling.load(Ordering::Relaxed) {
-                let rss = rss_of(pid);
-                rss_max.fetch_max(rss, Ordering::Relaxed);
+                let each: Vec<u64> = pids.iter().map(|&pid| rss_of(pid)).collect();
+                rss_max.fetch_max(each.iter().sum(), Ordering::Relaxed);
+                rss_max_instance.fetch_max(each.into_iter().max().unwrap_or(0), Ordering::Relaxed);
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         })
     };
     let cpu_probe = {
         let measure_from = window.measure_from;
-        let pid = srv.pid();
+        let pids = srv.pids();
         tokio::spawn(async move {
             tokio::time::sleep_until(measure_from.into()).await;
             (
                 Instant::now(),
-                server::cpu_time(&format!("/proc/{pid}/stat")),
+                pids.iter()
+                    .map(|pid| server::cpu_time(&format!("/proc/{pid}/stat")))
+                    .sum::<Duration>(),
                 server::cpu_time("/proc/self/stat"),
             )
         })
@@ -241,6 +259,7 @@ pub async fn run(
     let _ = sampler.await;
     let rss_end = srv.rss();
     rss_max.fetch_max(rss_end, Ordering::Relaxed);
+    rss_max_instance.fetch_max(srv.rss_largest(), Ordering::Relaxed);
     Outcome {
         kind,
         concurrency,
@@ -251,6 +270,7 @@ pub async fn run(
         hist,
         rss_end,
         rss_max: rss_max.load(Ordering::Relaxed),
+        rss_max_instance: rss_max_instance.load(Ordering::Relaxed),
         server_cores,
         loadgen_cores,
         floor: None,
@@ -291,7 +311,7 @@ async fn vu_loop(
     mut chain: Option<String>,
 ) -> VuResult {
     let mut res = VuResult::default();
-    let mut conn = Conn::new(target.addr);
+    let mut conn = Conn::new(target.addr(vu));
     let mut jar = Jar::default();
     let host = &target.host;
     let s = &target.setup;

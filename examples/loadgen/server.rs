@@ -1,4 +1,5 @@
-//! The server under test as a child process: start, readiness, RSS and CPU from /proc, stop.
+//! The server under test as child processes (one, or several sharing a PostgreSQL database):
+//! start, readiness, RSS and CPU from /proc, stop.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -21,34 +22,58 @@ pub fn default_binary() -> PathBuf {
         .expect("the example lives in target/<profile>/examples")
 }
 
+/// How every instance is started.
+pub struct Launch {
+    pub binary: PathBuf,
+    pub data_dir: PathBuf,
+    pub log_level: String,
+    /// The same on every instance (the first one's address), so tokens' issuer is too.
+    pub public_url: String,
+    /// PostgreSQL, through INCOGNITO_DATABASE_URL and INCOGNITO_MASTER_KEY; `None`: SQLite in
+    /// the data directory.
+    pub database: Option<super::setup::Database>,
+}
+
 impl Server {
-    pub async fn start(
-        binary: &Path,
-        data_dir: &Path,
-        addr: SocketAddr,
-        log_level: &str,
-    ) -> Result<Server, String> {
+    /// Starts instance `index` (its log: `server.log`, then `server-2.log`, ...) on `addr`.
+    pub async fn start(launch: &Launch, index: usize, addr: SocketAddr) -> Result<Server, String> {
+        let binary = &launch.binary;
         if !binary.exists() {
             return Err(format!(
                 "server binary {} not found: run `cargo build --release` first (or pass --server-bin)",
                 binary.display()
             ));
         }
-        let log = data_dir.join("server.log");
+        let log = launch.data_dir.join(if index == 0 {
+            "server.log".to_string()
+        } else {
+            format!("server-{}.log", index + 1)
+        });
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-        let started = Instant::now();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("serve")
             .arg("--data-dir")
-            .arg(data_dir)
+            .arg(&launch.data_dir)
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--public-url")
-            .arg(format!("http://{addr}"))
-            .env("INCOGNITO_LOG_LEVEL", log_level)
+            .arg(&launch.public_url)
+            .env("INCOGNITO_LOG_LEVEL", &launch.log_level)
             .env("INCOGNITO_WEBHOOK_SECRET", super::webhook::SECRET)
             .env_remove("RUST_LOG")
-            .env_remove("INCOGNITO_CONFIG")
+            .env_remove("INCOGNITO_CONFIG");
+        match &launch.database {
+            Some(db) => command
+                .env("INCOGNITO_DATABASE_URL", &db.url)
+                .env("INCOGNITO_MASTER_KEY", &db.master_key),
+            // Not the caller's: SQLite in the data directory, sealed with its master.key.
+            None => command
+                .env_remove("INCOGNITO_DATABASE_URL")
+                .env_remove("INCOGNITO_MASTER_KEY"),
+        };
+        let started = Instant::now();
+        let child = command
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
             .stderr(log_file)
@@ -143,8 +168,77 @@ pub fn cpu_time(stat_path: &str) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// A free loopback port (bound, then released for the server).
-pub fn free_addr() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    l.local_addr().expect("local address")
+/// `n` distinct free loopback ports (all bound at once, then released for the servers).
+pub fn free_addrs(n: usize) -> Vec<SocketAddr> {
+    let listeners: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port"))
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().expect("local address"))
+        .collect()
+}
+
+/// The running instances; RSS and CPU are sums over them.
+pub struct Servers(pub Vec<Server>);
+
+impl Servers {
+    /// Starts instances `from..` (one per address), one after the other.
+    pub async fn start(
+        launch: &Launch,
+        addrs: &[SocketAddr],
+        from: usize,
+    ) -> Result<Servers, String> {
+        let mut servers = Vec::with_capacity(addrs.len());
+        for (i, addr) in addrs.iter().enumerate().skip(from) {
+            servers.push(Server::start(launch, i, *addr).await?);
+        }
+        Ok(Servers(servers))
+    }
+
+    /// Adds an already started instance in front (the one whose start-up was timed).
+    pub fn with_first(first: Server, rest: Servers) -> Servers {
+        let mut all = vec![first];
+        all.extend(rest.0);
+        Servers(all)
+    }
+
+    pub fn pids(&self) -> Vec<u32> {
+        self.0.iter().map(Server::pid).collect()
+    }
+
+    /// VmRSS summed over the instances, bytes.
+    pub fn rss(&self) -> u64 {
+        self.0.iter().map(Server::rss).sum()
+    }
+
+    /// The largest instance's VmRSS, bytes.
+    pub fn rss_largest(&self) -> u64 {
+        self.0.iter().map(Server::rss).max().unwrap_or(0)
+    }
+
+    /// Each instance's VmHWM, summed (at least the peak of the sum), bytes.
+    pub fn rss_peak(&self) -> u64 {
+        self.0.iter().map(Server::rss_peak).sum()
+    }
+
+    /// The largest instance's VmHWM, bytes.
+    pub fn rss_peak_largest(&self) -> u64 {
+        self.0.iter().map(Server::rss_peak).max().unwrap_or(0)
+    }
+
+    /// CPU time summed over the instances.
+    pub fn cpu(&self) -> Duration {
+        self.0.iter().map(Server::cpu).sum()
+    }
+
+    pub fn logs(&self) -> Vec<PathBuf> {
+        self.0.iter().map(|s| s.log.clone()).collect()
+    }
+
+    pub fn stop(self) {
+        for s in self.0 {
+            s.stop();
+        }
+    }
 }

@@ -35,15 +35,110 @@ pub struct Setup {
     pub code_client_id: String,
     /// Users `0..users` exist.
     pub users: usize,
+    /// `sqlite` or `postgres` (setups saved before PostgreSQL: sqlite).
+    #[serde(default = "sqlite")]
+    pub backend: String,
+    /// On PostgreSQL, the `master_key` the pool's secrets are sealed with (SQLite: the data
+    /// directory's master.key file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_key: Option<String>,
 }
 
-pub fn config(data_dir: &Path, alg: &str) -> Config {
+fn sqlite() -> String {
+    "sqlite".into()
+}
+
+/// The database the setup and the servers use, besides the data directory.
+#[derive(Clone)]
+pub struct Database {
+    /// PostgreSQL URL (never printed).
+    pub url: String,
+    pub master_key: String,
+}
+
+pub fn backend_name(database: Option<&Database>) -> &'static str {
+    if database.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+pub fn config(data_dir: &Path, alg: &str, database: Option<&Database>) -> Config {
     Config {
         data_dir: data_dir.to_path_buf(),
         key_algorithm: alg.to_string(),
         create_default_pool: false,
+        database_url: database.map(|d| incognito::config::Secret(d.url.clone())),
+        master_key: database.map(|d| incognito::config::Secret(d.master_key.clone())),
         ..Config::default()
     }
+}
+
+/// The store, opened through the library (on PostgreSQL: connected, and migrated if needed).
+/// PostgreSQL's blocking client runs a runtime of its own, which may not be dropped on this
+/// program's async thread: the handle is dropped on a thread of its own.
+pub struct Opened(Option<Store>);
+
+pub fn open(config: &Config) -> Result<Opened, String> {
+    incognito::startup::open_store(config)
+        .map(|s| Opened(Some(s)))
+        .map_err(|e| e.to_string())
+}
+
+impl std::ops::Deref for Opened {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0.as_ref().expect("an open store")
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Some(store) = self.0.take() {
+            std::thread::scope(|scope| {
+                scope.spawn(move || drop(store));
+            });
+        }
+    }
+}
+
+/// A fresh master key: 32 random alphanumerics.
+pub fn new_master_key() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
+}
+
+/// True when the saved setup's pool is in `store` (a PostgreSQL database may have been
+/// dropped or be another one since).
+pub fn pool_exists(store: &Store, setup: &Setup) -> incognito::Result<bool> {
+    store.read_sync(|db| -> incognito::Result<bool> {
+        Ok(store::pools::get(db, &setup.pool_id)?.is_some())
+    })
+}
+
+/// PostgreSQL: true when the database's server-wide secrets open with `config`'s master key.
+/// A database takes one master key for good: the first server seals the risk key
+/// (`server_secrets`) with it, and a server with another key refuses to start.
+pub fn master_key_opens(store: &Store, config: &Config) -> incognito::Result<bool> {
+    let sealer = incognito::startup::sealer(config);
+    store.read_sync(|db| -> incognito::Result<bool> {
+        match incognito::keys::stored::load(db, &sealer, "risk_key") {
+            Ok(_) => Ok(true),
+            Err(incognito::Error::Crypto(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    })
+}
+
+/// PostgreSQL: the database's size on disk (`pg_database_size`), bytes.
+pub fn postgres_size(store: &Store) -> incognito::Result<u64> {
+    store.read_sync(|db| -> incognito::Result<u64> {
+        let bytes: i64 = db.query_one("SELECT pg_database_size(current_database())", &[], |r| {
+            r.get(0)
+        })?;
+        Ok(bytes.max(0) as u64)
+    })
 }
 
 fn now() -> i64 {
@@ -63,16 +158,32 @@ pub fn load(data_dir: &Path) -> Option<Setup> {
     serde_json::from_str(&text).ok()
 }
 
+/// Writes the setup, owner-only (it holds the client secret and, on PostgreSQL, the master key).
 pub fn save(data_dir: &Path, setup: &Setup) {
-    std::fs::write(
-        setup_file(data_dir),
-        serde_json::to_string_pretty(setup).expect("json"),
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(setup_file(data_dir))
+        .expect("write the setup file");
+    file.write_all(
+        serde_json::to_string_pretty(setup)
+            .expect("json")
+            .as_bytes(),
     )
     .expect("write the setup file");
 }
 
 /// Creates the pool and its two clients.
-pub fn create(store: &Store, config: &Config, alg: &str) -> incognito::Result<Setup> {
+pub fn create(
+    store: &Store,
+    config: &Config,
+    alg: &str,
+    database: Option<&Database>,
+) -> incognito::Result<Setup> {
     let sealer = incognito::startup::sealer(config);
     let alg_parsed = Alg::parse(alg).ok_or_else(|| incognito::Error::invalid("--alg"))?;
     let now = now();
@@ -127,6 +238,8 @@ pub fn create(store: &Store, config: &Config, alg: &str) -> incognito::Result<Se
             cc_secret: secret.expect("a generated secret"),
             code_client_id: code.id,
             users: 0,
+            backend: backend_name(database).into(),
+            master_key: database.map(|d| d.master_key.clone()),
         })
     })
 }
