@@ -56,12 +56,12 @@ impl AppState {
 
     /// A pool's cached entry: straight from memory on a hit, from the store on the blocking pool otherwise.
     pub async fn pool(&self, pool_id: &str) -> crate::Result<Option<Arc<PoolEntry>>> {
-        if let Some(e) = self.directory.cached(pool_id) {
+        let now = self.now();
+        if let Some(e) = self.directory.cached(pool_id, now) {
             return Ok(Some(e));
         }
         let directory = self.directory.clone();
         let id = pool_id.to_string();
-        let now = self.now();
         tokio::task::spawn_blocking(move || directory.get_sync(&id, now))
             .await
             .map_err(|_| crate::Error::Store(crate::store::StoreError::Join))?

@@ -99,9 +99,8 @@ pub fn oversized_body<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHand
     let (req, _) = res.into_parts();
     let tr = request_tr(&req, None);
     let pool = req.path().split('/').nth(1).and_then(|id| {
-        req.app_data::<web::Data<crate::state::AppState>>()?
-            .directory
-            .cached(id)
+        let state = req.app_data::<web::Data<crate::state::AppState>>()?;
+        state.directory.cached(id, state.now())
     });
     let c = pool.map_or_else(|| Chrome::bare(tr), |e| Chrome::new(&e.pool, tr));
     let page = error_page(

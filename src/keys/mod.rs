@@ -16,6 +16,11 @@ use serde_json::{Map, Value};
 /// How long a retired key stays in the JWKS: the longest token lifetime (1 day) plus slack.
 pub const RETIRED_KEY_PUBLISHED_SECS: i64 = 24 * 3600 + 600;
 
+/// How long a rotated-in key is published before it signs: by then every instance's cache
+/// has it (polled each second; on PostgreSQL also notified at once), so no instance sees a
+/// token signed by a key it does not publish yet. Until then the key it replaced signs.
+pub const KEY_PUBLISH_SECS: i64 = 2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {
     RS256,
@@ -138,6 +143,9 @@ impl LoadedKey {
 pub struct KeySet {
     keys: Vec<LoadedKey>,
     jwks_json: Arc<str>,
+    /// When a key waiting to sign (`KEY_PUBLISH_SECS`) takes over: the set must be reloaded
+    /// then.
+    reload_at: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -157,7 +165,22 @@ impl KeySet {
             .map(|k| serde_json::from_str(&k.public_jwk.to_string()).expect("a JWK is JSON"))
             .collect();
         let jwks_json = serde_json::json!({ "keys": published }).to_string().into();
-        KeySet { keys, jwks_json }
+        KeySet {
+            keys,
+            jwks_json,
+            reload_at: None,
+        }
+    }
+
+    /// The same set, to be reloaded at `at` (when a published key starts signing).
+    pub fn reload_at(mut self, at: i64) -> KeySet {
+        self.reload_at = Some(at);
+        self
+    }
+
+    /// False once a published key should have started signing: load the set again.
+    pub fn is_current(&self, now: i64) -> bool {
+        self.reload_at.is_none_or(|at| now < at)
     }
 
     pub fn jwks_json(&self) -> Arc<str> {

@@ -39,8 +39,8 @@ impl Directory {
 
     /// The cached entry, loading it on a miss (blocking: call on the blocking pool).
     pub fn get_sync(&self, pool_id: &str, now: i64) -> Result<Option<Arc<PoolEntry>>> {
-        if let Some(e) = self.entries.read().expect("lock").get(pool_id) {
-            return Ok(Some(e.clone()));
+        if let Some(e) = self.cached(pool_id, now) {
+            return Ok(Some(e));
         }
         if !super::is_valid_pool_id(pool_id) {
             return Ok(None);
@@ -73,9 +73,15 @@ impl Directory {
         Ok(Some(entry))
     }
 
-    /// Fast path for hot requests: a cache hit never leaves the executor.
-    pub fn cached(&self, pool_id: &str) -> Option<Arc<PoolEntry>> {
-        self.entries.read().expect("lock").get(pool_id).cloned()
+    /// Fast path for hot requests: a cache hit never leaves the executor. An entry whose
+    /// published key should have started signing by `now` is a miss.
+    pub fn cached(&self, pool_id: &str, now: i64) -> Option<Arc<PoolEntry>> {
+        self.entries
+            .read()
+            .expect("lock")
+            .get(pool_id)
+            .filter(|e| e.keys.is_current(now))
+            .cloned()
     }
 
     /// Drops the cache when the stored generation moved. Returns true if it did.

@@ -223,19 +223,37 @@ pub fn rotate_key(db: &Db, pool_id: &str, alg: Alg, sealer: &Sealer, now: i64) -
 
 pub fn load_keyset(db: &Db, pool_id: &str, sealer: &Sealer, now: i64) -> Result<KeySet> {
     let rows = store::keys::published(db, pool_id, now - keys::RETIRED_KEY_PUBLISHED_SECS)?;
+    // A key rotated in less than KEY_PUBLISH_SECS ago is published, not yet signing: the key
+    // its rotation retired signs until then.
+    let handover = rows
+        .iter()
+        .find(|r| r.active && now < r.created_at + keys::KEY_PUBLISH_SECS)
+        .and_then(|new| {
+            rows.iter()
+                .filter(|r| !r.active && r.retired_at.is_some_and(|at| at >= new.created_at))
+                .max_by_key(|r| r.retired_at)
+                .map(|old| (old.kid.clone(), new.created_at + keys::KEY_PUBLISH_SECS))
+        });
     let mut loaded = Vec::with_capacity(rows.len());
     for row in rows {
+        let active = match &handover {
+            Some((signing, _)) => row.kid == *signing,
+            None => row.active,
+        };
         let private_jwk = sealer.open(&row.private_jwk).map_err(Error::Crypto)?;
         let material = KeyMaterial {
             kid: row.kid,
             alg: row.alg,
             private_jwk,
             public_jwk: row.public_jwk,
-            active: row.active,
+            active,
         };
         loaded.push(LoadedKey::load(&material).map_err(|e| Error::Crypto(e.to_string()))?);
     }
-    Ok(KeySet::new(loaded))
+    Ok(match handover {
+        Some((_, takes_over)) => KeySet::new(loaded).reload_at(takes_over),
+        None => KeySet::new(loaded),
+    })
 }
 
 /// Saves a changed client (name, secret hash, settings) after the same checks as

@@ -4,6 +4,7 @@
 //! speak SQLite only, so nothing serves from here yet; `incognito db migrate` does.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -65,8 +66,21 @@ pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
 #[derive(Clone)]
 pub struct PgStore {
     // Shared: a `Store` is cloned per request.
-    config: std::sync::Arc<postgres::Config>,
-    pool: PgPool,
+    config: Arc<postgres::Config>,
+    pool: Arc<ClosingPool>,
+}
+
+/// The pool, closed where its clients may close: a blocking client's drop runs a runtime of its
+/// own, which panics on a thread that drives async tasks (a server dropping its state, a
+/// start-up error inside the runtime). Shared, so that only the last `PgStore` closes it.
+struct ClosingPool(Option<PgPool>);
+
+impl Drop for ClosingPool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            off_runtime(move || drop(pool));
+        }
+    }
 }
 
 impl PgStore {
@@ -84,14 +98,15 @@ impl PgStore {
             .connection_timeout(Duration::from_secs(10))
             .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
         Ok(PgStore {
-            config: std::sync::Arc::new(config),
-            pool,
+            config: Arc::new(config),
+            pool: Arc::new(ClosingPool(Some(pool))),
         })
     }
 
     /// A pooled connection (blocking: call from the blocking pool or the CLI).
     pub fn client(&self) -> Result<PgConn, StoreError> {
-        Ok(self.pool.get()?)
+        let pool = self.pool.0.as_ref().expect("open until dropped");
+        Ok(pool.get()?)
     }
 
     /// Runs `f` on a pooled connection, each statement on its own (autocommit), as SQLite's

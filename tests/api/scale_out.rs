@@ -140,6 +140,7 @@ async fn two_instances_share_sign_ins_refreshes_revocations_and_rotated_keys() {
     // the new key, and a token A signs with it verifies on B.
     let old: BTreeSet<String> = jwks_kids(&a).await;
     assert_eq!(old, jwks_kids(&b).await);
+    let rotating = Instant::now();
     let (url, master, data, pool) = (
         db.url.clone(),
         key.clone(),
@@ -169,6 +170,18 @@ async fn two_instances_share_sign_ins_refreshes_revocations_and_rotated_keys() {
         .map(|a| a[0]["kid"].clone())
         .unwrap_or_else(|| rotated["kid"].clone());
     let new_kid = new_kid.as_str().expect("the new kid").to_string();
+    // Published before it signs: right after the rotation A still signs with the old key.
+    let (s, first) = api(&a, "InitiateAuth", login.clone()).await;
+    assert_eq!(s, 200, "{first}");
+    let first = first["AuthenticationResult"]["AccessToken"]
+        .as_str()
+        .unwrap();
+    if rotating.elapsed() < Duration::from_millis(1500) {
+        assert!(
+            old.contains(&kid_of(first)),
+            "the old key signs for a moment"
+        );
+    }
     let began = Instant::now();
     for app in [&a, &b] {
         loop {
@@ -183,13 +196,24 @@ async fn two_instances_share_sign_ins_refreshes_revocations_and_rotated_keys() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    let (s, again) = api(&a, "InitiateAuth", login).await;
-    assert_eq!(s, 200, "{again}");
-    let access = again["AuthenticationResult"]["AccessToken"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(kid_of(&access), new_kid, "A signs with the new key");
+    // Then the new key signs, once both instances publish it.
+    let access = loop {
+        let (s, again) = api(&a, "InitiateAuth", login.clone()).await;
+        assert_eq!(s, 200, "{again}");
+        let access = again["AuthenticationResult"]["AccessToken"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if kid_of(&access) == new_kid {
+            break access;
+        }
+        assert!(
+            rotating.elapsed() < Duration::from_secs(6),
+            "A signs with the new key a couple of seconds after the rotation"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(rotating.elapsed() >= Duration::from_secs(1));
     let (s, me) = api(&b, "GetUser", json!({"AccessToken": access})).await;
     assert_eq!(s, 200, "B verifies it: {me}");
 }
