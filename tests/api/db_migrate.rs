@@ -118,6 +118,17 @@ fn db_migrate_migrates_postgres_and_the_other_verbs_use_it_too() {
         listed.to_string().contains(created["id"].as_str().unwrap()),
         "{listed}"
     );
+    // A start-up error after the store opened is one clear line, not a panic while the
+    // PostgreSQL pool closes on the server's runtime (`incognito` checks for "panicked").
+    let mut bad = env.to_vec();
+    bad.push(("INCOGNITO_BREACHED_PASSWORDS_FILE", "/nonexistent/breached.txt"));
+    let out = incognito(data.path(), &bad, &["serve", "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("breached_passwords_file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Backups are the SQLite file's: refused, pointing at PostgreSQL's tools.
     let out = incognito(
         data.path(),
