@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use std::collections::HashMap;
+
+use postgres::{Client, NoTls, Statement};
 
 use super::sql::Sql;
 use super::{MIGRATIONS, Migrated, StoreError};
@@ -58,9 +59,79 @@ const SCHEMA_MIGRATIONS: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     applied_at BIGINT NOT NULL      -- epoch seconds, the database server's clock
 )";
 
-pub type PgPool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+pub type PgPool = r2d2::Pool<Manager>;
 /// A pooled client.
-pub type PgConn = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+pub type PgConn = r2d2::PooledConnection<Manager>;
+
+/// Most statements the store runs: kept prepared per connection (rusqlite's `prepare_cached`),
+/// which saves a Parse round trip on every later call. Past this many the cache starts over.
+const PREPARED_PER_CONNECTION: usize = 256;
+
+/// A client and the statements it has prepared. Derefs to the client.
+pub struct PgConnection {
+    client: Client,
+    prepared: HashMap<String, Statement>,
+}
+
+impl PgConnection {
+    /// The prepared statement for `text` (the store's `?N` form), preparing it on first use.
+    pub fn prepared(&mut self, text: &str) -> Result<Statement, postgres::Error> {
+        if let Some(statement) = self.prepared.get(text) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&super::sql::postgres_text(text))?;
+        if self.prepared.len() >= PREPARED_PER_CONNECTION {
+            self.prepared.clear();
+        }
+        self.prepared.insert(text.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Forgets `text`'s statement (after it failed: a schema change, by a newer instance's
+    /// migration, can invalidate a prepared statement's plan).
+    pub fn forget(&mut self, text: &str) {
+        self.prepared.remove(text);
+    }
+}
+
+impl std::ops::Deref for PgConnection {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for PgConnection {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// Makes the pool's connections. Checked out without a test query (a round trip per
+/// transaction); a connection the server closed is noticed by `has_broken` and replaced.
+pub struct Manager {
+    config: Arc<postgres::Config>,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<PgConnection, postgres::Error> {
+        Ok(PgConnection {
+            client: self.config.connect(NoTls)?,
+            prepared: HashMap::new(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        conn.client.is_closed()
+    }
+}
 
 /// A pool of connections to one PostgreSQL database.
 #[derive(Clone)]
@@ -92,13 +163,17 @@ impl PgStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
+        let config = Arc::new(config);
         let pool = r2d2::Pool::builder()
             .max_size(connections.max(1))
             .min_idle(Some(0))
+            .test_on_check_out(false)
             .connection_timeout(Duration::from_secs(10))
-            .build_unchecked(PostgresConnectionManager::new(config.clone(), NoTls));
+            .build_unchecked(Manager {
+                config: config.clone(),
+            });
         Ok(PgStore {
-            config: Arc::new(config),
+            config,
             pool: Arc::new(ClosingPool(Some(pool))),
         })
     }

@@ -75,9 +75,9 @@ impl Sql<'_> {
     pub fn execute(self, sql: &str, params: &[&dyn Param]) -> Result<u64, StoreError> {
         match self {
             Sql::Sqlite(c) => Ok(c.prepare_cached(sql)?.execute(sqlite_params(params))? as u64),
-            Sql::Postgres(c) => Ok(c
-                .borrow_mut()
-                .execute(postgres_text(sql).as_str(), &postgres_params(params))?),
+            Sql::Postgres(c) => on_postgres(c, sql, |client, statement| {
+                client.execute(statement, &postgres_params(params))
+            }),
         }
     }
 
@@ -99,9 +99,9 @@ impl Sql<'_> {
                 }
             }
             Sql::Postgres(c) => {
-                let row = c
-                    .borrow_mut()
-                    .query_opt(postgres_text(sql).as_str(), &postgres_params(params))?;
+                let row = on_postgres(c, sql, |client, statement| {
+                    client.query_opt(statement, &postgres_params(params))
+                })?;
                 row.map(|r| map(&Row::Postgres(&r))).transpose()
             }
         }
@@ -124,12 +124,12 @@ impl Sql<'_> {
                 }
                 Ok(out)
             }
-            Sql::Postgres(c) => c
-                .borrow_mut()
-                .query(postgres_text(sql).as_str(), &postgres_params(params))?
-                .iter()
-                .map(|r| map(&Row::Postgres(r)))
-                .collect(),
+            Sql::Postgres(c) => on_postgres(c, sql, |client, statement| {
+                client.query(statement, &postgres_params(params))
+            })?
+            .iter()
+            .map(|r| map(&Row::Postgres(r)))
+            .collect(),
         }
     }
 
@@ -143,6 +143,23 @@ impl Sql<'_> {
         self.query_opt(sql, params, map)?
             .ok_or(StoreError::Sql(rusqlite::Error::QueryReturnedNoRows))
     }
+}
+
+/// Runs `op` with `sql`'s prepared statement on a PostgreSQL connection (prepared on first
+/// use per connection, as SQLite's `prepare_cached`). A statement that failed is forgotten,
+/// so that a plan a schema change made stale is prepared afresh next time.
+fn on_postgres<R>(
+    conn: &RefCell<PgConn>,
+    sql: &str,
+    op: impl FnOnce(&mut postgres::Client, &postgres::Statement) -> Result<R, postgres::Error>,
+) -> Result<R, StoreError> {
+    let mut conn = conn.borrow_mut();
+    let statement = conn.prepared(sql)?;
+    let out = op(&mut conn, &statement);
+    if out.is_err() {
+        conn.forget(sql);
+    }
+    Ok(out?)
 }
 
 /// `?N` placeholders become `$N`, outside string literals ('...', with '' inside). Statement

@@ -121,7 +121,10 @@ fn db_migrate_migrates_postgres_and_the_other_verbs_use_it_too() {
     // A start-up error after the store opened is one clear line, not a panic while the
     // PostgreSQL pool closes on the server's runtime (`incognito` checks for "panicked").
     let mut bad = env.to_vec();
-    bad.push(("INCOGNITO_BREACHED_PASSWORDS_FILE", "/nonexistent/breached.txt"));
+    bad.push((
+        "INCOGNITO_BREACHED_PASSWORDS_FILE",
+        "/nonexistent/breached.txt",
+    ));
     let out = incognito(data.path(), &bad, &["serve", "--listen", "127.0.0.1:0"]);
     assert!(!out.status.success());
     assert!(
