@@ -331,11 +331,10 @@ impl Store {
 
     /// The readiness probe's question: does the database answer?
     pub fn ping(&self) -> Result<(), StoreError> {
-        self.read_sync(|db| db.query_one("SELECT 1", &[], |_| Ok(())))
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self, Store::Postgres(_))
+        match self {
+            Store::Sqlite(_) => self.read_sync(|db| db.query_one("SELECT 1", &[], |_| Ok(()))),
+            Store::Postgres(pg) => postgres::off_runtime(|| pg.ping()),
+        }
     }
 }
 

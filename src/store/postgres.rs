@@ -184,6 +184,15 @@ impl PgStore {
         Ok(pool.get()?)
     }
 
+    /// The readiness probe's question, answered within two seconds: a load balancer's probe
+    /// must not wait out the pool's ten-second connect timeout while the database is away.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let pool = self.pool.0.as_ref().expect("open until dropped");
+        let mut conn = pool.get_timeout(Duration::from_secs(2))?;
+        conn.simple_query("SELECT 1")?;
+        Ok(())
+    }
+
     /// Runs `f` on a pooled connection, each statement on its own (autocommit), as SQLite's
     /// `read_sync` does.
     pub fn read_sync<T, E: From<StoreError>>(

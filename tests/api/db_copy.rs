@@ -1,6 +1,7 @@
 //! `incognito db copy --from sqlite:PATH --to postgres://...`, through the real binary: a
 //! single-node deployment moved onto PostgreSQL with every row, counted table by table, in one
-//! transaction; a target with data is refused and keeps what it had.
+//! transaction, and a server on the copy signs the same users in; a target with data is
+//! refused and keeps what it had.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use crate::cognito::api;
 use crate::helpers::{binary, create_user, spawn_app_with};
 use crate::pg;
 
@@ -66,10 +68,76 @@ async fn db_copy_moves_every_row_of_a_sqlite_deployment_into_postgres() {
     .await;
     let alice = create_user(&app, "alice@example.com", "Alice");
     create_user(&app, "bob@example.com", "Bob");
+    let client = password_client(&app);
+    // A sign-in on the SQLite deployment: its refresh token must survive the move.
+    let (s, before) = api(&app, "InitiateAuth", login(&client, "alice@example.com")).await;
+    assert_eq!(s, 200, "{before}");
+    let refresh = before["AuthenticationResult"]["RefreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let data = app.data_path().to_path_buf();
-    tokio::task::spawn_blocking(move || copy_and_check(&data, &db.url, &alice))
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || copy_and_check(&data, &url, &alice))
         .await
         .unwrap();
+
+    // A server on the copy, with the deployment's master key: the same users sign in with
+    // their passwords, the old refresh token works, the client is the same.
+    let master_key = std::fs::read_to_string(app.data_path().join("master.key")).unwrap();
+    let url = db.url.clone();
+    let moved = spawn_app_with(move |c| {
+        c.database_url = Some(incognito::config::Secret(url));
+        c.master_key = Some(incognito::config::Secret(master_key.trim().to_string()));
+    })
+    .await;
+    let moved = crate::helpers::TestApp {
+        pool_id: app.pool_id.clone(),
+        client_id: app.client_id.clone(),
+        ..moved
+    };
+    let (s, after) = api(&moved, "InitiateAuth", login(&client, "alice@example.com")).await;
+    assert_eq!(s, 200, "{after}");
+    let sub = |v: &Value| {
+        crate::helpers::jwt_claims(v["AuthenticationResult"]["IdToken"].as_str().unwrap())["sub"]
+            .clone()
+    };
+    assert_eq!(sub(&after), sub(&before), "the same user");
+    let (s, refreshed) = api(
+        &moved,
+        "InitiateAuth",
+        serde_json::json!({"AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": client,
+            "AuthParameters": {"REFRESH_TOKEN": refresh}}),
+    )
+    .await;
+    assert_eq!(s, 200, "{refreshed}");
+    let (s, wrong) = api(
+        &moved,
+        "InitiateAuth",
+        serde_json::json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+            "AuthParameters": {"USERNAME": "bob@example.com", "PASSWORD": "not the password"}}),
+    )
+    .await;
+    assert_eq!(
+        (s, wrong["__type"].as_str()),
+        (400, Some("NotAuthorizedException"))
+    );
+}
+
+fn password_client(app: &crate::helpers::TestApp) -> String {
+    let settings = incognito::pools::ClientSettings {
+        auth_flows: vec![
+            "ALLOW_USER_PASSWORD_AUTH".into(),
+            "ALLOW_REFRESH_TOKEN_AUTH".into(),
+        ],
+        ..Default::default()
+    };
+    crate::helpers::create_client(app, settings, false).0
+}
+
+fn login(client: &str, user: &str) -> Value {
+    serde_json::json!({"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": client,
+        "AuthParameters": {"USERNAME": user, "PASSWORD": crate::helpers::PASSWORD}})
 }
 
 fn copy_and_check(data: &Path, url: &str, alice: &str) {

@@ -29,6 +29,18 @@ pub struct TestDatabase {
     cluster: &'static Cluster,
 }
 
+impl TestDatabase {
+    /// Drops the database now, its connections with it (a database that went away). Blocking.
+    pub fn drop_now(&self) {
+        if let Ok(mut admin) = self.cluster.admin() {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let (cluster, name) = (self.cluster, self.name.clone());

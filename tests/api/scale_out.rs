@@ -388,3 +388,34 @@ async fn an_instance_killed_during_writes_loses_no_acknowledged_write() {
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     assert!(acknowledged.len() >= 8);
 }
+
+#[tokio::test]
+async fn readiness_fails_while_the_database_is_unreachable() {
+    let Some((db, key)) =
+        shared_database("readiness_fails_while_the_database_is_unreachable").await
+    else {
+        return;
+    };
+    let a = instance(&db.url, &key, None).await;
+    let get = |path: &'static str| {
+        let url = format!("{}{path}", a.address);
+        async move { reqwest::get(url).await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get("/readyz").await, 200);
+    let db = Arc::new(db);
+    let gone = db.clone();
+    tokio::task::spawn_blocking(move || gone.drop_now())
+        .await
+        .unwrap();
+    assert_eq!(get("/readyz").await, 503, "no database, not ready");
+    assert_eq!(get("/healthz").await, 200, "but alive");
+    // A request that needs the database gets a clear error, not a hang or a crash.
+    let (s, _) = api(
+        &a,
+        "InitiateAuth",
+        json!({"AuthFlow": "USER_PASSWORD_AUTH",
+        "ClientId": a.client_id, "AuthParameters": {"USERNAME": "x", "PASSWORD": "y"}}),
+    )
+    .await;
+    assert!(s >= 400, "{s}");
+}
