@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::helpers::{TestApp, create_user, pkce_pair, spawn_app};
 
-async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+pub(crate) async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     let r = reqwest::Client::new()
         .post(app.url("/oauth2/token"))
         .form(form)

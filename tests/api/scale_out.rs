@@ -17,6 +17,7 @@ use crate::helpers::{
     PASSWORD, TestApp, binary, create_client, create_user, pkce_pair, spawn_app_with,
 };
 use crate::pg;
+use crate::races::token_request;
 
 /// A fresh database on the test cluster (off this async thread) and the master key the
 /// instances share.
@@ -74,6 +75,31 @@ async fn jwks_kids(app: &TestApp) -> BTreeSet<String> {
         .iter()
         .map(|k| k["kid"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// `incognito --json <args>` in another process on the database; its one JSON value.
+async fn cli_json(url: &str, master_key: &str, args: &[&str]) -> Value {
+    let (url, master_key) = (url.to_string(), master_key.to_string());
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(binary())
+            .arg("--data-dir")
+            .arg(tempfile::tempdir().unwrap().path())
+            .arg("--json")
+            .args(&args)
+            .env("INCOGNITO_DATABASE_URL", url)
+            .env("INCOGNITO_MASTER_KEY", master_key)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn kid_of(jwt: &str) -> String {
@@ -141,30 +167,7 @@ async fn two_instances_share_sign_ins_refreshes_revocations_and_rotated_keys() {
     let old: BTreeSet<String> = jwks_kids(&a).await;
     assert_eq!(old, jwks_kids(&b).await);
     let rotating = Instant::now();
-    let (url, master, data, pool) = (
-        db.url.clone(),
-        key.clone(),
-        a.data_path().to_path_buf(),
-        a.pool_id.clone(),
-    );
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(binary())
-            .args(["--data-dir"])
-            .arg(&data)
-            .args(["--json", "keys", "rotate", "--pool", &pool])
-            .env("INCOGNITO_DATABASE_URL", url)
-            .env("INCOGNITO_MASTER_KEY", master)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rotated = cli_json(&db.url, &key, &["keys", "rotate", "--pool", &a.pool_id]).await;
     let new_kid = rotated
         .as_array()
         .map(|a| a[0]["kid"].clone())
@@ -216,16 +219,6 @@ async fn two_instances_share_sign_ins_refreshes_revocations_and_rotated_keys() {
     assert!(rotating.elapsed() >= Duration::from_secs(1));
     let (s, me) = api(&b, "GetUser", json!({"AccessToken": access})).await;
     assert_eq!(s, 200, "B verifies it: {me}");
-}
-
-async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(app.url("/oauth2/token"))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
 }
 
 #[tokio::test]
@@ -359,25 +352,7 @@ async fn an_instance_killed_during_writes_loses_no_acknowledged_write() {
     }
     let acknowledged: BTreeSet<String> = acknowledged.lock().unwrap().iter().cloned().collect();
     // Every acknowledged sign-up is in the database, read by another process.
-    let (url, master) = (db.url.clone(), key.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(binary())
-            .arg("--data-dir")
-            .arg(tempfile::tempdir().unwrap().path())
-            .args(["--json", "user", "list", "--pool", &pool_id])
-            .env("INCOGNITO_DATABASE_URL", url)
-            .env("INCOGNITO_MASTER_KEY", master)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = cli_json(&db.url, &key, &["user", "list", "--pool", &pool_id]).await;
     let stored: BTreeSet<String> = list
         .as_array()
         .unwrap()
