@@ -192,6 +192,35 @@ pub async fn spawn_app_with_clock(clock: Clock, customise: impl FnOnce(&mut Conf
     }
 }
 
+/// A loopback port free at this moment, for a server process the test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Reads a started server's welcome text up to its default client: (client id, pool id).
+pub fn read_welcome(stdout: &mut impl std::io::BufRead) -> (String, String) {
+    let (mut client_id, mut pool_id) = (String::new(), String::new());
+    let mut line = String::new();
+    while client_id.is_empty() || pool_id.is_empty() {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server printed its welcome"
+        );
+        if let Some(v) = line.trim().strip_prefix("client id:") {
+            client_id = v.trim().to_string();
+        }
+        if let Some(v) = line.trim().strip_prefix("issuer:") {
+            pool_id = v.trim().rsplit('/').next().unwrap().to_string();
+        }
+    }
+    (client_id, pool_id)
+}
+
 /// The compiled `incognito` binary, for CLI tests.
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_incognito"))

@@ -3,7 +3,7 @@
 //! and a graceful SIGTERM of the real binary that loses no acknowledged write.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -482,18 +482,10 @@ fn rusqlite_free_sqlite(path: &std::path::Path) -> incognito::store::Store {
     store
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn sigterm_turns_unready_drains_and_loses_no_acknowledged_write() {
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = crate::helpers::free_port();
     let mut child = Command::new(binary())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
@@ -514,21 +506,7 @@ async fn sigterm_turns_unready_drains_and_loses_no_acknowledged_write() {
     });
     // The welcome text names the default client.
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let (mut client_id, mut pool_id) = (String::new(), String::new());
-    let mut line = String::new();
-    while client_id.is_empty() || pool_id.is_empty() {
-        line.clear();
-        assert!(
-            stdout.read_line(&mut line).unwrap() > 0,
-            "the server printed its welcome"
-        );
-        if let Some(v) = line.trim().strip_prefix("client id:") {
-            client_id = v.trim().to_string();
-        }
-        if let Some(v) = line.trim().strip_prefix("issuer:") {
-            pool_id = v.trim().rsplit('/').next().unwrap().to_string();
-        }
-    }
+    let (client_id, pool_id) = crate::helpers::read_welcome(&mut stdout);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     // Sign-ups (each an Argon2 hash and a write) from four tasks until the server stops.

@@ -4,7 +4,7 @@
 //! this process), plus a server process killed with SIGKILL in the middle of writes.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use crate::cognito::api;
 use crate::helpers::{
-    PASSWORD, TestApp, binary, create_client, create_user, pkce_pair, spawn_app_with,
+    PASSWORD, TestApp, binary, create_client, create_user, free_port, pkce_pair, read_welcome,
+    spawn_app_with,
 };
 use crate::pg;
 use crate::races::token_request;
@@ -284,11 +285,7 @@ async fn an_instance_killed_during_writes_loses_no_acknowledged_write() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut child = Command::new(binary())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
@@ -300,18 +297,7 @@ async fn an_instance_killed_during_writes_loses_no_acknowledged_write() {
         .spawn()
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let (mut client_id, mut pool_id) = (String::new(), String::new());
-    let mut line = String::new();
-    while client_id.is_empty() || pool_id.is_empty() {
-        line.clear();
-        assert!(stdout.read_line(&mut line).unwrap() > 0, "the welcome text");
-        if let Some(v) = line.trim().strip_prefix("client id:") {
-            client_id = v.trim().to_string();
-        }
-        if let Some(v) = line.trim().strip_prefix("issuer:") {
-            pool_id = v.trim().rsplit('/').next().unwrap().to_string();
-        }
-    }
+    let (client_id, pool_id) = read_welcome(&mut stdout);
     let base = format!("http://127.0.0.1:{port}");
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut writers = Vec::new();

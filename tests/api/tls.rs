@@ -191,11 +191,7 @@ async fn the_real_binary_reloads_its_certificate_on_sighup() {
     let dir = tempfile::tempdir().unwrap();
     let first = self_signed(dir.path());
     let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let mut child = Command::new(crate::helpers::binary())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
