@@ -371,7 +371,10 @@ impl Application {
 
     async fn run(self, signals: bool) -> std::io::Result<()> {
         spawn_cache_watch(self.state.clone());
-        spawn_checkpoints(self.state.store.clone());
+        // WAL checkpoints are SQLite's; PostgreSQL does its own.
+        if let Store::Sqlite(_) = &self.state.store {
+            spawn_checkpoints(self.state.store.clone());
+        }
         crate::jobs::spawn_purge(self.state.clone());
         if let Err(e) = crate::accounts::import_jobs::resume(
             &self.state.store,
